@@ -1,0 +1,54 @@
+/*
+ * vlog.h: one log line per event, key=value fields.
+ *
+ *   vlog(VLOG_INFO, "tls_accept", "peer=%s thumbprint=%s", peer, thumb);
+ *
+ * prints (stderr):
+ *   2026-11-21T09:00:00.123Z vdi-gatewayd[4242] level=info event=tls_accept peer=...
+ *
+ * or sends "level=info event=tls_accept peer=..." to syslog with the
+ * matching priority. Values that may contain spaces, quotes or control
+ * characters go through vlog_quote(). Secrets are never passed to vlog.
+ */
+#ifndef VDI_VLOG_H
+#define VDI_VLOG_H
+
+#include <stddef.h>
+
+enum vlog_level {
+	VLOG_DEBUG = 0,
+	VLOG_INFO,
+	VLOG_NOTICE,
+	VLOG_WARNING,
+	VLOG_ERROR,
+};
+
+enum vlog_target {
+	VLOG_STDERR = 0,
+	VLOG_SYSLOG,
+};
+
+/* Sets the program name, where lines go and the lowest level printed.
+ * Safe to call again (e.g. after daemonising). ident is copied. */
+void vlog_init(const char *ident, enum vlog_target target,
+    enum vlog_level min_level);
+
+/* Parses "debug", "info", "notice", "warning", "error". Returns 0 and sets
+ * *level, or VDI_ERR_INVALID_ARG. */
+int vlog_level_parse(const char *s, enum vlog_level *level);
+
+/* Returns the lower-case name of a level. */
+const char *vlog_level_name(enum vlog_level level);
+
+/* Logs one event. event is a short snake_case name; fmt formats the
+ * key=value fields (may be NULL for none). Thread-safe: one write per line. */
+void vlog(enum vlog_level level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes s into out as a log value: unchanged when it has only safe
+ * characters, else in double quotes with \" \\ and \xNN escapes. The result
+ * is always NUL-terminated and truncated to fit outlen (outlen >= 3).
+ * Returns out. */
+char *vlog_quote(const char *s, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,1 @@
+# tests/peers/: see the fragment's comments.

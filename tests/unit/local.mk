@@ -1,0 +1,25 @@
+# tests/unit/: cmocka unit tests, one program per module.
+UNIT_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LIBS = $(VDICOMMON_LIBS) $(CMOCKA_LIBS)
+
+unit_common_tests = \
+	tests/unit/test_vbuf \
+	tests/unit/test_vdierr \
+	tests/unit/test_vlog \
+	tests/unit/test_cidr
+
+check_PROGRAMS += $(unit_common_tests)
+TESTS += $(unit_common_tests)
+
+tests_unit_test_vbuf_SOURCES = tests/unit/test_vbuf.c
+tests_unit_test_vbuf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vbuf_LDADD = $(UNIT_LIBS)
+tests_unit_test_vdierr_SOURCES = tests/unit/test_vdierr.c
+tests_unit_test_vdierr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vdierr_LDADD = $(UNIT_LIBS)
+tests_unit_test_vlog_SOURCES = tests/unit/test_vlog.c
+tests_unit_test_vlog_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vlog_LDADD = $(UNIT_LIBS)
+tests_unit_test_cidr_SOURCES = tests/unit/test_cidr.c
+tests_unit_test_cidr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cidr_LDADD = $(UNIT_LIBS)
