@@ -394,7 +394,7 @@ int vbuf_put_u64le(struct vbuf *b, uint64_t v) { return put_int(b, v, 8, 0); }
 int
 vbuf_put_per_length(struct vbuf *b, uint16_t len)
 {
-	if (len > 0x7FFF)
+	if (len > 0x3FFF) /* larger needs X.691 fragmentation */
 		return VDI_ERR_TOO_LARGE;
 	if (len < 0x80)
 		return put_int(b, len, 1, 0);

@@ -97,9 +97,10 @@ int vbuf_peek_u16le(const struct vbuf *b, size_t pos, uint16_t *v) VDI_WUR;
 int vbuf_peek_u16be(const struct vbuf *b, size_t pos, uint16_t *v) VDI_WUR;
 int vbuf_peek_u32le(const struct vbuf *b, size_t pos, uint32_t *v) VDI_WUR;
 
-/* PER length determinant (ITU-T X.691 aligned, as used by T.125/GCC):
- * one byte 0..0x7F, or two bytes 0x80|hi, lo for 0..0x7FFF. The fragmented
- * forms (0xC0..) are refused with VDI_ERR_UNSUPPORTED. */
+/* PER length determinant (ITU-T X.691 10.9.3, aligned, as used by T.125
+ * and GCC): one byte 0..0x7F, or two bytes 10xxxxxx xxxxxxxx for up to
+ * 0x3FFF. The fragmented forms (11xxxxxx) are refused with
+ * VDI_ERR_UNSUPPORTED. */
 int vbuf_get_per_length(struct vbuf *b, uint16_t *len) VDI_WUR;
 
 /* BER length (X.690 definite form): short form, or 0x81..0x84 followed by
@@ -121,8 +122,8 @@ int vbuf_put_buf(struct vbuf *b, const struct vbuf *src) VDI_WUR;
  * next write). */
 int vbuf_reserve(struct vbuf *b, size_t n, unsigned char **p) VDI_WUR;
 
-/* Shortest encodings: PER 1 or 2 bytes (len <= 0x7FFF); BER short form or
- * 0x81/0x82/0x83/0x84. */
+/* Shortest encodings: PER 1 or 2 bytes (len <= 0x3FFF, else
+ * VDI_ERR_TOO_LARGE); BER short form or 0x81/0x82/0x83/0x84. */
 int vbuf_put_per_length(struct vbuf *b, uint16_t len) VDI_WUR;
 int vbuf_put_ber_length(struct vbuf *b, uint32_t len) VDI_WUR;
 
