@@ -1,0 +1,1107 @@
+/* store_sqlite.c: the broker store on SQLite in WAL mode (see store.h). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	int txn_depth;
+	char path[512];
+};
+
+/*
+ * Versioned schema: migrations[i] takes the schema from version i to i+1.
+ * Released migrations never change; add new ones at the end.
+ */
+static const char *const migrations[] = {
+	/* 1: initial schema */
+	"CREATE TABLE devices ("
+	"  thumbprint TEXT PRIMARY KEY,"
+	"  tenant TEXT NOT NULL,"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  first_seen INTEGER NOT NULL DEFAULT 0,"
+	"  last_seen INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_by TEXT NOT NULL DEFAULT '',"
+	"  revoke_reason TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  tenant TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  pool TEXT NOT NULL,"
+	"  desktop TEXT NOT NULL,"
+	"  gateway TEXT NOT NULL DEFAULT '',"
+	"  state INTEGER NOT NULL,"
+	"  shared_device INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  ended INTEGER NOT NULL DEFAULT 0,"
+	"  end_reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX sessions_live ON sessions(tenant, user) WHERE state < 3;"
+	"CREATE INDEX sessions_desktop ON sessions(desktop) WHERE state < 3;"
+	"CREATE TABLE assignments ("
+	"  tenant TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  pool TEXT NOT NULL,"
+	"  desktop TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant, user, pool),"
+	"  UNIQUE (pool, desktop));"
+	"CREATE TABLE tickets ("
+	"  hash TEXT PRIMARY KEY,"
+	"  session_id TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  used_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX tickets_session ON tickets(session_id);"
+	"CREATE INDEX tickets_device ON tickets(device);"
+	"CREATE TABLE desktops ("
+	"  desktop TEXT PRIMARY KEY,"
+	"  healthy INTEGER NOT NULL DEFAULT 0,"
+	"  drained INTEGER NOT NULL DEFAULT 0,"
+	"  last_check INTEGER NOT NULL DEFAULT 0,"
+	"  last_ok INTEGER NOT NULL DEFAULT 0,"
+	"  reason TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL,"
+	"  tenant TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  session TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);"
+	"CREATE INDEX audit_user ON audit(user);"
+	"CREATE INDEX audit_device ON audit(device);"
+	/* Append-only: the store never updates or deletes audit rows, and the
+	 * triggers make an accidental attempt fail loudly. Someone with the
+	 * file can still edit it; the hash chain is what shows that. */
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return VDI_ERR_IO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : VDI_ERR_IO;
+}
+
+static int
+migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	char *msg = NULL, sql[64];
+	int v, r;
+
+	if ((r = user_version(db, &v)) != 0) {
+		seterr(err, errlen, "cannot read schema version: %s",
+		    sqlite3_errmsg(db));
+		return r;
+	}
+	if (v > N_MIGRATIONS) {
+		seterr(err, errlen,
+		    "schema version %d is newer than this broker knows (%d): "
+		    "run the newer vdi-brokerd or restore a backup", v,
+		    N_MIGRATIONS);
+		return VDI_ERR_UNSUPPORTED;
+	}
+	for (; v < N_MIGRATIONS; v++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
+			SQLITE_OK ||
+		    sqlite3_exec(db, migrations[v], NULL, NULL, &msg) !=
+			SQLITE_OK ||
+		    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			seterr(err, errlen, "schema migration %d failed: %s",
+			    v + 1, msg != NULL ? msg : sqlite3_errmsg(db));
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return VDI_ERR_IO;
+		}
+	}
+	return 0;
+}
+
+int
+store_open_sqlite(const char *path, struct store **out, char *err,
+    size_t errlen)
+{
+	struct store *st;
+	char *msg = NULL;
+	int r;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0' || strlen(path) >= sizeof(st->path)) {
+		seterr(err, errlen, "store path is empty or too long");
+		return VDI_ERR_INVALID_ARG;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return VDI_ERR_ALLOC;
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	if (sqlite3_open_v2(path, &st->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
+		seterr(err, errlen,
+		    "cannot open store %s: %s (does its directory exist and "
+		    "belong to the broker's user?)",
+		    path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		r = VDI_ERR_IO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* WAL with synchronous=FULL: a committed transaction is on disk before
+	 * the call returns, so kill -9 loses nothing acknowledged. */
+	if (sqlite3_exec(st->db,
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		"PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+		NULL, NULL, &msg) != SQLITE_OK) {
+		seterr(err, errlen, "cannot set up store %s: %s", path,
+		    msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		r = VDI_ERR_IO;
+		goto fail;
+	}
+	if ((r = migrate(st->db, err, errlen)) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return r;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL)
+		sqlite3_close_v2(st->db);
+	free(st);
+}
+
+int
+store_schema_version(struct store *st)
+{
+	int v = 0;
+
+	if (user_version(st->db, &v) != 0)
+		return -1;
+	return v;
+}
+
+int
+store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
+{
+	int r;
+
+	if (st->txn_depth > 0) {
+		st->txn_depth++;
+		r = fn(st, arg);
+		st->txn_depth--;
+		return r;
+	}
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return VDI_ERR_IO;
+	st->txn_depth = 1;
+	r = fn(st, arg);
+	st->txn_depth = 0;
+	if (r == 0) {
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return VDI_ERR_IO;
+		}
+		return 0;
+	}
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* --- statement helpers ------------------------------------------------- */
+
+/*
+ * Binds arguments described by a format: 's' text, 'i' int64, 'n' int.
+ * Text longer than STORE_DETAIL_MAX is refused.
+ */
+static int
+prepare(struct store *st, sqlite3_stmt **s, const char *sql, const char *fmt,
+    ...)
+{
+	va_list ap;
+	const char *str;
+	int i, r = 0;
+
+	*s = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return VDI_ERR_IO;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i] != '\0' && r == 0; i++) {
+		switch (fmt[i]) {
+		case 's':
+			str = va_arg(ap, const char *);
+			if (str == NULL)
+				str = "";
+			if (strlen(str) >= STORE_DETAIL_MAX)
+				r = VDI_ERR_TOO_LARGE;
+			else if (sqlite3_bind_text(*s, i + 1, str, -1,
+				     SQLITE_TRANSIENT) != SQLITE_OK)
+				r = VDI_ERR_IO;
+			break;
+		case 'i':
+			if (sqlite3_bind_int64(*s, i + 1,
+				va_arg(ap, int64_t)) != SQLITE_OK)
+				r = VDI_ERR_IO;
+			break;
+		case 'n':
+			if (sqlite3_bind_int(*s, i + 1, va_arg(ap, int)) !=
+			    SQLITE_OK)
+				r = VDI_ERR_IO;
+			break;
+		default:
+			r = VDI_ERR_INTERNAL;
+		}
+	}
+	va_end(ap);
+	if (r != 0) {
+		sqlite3_finalize(*s);
+		*s = NULL;
+	}
+	return r;
+}
+
+/* Steps a statement that returns no rows and finalizes it. */
+static int
+exec_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return VDI_ERR_EXISTS;
+	return VDI_ERR_IO;
+}
+
+static void
+col_text(sqlite3_stmt *s, int col, char *out, size_t outlen)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(out, outlen, "%s", t != NULL ? (const char *)t : "");
+}
+
+/* Refuses strings that would not fit in a struct field on the way back. */
+static int
+fits(const char *s, size_t max)
+{
+	return s != NULL && strlen(s) < max;
+}
+
+/* --- devices ------------------------------------------------------------ */
+
+#define DEVICE_COLS                                                            \
+	"tenant, thumbprint, subject, first_seen, last_seen, revoked_at, "     \
+	"revoked_by, revoke_reason"
+
+static void
+row_device(sqlite3_stmt *s, struct store_device *d)
+{
+	memset(d, 0, sizeof(*d));
+	col_text(s, 0, d->tenant, sizeof(d->tenant));
+	col_text(s, 1, d->thumbprint, sizeof(d->thumbprint));
+	col_text(s, 2, d->subject, sizeof(d->subject));
+	d->first_seen = sqlite3_column_int64(s, 3);
+	d->last_seen = sqlite3_column_int64(s, 4);
+	d->revoked_at = sqlite3_column_int64(s, 5);
+	col_text(s, 6, d->revoked_by, sizeof(d->revoked_by));
+	col_text(s, 7, d->revoke_reason, sizeof(d->revoke_reason));
+}
+
+int
+store_device_get(struct store *st, const char *thumbprint,
+    struct store_device *out)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = prepare(st, &s,
+		 "SELECT " DEVICE_COLS " FROM devices WHERE thumbprint = ?",
+		 "s", thumbprint)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		row_device(s, out);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
+}
+
+int
+store_device_seen(struct store *st, const char *tenant,
+    const char *thumbprint, const char *subject, int64_t now,
+    struct store_device *out)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!fits(tenant, STORE_NAME_MAX) ||
+	    !fits(thumbprint, STORE_THUMB_MAX) ||
+	    !fits(subject, STORE_TEXT_MAX))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO devices (thumbprint, tenant, subject, "
+		 "first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
+		 "ON CONFLICT(thumbprint) DO UPDATE SET last_seen = "
+		 "excluded.last_seen, subject = excluded.subject, "
+		 "first_seen = CASE WHEN first_seen = 0 THEN excluded.first_seen "
+		 "ELSE first_seen END",
+		 "sssii", thumbprint, tenant, subject, now, now)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	return store_device_get(st, thumbprint, out);
+}
+
+int
+store_device_revoke(struct store *st, const char *tenant,
+    const char *thumbprint, const char *by, const char *reason, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (!fits(tenant, STORE_NAME_MAX) ||
+	    !fits(thumbprint, STORE_THUMB_MAX) || !fits(by, STORE_NAME_MAX) ||
+	    !fits(reason, STORE_TEXT_MAX))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO devices (thumbprint, tenant, revoked_at, "
+		 "revoked_by, revoke_reason) VALUES (?, ?, ?, ?, ?) "
+		 "ON CONFLICT(thumbprint) DO UPDATE SET "
+		 "revoked_by = CASE WHEN revoked_at = 0 THEN excluded.revoked_by "
+		 "ELSE revoked_by END, "
+		 "revoke_reason = CASE WHEN revoked_at = 0 THEN "
+		 "excluded.revoke_reason ELSE revoke_reason END, "
+		 "revoked_at = CASE WHEN revoked_at = 0 THEN excluded.revoked_at "
+		 "ELSE revoked_at END",
+		 "ssiss", thumbprint, tenant, now, by, reason)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	return store_ticket_revoke_device(st, thumbprint);
+}
+
+int
+store_device_list(struct store *st, const char *tenant,
+    int (*fn)(const struct store_device *, void *), void *arg)
+{
+	struct store_device d;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = prepare(st, &s,
+		 "SELECT " DEVICE_COLS " FROM devices WHERE (? = '' OR "
+		 "tenant = ?) ORDER BY last_seen DESC, thumbprint",
+		 "ss", tenant, tenant)) != 0)
+		return r;
+	r = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_device(s, &d);
+		if ((r = fn(&d, arg)) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	return r;
+}
+
+/* --- sessions ----------------------------------------------------------- */
+
+#define SESSION_COLS                                                           \
+	"id, tenant, user, device, pool, desktop, gateway, state, "            \
+	"shared_device, created, updated, ended, end_reason"
+
+static void
+row_session(sqlite3_stmt *s, struct store_session *x)
+{
+	memset(x, 0, sizeof(*x));
+	col_text(s, 0, x->id, sizeof(x->id));
+	col_text(s, 1, x->tenant, sizeof(x->tenant));
+	col_text(s, 2, x->user, sizeof(x->user));
+	col_text(s, 3, x->device, sizeof(x->device));
+	col_text(s, 4, x->pool, sizeof(x->pool));
+	col_text(s, 5, x->desktop, sizeof(x->desktop));
+	col_text(s, 6, x->gateway, sizeof(x->gateway));
+	x->state = (enum store_session_state)sqlite3_column_int(s, 7);
+	x->shared_device = sqlite3_column_int(s, 8);
+	x->created = sqlite3_column_int64(s, 9);
+	x->updated = sqlite3_column_int64(s, 10);
+	x->ended = sqlite3_column_int64(s, 11);
+	col_text(s, 12, x->end_reason, sizeof(x->end_reason));
+}
+
+const char *
+store_session_state_name(enum store_session_state st)
+{
+	switch (st) {
+	case STORE_SESSION_PENDING:
+		return "pending";
+	case STORE_SESSION_ACTIVE:
+		return "active";
+	case STORE_SESSION_DISCONNECTED:
+		return "disconnected";
+	case STORE_SESSION_ENDED:
+		return "ended";
+	}
+	return "unknown";
+}
+
+int
+store_session_create(struct store *st, const struct store_session *x)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (x->id[0] == '\0' || x->state > STORE_SESSION_ENDED)
+		return VDI_ERR_INVALID_ARG;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO sessions (" SESSION_COLS
+		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 "sssssssnniiis", x->id, x->tenant, x->user, x->device, x->pool,
+		 x->desktop, x->gateway, (int)x->state, x->shared_device,
+		 x->created, x->updated, x->ended, x->end_reason)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+static int
+session_one(struct store *st, struct store_session *out, const char *sql,
+    const char *a, const char *b)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (b != NULL)
+		r = prepare(st, &s, sql, "ss", a, b);
+	else
+		r = prepare(st, &s, sql, "s", a);
+	if (r != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		row_session(s, out);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
+}
+
+int
+store_session_get(struct store *st, const char *id, struct store_session *out)
+{
+	return session_one(st, out,
+	    "SELECT " SESSION_COLS " FROM sessions WHERE id = ?", id, NULL);
+}
+
+int
+store_session_find_live(struct store *st, const char *tenant, const char *user,
+    struct store_session *out)
+{
+	return session_one(st, out,
+	    "SELECT " SESSION_COLS " FROM sessions WHERE tenant = ? AND "
+	    "user = ? AND state < 3 ORDER BY created DESC LIMIT 1",
+	    tenant, user);
+}
+
+int
+store_session_set_state(struct store *st, const char *id,
+    enum store_session_state state, const char *reason, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (state > STORE_SESSION_ENDED || !fits(reason ? reason : "",
+					       STORE_TEXT_MAX))
+		return VDI_ERR_INVALID_ARG;
+	if ((r = prepare(st, &s,
+		 "UPDATE sessions SET state = ?, updated = ?, "
+		 "ended = CASE WHEN ? = 3 THEN ? ELSE ended END, "
+		 "end_reason = CASE WHEN ? = 3 THEN ? ELSE end_reason END "
+		 "WHERE id = ? AND state < 3",
+		 "ninnnss", (int)state, now, (int)state, now, (int)state,
+		 reason, id)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	if (sqlite3_changes(st->db) == 0) {
+		struct store_session x;
+
+		if ((r = store_session_get(st, id, &x)) != 0)
+			return r;
+		return VDI_ERR_INVALID_ARG; /* already ended */
+	}
+	if (state == STORE_SESSION_ENDED)
+		return store_ticket_revoke_session(st, id);
+	return 0;
+}
+
+int
+store_session_set_device(struct store *st, const char *id, const char *device,
+    int shared_device, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (!fits(device, STORE_THUMB_MAX))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s,
+		 "UPDATE sessions SET device = ?, shared_device = ?, "
+		 "updated = ? WHERE id = ? AND state < 3",
+		 "snis", device, shared_device, now, id)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? 0 : VDI_ERR_NOT_FOUND;
+}
+
+int
+store_session_count_on_desktop(struct store *st, const char *desktop,
+    int *count)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	*count = 0;
+	if ((r = prepare(st, &s,
+		 "SELECT count(*) FROM sessions WHERE desktop = ? AND state < 3",
+		 "s", desktop)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : VDI_ERR_IO;
+}
+
+int
+store_session_list(struct store *st, int include_ended,
+    int (*fn)(const struct store_session *, void *), void *arg)
+{
+	struct store_session x;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = prepare(st, &s,
+		 "SELECT " SESSION_COLS " FROM sessions WHERE (? OR state < 3) "
+		 "ORDER BY created, id",
+		 "n", include_ended ? 1 : 0)) != 0)
+		return r;
+	r = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_session(s, &x);
+		if ((r = fn(&x, arg)) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	return r;
+}
+
+/* --- assignments -------------------------------------------------------- */
+
+int
+store_assignment_get(struct store *st, const char *tenant, const char *user,
+    const char *pool, char *desktop, size_t desktop_len)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if (desktop_len > 0)
+		desktop[0] = '\0';
+	if ((r = prepare(st, &s,
+		 "SELECT desktop FROM assignments WHERE tenant = ? AND "
+		 "user = ? AND pool = ?",
+		 "sss", tenant, user, pool)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, desktop, desktop_len);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
+}
+
+int
+store_assignment_set(struct store *st, const char *tenant, const char *user,
+    const char *pool, const char *desktop, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (!fits(tenant, STORE_NAME_MAX) || !fits(user, STORE_NAME_MAX) ||
+	    !fits(pool, STORE_NAME_MAX) || !fits(desktop, STORE_NAME_MAX))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO assignments (tenant, user, pool, desktop, "
+		 "created) VALUES (?, ?, ?, ?, ?) ON CONFLICT(tenant, user, "
+		 "pool) DO UPDATE SET desktop = excluded.desktop",
+		 "ssssi", tenant, user, pool, desktop, now)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_assignment_count(struct store *st, const char *desktop, int *count)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	*count = 0;
+	if ((r = prepare(st, &s,
+		 "SELECT count(*) FROM assignments WHERE desktop = ?", "s",
+		 desktop)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : VDI_ERR_IO;
+}
+
+/* --- tickets ------------------------------------------------------------ */
+
+int
+store_ticket_put(struct store *st, const char *hash_hex,
+    const char *session_id, const char *device, int64_t expires, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (!fits(hash_hex, 65) || !fits(session_id, STORE_ID_MAX) ||
+	    !fits(device, STORE_THUMB_MAX))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO tickets (hash, session_id, device, created, "
+		 "expires) VALUES (?, ?, ?, ?, ?)",
+		 "sssii", hash_hex, session_id, device, now, expires)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+struct ticket_use {
+	const char *hash, *device;
+	int64_t now;
+	char *session_id;
+};
+
+static int
+ticket_use_txn(struct store *st, void *arg)
+{
+	struct ticket_use *u = arg;
+	char dev[STORE_THUMB_MAX], sid[STORE_ID_MAX];
+	int64_t expires, used;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = prepare(st, &s,
+		 "SELECT session_id, device, expires, used_at FROM tickets "
+		 "WHERE hash = ?",
+		 "s", u->hash)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
+	}
+	col_text(s, 0, sid, sizeof(sid));
+	col_text(s, 1, dev, sizeof(dev));
+	expires = sqlite3_column_int64(s, 2);
+	used = sqlite3_column_int64(s, 3);
+	sqlite3_finalize(s);
+	if (used != 0)
+		return VDI_ERR_EXISTS;
+	if (strcmp(dev, u->device) != 0)
+		return VDI_ERR_DENIED;
+	if (u->now >= expires)
+		return VDI_ERR_TOKEN_EXPIRED;
+	if ((r = prepare(st, &s,
+		 "UPDATE tickets SET used_at = ? WHERE hash = ? AND used_at = 0",
+		 "is", u->now, u->hash)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	if (sqlite3_changes(st->db) != 1)
+		return VDI_ERR_EXISTS;
+	memcpy(u->session_id, sid, STORE_ID_MAX);
+	return 0;
+}
+
+int
+store_ticket_use(struct store *st, const char *hash_hex, const char *device,
+    int64_t now, char session_id[STORE_ID_MAX])
+{
+	struct ticket_use u = { hash_hex, device, now, session_id };
+
+	session_id[0] = '\0';
+	return store_txn(st, ticket_use_txn, &u);
+}
+
+int
+store_ticket_revoke_session(struct store *st, const char *session_id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	/* A revoked ticket is one that can never be used: mark it used. */
+	if ((r = prepare(st, &s,
+		 "UPDATE tickets SET used_at = -1 WHERE session_id = ? AND "
+		 "used_at = 0",
+		 "s", session_id)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_ticket_revoke_device(struct store *st, const char *device)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = prepare(st, &s,
+		 "UPDATE tickets SET used_at = -1 WHERE device = ? AND "
+		 "used_at = 0",
+		 "s", device)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+/* --- desktops ----------------------------------------------------------- */
+
+int
+store_desktop_set_health(struct store *st, const char *desktop, int healthy,
+    const char *reason, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (!fits(desktop, STORE_NAME_MAX) ||
+	    !fits(reason ? reason : "", STORE_TEXT_MAX))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO desktops (desktop, healthy, last_check, last_ok, "
+		 "reason) VALUES (?, ?, ?, CASE WHEN ? THEN ? ELSE 0 END, ?) "
+		 "ON CONFLICT(desktop) DO UPDATE SET healthy = excluded.healthy,"
+		 " last_check = excluded.last_check, reason = excluded.reason, "
+		 "last_ok = CASE WHEN excluded.healthy THEN excluded.last_check "
+		 "ELSE last_ok END",
+		 "sninis", desktop, healthy ? 1 : 0, now, healthy ? 1 : 0, now,
+		 reason)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_desktop_set_drained(struct store *st, const char *desktop, int drained)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (!fits(desktop, STORE_NAME_MAX))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO desktops (desktop, drained) VALUES (?, ?) "
+		 "ON CONFLICT(desktop) DO UPDATE SET drained = excluded.drained",
+		 "sn", desktop, drained ? 1 : 0)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_desktop_get(struct store *st, const char *desktop,
+    struct store_desktop *out)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->desktop, sizeof(out->desktop), "%s", desktop);
+	if ((r = prepare(st, &s,
+		 "SELECT healthy, drained, last_check, last_ok, reason FROM "
+		 "desktops WHERE desktop = ?",
+		 "s", desktop)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->healthy = sqlite3_column_int(s, 0);
+		out->drained = sqlite3_column_int(s, 1);
+		out->last_check = sqlite3_column_int64(s, 2);
+		out->last_ok = sqlite3_column_int64(s, 3);
+		col_text(s, 4, out->reason, sizeof(out->reason));
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : VDI_ERR_IO;
+}
+
+/* --- audit -------------------------------------------------------------- */
+
+/*
+ * A row's hash covers every field but the hash itself, each written as its
+ * length, a colon and its bytes, so no choice of field contents can make
+ * two different rows serialise the same way.
+ */
+static void
+hash_field(EVP_MD_CTX *md, const char *s)
+{
+	char len[24];
+	int n = snprintf(len, sizeof(len), "%zu:", strlen(s));
+
+	EVP_DigestUpdate(md, len, (size_t)n);
+	EVP_DigestUpdate(md, s, strlen(s));
+}
+
+void
+store_audit_hash(const struct store_audit *ev, char out[65])
+{
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hl = 0, i;
+	char num[48];
+	EVP_MD_CTX *md;
+
+	out[0] = '\0';
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return;
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	hash_field(md, "vdi-audit-v1");
+	snprintf(num, sizeof(num), "%lld", (long long)ev->seq);
+	hash_field(md, num);
+	snprintf(num, sizeof(num), "%lld", (long long)ev->time);
+	hash_field(md, num);
+	hash_field(md, ev->actor);
+	hash_field(md, ev->action);
+	hash_field(md, ev->outcome);
+	hash_field(md, ev->tenant);
+	hash_field(md, ev->user);
+	hash_field(md, ev->device);
+	hash_field(md, ev->session);
+	hash_field(md, ev->reason);
+	hash_field(md, ev->detail);
+	hash_field(md, ev->prev_hash);
+	EVP_DigestFinal_ex(md, h, &hl);
+	EVP_MD_CTX_free(md);
+	for (i = 0; i < hl && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+#define AUDIT_COLS                                                             \
+	"seq, time, actor, action, outcome, tenant, user, device, session, "   \
+	"reason, detail, prev_hash, hash"
+
+static void
+row_audit(sqlite3_stmt *s, struct store_audit *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->seq = sqlite3_column_int64(s, 0);
+	a->time = sqlite3_column_int64(s, 1);
+	col_text(s, 2, a->actor, sizeof(a->actor));
+	col_text(s, 3, a->action, sizeof(a->action));
+	col_text(s, 4, a->outcome, sizeof(a->outcome));
+	col_text(s, 5, a->tenant, sizeof(a->tenant));
+	col_text(s, 6, a->user, sizeof(a->user));
+	col_text(s, 7, a->device, sizeof(a->device));
+	col_text(s, 8, a->session, sizeof(a->session));
+	col_text(s, 9, a->reason, sizeof(a->reason));
+	col_text(s, 10, a->detail, sizeof(a->detail));
+	col_text(s, 11, a->prev_hash, sizeof(a->prev_hash));
+	col_text(s, 12, a->hash, sizeof(a->hash));
+}
+
+static int
+audit_append_txn(struct store *st, void *arg)
+{
+	struct store_audit *ev = arg;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = prepare(st, &s,
+		 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", "")) !=
+	    0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ev->seq = sqlite3_column_int64(s, 0) + 1;
+		col_text(s, 1, ev->prev_hash, sizeof(ev->prev_hash));
+	} else {
+		ev->seq = 1;
+		memset(ev->prev_hash, '0', 64);
+		ev->prev_hash[64] = '\0';
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	store_audit_hash(ev, ev->hash);
+	if ((r = prepare(st, &s,
+		 "INSERT INTO audit (" AUDIT_COLS
+		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 "iisssssssssss", ev->seq, ev->time, ev->actor, ev->action,
+		 ev->outcome, ev->tenant, ev->user, ev->device, ev->session,
+		 ev->reason, ev->detail, ev->prev_hash, ev->hash)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_audit_append(struct store *st, struct store_audit *ev)
+{
+	if (ev->action[0] == '\0' || ev->outcome[0] == '\0')
+		return VDI_ERR_INVALID_ARG;
+	/* Fields must be NUL-terminated inside their buffers. */
+	if (memchr(ev->actor, 0, sizeof(ev->actor)) == NULL ||
+	    memchr(ev->reason, 0, sizeof(ev->reason)) == NULL ||
+	    memchr(ev->detail, 0, sizeof(ev->detail)) == NULL)
+		return VDI_ERR_TOO_LARGE;
+	return store_txn(st, audit_append_txn, ev);
+}
+
+int
+store_audit_query(struct store *st, const struct store_audit_filter *f,
+    int (*fn)(const struct store_audit *, void *), void *arg)
+{
+	struct store_audit a;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = prepare(st, &s,
+		 "SELECT " AUDIT_COLS " FROM audit WHERE (? = '' OR user = ?) "
+		 "AND (? = '' OR device = ?) AND time >= ? ORDER BY seq "
+		 "LIMIT ?",
+		 "ssssii", f->user, f->user, f->device, f->device, f->since,
+		 f->limit > 0 ? (int64_t)f->limit : (int64_t)-1)) != 0)
+		return r;
+	r = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_audit(s, &a);
+		if ((r = fn(&a, arg)) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	return r;
+}
+
+int
+store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
+    char *reason, size_t reason_len)
+{
+	struct store_audit a;
+	char prev[65], h[65];
+	int64_t expect_seq = 1;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	*rows = 0;
+	*bad_seq = 0;
+	seterr(reason, reason_len, "ok");
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	if ((r = prepare(st, &s, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
+		 "")) != 0)
+		return r;
+	r = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_audit(s, &a);
+		if (a.seq != expect_seq) {
+			seterr(reason, reason_len,
+			    "row %lld missing (next row is %lld)",
+			    (long long)expect_seq, (long long)a.seq);
+			*bad_seq = expect_seq;
+			r = VDI_ERR_BAD_FORMAT;
+			break;
+		}
+		if (strcmp(a.prev_hash, prev) != 0) {
+			seterr(reason, reason_len,
+			    "row %lld does not link to the row before it",
+			    (long long)a.seq);
+			*bad_seq = a.seq;
+			r = VDI_ERR_BAD_FORMAT;
+			break;
+		}
+		store_audit_hash(&a, h);
+		if (strcmp(h, a.hash) != 0) {
+			seterr(reason, reason_len,
+			    "row %lld was changed after it was written "
+			    "(hash mismatch)",
+			    (long long)a.seq);
+			*bad_seq = a.seq;
+			r = VDI_ERR_BAD_FORMAT;
+			break;
+		}
+		memcpy(prev, a.hash, sizeof(prev));
+		expect_seq++;
+		(*rows)++;
+	}
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	return r;
+}
