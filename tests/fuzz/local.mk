@@ -22,7 +22,7 @@ FUZZ_COMPILE_FLAGS = $(AM_CFLAGS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS)
 endif
 
-fuzz_harnesses = tests/fuzz/fuzz_vbuf
+fuzz_harnesses += tests/fuzz/fuzz_vbuf
 tests_fuzz_fuzz_vbuf_SOURCES = tests/fuzz/fuzz_vbuf.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_vbuf_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS)
 tests_fuzz_fuzz_vbuf_LDFLAGS = $(FUZZ_LINK_FLAGS)
@@ -31,3 +31,9 @@ tests_fuzz_fuzz_vbuf_LDADD = $(VDICOMMON_LIBS)
 EXTRA_DIST += tests/fuzz/standalone.c tests/fuzz/corpus
 dist_noinst_SCRIPTS += tests/fuzz/run-corpus.sh
 TESTS += tests/fuzz/run-corpus.sh
+
+fuzz_harnesses += tests/fuzz/fuzz_jws
+tests_fuzz_fuzz_jws_SOURCES = tests/fuzz/fuzz_jws.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_jws_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS)
+tests_fuzz_fuzz_jws_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_jws_LDADD = $(VDICOMMON_LIBS)

@@ -23,3 +23,24 @@ tests_unit_test_vlog_LDADD = $(UNIT_LIBS)
 tests_unit_test_cidr_SOURCES = tests/unit/test_cidr.c
 tests_unit_test_cidr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cidr_LDADD = $(UNIT_LIBS)
+
+# common/ base64url, JWS and token claims.
+unit_common_tests += \
+	tests/unit/test_b64url \
+	tests/unit/test_jws \
+	tests/unit/test_claims
+tests_unit_test_b64url_SOURCES = tests/unit/test_b64url.c
+tests_unit_test_b64url_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_b64url_LDADD = $(UNIT_LIBS)
+tests_unit_test_jws_SOURCES = tests/unit/test_jws.c
+tests_unit_test_jws_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jws_LDADD = $(UNIT_LIBS)
+tests_unit_test_claims_SOURCES = tests/unit/test_claims.c
+tests_unit_test_claims_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_claims_LDADD = $(UNIT_LIBS)
+
+# common/ TLS (makes a PKI with tests/pki/mkpki.sh at test time).
+unit_common_tests += tests/unit/test_tls
+tests_unit_test_tls_SOURCES = tests/unit/test_tls.c
+tests_unit_test_tls_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tls_LDADD = $(UNIT_LIBS)
