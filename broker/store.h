@@ -218,6 +218,29 @@ int store_desktop_set_drained(struct store *st, const char *desktop,
 int store_desktop_get(struct store *st, const char *desktop,
     struct store_desktop *out) VDI_WUR;
 
+/* --- settings (run-time choices that must survive a restart) --- */
+
+/* VDI_ERR_NOT_FOUND when unset. */
+int store_setting_get(struct store *st, const char *key, char *out,
+    size_t outlen) VDI_WUR;
+/* value NULL deletes the setting. */
+int store_setting_set(struct store *st, const char *key, const char *value)
+    VDI_WUR;
+/* Calls fn for every setting whose key starts with prefix, by key. */
+int store_setting_list(struct store *st, const char *prefix,
+    int (*fn)(const char *key, const char *value, void *), void *arg)
+    VDI_WUR;
+
+/* --- sealed single sign-on credentials of a live session --- */
+
+/* Stores the sealed blob (base64url; only gateways can open it). It is
+ * erased when the session ends. */
+int store_session_set_cred(struct store *st, const char *id,
+    const char *cred) VDI_WUR;
+/* VDI_ERR_NOT_FOUND when none (or the session ended). */
+int store_session_get_cred(struct store *st, const char *id, char *out,
+    size_t outlen) VDI_WUR;
+
 /* --- audit --- */
 
 /* Appends ev (seq, prev_hash and hash are filled in, also in *ev). */

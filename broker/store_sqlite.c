@@ -95,6 +95,11 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+	/* 2: run-time settings (tenant modes), sealed SSO credentials */
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL);"
+	"ALTER TABLE sessions ADD COLUMN cred TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -375,10 +380,11 @@ store_device_get(struct store *st, const char *thumbprint,
 	sqlite3_stmt *s;
 	int r, rc;
 
-	memset(out, 0, sizeof(*out));
-	if ((r = prepare(st, &s,
-		 "SELECT " DEVICE_COLS " FROM devices WHERE thumbprint = ?",
-		 "s", thumbprint)) != 0)
+	r = prepare(st, &s,
+	    "SELECT " DEVICE_COLS " FROM devices WHERE thumbprint = ?", "s",
+	    thumbprint);
+	memset(out, 0, sizeof(*out)); /* after binding: thumbprint may alias */
+	if (r != 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
@@ -535,11 +541,12 @@ session_one(struct store *st, struct store_session *out, const char *sql,
 	sqlite3_stmt *s;
 	int r, rc;
 
-	memset(out, 0, sizeof(*out));
+	/* Bind first (SQLite copies the text): a and b may point into out. */
 	if (b != NULL)
 		r = prepare(st, &s, sql, "ss", a, b);
 	else
 		r = prepare(st, &s, sql, "s", a);
+	memset(out, 0, sizeof(*out));
 	if (r != 0)
 		return r;
 	rc = sqlite3_step(s);
@@ -581,10 +588,11 @@ store_session_set_state(struct store *st, const char *id,
 	if ((r = prepare(st, &s,
 		 "UPDATE sessions SET state = ?, updated = ?, "
 		 "ended = CASE WHEN ? = 3 THEN ? ELSE ended END, "
-		 "end_reason = CASE WHEN ? = 3 THEN ? ELSE end_reason END "
+		 "end_reason = CASE WHEN ? = 3 THEN ? ELSE end_reason END, "
+		 "cred = CASE WHEN ? = 3 THEN '' ELSE cred END "
 		 "WHERE id = ? AND state < 3",
-		 "ninnnss", (int)state, now, (int)state, now, (int)state,
-		 reason, id)) != 0)
+		 "ninnnsns", (int)state, now, (int)state, now, (int)state,
+		 reason, (int)state, id)) != 0)
 		return r;
 	if ((r = exec_done(s)) != 0)
 		return r;
@@ -880,12 +888,15 @@ store_desktop_get(struct store *st, const char *desktop,
 	sqlite3_stmt *s;
 	int r, rc;
 
-	memset(out, 0, sizeof(*out));
-	snprintf(out->desktop, sizeof(out->desktop), "%s", desktop);
-	if ((r = prepare(st, &s,
-		 "SELECT healthy, drained, last_check, last_ok, reason FROM "
-		 "desktops WHERE desktop = ?",
-		 "s", desktop)) != 0)
+	r = prepare(st, &s,
+	    "SELECT healthy, drained, last_check, last_ok, reason FROM "
+	    "desktops WHERE desktop = ?",
+	    "s", desktop);
+	if (desktop != out->desktop)
+		snprintf(out->desktop, sizeof(out->desktop), "%s", desktop);
+	memset((char *)out + sizeof(out->desktop), 0,
+	    sizeof(*out) - sizeof(out->desktop));
+	if (r != 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -1104,4 +1115,107 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 	if (r == 0 && rc != SQLITE_DONE)
 		return VDI_ERR_IO;
 	return r;
+}
+
+/* --- settings and sealed credentials ----------------------------------- */
+
+int
+store_setting_get(struct store *st, const char *key, char *out, size_t outlen)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if ((r = prepare(st, &s, "SELECT value FROM settings WHERE key = ?",
+		 "s", key)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, out, outlen);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
+}
+
+int
+store_setting_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (value == NULL) {
+		if ((r = prepare(st, &s, "DELETE FROM settings WHERE key = ?",
+			 "s", key)) != 0)
+			return r;
+		return exec_done(s);
+	}
+	if ((r = prepare(st, &s,
+		 "INSERT INTO settings (key, value) VALUES (?, ?) "
+		 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		 "ss", key, value)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_setting_list(struct store *st, const char *prefix,
+    int (*fn)(const char *key, const char *value, void *), void *arg)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = prepare(st, &s,
+		 "SELECT key, value FROM settings WHERE substr(key, 1, "
+		 "length(?)) = ? ORDER BY key",
+		 "ss", prefix, prefix)) != 0)
+		return r;
+	r = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((r = fn((const char *)sqlite3_column_text(s, 0),
+			 (const char *)sqlite3_column_text(s, 1), arg)) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	return r;
+}
+
+int
+store_session_set_cred(struct store *st, const char *id, const char *cred)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = prepare(st, &s,
+		 "UPDATE sessions SET cred = ? WHERE id = ? AND state < 3", "ss",
+		 cred != NULL ? cred : "", id)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? 0 : VDI_ERR_NOT_FOUND;
+}
+
+int
+store_session_get_cred(struct store *st, const char *id, char *out,
+    size_t outlen)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if ((r = prepare(st, &s,
+		 "SELECT cred FROM sessions WHERE id = ? AND state < 3", "s",
+		 id)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, out, outlen);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
+	return out[0] != '\0' ? 0 : VDI_ERR_NOT_FOUND;
 }

@@ -90,9 +90,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), 2);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), 2);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s,
 	    NULL), SQLITE_OK);
@@ -461,6 +461,57 @@ store_audit_hash__when_fields_shift__hash_differs(void **state)
 	assert_string_equal(ha, hb);
 }
 
+static int
+setting_cb(const char *k, const char *v, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+store_setting__when_set_and_reopened__kept_deleted_listed(void **state)
+{
+	struct fixture *f = *state;
+	char v[64];
+	int n = 0;
+
+	assert_int_equal(store_setting_get(f->st, "mode.town-a", v, sizeof(v)),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_setting_set(f->st, "mode.town-a", "relocation"), 0);
+	assert_int_equal(store_setting_set(f->st, "mode.town-b", "x"), 0);
+	assert_int_equal(store_setting_set(f->st, "other", "y"), 0);
+	reopen(f);
+	assert_int_equal(store_setting_get(f->st, "mode.town-a", v, sizeof(v)), 0);
+	assert_string_equal(v, "relocation");
+	assert_int_equal(store_setting_list(f->st, "mode.", setting_cb, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_setting_set(f->st, "mode.town-a", NULL), 0);
+	assert_int_equal(store_setting_get(f->st, "mode.town-a", v, sizeof(v)),
+	    VDI_ERR_NOT_FOUND);
+}
+
+static void
+store_session_cred__when_session_ends__erased(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session a = mk_session("s1", "alice", "d1");
+	char c[64];
+
+	assert_int_equal(store_session_create(f->st, &a), 0);
+	assert_int_equal(store_session_get_cred(f->st, "s1", c, sizeof(c)),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_session_set_cred(f->st, "s1", "sealed-blob"), 0);
+	reopen(f);
+	assert_int_equal(store_session_get_cred(f->st, "s1", c, sizeof(c)), 0);
+	assert_string_equal(c, "sealed-blob");
+	assert_int_equal(store_session_set_state(f->st, "s1",
+	    STORE_SESSION_ENDED, "logoff", 5), 0);
+	assert_int_equal(store_session_get_cred(f->st, "s1", c, sizeof(c)),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_session_set_cred(f->st, "s1", "again"),
+	    VDI_ERR_NOT_FOUND);
+}
+
 int
 main(void)
 {
@@ -477,6 +528,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(store_audit_verify__when_row_edited__reports_that_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(store_audit_verify__when_row_deleted_or_rehashed__reports_break, setup, teardown),
 		cmocka_unit_test(store_audit_hash__when_fields_shift__hash_differs),
+		cmocka_unit_test_setup_teardown(store_setting__when_set_and_reopened__kept_deleted_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(store_session_cred__when_session_ends__erased, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,190 @@
+/* bconf.c: reads vdi-brokerd.conf. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bconf.h"
+#include "cfgfile.h"
+
+static void
+defaults(struct bconf *b)
+{
+	memset(b, 0, sizeof(*b));
+	snprintf(b->listen_host, sizeof(b->listen_host), "127.0.0.1");
+	b->listen_port = 8443;
+	snprintf(b->admin_socket, sizeof(b->admin_socket),
+	    "/run/vdi/brokerd.sock");
+	snprintf(b->user, sizeof(b->user), "vdi");
+	snprintf(b->group, sizeof(b->group), "vdi");
+	snprintf(b->store, sizeof(b->store), "/var/lib/vdi/broker.db");
+	snprintf(b->issuer, sizeof(b->issuer), "vdi-broker");
+	snprintf(b->audience, sizeof(b->audience), "vdi-gateway");
+	b->token_lifetime = 60;
+	b->health_interval = 5;
+	b->health_timeout = 2;
+	b->login_timeout = 120;
+	b->user_limits = (struct rl_config){ 5, 900, 2, 300 };
+	b->device_limits = (struct rl_config){ 10, 900, 2, 300 };
+	b->max_body = 16384;
+	b->max_logins = 256;
+}
+
+static void
+copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+static void
+get_limits(struct cfg *c, const config_setting_t *g, const char *key,
+    struct rl_config *rl)
+{
+	static const char *const keys[] = { "free_failures", "window",
+		"base_delay", "max_delay", NULL };
+	const config_setting_t *s;
+	int64_t v;
+
+	if ((s = cfg_group(c, g, key, 0)) == NULL)
+		return;
+	cfg_check_keys(c, s, keys);
+	if (cfg_get_int(c, s, "free_failures", 0, 0, 1000, &v) == 1)
+		rl->free_failures = (unsigned int)v;
+	cfg_get_duration(c, s, "window", 0, 1, 86400 * 7, &rl->window);
+	cfg_get_duration(c, s, "base_delay", 0, 1, 3600, &rl->base_delay);
+	cfg_get_duration(c, s, "max_delay", 0, 1, 86400, &rl->max_delay);
+}
+
+int
+bconf_load(const char *path, struct bconf *b, char **errors)
+{
+	static const char *const top[] = { "listen", "metrics_listen",
+		"admin_socket", "admin_group", "user", "group", "policy",
+		"store", "tls", "gateway_ca", "gateway_crl", "gateways",
+		"token", "health", "login", NULL };
+	static const char *const tls_keys[] = { "cert", "key", NULL };
+	static const char *const token_keys[] = { "signing_key", "seal_key",
+		"issuer", "audience", "lifetime", NULL };
+	static const char *const gw_keys[] = { "name", "address", NULL };
+	static const char *const health_keys[] = { "interval", "timeout",
+		NULL };
+	static const char *const login_keys[] = { "timeout", "max_body",
+		"max_pending", "user_limits", "device_limits", NULL };
+	const config_setting_t *root, *g, *list, *e;
+	struct cfg c;
+	const char *s;
+	char host[BCONF_HOST_MAX];
+	uint16_t port;
+	int64_t v;
+	unsigned int i, n;
+
+	*errors = NULL;
+	defaults(b);
+	if (cfg_open(&c, path) != 0)
+		goto out;
+	root = config_root_setting(&c.lc);
+	cfg_check_keys(&c, root, top);
+
+	cfg_get_hostport(&c, NULL, "listen", 0, b->listen_host,
+	    sizeof(b->listen_host), &b->listen_port);
+	if (cfg_get_hostport(&c, NULL, "metrics_listen", 0, b->metrics_host,
+		sizeof(b->metrics_host), &b->metrics_port) == 1)
+		b->metrics_enabled = 1;
+	cfg_get_path(&c, NULL, "admin_socket", 0, b->admin_socket,
+	    sizeof(b->admin_socket));
+	if (cfg_get_string(&c, NULL, "admin_group", 0, &s) == 1)
+		copy(b->admin_group, sizeof(b->admin_group), s);
+	if (cfg_get_string(&c, NULL, "user", 0, &s) == 1)
+		copy(b->user, sizeof(b->user), s);
+	if (cfg_get_string(&c, NULL, "group", 0, &s) == 1)
+		copy(b->group, sizeof(b->group), s);
+	cfg_get_path(&c, NULL, "policy", 1, b->policy, sizeof(b->policy));
+	cfg_get_path(&c, NULL, "store", 0, b->store, sizeof(b->store));
+	cfg_get_path(&c, NULL, "gateway_ca", 1, b->gateway_ca,
+	    sizeof(b->gateway_ca));
+	cfg_get_path(&c, NULL, "gateway_crl", 1, b->gateway_crl,
+	    sizeof(b->gateway_crl));
+
+	if ((g = cfg_group(&c, NULL, "tls", 1)) != NULL) {
+		cfg_check_keys(&c, g, tls_keys);
+		cfg_get_path(&c, g, "cert", 1, b->tls_cert, sizeof(b->tls_cert));
+		cfg_get_path(&c, g, "key", 1, b->tls_key, sizeof(b->tls_key));
+	}
+	if ((g = cfg_group(&c, NULL, "token", 1)) != NULL) {
+		cfg_check_keys(&c, g, token_keys);
+		cfg_get_path(&c, g, "signing_key", 1, b->token_key,
+		    sizeof(b->token_key));
+		cfg_get_path(&c, g, "seal_key", 0, b->seal_key,
+		    sizeof(b->seal_key));
+		if (cfg_get_string(&c, g, "issuer", 0, &s) == 1)
+			copy(b->issuer, sizeof(b->issuer), s);
+		if (cfg_get_string(&c, g, "audience", 0, &s) == 1)
+			copy(b->audience, sizeof(b->audience), s);
+		cfg_get_duration(&c, g, "lifetime", 0, 5, 60, &b->token_lifetime);
+	}
+	if ((g = cfg_group(&c, NULL, "health", 0)) != NULL) {
+		cfg_check_keys(&c, g, health_keys);
+		cfg_get_duration(&c, g, "interval", 0, 1, 3600,
+		    &b->health_interval);
+		cfg_get_duration(&c, g, "timeout", 0, 1, 60, &b->health_timeout);
+	}
+	if ((g = cfg_group(&c, NULL, "login", 0)) != NULL) {
+		cfg_check_keys(&c, g, login_keys);
+		cfg_get_duration(&c, g, "timeout", 0, 10, 3600, &b->login_timeout);
+		if (cfg_get_int(&c, g, "max_body", 0, 1024, 1048576, &v) == 1)
+			b->max_body = (unsigned int)v;
+		if (cfg_get_int(&c, g, "max_pending", 0, 1, 100000, &v) == 1)
+			b->max_logins = (unsigned int)v;
+		get_limits(&c, g, "user_limits", &b->user_limits);
+		get_limits(&c, g, "device_limits", &b->device_limits);
+	}
+
+	list = config_setting_get_member(root, "gateways");
+	if (list == NULL) {
+		cfg_error(&c, root, "gateways",
+		    "missing (a list of { name = \"gw1\"; address = "
+		    "\"host:port\"; } is needed)");
+	} else if (!config_setting_is_list(list) ||
+	    (n = (unsigned int)config_setting_length(list)) == 0) {
+		cfg_error(&c, list, NULL,
+		    "expected a non-empty list ( { name = ...; address = ...; } )");
+	} else if (n > BCONF_GATEWAYS_MAX) {
+		cfg_error(&c, list, NULL, "at most %d gateways",
+		    BCONF_GATEWAYS_MAX);
+	} else {
+		for (i = 0; i < n; i++) {
+			struct bconf_gateway *gw = &b->gateways[b->ngateways];
+
+			e = config_setting_get_elem(list, i);
+			if (!config_setting_is_group(e)) {
+				cfg_error(&c, e, NULL, "expected { name = ...; "
+						       "address = ...; }");
+				continue;
+			}
+			cfg_check_keys(&c, e, gw_keys);
+			if (cfg_get_string(&c, e, "name", 1, &s) == 1) {
+				if (strlen(s) >= sizeof(gw->name))
+					cfg_error(&c, e, "name", "too long");
+				copy(gw->name, sizeof(gw->name), s);
+			}
+			if (cfg_get_hostport(&c, e, "address", 1, host,
+				sizeof(host), &port) == 1) {
+				if (port == 0)
+					cfg_error(&c, e, "address",
+					    "a gateway address needs a port");
+				cfg_get_string(&c, e, "address", 1, &s);
+				copy(gw->address, sizeof(gw->address), s);
+			}
+			b->ngateways++;
+		}
+	}
+out:
+	if (cfg_failed(&c)) {
+		*errors = strdup(cfg_errors(&c));
+		cfg_free(&c);
+		return VDI_ERR_CONFIG;
+	}
+	cfg_free(&c);
+	return 0;
+}

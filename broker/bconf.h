@@ -1,0 +1,60 @@
+/*
+ * bconf.h: vdi-brokerd's own configuration (vdi-brokerd.conf(5)).
+ */
+#ifndef VDI_BROKER_BCONF_H
+#define VDI_BROKER_BCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ratelimit.h"
+#include "vdierr.h"
+
+#define BCONF_PATH_MAX 1024
+#define BCONF_HOST_MAX 256
+#define BCONF_NAME_MAX 64
+#define BCONF_GATEWAYS_MAX 32
+
+struct bconf_gateway {
+	char name[BCONF_NAME_MAX];     /* CN of the gateway's client cert */
+	char address[BCONF_HOST_MAX + 8]; /* host:port handed to clients */
+};
+
+struct bconf {
+	char listen_host[BCONF_HOST_MAX];
+	uint16_t listen_port;
+	int metrics_enabled;
+	char metrics_host[BCONF_HOST_MAX];
+	uint16_t metrics_port;
+	char admin_socket[BCONF_PATH_MAX];
+	char admin_group[BCONF_NAME_MAX]; /* "" = root only */
+	char user[BCONF_NAME_MAX];	  /* worker's user when run as root */
+	char group[BCONF_NAME_MAX];
+	char policy[BCONF_PATH_MAX];
+	char store[BCONF_PATH_MAX];
+	char tls_cert[BCONF_PATH_MAX];
+	char tls_key[BCONF_PATH_MAX];
+	char gateway_ca[BCONF_PATH_MAX];
+	char gateway_crl[BCONF_PATH_MAX];
+	size_t ngateways;
+	struct bconf_gateway gateways[BCONF_GATEWAYS_MAX];
+	char token_key[BCONF_PATH_MAX];
+	char seal_key[BCONF_PATH_MAX]; /* "" = no single sign-on */
+	char issuer[BCONF_NAME_MAX];
+	char audience[BCONF_NAME_MAX];
+	unsigned int token_lifetime;
+	unsigned int health_interval;
+	unsigned int health_timeout;
+	unsigned int login_timeout;	/* PAM conversation, seconds */
+	struct rl_config user_limits;
+	struct rl_config device_limits;
+	unsigned int max_body;		/* bytes of an HTTP request body */
+	unsigned int max_logins;	/* PAM conversations at once */
+};
+
+/* Loads path into *out (defaults for what the file leaves out). Returns 0,
+ * or VDI_ERR_CONFIG with every problem in *errors (one "FILE:LINE: KEY:
+ * problem" per line; the caller frees it). */
+int bconf_load(const char *path, struct bconf *out, char **errors) VDI_WUR;
+
+#endif

@@ -1,0 +1,177 @@
+/* broker.c: shared broker operations (see broker.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker.h"
+#include "gwapi.h"
+#include "http.h"
+#include "vlog.h"
+
+int64_t
+broker_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int
+broker_tls_configure(struct broker *b, const struct policy *p, char *err,
+    size_t errlen)
+{
+	struct vdi_tls_ca cas[64];
+	struct vdi_tls_config tc;
+	const struct policy_tenant *t;
+	const char *paths[64][2];
+	size_t i, n = 0;
+	int r;
+
+	memset(&tc, 0, sizeof(tc));
+	memset(cas, 0, sizeof(cas));
+	for (i = 0; i < policy_tenant_count(p) && n < 63; i++) {
+		t = policy_tenant_at(p, i);
+		if (policy_tenant_ca_file(t) == NULL)
+			continue;
+		paths[n][0] = policy_tenant_ca_file(t);
+		paths[n][1] = policy_tenant_crl_file(t);
+		cas[n].name = policy_tenant_name(t);
+		cas[n].ca_file = paths[n][0];
+		cas[n].crl_file = paths[n][1];
+		n++;
+	}
+	cas[n].name = HTTP_GATEWAY_CA;
+	cas[n].ca_file = b->conf.gateway_ca;
+	cas[n].crl_file = b->conf.gateway_crl;
+	n++;
+	tc.role = VDI_TLS_SERVER;
+	tc.cert_file = b->conf.tls_cert;
+	tc.key_file = b->conf.tls_key;
+	tc.cas = cas;
+	tc.ncas = n;
+	/* Every CA here has a CRL: tenants by the policy's rules, the gateway
+	 * CA by bconf (gateway_crl is required). */
+	tc.flags = 0;
+	if (b->tls == NULL)
+		r = vdi_tls_new(&tc, &b->tls, err, errlen);
+	else
+		r = vdi_tls_reconfigure(b->tls, &tc, err, errlen);
+	return r;
+}
+
+int
+broker_reload(struct broker *b, char **errors)
+{
+	struct policy_errors pe = { 0 };
+	struct policy *np = NULL;
+	char err[VDI_TLS_ERR_SIZE];
+	int r;
+
+	*errors = NULL;
+	r = policy_load_file(b->conf.policy, NULL, &np, &pe);
+	if (r != 0) {
+		*errors = pe.text != NULL ? strdup(pe.text) : strdup(
+		    vdi_strerror(r));
+		policy_errors_clear(&pe);
+		vlog(VLOG_ERROR, "policy_reload_refused", "file=%s errors=%zu",
+		    b->conf.policy, pe.count);
+		return r;
+	}
+	if ((r = broker_tls_configure(b, np, err, sizeof(err))) != 0) {
+		*errors = strdup(err);
+		policy_unref(np);
+		vlog(VLOG_ERROR, "policy_reload_refused",
+		    "file=%s reason=tls_reconfigure_failed", b->conf.policy);
+		return r;
+	}
+	policy_unref(b->policy);
+	b->policy = np;
+	vlog(VLOG_NOTICE, "policy_reloaded", "file=%s tenants=%zu pools=%zu",
+	    b->conf.policy, policy_tenant_count(np), policy_pool_count(np));
+	return 0;
+}
+
+const char *
+broker_tenant_mode(struct broker *b, const char *tenant)
+{
+	json_t *m = b->modes != NULL ? json_object_get(b->modes, tenant) : NULL;
+
+	return m != NULL ? json_string_value(m) : NULL;
+}
+
+int
+broker_set_tenant_mode(struct broker *b, const char *tenant, const char *mode)
+{
+	char key[STORE_NAME_MAX + 8];
+	int r;
+
+	snprintf(key, sizeof(key), "mode.%s", tenant);
+	if ((r = store_setting_set(b->store, key, mode)) != 0)
+		return r;
+	if (b->modes == NULL && (b->modes = json_object()) == NULL)
+		return VDI_ERR_ALLOC;
+	if (mode != NULL)
+		json_object_set_new(b->modes, tenant, json_string(mode));
+	else
+		json_object_del(b->modes, tenant);
+	return 0;
+}
+
+int
+broker_audit(struct broker *b, const char *actor, const char *action,
+    const char *outcome, const char *tenant, const char *user,
+    const char *device, const char *session, const char *reason,
+    json_t *detail)
+{
+	struct store_audit a;
+	char q1[300], q2[300], q3[600];
+	char *d = NULL;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.time = broker_now();
+	snprintf(a.actor, sizeof(a.actor), "%s", actor ? actor : "broker");
+	snprintf(a.action, sizeof(a.action), "%s", action);
+	snprintf(a.outcome, sizeof(a.outcome), "%s", outcome);
+	snprintf(a.tenant, sizeof(a.tenant), "%s", tenant ? tenant : "");
+	snprintf(a.user, sizeof(a.user), "%s", user ? user : "");
+	snprintf(a.device, sizeof(a.device), "%s", device ? device : "");
+	snprintf(a.session, sizeof(a.session), "%s", session ? session : "");
+	snprintf(a.reason, sizeof(a.reason), "%s", reason ? reason : "");
+	if (detail != NULL &&
+	    (d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)) != NULL) {
+		snprintf(a.detail, sizeof(a.detail), "%s", d);
+		free(d);
+	}
+	r = store_audit_append(b->store, &a);
+	vlog(r == 0 ? VLOG_INFO : VLOG_ERROR, "audit",
+	    "seq=%lld actor=%s action=%s outcome=%s tenant=%s user=%s "
+	    "device=%.16s session=%s reason=%s%s",
+	    (long long)a.seq, vlog_quote(a.actor, q1, sizeof(q1)), a.action,
+	    a.outcome, a.tenant, vlog_quote(a.user, q2, sizeof(q2)), a.device,
+	    a.session, vlog_quote(a.reason, q3, sizeof(q3)),
+	    r == 0 ? "" : " store=failed");
+	return r;
+}
+
+void
+broker_cut_session(struct broker *b, const char *session_id,
+    const char *reason, int end)
+{
+	struct store_session s;
+
+	if (store_session_get(b->store, session_id, &s) == 0 &&
+	    s.state != STORE_SESSION_ENDED)
+		(void)!store_session_set_state(b->store, session_id,
+		    end ? STORE_SESSION_ENDED : STORE_SESSION_DISCONNECTED,
+		    reason, broker_now());
+	gwq_cut(b, session_id, NULL, reason);
+}
+
+void
+broker_cut_session_except(struct broker *b, const char *session_id,
+    const char *keep_jti, const char *reason)
+{
+	gwq_cut(b, session_id, keep_jti, reason);
+}

@@ -1,0 +1,132 @@
+/*
+ * broker.h: the state of one vdi-brokerd worker process, shared by its
+ * modules (HTTP front, device API, gateway API, health, admin, metrics).
+ * Everything runs on one libevent loop; nothing here is locked.
+ */
+#ifndef VDI_BROKER_BROKER_H
+#define VDI_BROKER_BROKER_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "bconf.h"
+#include "policy.h"
+#include "policy_files.h"
+#include "ratelimit.h"
+#include "store.h"
+#include "tls.h"
+
+struct privsep;
+struct login_table;
+struct health;
+struct admin;
+struct gwq;
+
+/* Counters exported on /metrics (see metrics.c). */
+struct broker_metrics {
+	uint64_t logins_ok;
+	uint64_t login_failures[16]; /* indexed by enum login_fail */
+	uint64_t reconnects_ok;
+	uint64_t reconnects_refused;
+	uint64_t takeovers;
+	uint64_t requests;
+	uint64_t http_4xx, http_5xx;
+	uint64_t gateway_events;
+	uint64_t refused_channels;
+	/* request latency histogram, seconds */
+	uint64_t lat_buckets[12];
+	uint64_t lat_count;
+	double lat_sum;
+};
+
+/* Why a login failed: label values of vdi_broker_login_failures_total. */
+enum login_fail {
+	LOGIN_FAIL_AUTH = 0,	/* wrong password / code / unknown user */
+	LOGIN_FAIL_RATE,	/* too many attempts, backing off */
+	LOGIN_FAIL_DEVICE,	/* device certificate refused or revoked */
+	LOGIN_FAIL_POLICY,	/* no rule allows this request */
+	LOGIN_FAIL_NO_DESKTOP,	/* no desktop available */
+	LOGIN_FAIL_ACCOUNT,	/* expired / locked account */
+	LOGIN_FAIL_INTERNAL,
+	LOGIN_FAIL_COUNT,
+};
+
+struct broker {
+	struct bconf conf;
+	const char *conf_path;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp *metrics_http;
+	struct vdi_tls *tls;	   /* device + gateway front (mTLS) */
+	struct policy *policy;	   /* current; sessions keep their own ref */
+	struct store *store;
+	struct privsep *ps;	   /* monitor: PAM, signing, sealing */
+	struct ratelimit *rl_user;
+	struct ratelimit *rl_device;
+	struct login_table *logins;
+	struct health *health;
+	struct admin *admin;
+	struct gwq *gwq;	   /* commands queued for gateways */
+	struct broker_metrics m;
+	unsigned int next_gateway; /* round robin */
+	uint16_t bound_port;	   /* actual port after listen (port 0) */
+	/* Tenant modes set at run time (vdictl policy mode): tenant -> mode,
+	 * kept in the store's settings so they survive a restart. */
+	json_t *modes;
+};
+
+/* The identity of a TLS peer on the device/gateway front. */
+struct broker_peer {
+	SSL *ssl;
+	X509 *cert;
+	char thumb_hex[VDI_TLS_THUMBPRINT_HEX_SIZE];
+	char thumb_b64[VDI_TLS_THUMBPRINT_B64_SIZE];
+	char subject[256];
+	char ca_name[128];	/* tenant name, or "gateways" */
+	char addr[64];		/* source address, text */
+	struct vdi_addr from;
+	int have_from;
+};
+
+/* Current Unix time. */
+int64_t broker_now(void);
+
+/* Rebuilds the TLS front's trust (tenant CAs and CRLs from the policy, plus
+ * the gateway CA) and swaps it in; live connections keep the old one. */
+int broker_tls_configure(struct broker *b, const struct policy *p, char *err,
+    size_t errlen) VDI_WUR;
+
+/* Loads the policy file again and, when valid, makes it current (then
+ * reconfigures TLS). On failure the old policy stays. errors: caller frees. */
+int broker_reload(struct broker *b, char **errors) VDI_WUR;
+
+/* The mode set for tenant at run time, or NULL (the policy's own choice). */
+const char *broker_tenant_mode(struct broker *b, const char *tenant);
+
+/* Appends an audit row and logs it. Never fails the caller's request: a
+ * store error is logged at error level (and returns the code). */
+int broker_audit(struct broker *b, const char *actor, const char *action,
+    const char *outcome, const char *tenant, const char *user,
+    const char *device, const char *session, const char *reason,
+    json_t *detail);
+
+/* Cuts every tunnel of a session on the gateways. end: also end the
+ * session (logoff, kill, revoked device) instead of leaving it disconnected
+ * for a reconnect. */
+void broker_cut_session(struct broker *b, const char *session_id,
+    const char *reason, int end);
+
+/* Cuts the tunnels of a session except the one whose token has keep_jti
+ * (after a reconnect or a takeover). */
+void broker_cut_session_except(struct broker *b, const char *session_id,
+    const char *keep_jti, const char *reason);
+
+/* Sets (mode non-NULL) or clears a tenant's run-time mode; persisted. */
+int broker_set_tenant_mode(struct broker *b, const char *tenant,
+    const char *mode) VDI_WUR;
+
+#endif

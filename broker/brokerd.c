@@ -1,0 +1,295 @@
+/*
+ * brokerd.c: vdi-brokerd, the session broker (see vdi-brokerd(8)).
+ *
+ * Start-up: read vdi-brokerd.conf and the policy (-t stops here), open the
+ * admin socket, split into the privileged monitor (PAM, token signing,
+ * sealing) and the unprivileged worker, which opens the store and serves
+ * the HTTPS API, the gateways' long-polls, health probes, metrics and the
+ * admin socket on one libevent loop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "admin.h"
+#include "bconf.h"
+#include "broker.h"
+#include "device.h"
+#include "gwapi.h"
+#include "health.h"
+#include "http.h"
+#include "login.h"
+#include "metrics.h"
+#include "privsep.h"
+#include "vlog.h"
+
+static const struct http_route routes[] = {
+	{ EVHTTP_REQ_POST, "/v1/login", HTTP_DEVICE, 1, login_handle },
+	{ EVHTTP_REQ_POST, "/v1/reconnect", HTTP_DEVICE, 1, device_reconnect },
+	{ EVHTTP_REQ_POST, "/v1/logoff", HTTP_DEVICE, 1, device_logoff },
+	{ EVHTTP_REQ_GET, "/v1/health", HTTP_ANY_PEER, 0, device_health },
+	{ EVHTTP_REQ_POST, "/internal/v1/events", HTTP_GATEWAY, 1,
+	    gwapi_events },
+	{ EVHTTP_REQ_POST, "/internal/v1/commands", HTTP_GATEWAY, 1,
+	    gwapi_commands },
+	{ 0, NULL, 0, 0, NULL },
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: vdi-brokerd [-t] [-d] [-l level] [-P port-file] "
+	    "[-f config]\n"
+	    "  -f FILE  configuration (default " SYSCONFDIR_VDI
+	    "/vdi-brokerd.conf)\n"
+	    "  -t       check the configuration and the policy, then exit\n"
+	    "  -d       log to stderr (default: syslog)\n"
+	    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
+	    "  -P FILE  write the HTTPS port to FILE once listening\n");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct broker *b = arg;
+	char *errors = NULL;
+	char err[VDI_TLS_ERR_SIZE];
+
+	if (sig == SIGHUP) {
+		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
+		if (broker_reload(b, &errors) != 0) {
+			vlog(VLOG_ERROR, "reload_failed",
+			    "file=%s kept=previous", b->conf.policy);
+			if (errors != NULL)
+				fprintf(stderr, "%s", errors);
+			free(errors);
+			/* CRLs may still have changed. */
+			if (vdi_tls_reload(b->tls, err, sizeof(err)) != 0)
+				vlog(VLOG_ERROR, "tls_reload_failed", "%s", err);
+		}
+		broker_audit(b, "admin:signal", "policy_reload", "ok", NULL,
+		    NULL, NULL, NULL, "SIGHUP", NULL);
+		return;
+	}
+	vlog(VLOG_NOTICE, "stopping", "signal=%d", (int)sig);
+	event_base_loopexit(b->base, NULL);
+}
+
+static int
+load_mode(const char *key, const char *value, void *arg)
+{
+	struct broker *b = arg;
+
+	if (b->modes == NULL && (b->modes = json_object()) == NULL)
+		return VDI_ERR_ALLOC;
+	json_object_set_new(b->modes, key + 5 /* "mode." */, json_string(value));
+	return 0;
+}
+
+static int
+write_port_file(const char *path, unsigned int port)
+{
+	char tmp[1100];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return -1;
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct broker b;
+	struct policy_errors pe = { 0 };
+	struct privsep_config pc;
+	const char *conf = SYSCONFDIR_VDI "/vdi-brokerd.conf";
+	const char *port_file = NULL, *services[65];
+	enum vlog_level level = VLOG_INFO;
+	struct event *sigs[4] = { NULL };
+	static const int signums[] = { SIGHUP, SIGTERM, SIGINT };
+	char *errors = NULL, err[VDI_TLS_ERR_SIZE];
+	int ch, check = 0, foreground = 0, admin_fd = -1, rc = 1;
+	size_t i, n;
+
+	while ((ch = getopt(argc, argv, "df:hl:P:t")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			conf = optarg;
+			break;
+		case 'l':
+			if (vlog_level_parse(optarg, &level) != 0) {
+				usage();
+				return 2;
+			}
+			break;
+		case 'P':
+			port_file = optarg;
+			break;
+		case 't':
+			check = 1;
+			foreground = 1;
+			break;
+		default:
+			usage();
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	vlog_init("vdi-brokerd", foreground ? VLOG_STDERR : VLOG_SYSLOG, level);
+	signal(SIGPIPE, SIG_IGN);
+	b.conf_path = conf;
+
+	if (bconf_load(conf, &b.conf, &errors) != 0) {
+		fprintf(stderr, "%s", errors ? errors : "cannot read config\n");
+		fprintf(stderr, "vdi-brokerd: %s: configuration refused\n", conf);
+		free(errors);
+		return 1;
+	}
+	if (policy_load_file(b.conf.policy, NULL, &b.policy, &pe) != 0) {
+		fprintf(stderr, "%s", pe.text ? pe.text : "");
+		fprintf(stderr, "vdi-brokerd: %s: policy refused\n",
+		    b.conf.policy);
+		policy_errors_clear(&pe);
+		return 1;
+	}
+	if (check) {
+		printf("vdi-brokerd: %s and %s are valid (%zu tenants, %zu "
+		       "pools)\n",
+		    conf, b.conf.policy, policy_tenant_count(b.policy),
+		    policy_pool_count(b.policy));
+		policy_unref(b.policy);
+		return 0;
+	}
+
+	/* Sockets that need privileges are opened before the split. */
+	if ((admin_fd = admin_listen(b.conf.admin_socket, b.conf.admin_group,
+		 err, sizeof(err))) < 0) {
+		fprintf(stderr, "vdi-brokerd: %s\n", err);
+		return 1;
+	}
+
+	memset(&pc, 0, sizeof(pc));
+	pc.user = b.conf.user;
+	pc.group = b.conf.group;
+	pc.signing_key_path = b.conf.token_key;
+	pc.seal_key_path = b.conf.seal_key[0] ? b.conf.seal_key : NULL;
+	pc.conv_timeout = b.conf.login_timeout;
+	pc.token_lifetime = b.conf.token_lifetime;
+	/* The monitor runs only the PAM services the policy names now. */
+	for (i = 0, n = 0; i < policy_tenant_count(b.policy) && n < 64; i++) {
+		const char *s = policy_tenant_pam_service(
+		    policy_tenant_at(b.policy, i));
+		size_t k;
+
+		for (k = 0; k < n && strcmp(services[k], s) != 0; k++)
+			;
+		if (k == n)
+			services[n++] = s;
+	}
+	services[n] = NULL;
+	pc.pam_services = services;
+	if ((rc = privsep_start(&pc, &b.ps)) != 0) {
+		if (rc == VDI_ERR_NOT_FOUND)
+			fprintf(stderr,
+			    "vdi-brokerd: user %s or group %s does not exist: "
+			    "create them (useradd --system %s) or set user and "
+			    "group in %s\n",
+			    b.conf.user, b.conf.group, b.conf.user, conf);
+		else
+			fprintf(stderr,
+			    "vdi-brokerd: cannot start the privileged monitor: "
+			    "%s (user %s, group %s, signing key %s%s%s)\n",
+			    vdi_strerror(rc), b.conf.user, b.conf.group,
+			    b.conf.token_key, b.conf.seal_key[0] ? ", seal key " : "",
+			    b.conf.seal_key);
+		return 1;
+	}
+	rc = 1;
+	/* From here on: the unprivileged worker. */
+	if (store_open_sqlite(b.conf.store, &b.store, err, sizeof(err)) != 0) {
+		vlog(VLOG_ERROR, "store_open_failed", "%s", err);
+		fprintf(stderr, "vdi-brokerd: %s\n", err);
+		goto out;
+	}
+	(void)!store_setting_list(b.store, "mode.", load_mode, &b);
+	if ((b.base = event_base_new()) == NULL)
+		goto out;
+	if (broker_tls_configure(&b, b.policy, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vdi-brokerd: TLS: %s\n", err);
+		goto out;
+	}
+	if ((b.rl_user = rl_new(&b.conf.user_limits, 65536)) == NULL ||
+	    (b.rl_device = rl_new(&b.conf.device_limits, 65536)) == NULL ||
+	    gwq_init(&b) != 0 || login_init(&b) != 0 ||
+	    admin_start(&b, admin_fd) != 0) {
+		fprintf(stderr, "vdi-brokerd: out of memory\n");
+		goto out;
+	}
+	admin_fd = -1;
+	if (http_start(&b, routes, err, sizeof(err)) != 0 ||
+	    metrics_start(&b, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vdi-brokerd: %s\n", err);
+		goto out;
+	}
+	if (health_start(&b) != 0)
+		goto out;
+	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
+		sigs[i] = evsignal_new(b.base, signums[i], on_signal, &b);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) != 0)
+			goto out;
+	}
+	if (port_file != NULL && write_port_file(port_file, b.bound_port) != 0) {
+		fprintf(stderr, "vdi-brokerd: cannot write %s: %s\n", port_file,
+		    strerror(errno));
+		goto out;
+	}
+	vlog(VLOG_NOTICE, "started",
+	    "listen=%s:%u admin=%s tenants=%zu pools=%zu store=%s",
+	    b.conf.listen_host, b.bound_port, b.conf.admin_socket,
+	    policy_tenant_count(b.policy), policy_pool_count(b.policy),
+	    b.conf.store);
+	event_base_dispatch(b.base);
+	rc = 0;
+out:
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	if (admin_fd >= 0)
+		close(admin_fd);
+	health_stop(&b);
+	login_free(&b);
+	admin_stop(&b);
+	gwq_free(&b);
+	if (b.metrics_http != NULL)
+		evhttp_free(b.metrics_http);
+	if (b.http != NULL)
+		evhttp_free(b.http);
+	rl_free(b.rl_user);
+	rl_free(b.rl_device);
+	vdi_tls_free(b.tls);
+	store_close(b.store);
+	json_decref(b.modes);
+	policy_unref(b.policy);
+	privsep_free(b.ps);
+	if (b.base != NULL)
+		event_base_free(b.base);
+	(void)unlink(b.conf.admin_socket);
+	return rc;
+}

@@ -1,0 +1,108 @@
+/* device.c: reconnect, logoff, health (see device.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "device.h"
+#include "grant.h"
+#include "token.h"
+#include "vlog.h"
+
+void
+device_reconnect(struct broker *b, struct evhttp_request *req,
+    const struct broker_peer *peer, json_t *body, double t0)
+{
+	const char *ticket = json_string_value(json_object_get(body, "ticket"));
+	char hash[TOKEN_HASH_HEX], sid[STORE_ID_MAX];
+	struct store_session s;
+	struct grant_req g;
+	const char *code, *msg;
+	int64_t now = broker_now(), wait = 0;
+	int r;
+
+	if (rl_check(b->rl_device, peer->thumb_hex, now, &wait) != 0) {
+		b->m.reconnects_refused++;
+		http_reply(b, req, 429,
+		    json_pack("{s:s, s:s, s:I}", "error", "rate_limited",
+			"message", "too many failed attempts from this device",
+			"retry_after", (json_int_t)wait),
+		    t0);
+		return;
+	}
+	if (ticket == NULL || token_ticket_hash(ticket, hash) != 0) {
+		r = VDI_ERR_NOT_FOUND;
+	} else {
+		r = store_ticket_use(b->store, hash, peer->thumb_hex, now, sid);
+	}
+	if (r == 0 && (store_session_get(b->store, sid, &s) != 0 ||
+			  s.state == STORE_SESSION_ENDED)) {
+		r = VDI_ERR_NOT_FOUND;
+	}
+	if (r == 0 && strcmp(s.tenant, peer->ca_name) != 0)
+		r = VDI_ERR_DENIED;
+	if (r != 0) {
+		switch (r) {
+		case VDI_ERR_EXISTS:
+			code = "ticket_used";
+			msg = "this reconnect ticket was used already: log in";
+			break;
+		case VDI_ERR_TOKEN_EXPIRED:
+			code = "ticket_expired";
+			msg = "the reconnect window has passed: log in";
+			break;
+		case VDI_ERR_DENIED:
+			code = "ticket_wrong_device";
+			msg = "this ticket belongs to another device: log in";
+			break;
+		default:
+			code = "ticket_invalid";
+			msg = "unknown ticket, or its session has ended: log in";
+			break;
+		}
+		b->m.reconnects_refused++;
+		rl_fail(b->rl_device, peer->thumb_hex, now);
+		broker_audit(b, "broker", "reconnect", "refused", peer->ca_name,
+		    NULL, peer->thumb_hex, r == VDI_ERR_NOT_FOUND ? NULL : sid,
+		    code, NULL);
+		http_error(b, req, 401, code, msg, t0);
+		return;
+	}
+	memset(&g, 0, sizeof(g));
+	g.peer = peer;
+	g.tenant = s.tenant;
+	g.user = s.user;
+	g.action = "reconnect";
+	g.session_id = s.id;
+	grant(b, req, &g, t0);
+}
+
+void
+device_logoff(struct broker *b, struct evhttp_request *req,
+    const struct broker_peer *peer, json_t *body, double t0)
+{
+	const char *sid = json_string_value(json_object_get(body, "session"));
+	struct store_session s;
+
+	if (sid == NULL || store_session_get(b->store, sid, &s) != 0 ||
+	    strcmp(s.device, peer->thumb_hex) != 0) {
+		http_error(b, req, 404, "no_such_session",
+		    "no session of this device by that id", t0);
+		return;
+	}
+	if (s.state != STORE_SESSION_ENDED) {
+		broker_cut_session(b, s.id, "logoff", 1);
+		broker_audit(b, "user", "logoff", "ok", s.tenant, s.user,
+		    s.device, s.id, NULL, NULL);
+	}
+	http_reply(b, req, 200, json_pack("{s:s, s:s}", "state", "ended",
+	    "session", s.id), t0);
+}
+
+void
+device_health(struct broker *b, struct evhttp_request *req,
+    const struct broker_peer *peer, json_t *body, double t0)
+{
+	http_reply(b, req, 200, json_pack("{s:s, s:s}", "status", "ok",
+	    "version", PACKAGE_VERSION), t0);
+}

@@ -1,0 +1,176 @@
+/* metrics.c: Prometheus text exposition (see metrics.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "gwapi.h"
+#include "login.h"
+#include "metrics.h"
+
+static const char *const fail_names[LOGIN_FAIL_COUNT] = {
+	"auth", "rate_limited", "device", "policy", "no_desktop", "account",
+	"internal",
+};
+
+struct count_states {
+	uint64_t n[4];
+};
+
+static int
+count_state(const struct store_session *s, void *arg)
+{
+	struct count_states *c = arg;
+
+	if ((unsigned int)s->state < 4)
+		c->n[s->state]++;
+	return 0;
+}
+
+void
+metrics_render(struct broker *b, struct evbuffer *o)
+{
+	static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025,
+		0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+	struct count_states cs;
+	struct store_desktop h;
+	const struct policy_pool *pool;
+	const struct policy_desktop *d;
+	uint64_t healthy = 0, unhealthy = 0, drained = 0;
+	size_t i, j;
+
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_logins_total Successful logins.\n"
+	    "# TYPE vdi_broker_logins_total counter\n"
+	    "vdi_broker_logins_total %llu\n",
+	    (unsigned long long)b->m.logins_ok);
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_login_failures_total Refused logins by reason.\n"
+	    "# TYPE vdi_broker_login_failures_total counter\n");
+	for (i = 0; i < LOGIN_FAIL_COUNT; i++)
+		evbuffer_add_printf(o,
+		    "vdi_broker_login_failures_total{reason=\"%s\"} %llu\n",
+		    fail_names[i], (unsigned long long)b->m.login_failures[i]);
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_reconnects_total Reconnects with a ticket.\n"
+	    "# TYPE vdi_broker_reconnects_total counter\n"
+	    "vdi_broker_reconnects_total{result=\"ok\"} %llu\n"
+	    "vdi_broker_reconnects_total{result=\"refused\"} %llu\n"
+	    "# HELP vdi_broker_takeovers_total Sessions taken over by another "
+	    "device.\n"
+	    "# TYPE vdi_broker_takeovers_total counter\n"
+	    "vdi_broker_takeovers_total %llu\n"
+	    "# HELP vdi_broker_refused_channels_total Channels refused by "
+	    "gateways.\n"
+	    "# TYPE vdi_broker_refused_channels_total counter\n"
+	    "vdi_broker_refused_channels_total %llu\n"
+	    "# HELP vdi_broker_logins_in_progress PAM conversations open.\n"
+	    "# TYPE vdi_broker_logins_in_progress gauge\n"
+	    "vdi_broker_logins_in_progress %zu\n"
+	    "# HELP vdi_broker_gateways_waiting Gateways long-polling for "
+	    "commands.\n"
+	    "# TYPE vdi_broker_gateways_waiting gauge\n"
+	    "vdi_broker_gateways_waiting %zu\n",
+	    (unsigned long long)b->m.reconnects_ok,
+	    (unsigned long long)b->m.reconnects_refused,
+	    (unsigned long long)b->m.takeovers,
+	    (unsigned long long)b->m.refused_channels, login_pending(b),
+	    gwq_waiting(b));
+
+	memset(&cs, 0, sizeof(cs));
+	(void)!store_session_list(b->store, 0, count_state, &cs);
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_sessions Sessions by state.\n"
+	    "# TYPE vdi_broker_sessions gauge\n"
+	    "vdi_broker_sessions{state=\"pending\"} %llu\n"
+	    "vdi_broker_sessions{state=\"active\"} %llu\n"
+	    "vdi_broker_sessions{state=\"disconnected\"} %llu\n",
+	    (unsigned long long)cs.n[STORE_SESSION_PENDING],
+	    (unsigned long long)cs.n[STORE_SESSION_ACTIVE],
+	    (unsigned long long)cs.n[STORE_SESSION_DISCONNECTED]);
+
+	for (i = 0; i < policy_pool_count(b->policy); i++) {
+		pool = policy_pool_at(b->policy, i);
+		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
+			d = policy_pool_desktop(pool, j);
+			if (store_desktop_get(b->store, d->name, &h) != 0)
+				continue;
+			if (h.drained)
+				drained++;
+			else if (h.healthy)
+				healthy++;
+			else
+				unhealthy++;
+		}
+	}
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_desktops Desktops by health.\n"
+	    "# TYPE vdi_broker_desktops gauge\n"
+	    "vdi_broker_desktops{health=\"healthy\"} %llu\n"
+	    "vdi_broker_desktops{health=\"unhealthy\"} %llu\n"
+	    "vdi_broker_desktops{health=\"drained\"} %llu\n",
+	    (unsigned long long)healthy, (unsigned long long)unhealthy,
+	    (unsigned long long)drained);
+
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_request_duration_seconds API request latency.\n"
+	    "# TYPE vdi_broker_request_duration_seconds histogram\n");
+	for (i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
+		evbuffer_add_printf(o,
+		    "vdi_broker_request_duration_seconds_bucket{le=\"%g\"} "
+		    "%llu\n",
+		    bounds[i], (unsigned long long)b->m.lat_buckets[i]);
+	evbuffer_add_printf(o,
+	    "vdi_broker_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "vdi_broker_request_duration_seconds_sum %.6f\n"
+	    "vdi_broker_request_duration_seconds_count %llu\n"
+	    "# HELP vdi_broker_http_errors_total API replies by status "
+	    "class.\n"
+	    "# TYPE vdi_broker_http_errors_total counter\n"
+	    "vdi_broker_http_errors_total{class=\"4xx\"} %llu\n"
+	    "vdi_broker_http_errors_total{class=\"5xx\"} %llu\n",
+	    (unsigned long long)b->m.lat_count, b->m.lat_sum,
+	    (unsigned long long)b->m.lat_count,
+	    (unsigned long long)b->m.http_4xx,
+	    (unsigned long long)b->m.http_5xx);
+}
+
+static void
+serve(struct evhttp_request *req, void *arg)
+{
+	struct broker *b = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    req));
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+
+	if (path == NULL || strcmp(path, "/metrics") != 0 ||
+	    evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 404, "only GET /metrics here");
+		return;
+	}
+	metrics_render(b, out);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", NULL);
+}
+
+int
+metrics_start(struct broker *b, char *err, size_t errlen)
+{
+	if (!b->conf.metrics_enabled)
+		return 0;
+	if ((b->metrics_http = evhttp_new(b->base)) == NULL)
+		return VDI_ERR_ALLOC;
+	evhttp_set_gencb(b->metrics_http, serve, b);
+	evhttp_set_allowed_methods(b->metrics_http, EVHTTP_REQ_GET);
+	if (evhttp_bind_socket(b->metrics_http, b->conf.metrics_host,
+		b->conf.metrics_port) != 0) {
+		snprintf(err, errlen, "cannot listen for metrics on %s:%u",
+		    b->conf.metrics_host, b->conf.metrics_port);
+		return VDI_ERR_IO;
+	}
+	return 0;
+}

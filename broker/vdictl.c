@@ -1,0 +1,385 @@
+/*
+ * vdictl.c: the broker's admin command (see vdictl(8)). Talks to
+ * vdi-brokerd over its admin socket: one JSON request, one JSON reply.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cfgfile.h"
+#include "policy.h"
+
+#define DEFAULT_SOCKET "/run/vdi/brokerd.sock"
+#define REPLY_MAX (64u * 1024u * 1024u)
+
+static int json_out;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vdictl [-s SOCKET] [--json] COMMAND\n"
+	    "commands:\n"
+	    "  sessions list [--all]\n"
+	    "  sessions kill ID [--reason TEXT]\n"
+	    "  desktops list\n"
+	    "  desktops drain NAME | desktops enable NAME\n"
+	    "  devices list [--tenant T]\n"
+	    "  devices revoke THUMBPRINT [--reason TEXT]\n"
+	    "  policy reload\n"
+	    "  policy mode TENANT MODE      (MODE \"default\": the policy's own)\n"
+	    "  audit [--user U] [--device T] [--since TIME] [--limit N]\n"
+	    "  audit verify\n"
+	    "TIME: 2026-11-21T09:00+09:00, a unix time, or an age like 2h\n"
+	    "socket: -s, else $VDI_BROKER_SOCKET, else " DEFAULT_SOCKET "\n");
+}
+
+static json_t *
+call(const char *path, json_t *req)
+{
+	struct sockaddr_un sun;
+	char *text, *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	json_t *rep;
+	json_error_t je;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "vdictl: socket path too long\n");
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		fprintf(stderr,
+		    "vdictl: cannot reach vdi-brokerd at %s: %s\n"
+		    "  (is it running? is this its admin_socket? are you root "
+		    "or in its admin_group?)\n",
+		    path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	text = json_dumps(req, JSON_COMPACT);
+	if (text == NULL || write(fd, text, strlen(text)) < 0 ||
+	    write(fd, "\n", 1) != 1) {
+		fprintf(stderr, "vdictl: write: %s\n", strerror(errno));
+		free(text);
+		close(fd);
+		return NULL;
+	}
+	free(text);
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nb;
+
+			if (cap >= REPLY_MAX || (nb = realloc(buf, cap + 65536)) ==
+						    NULL) {
+				free(buf);
+				close(fd);
+				fprintf(stderr, "vdictl: reply too large\n");
+				return NULL;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	rep = json_loadb(buf ? buf : "", len, 0, &je);
+	free(buf);
+	if (rep == NULL)
+		fprintf(stderr, "vdictl: the broker sent no valid reply\n");
+	return rep;
+}
+
+static const char *
+str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+static const char *
+when(json_t *o, const char *k, char *buf, size_t len)
+{
+	time_t t = (time_t)json_integer_value(json_object_get(o, k));
+	struct tm tm;
+
+	if (t == 0)
+		return "-";
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static void
+print_human(const char *what, json_t *rep)
+{
+	json_t *list, *o;
+	size_t i;
+	char t1[32], t2[32];
+
+	if ((list = json_object_get(rep, "sessions")) != NULL) {
+		printf("%-32s %-10s %-16s %-12s %-14s %-12s %s\n", "SESSION",
+		    "TENANT", "USER", "STATE", "DESKTOP", "DEVICE", "UPDATED");
+		json_array_foreach(list, i, o)
+			printf("%-32s %-10s %-16s %-12s %-14s %-12.12s %s\n",
+			    str(o, "id"), str(o, "tenant"), str(o, "user"),
+			    str(o, "state"), str(o, "desktop"), str(o, "device"),
+			    when(o, "updated", t1, sizeof(t1)));
+		return;
+	}
+	if ((list = json_object_get(rep, "desktops")) != NULL) {
+		printf("%-16s %-12s %-10s %-22s %-9s %-8s %-9s %s\n", "DESKTOP",
+		    "POOL", "TENANT", "ADDRESS", "HEALTH", "DRAINED",
+		    "SESSIONS", "REASON");
+		json_array_foreach(list, i, o) {
+			char addr[300];
+
+			snprintf(addr, sizeof(addr), "%s:%lld", str(o, "host"),
+			    (long long)json_integer_value(json_object_get(o,
+				"port")));
+			printf("%-16s %-12s %-10s %-22s %-9s %-8s %3lld/%-5lld %s\n",
+			    str(o, "name"), str(o, "pool"), str(o, "tenant"),
+			    addr,
+			    json_is_true(json_object_get(o, "healthy"))
+				? "healthy"
+				: "DOWN",
+			    json_is_true(json_object_get(o, "drained")) ? "yes"
+									: "no",
+			    (long long)json_integer_value(json_object_get(o,
+				"sessions")),
+			    (long long)json_integer_value(json_object_get(o,
+				"capacity")),
+			    str(o, "reason"));
+		}
+		return;
+	}
+	if ((list = json_object_get(rep, "devices")) != NULL) {
+		printf("%-64s %-10s %-20s %-20s %s\n", "THUMBPRINT", "TENANT",
+		    "LAST SEEN", "REVOKED", "SUBJECT");
+		json_array_foreach(list, i, o)
+			printf("%-64s %-10s %-20s %-20s %s\n",
+			    str(o, "thumbprint"), str(o, "tenant"),
+			    when(o, "last_seen", t1, sizeof(t1)),
+			    when(o, "revoked_at", t2, sizeof(t2)),
+			    str(o, "subject"));
+		return;
+	}
+	if (json_object_get(rep, "intact") != NULL) {
+		if (json_is_true(json_object_get(rep, "intact")))
+			printf("audit chain intact: %lld rows\n",
+			    (long long)json_integer_value(json_object_get(rep,
+				"rows")));
+		else
+			printf("AUDIT CHAIN BROKEN at row %lld: %s (%lld rows "
+			       "before it verify)\n",
+			    (long long)json_integer_value(json_object_get(rep,
+				"bad_seq")),
+			    str(rep, "reason"),
+			    (long long)json_integer_value(json_object_get(rep,
+				"rows")));
+		return;
+	}
+	if ((list = json_object_get(rep, "rows")) != NULL &&
+	    json_is_array(list)) {
+		json_array_foreach(list, i, o) {
+			char *d = json_object_get(o, "detail")
+			    ? json_dumps(json_object_get(o, "detail"),
+				  JSON_COMPACT | JSON_SORT_KEYS)
+			    : NULL;
+
+			printf("%lld %s actor=%s action=%s outcome=%s tenant=%s "
+			       "user=%s device=%.16s session=%s reason=\"%s\"%s%s\n",
+			    (long long)json_integer_value(json_object_get(o,
+				"seq")),
+			    when(o, "time", t1, sizeof(t1)), str(o, "actor"),
+			    str(o, "action"), str(o, "outcome"),
+			    str(o, "tenant"), str(o, "user"), str(o, "device"),
+			    str(o, "session"), str(o, "reason"),
+			    d ? " detail=" : "", d ? d : "");
+			free(d);
+		}
+		return;
+	}
+	printf("%s: done\n", what);
+}
+
+static int
+parse_since(const char *s, json_int_t *out)
+{
+	int64_t t;
+	uint64_t d;
+	char *end;
+	long long v;
+
+	if (policy_time_parse(s, &t) == 0) {
+		*out = t;
+		return 0;
+	}
+	if (cfg_parse_duration(s, &d) == 0) {
+		*out = (json_int_t)(time(NULL) - (time_t)d);
+		return 0;
+	}
+	v = strtoll(s, &end, 10);
+	if (*s != '\0' && *end == '\0' && v >= 0) {
+		*out = v;
+		return 0;
+	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *sock = getenv("VDI_BROKER_SOCKET");
+	const char *a[8] = { NULL };
+	const char *reason = NULL, *tenant = NULL, *user = NULL, *device = NULL;
+	const char *since = NULL, *limit = NULL;
+	char what[64];
+	json_t *req = NULL, *rep;
+	int i, na = 0, all = 0, rc;
+	json_int_t t;
+
+	if (sock == NULL)
+		sock = DEFAULT_SOCKET;
+	for (i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char **dst = NULL;
+
+		if (strcmp(o, "--json") == 0)
+			json_out = 1;
+		else if (strcmp(o, "--all") == 0)
+			all = 1;
+		else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(o, "-s") == 0)
+			dst = &sock;
+		else if (strcmp(o, "--reason") == 0)
+			dst = &reason;
+		else if (strcmp(o, "--tenant") == 0)
+			dst = &tenant;
+		else if (strcmp(o, "--user") == 0)
+			dst = &user;
+		else if (strcmp(o, "--device") == 0)
+			dst = &device;
+		else if (strcmp(o, "--since") == 0)
+			dst = &since;
+		else if (strcmp(o, "--limit") == 0)
+			dst = &limit;
+		else if (o[0] == '-') {
+			fprintf(stderr, "vdictl: unknown option %s\n", o);
+			usage(stderr);
+			return 2;
+		} else if (na < 8)
+			a[na++] = o;
+		if (dst != NULL) {
+			if (++i >= argc) {
+				fprintf(stderr, "vdictl: %s needs a value\n", o);
+				return 2;
+			}
+			*dst = argv[i];
+		}
+	}
+#define IS(n, s) (na > (n) && strcmp(a[n], (s)) == 0)
+	if (IS(0, "sessions") && IS(1, "list") && na == 2)
+		req = json_pack("{s:s, s:b}", "cmd", "sessions.list", "all", all);
+	else if (IS(0, "sessions") && IS(1, "kill") && na == 3)
+		req = json_pack("{s:s, s:s}", "cmd", "sessions.kill", "id", a[2]);
+	else if (IS(0, "desktops") && IS(1, "list") && na == 2)
+		req = json_pack("{s:s}", "cmd", "desktops.list");
+	else if (IS(0, "desktops") && (IS(1, "drain") || IS(1, "enable")) &&
+	    na == 3)
+		req = json_pack("{s:s, s:s}", "cmd",
+		    IS(1, "drain") ? "desktops.drain" : "desktops.enable", "name",
+		    a[2]);
+	else if (IS(0, "devices") && IS(1, "list") && na == 2)
+		req = json_pack("{s:s}", "cmd", "devices.list");
+	else if (IS(0, "devices") && IS(1, "revoke") && na == 3)
+		req = json_pack("{s:s, s:s}", "cmd", "devices.revoke",
+		    "thumbprint", a[2]);
+	else if (IS(0, "policy") && IS(1, "reload") && na == 2)
+		req = json_pack("{s:s}", "cmd", "policy.reload");
+	else if (IS(0, "policy") && IS(1, "mode") && na == 4) {
+		req = json_pack("{s:s, s:s}", "cmd", "policy.mode", "tenant",
+		    a[2]);
+		if (req != NULL)
+			json_object_set_new(req, "mode",
+			    strcmp(a[3], "default") == 0 ? json_null()
+							 : json_string(a[3]));
+	} else if (IS(0, "audit") && IS(1, "verify") && na == 2)
+		req = json_pack("{s:s}", "cmd", "audit.verify");
+	else if (IS(0, "audit") && na == 1) {
+		req = json_pack("{s:s}", "cmd", "audit.query");
+		if (since != NULL) {
+			if (parse_since(since, &t) != 0) {
+				fprintf(stderr,
+				    "vdictl: --since %s: expected a time with "
+				    "offset (2026-11-21T09:00+09:00), a unix "
+				    "time, or an age (90m, 2h, 1d)\n",
+				    since);
+				return 2;
+			}
+			json_object_set_new(req, "since", json_integer(t));
+		}
+		if (limit != NULL)
+			json_object_set_new(req, "limit",
+			    json_integer(strtoll(limit, NULL, 10)));
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	if (req == NULL)
+		return 1;
+	if (reason != NULL)
+		json_object_set_new(req, "reason", json_string(reason));
+	if (tenant != NULL)
+		json_object_set_new(req, "tenant", json_string(tenant));
+	if (user != NULL)
+		json_object_set_new(req, "user", json_string(user));
+	if (device != NULL)
+		json_object_set_new(req, "device", json_string(device));
+	snprintf(what, sizeof(what), "%s",
+	    json_string_value(json_object_get(req, "cmd")));
+	rep = call(sock, req);
+	json_decref(req);
+	if (rep == NULL)
+		return 1;
+	rc = json_is_true(json_object_get(rep, "ok")) ? 0 : 1;
+	if (rc == 0 && json_object_get(rep, "intact") != NULL &&
+	    !json_is_true(json_object_get(rep, "intact")))
+		rc = 3; /* audit verify found tampering */
+	if (json_out) {
+		char *s = json_dumps(rep, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		printf("%s\n", s ? s : "{}");
+		free(s);
+	} else if (rc == 1) {
+		fprintf(stderr, "vdictl: %s: %s\n", str(rep, "error"),
+		    str(rep, "message"));
+	} else {
+		print_human(what, rep);
+	}
+	json_decref(rep);
+	return rc;
+}

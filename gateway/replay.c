@@ -1,0 +1,137 @@
+/* replay.c: fixed-size jti cache (see replay.h). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "replay.h"
+
+struct replay_slot {
+	int64_t expires; /* 0: empty */
+	uint8_t len;
+	char jti[REPLAY_JTI_MAX];
+};
+
+struct replay {
+	size_t mask;
+	size_t count;
+	struct replay_slot *slots;
+	uint64_t seed;
+};
+
+struct replay *
+replay_new(size_t capacity)
+{
+	struct replay *r;
+	size_t n = 16;
+
+	if (capacity == 0 || capacity > (1u << 24))
+		return NULL;
+	while (n < capacity * 2) /* load factor <= 1/2 */
+		n <<= 1;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->slots = calloc(n, sizeof(*r->slots))) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->mask = n - 1;
+	/* Random seed so that nobody can pick ids that collide. */
+	if (RAND_bytes((unsigned char *)&r->seed, sizeof(r->seed)) != 1) {
+		replay_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+replay_free(struct replay *r)
+{
+	if (r == NULL)
+		return;
+	free(r->slots);
+	free(r);
+}
+
+size_t
+replay_count(const struct replay *r)
+{
+	return r->count;
+}
+
+/* FNV-1a mixed with the seed. */
+static size_t
+hash(const struct replay *r, const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull ^ r->seed;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (uint8_t)s[i];
+		h *= 1099511628211ull;
+	}
+	h ^= h >> 29;
+	return (size_t)h;
+}
+
+/* Rebuilds the table without expired entries (keeps probe chains
+ * correct, unlike clearing single slots). */
+static void
+sweep(struct replay *r, int64_t now)
+{
+	size_t n = r->mask + 1, i, j;
+	struct replay_slot *old = r->slots, *nw;
+
+	if ((nw = calloc(n, sizeof(*nw))) == NULL)
+		return; /* keep the old table: still correct, just full */
+	r->count = 0;
+	for (i = 0; i < n; i++) {
+		if (old[i].expires == 0 || old[i].expires <= now)
+			continue;
+		j = hash(r, old[i].jti, old[i].len) & r->mask;
+		while (nw[j].expires != 0)
+			j = (j + 1) & r->mask;
+		nw[j] = old[i];
+		r->count++;
+	}
+	free(old);
+	r->slots = nw;
+}
+
+int
+replay_use(struct replay *r, const char *jti, size_t len, int64_t expires,
+    int64_t now)
+{
+	size_t i;
+
+	if (jti == NULL || len == 0 || len > REPLAY_JTI_MAX)
+		return VDI_ERR_INVALID_ARG;
+	if (expires <= now)
+		expires = now + 1; /* remember at least a moment */
+	/* Full beyond half: sweep the expired ones first. */
+	if (r->count >= (r->mask + 1) / 2)
+		sweep(r, now);
+	i = hash(r, jti, len) & r->mask;
+	for (;;) {
+		struct replay_slot *s = &r->slots[i];
+
+		if (s->expires == 0)
+			break;
+		if (s->len == len && memcmp(s->jti, jti, len) == 0) {
+			if (s->expires > now)
+				return VDI_ERR_EXISTS;
+			s->expires = expires; /* expired entry: reuse */
+			return 0;
+		}
+		i = (i + 1) & r->mask;
+	}
+	if (r->count >= (r->mask + 1) / 2)
+		return VDI_ERR_TOO_LARGE; /* fail closed */
+	r->slots[i].expires = expires;
+	r->slots[i].len = (uint8_t)len;
+	memcpy(r->slots[i].jti, jti, len);
+	r->count++;
+	return 0;
+}
