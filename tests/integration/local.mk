@@ -1,1 +1,19 @@
-# tests/integration/: see the fragment's comments.
+# tests/integration/: shell tests that drive real binaries against real
+# peers. Each test sources lib.sh (see its header for the helpers); its
+# processes and logs live in $(top_builddir)/tests/integration/run/NAME/,
+# removed when the test passes (VDI_KEEP_RUN=1 keeps it).
+#
+# To add a test: append it to integration_tests (it is then run by make
+# check and shipped in the tarball):
+#   integration_tests += tests/integration/test_NAME.sh
+integration_tests = tests/integration/test_mtls.sh
+
+TESTS += $(integration_tests)
+dist_noinst_SCRIPTS += $(integration_tests)
+EXTRA_DIST += tests/integration/lib.sh
+
+# Folders of failed runs are kept for debugging; make clean removes them.
+clean-local: clean-local-integration
+clean-local-integration:
+	-rm -rf tests/integration/run
+.PHONY: clean-local-integration
