@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apireq.h"
 #include "device.h"
 #include "grant.h"
 #include "token.h"
@@ -13,7 +14,8 @@ void
 device_reconnect(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
 {
-	const char *ticket = json_string_value(json_object_get(body, "ticket"));
+	const char *ticket = NULL;
+	struct apireq_error ae;
 	char hash[TOKEN_HASH_HEX], sid[STORE_ID_MAX];
 	struct store_session s;
 	struct grant_req g;
@@ -30,7 +32,8 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 		    t0);
 		return;
 	}
-	if (ticket == NULL || token_ticket_hash(ticket, hash) != 0) {
+	if (apireq_reconnect(body, &ticket, &ae) != 0 ||
+	    token_ticket_hash(ticket, hash) != 0) {
 		r = VDI_ERR_NOT_FOUND;
 	} else {
 		r = store_ticket_use(b->store, hash, peer->thumb_hex, now, sid);
@@ -81,10 +84,15 @@ void
 device_logoff(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
 {
-	const char *sid = json_string_value(json_object_get(body, "session"));
+	const char *sid = NULL;
+	struct apireq_error ae;
 	struct store_session s;
 
-	if (sid == NULL || store_session_get(b->store, sid, &s) != 0 ||
+	if (apireq_logoff(body, &sid, &ae) != 0) {
+		http_error(b, req, 400, ae.code, ae.message, t0);
+		return;
+	}
+	if (store_session_get(b->store, sid, &s) != 0 ||
 	    strcmp(s.device, peer->thumb_hex) != 0) {
 		http_error(b, req, 404, "no_such_session",
 		    "no session of this device by that id", t0);

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "apireq.h"
 #include "gwapi.h"
 #include "token.h"
 #include "vlog.h"
@@ -177,25 +178,23 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	struct gwq *q = b->gwq;
 	struct gwq_wait *w;
 	struct timeval tv;
-	const char *epoch = json_string_value(json_object_get(body, "epoch"));
-	json_t *jafter = json_object_get(body, "after");
-	json_int_t wait = json_integer_value(json_object_get(body, "wait"));
+	struct apireq_commands cr;
+	struct apireq_error ae;
 	uint64_t after = 0;
+	int64_t wait;
 
-	if (jafter != NULL && (!json_is_integer(jafter) ||
-				  json_integer_value(jafter) < 0)) {
-		http_error(b, req, 400, "bad_request",
-		    "after must be a whole number >= 0", t0);
+	if (apireq_commands(body, GWQ_WAIT_MAX, &cr, &ae) != 0) {
+		http_error(b, req, 400, ae.code, ae.message, t0);
 		return;
 	}
-	if (jafter != NULL && epoch != NULL && strcmp(epoch, q->epoch) == 0)
-		after = (uint64_t)json_integer_value(jafter);
+	/* Another epoch (the broker restarted): start over from 0. */
+	if (cr.epoch != NULL && strcmp(cr.epoch, q->epoch) == 0)
+		after = cr.after;
+	wait = cr.wait;
 	if (after + 1 < q->next_seq || wait <= 0) {
 		http_reply(b, req, 200, commands_since(q, after), t0);
 		return;
 	}
-	if (wait > GWQ_WAIT_MAX)
-		wait = GWQ_WAIT_MAX;
 	if (q->nwaiting >= 4 * BCONF_GATEWAYS_MAX ||
 	    (w = calloc(1, sizeof(*w))) == NULL) {
 		http_error(b, req, 503, "busy", "too many waiting gateways", t0);
@@ -229,27 +228,6 @@ gw_name(const struct broker_peer *peer, char *buf, size_t len)
 	if (n != NULL)
 		X509_NAME_get_text_by_NID(n, NID_commonName, buf, (int)len);
 	return buf;
-}
-
-static const char *
-check_event(json_t *ev)
-{
-	static const char *const types[] = { "start", "end", "refused",
-		"bytes", NULL };
-	const char *type, *sid;
-	size_t i;
-
-	if (!json_is_object(ev))
-		return "each event must be an object";
-	type = json_string_value(json_object_get(ev, "type"));
-	sid = json_string_value(json_object_get(ev, "sid"));
-	if (type == NULL || sid == NULL || *sid == '\0' ||
-	    strlen(sid) >= STORE_ID_MAX)
-		return "each event needs type and sid strings";
-	for (i = 0; types[i] != NULL; i++)
-		if (strcmp(types[i], type) == 0)
-			return NULL;
-	return "unknown event type (start, end, refused, bytes)";
 }
 
 /* Applies one checked event. */
@@ -303,28 +281,19 @@ gwapi_events(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
 {
 	json_t *events = json_object_get(body, "events"), *ev;
+	struct apireq_error ae;
 	char gw[BCONF_NAME_MAX];
-	const char *err;
 	size_t i, n = 0;
 
-	if (!json_is_array(events) || json_array_size(events) > 1000) {
-		http_error(b, req, 400, "bad_request",
-		    "events must be an array of at most 1000 objects", t0);
+	/* Check the whole batch first: a refused batch changes nothing, so
+	 * the gateway can fix and resend it without duplicates. */
+	if (apireq_events(body, &n, &ae) != 0) {
+		http_error(b, req, 400, ae.code, ae.message, t0);
 		return;
 	}
 	gw_name(peer, gw, sizeof(gw));
-	/* Check the whole batch first: a refused batch changes nothing, so
-	 * the gateway can fix and resend it without duplicates. */
-	json_array_foreach(events, i, ev) {
-		if ((err = check_event(ev)) != NULL) {
-			http_error(b, req, 400, "bad_event", err, t0);
-			return;
-		}
-	}
-	json_array_foreach(events, i, ev) {
+	json_array_foreach(events, i, ev)
 		one_event(b, gw, ev);
-		n++;
-	}
 	http_reply(b, req, 200, json_pack("{s:I}", "accepted", (json_int_t)n),
 	    t0);
 }

@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 
+#include "apireq.h"
 #include "http.h"
 #include "vlog.h"
 
@@ -88,7 +89,6 @@ http_parse_body(struct evhttp_request *req, size_t max, json_t **out,
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
-	json_error_t je;
 	unsigned char *p;
 
 	*out = NULL;
@@ -104,20 +104,16 @@ http_parse_body(struct evhttp_request *req, size_t max, json_t **out,
 		snprintf(err, errlen, "out of memory");
 		return VDI_ERR_ALLOC;
 	}
-	*out = json_loadb((const char *)p, len,
-	    JSON_REJECT_DUPLICATES, &je);
-	/* Bodies can hold passwords: wipe the raw bytes. */
-	OPENSSL_cleanse(p, len);
-	if (*out == NULL) {
-		snprintf(err, errlen, "invalid JSON at line %d column %d: %s",
-		    je.line, je.column, je.text);
-		return VDI_ERR_JSON;
-	}
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		snprintf(err, errlen, "the body must be a JSON object");
-		return VDI_ERR_JSON;
+	{
+		struct apireq_error ae;
+		int r = apireq_json(p, len, out, &ae);
+
+		/* Bodies can hold passwords: wipe the raw bytes. */
+		OPENSSL_cleanse(p, len);
+		if (r != 0) {
+			snprintf(err, errlen, "%s", ae.message);
+			return VDI_ERR_JSON;
+		}
 	}
 	return 0;
 }

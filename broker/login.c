@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "apireq.h"
 #include "grant.h"
 #include "login.h"
 #include "privsep.h"
@@ -321,11 +322,6 @@ start_login(struct broker *b, struct evhttp_request *req,
 	int64_t wait_u = 0, wait_d = 0, now = broker_now();
 	int fd = -1;
 
-	if (pammsg_check_user(user, strlen(user)) != 0) {
-		http_error(b, req, 400, "bad_user",
-		    "user must be 1..256 bytes of text", t0);
-		return;
-	}
 	if (grant_device_check(b, peer, &dev, &code, msg, sizeof(msg)) != 0) {
 		b->m.login_failures[LOGIN_FAIL_DEVICE]++;
 		broker_audit(b, "broker", "login", "refused", peer->ca_name,
@@ -413,13 +409,10 @@ find_login(struct broker *b, const char *id, const char *thumb)
 
 static void
 answer_login(struct broker *b, struct evhttp_request *req,
-    const struct broker_peer *peer, const char *id, json_t *answers,
-    double t0)
+    const struct broker_peer *peer, const char *id, const char *const *a,
+    size_t n, double t0)
 {
-	const char *a[PAMMSG_MSGS_MAX];
 	struct login *l;
-	json_t *v;
-	size_t i;
 
 	if ((l = find_login(b, id, peer->thumb_hex)) == NULL) {
 		http_error(b, req, 404, "no_such_login",
@@ -432,21 +425,10 @@ answer_login(struct broker *b, struct evhttp_request *req,
 		    "the previous step is still running", t0);
 		return;
 	}
-	if (!json_is_array(answers) || json_array_size(answers) != l->nprompts) {
+	if (n != l->nprompts) {
 		http_error(b, req, 400, "bad_answers",
-		    "answers must be an array with one string per prompt", t0);
+		    "answers must hold one string per prompt", t0);
 		return;
-	}
-	json_array_foreach(answers, i, v) {
-		if (!json_is_string(v) ||
-		    json_string_length(v) > PAMMSG_ANSWER_MAX ||
-		    strlen(json_string_value(v)) != json_string_length(v)) {
-			http_error(b, req, 400, "bad_answers",
-			    "each answer must be a string of at most 512 bytes",
-			    t0);
-			return;
-		}
-		a[i] = json_string_value(v);
 	}
 	/* Keep the password for single sign-on into the desktop. */
 	if (l->first_secret_index >= 0 && l->password == NULL &&
@@ -472,31 +454,20 @@ void
 login_handle(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
 {
-	const char *user = json_string_value(json_object_get(body, "user"));
-	const char *id = json_string_value(json_object_get(body, "login_id"));
-	json_t *answers = json_object_get(body, "answers");
+	struct apireq_login lr;
+	struct apireq_error ae;
+	size_t i;
 
-	if (id != NULL) {
-		answer_login(b, req, peer, id, answers, t0);
-		/* Answers are secrets: wipe them from the parsed body. */
-		if (json_is_array(answers)) {
-			size_t i;
-			json_t *v;
-
-			json_array_foreach(answers, i, v) {
-				if (json_is_string(v))
-					OPENSSL_cleanse(
-					    (void *)json_string_value(v),
-					    json_string_length(v));
-			}
-		}
+	if (apireq_login(body, &lr, &ae) != 0) {
+		http_error(b, req, 400, ae.code, ae.message, t0);
 		return;
 	}
-	if (user == NULL) {
-		http_error(b, req, 400, "bad_request",
-		    "send {\"user\": NAME} to start, or {\"login_id\": ID, "
-		    "\"answers\": [...]} to go on", t0);
+	if (!lr.step) {
+		start_login(b, req, peer, lr.user, t0);
 		return;
 	}
-	start_login(b, req, peer, user, t0);
+	answer_login(b, req, peer, lr.login_id, lr.answers, lr.nanswers, t0);
+	/* Answers are secrets: wipe them from the parsed body. */
+	for (i = 0; i < lr.nanswers; i++)
+		OPENSSL_cleanse((void *)lr.answers[i], strlen(lr.answers[i]));
 }
