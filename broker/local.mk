@@ -2,14 +2,118 @@
 # that unit tests link exactly the code the daemon runs).
 noinst_LTLIBRARIES += broker/libvdibroker.la
 broker_libvdibroker_la_SOURCES = \
-	broker/store.h broker/store_sqlite.c
-broker_libvdibroker_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS)
+	broker/store.h broker/store_sqlite.c \
+	broker/ratelimit.h broker/ratelimit.c \
+	broker/assign.h broker/assign.c \
+	broker/token.h broker/token.c \
+	broker/bconf.h broker/bconf.c \
+	broker/broker.h broker/broker.c \
+	broker/http.h broker/http.c \
+	broker/grant.h broker/grant.c \
+	broker/login.h broker/login.c \
+	broker/device.h broker/device.c \
+	broker/gwapi.h broker/gwapi.c \
+	broker/health.h broker/health.c \
+	broker/admin.h broker/admin.c \
+	broker/metrics.h broker/metrics.c \
+	broker/apireq.h broker/apireq.c
+broker_libvdibroker_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
+	-I$(top_srcdir)/policies -I$(top_srcdir)/gateway/rdp $(LIBCONFIG_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
 broker_libvdibroker_la_LIBADD = $(SQLITE_LIBS)
 
-VDIBROKER_LIBS = $(top_builddir)/broker/libvdibroker.la $(SQLITE_LIBS) $(VDICOMMON_LIBS)
+VDIBROKER_LIBS = $(top_builddir)/broker/libvdibroker.la \
+	$(top_builddir)/policies/libvdipolicy.la \
+	$(top_builddir)/gateway/librdp.la \
+	$(SQLITE_LIBS) $(LIBCONFIG_LIBS) $(LIBEVENT_LIBS) $(VDICOMMON_LIBS)
+BROKER_TEST_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
+	$(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/broker \
+	-I$(top_srcdir)/policies -I$(top_srcdir)/gateway/rdp
 
-check_PROGRAMS += tests/unit/test_store
-TESTS += tests/unit/test_store
+sbin_PROGRAMS += vdi-brokerd
+
+dist_man_MANS += docs/vdi-brokerd.8 docs/vdictl.8 docs/vdi-brokerd.conf.5
+EXTRA_DIST += broker/examples/vdi-brokerd.conf broker/examples/vdi-brokerd.service
+
+sbin_PROGRAMS += vdictl
+vdictl_SOURCES = broker/vdictl.c
+vdictl_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) -I$(top_srcdir)/policies
+vdictl_LDADD = $(top_builddir)/policies/libvdipolicy.la $(LIBCONFIG_LIBS) $(VDICOMMON_LIBS)
+vdi_brokerd_SOURCES = broker/brokerd.c
+vdi_brokerd_CFLAGS = $(BROKER_TEST_CFLAGS)
+vdi_brokerd_LDADD = $(VDIBROKER_LIBS)
+
+broker_unit_tests = tests/unit/test_store tests/unit/test_ratelimit \
+	tests/unit/test_token tests/unit/test_assign tests/unit/test_apireq
+check_PROGRAMS += $(broker_unit_tests)
+TESTS += $(broker_unit_tests)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
-tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_store_CFLAGS = $(BROKER_TEST_CFLAGS)
 tests_unit_test_store_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c
+tests_unit_test_ratelimit_CFLAGS = $(BROKER_TEST_CFLAGS)
+tests_unit_test_ratelimit_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_token_SOURCES = tests/unit/test_token.c
+tests_unit_test_token_CFLAGS = $(BROKER_TEST_CFLAGS)
+tests_unit_test_token_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_assign_SOURCES = tests/unit/test_assign.c
+tests_unit_test_assign_CFLAGS = $(BROKER_TEST_CFLAGS)
+tests_unit_test_assign_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_apireq_SOURCES = tests/unit/test_apireq.c
+tests_unit_test_apireq_CFLAGS = $(BROKER_TEST_CFLAGS)
+tests_unit_test_apireq_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+
+fuzz_harnesses += tests/fuzz/fuzz_apireq
+tests_fuzz_fuzz_apireq_SOURCES = tests/fuzz/fuzz_apireq.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_apireq_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(BROKER_TEST_CFLAGS)
+tests_fuzz_fuzz_apireq_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_apireq_LDADD = $(VDIBROKER_LIBS)
+
+# --- privilege separation and PAM conversations (privsep.c, pam_child.c,
+# pammsg.c; docs/privsep.md). Kept together at the end of this fragment.
+broker_libvdibroker_la_SOURCES += \
+	broker/privsep.c broker/privsep.h \
+	broker/pam_child.c broker/pam_child.h \
+	broker/pammsg.c broker/pammsg.h
+broker_libvdibroker_la_LIBADD += $(PAM_LIBS)
+VDIBROKER_LIBS += $(PAM_LIBS)
+
+# Test-only PAM module: asks "One-time code: " (echo on) and checks it
+# against codes=FILE ("user code" lines). A shared object for pam_wrapper
+# service files, never installed.
+noinst_LTLIBRARIES += tests/peers/pam_vdi_otp.la
+tests_peers_pam_vdi_otp_la_SOURCES = tests/peers/pam_vdi_otp.c
+tests_peers_pam_vdi_otp_la_CFLAGS = $(AM_CFLAGS)
+tests_peers_pam_vdi_otp_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
+	-shared -rpath /nowhere
+tests_peers_pam_vdi_otp_la_LIBADD = $(PAM_LIBS)
+
+check_PROGRAMS += tests/unit/test_pammsg tests/unit/test_privsep
+TESTS += tests/unit/test_pammsg tests/unit/test_privsep
+tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c
+tests_unit_test_pammsg_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
+	$(CMOCKA_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_pammsg_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+# Re-executes itself under pam_wrapper (LD_PRELOAD) with pam_matrix and
+# pam_vdi_otp service files; needs the module built first.
+tests_unit_test_privsep_SOURCES = tests/unit/test_privsep.c
+tests_unit_test_privsep_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
+	$(CMOCKA_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_privsep_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+EXTRA_tests_unit_test_privsep_DEPENDENCIES = tests/peers/pam_vdi_otp.la
+
+fuzz_harnesses += tests/fuzz/fuzz_pammsg
+# The codec and vbuf are compiled into the harness so that, with
+# --enable-fuzzers, libFuzzer sees their coverage.
+tests_fuzz_fuzz_pammsg_SOURCES = tests/fuzz/fuzz_pammsg.c broker/pammsg.c \
+	common/vbuf.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_pammsg_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS) \
+	-I$(top_srcdir)/broker
+tests_fuzz_fuzz_pammsg_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_pammsg_LDADD = $(VDICOMMON_LIBS)
+
+EXTRA_DIST += docs/privsep.md
+
+# Integration: the real daemon with real certificates, PAM and a desktop.
+integration_tests += tests/integration/test_broker.sh
+EXTRA_DIST += tests/integration/broker/env.sh

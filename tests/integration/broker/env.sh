@@ -157,7 +157,7 @@ broker_start() {
 	rm -f "$VDI_RUN/broker.port"
 	LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
 	PAM_WRAPPER_SERVICE_DIR="$VDI_RUN/pam" \
-	PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+	PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1 \
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		vdi_start "$BROKER_NAME" "$BROKER" -d -l debug -f "$VDI_RUN/brokerd.conf" \
 		-P "$VDI_RUN/broker.port"

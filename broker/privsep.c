@@ -1,0 +1,1260 @@
+/*
+ * privsep.c: the monitor, the worker's start-up and its client side of
+ * the monitor and PAM conversation sockets (see privsep.h, pammsg.h and
+ * docs/privsep.md).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "b64url.h"
+#include "jws.h"
+#include "pam_child.h"
+#include "privsep.h"
+#include "vlog.h"
+
+#define FRAME_BUF (PAMMSG_HEADER_LEN + PAMMSG_FRAME_MAX)
+/* Largest seal key file: 43 base64url characters and some newlines. */
+#define SEAL_KEY_FILE_MAX 128
+/* Upper bounds for the configurable limits. */
+#define CONV_TIMEOUT_MAX  3600
+#define PAM_TIMEOUT_MAX   7200
+#define CONVERSATIONS_MAX 4096
+#define LIFETIME_MAX      86400
+#define SKEW_MAX          3600
+
+struct privsep {
+	int fd;           /* worker's end of the monitor socket */
+	pid_t monitor;    /* the monitor's pid */
+	struct vbuf *in;  /* replies */
+	struct vbuf *out; /* requests (may hold plaintext: wiped) */
+	int broken;       /* framing lost or monitor gone: refuse all */
+};
+
+/* The monitor's state. */
+struct monitor {
+	int sock; /* monitor socket, -1 once the worker closed it */
+	int sigfd;
+	pid_t worker;
+	int worker_done;
+	int worker_status;
+	unsigned int children; /* PAM children alive */
+	struct jws_key *sign_key;
+	unsigned char seal_key[PRIVSEP_SEAL_KEY_LEN];
+	int have_seal_key;
+	const char *const *services;
+	unsigned int conv_timeout, pam_timeout, max_conversations;
+	unsigned int token_lifetime, clock_skew;
+	struct vbuf *in, *out;
+};
+
+/* --- small helpers -------------------------------------------------------- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events or deadline (ms, < 0: none). */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd;
+	int64_t left;
+	int n, t;
+
+	for (;;) {
+		t = -1;
+		if (deadline >= 0) {
+			left = deadline - now_ms();
+			t = left < 0 ? 0
+				     : (left > 1000000 ? 1000000 : (int)left);
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, t);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return VDI_ERR_SYSTEM;
+		}
+		if (n == 0)
+			return VDI_ERR_TIMEOUT;
+		if (pfd.revents & POLLNVAL)
+			return VDI_ERR_INVALID_ARG;
+		return 0;
+	}
+}
+
+static int64_t
+deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+/* Reads once, without blocking, into in. A descriptor passed along is
+ * stored in *passed (when passed is not NULL and *passed is -1) or
+ * closed. Returns 0 (bytes read), VDI_ERR_NEED_MORE (nothing to read
+ * now), VDI_ERR_IO (end of file), VDI_ERR_TOO_LARGE (in is full),
+ * VDI_ERR_BAD_FORMAT (descriptors not expected or cut off) or
+ * VDI_ERR_SYSTEM. */
+static int
+read_some(int fd, struct vbuf *in, int *passed)
+{
+	union {
+		struct cmsghdr align;
+		unsigned char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *c;
+	unsigned char *p;
+	size_t room, i, nfds;
+	ssize_t n;
+	int r, bad = 0, got;
+
+	if ((room = vbuf_avail(in)) == 0)
+		return VDI_ERR_TOO_LARGE;
+	if (room > FRAME_BUF)
+		room = FRAME_BUF;
+	if ((r = vbuf_reserve(in, room, &p)) != 0)
+		return r;
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = p;
+	iov.iov_len = room;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (vbuf_consume_end(in, room - (n > 0 ? (size_t)n : 0)) != 0)
+		return VDI_ERR_INTERNAL;
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return VDI_ERR_NEED_MORE;
+		if (errno == ECONNRESET)
+			return VDI_ERR_IO;
+		return VDI_ERR_SYSTEM;
+	}
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			bad = 1;
+			continue;
+		}
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++) {
+			memcpy(
+			    &got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (passed != NULL && *passed == -1)
+				*passed = got;
+			else {
+				close(got);
+				bad = 1;
+			}
+		}
+	}
+	if (bad || (mh.msg_flags & MSG_CTRUNC))
+		return VDI_ERR_BAD_FORMAT;
+	if (n == 0)
+		return VDI_ERR_IO;
+	return 0;
+}
+
+static int
+read_msg_fd(
+    int fd, struct vbuf *in, struct pammsg *out, int timeout_ms, int *passed)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	int r;
+
+	for (;;) {
+		if ((r = pammsg_parse(in, out)) != VDI_ERR_NEED_MORE)
+			return r;
+		if ((r = wait_fd(fd, POLLIN, deadline)) != 0)
+			return r;
+		if ((r = read_some(fd, in, passed)) != 0 &&
+		    r != VDI_ERR_NEED_MORE)
+			return r;
+	}
+}
+
+int
+privsep_read_msg(int fd, struct vbuf *in, struct pammsg *out, int timeout_ms)
+{
+	return read_msg_fd(fd, in, out, timeout_ms, NULL);
+}
+
+int
+privsep_write_all(int fd, struct vbuf *buf, int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	ssize_t n;
+	int r;
+
+	while (vbuf_len(buf) > 0) {
+		n = send(fd, vbuf_ptr(buf), vbuf_len(buf),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if ((r = wait_fd(fd, POLLOUT, deadline)) != 0)
+					return r;
+				continue;
+			}
+			if (errno == EPIPE || errno == ECONNRESET)
+				return VDI_ERR_IO;
+			return VDI_ERR_SYSTEM;
+		}
+		if (vbuf_consume(buf, (size_t)n) != 0)
+			return VDI_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+/* Sends the frame in buf with passfd riding on its first byte. */
+static int
+write_with_fd(int fd, struct vbuf *buf, int passfd, int timeout_ms)
+{
+	union {
+		struct cmsghdr align;
+		unsigned char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *c;
+	int64_t deadline = deadline_of(timeout_ms);
+	ssize_t n;
+	int r;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&ctl, 0, sizeof(ctl));
+	iov.iov_base = (void *)vbuf_ptr(buf);
+	iov.iov_len = vbuf_len(buf);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+	for (;;) {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0 ||
+		    (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+			break;
+		if (errno != EINTR && (r = wait_fd(fd, POLLOUT, deadline)) != 0)
+			return r;
+	}
+	if (n < 0)
+		return errno == EPIPE || errno == ECONNRESET ? VDI_ERR_IO
+							     : VDI_ERR_SYSTEM;
+	if (vbuf_consume(buf, (size_t)n) != 0)
+		return VDI_ERR_INTERNAL;
+	return privsep_write_all(fd, buf, timeout_ms);
+}
+
+/* No core dumps, no ptrace by others of the same uid, no /proc/pid/mem. */
+static int
+harden_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return VDI_ERR_SYSTEM;
+	return 0;
+}
+
+/* Makes sure 0, 1 and 2 are open, so that no socket lands there. */
+static int
+ensure_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd < 0)
+		return VDI_ERR_SYSTEM;
+	close(fd);
+	return 0;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return VDI_ERR_SYSTEM;
+	return 0;
+}
+
+/* --- the worker's privileges ---------------------------------------------- */
+
+static int
+drop_privileges(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg, groups[2];
+	int n;
+
+	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0) {
+		vlog(VLOG_ERROR, "privsep_drop_failed",
+		    "uid=%u gid=%u errno=%d", (unsigned)uid, (unsigned)gid,
+		    errno);
+		return VDI_ERR_DENIED;
+	}
+	/* Verify, do not trust: every id changed, one group, no way back. */
+	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
+	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid ||
+	    sg != gid || (n = getgroups(2, groups)) != 1 || groups[0] != gid ||
+	    setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1) {
+		vlog(VLOG_ERROR, "privsep_drop_failed",
+		    "uid=%u gid=%u reason=verify", (unsigned)uid,
+		    (unsigned)gid);
+		return VDI_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* --- the monitor ---------------------------------------------------------- */
+
+static int
+read_seal_key(const char *path, unsigned char key[PRIVSEP_SEAL_KEY_LEN])
+{
+	unsigned char buf[SEAL_KEY_FILE_MAX + 1];
+	char qpath[512];
+	size_t len = 0, outlen = 0;
+	ssize_t n;
+	int fd, r = VDI_ERR_CONFIG;
+
+	vlog_quote(path, qpath, sizeof(qpath));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		vlog(VLOG_ERROR, "privsep_key_load",
+		    "kind=seal path=%s errno=%d", qpath, errno);
+		return VDI_ERR_CERT_LOAD;
+	}
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len == PRIVSEP_SEAL_KEY_LEN) {
+		memcpy(key, buf, PRIVSEP_SEAL_KEY_LEN);
+		r = 0;
+	} else if (len <= SEAL_KEY_FILE_MAX) {
+		while (
+		    len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			len--;
+		if (b64url_decode((const char *)buf, len, key,
+			PRIVSEP_SEAL_KEY_LEN, &outlen) == 0 &&
+		    outlen == PRIVSEP_SEAL_KEY_LEN)
+			r = 0;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (r != 0) {
+		OPENSSL_cleanse(key, PRIVSEP_SEAL_KEY_LEN);
+		vlog(VLOG_ERROR, "privsep_key_load",
+		    "kind=seal path=%s reason=\"not 32 raw bytes nor 43 "
+		    "base64url characters\"",
+		    qpath);
+	}
+	return r;
+}
+
+static int
+monitor_load_keys(struct monitor *mon, const struct privsep_config *cfg)
+{
+	char err[512], qerr[600];
+	int r;
+
+	if (cfg->signing_key_path != NULL) {
+		if ((r = jws_key_load_private(cfg->signing_key_path,
+			 cfg->signing_kid, &mon->sign_key, err, sizeof(err))) !=
+		    0) {
+			vlog(VLOG_ERROR, "privsep_key_load",
+			    "kind=signing error=%s detail=%s", vdi_errname(r),
+			    vlog_quote(err, qerr, sizeof(qerr)));
+			return r;
+		}
+	}
+	if (cfg->seal_key_path != NULL) {
+		if ((r = read_seal_key(cfg->seal_key_path, mon->seal_key)) != 0)
+			return r;
+		mon->have_seal_key = 1;
+	}
+	return 0;
+}
+
+static int
+service_allowed(const struct monitor *mon, const char *service)
+{
+	size_t i;
+
+	if (mon->services == NULL)
+		return 1;
+	for (i = 0; mon->services[i] != NULL; i++) {
+		if (strcmp(mon->services[i], service) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Reaps every child that has exited. */
+static void
+monitor_reap(struct monitor *mon)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == mon->worker) {
+			mon->worker_done = 1;
+			mon->worker_status = WIFEXITED(st) ? WEXITSTATUS(st)
+			    : WIFSIGNALED(st)              ? 128 + WTERMSIG(st)
+							   : 1;
+			vlog(mon->worker_status == 0 ? VLOG_INFO : VLOG_WARNING,
+			    "privsep_worker_exit", "pid=%ld status=%d",
+			    (long)pid, mon->worker_status);
+			continue;
+		}
+		if (mon->children > 0)
+			mon->children--;
+		if (WIFSIGNALED(st))
+			vlog(VLOG_NOTICE, "pam_child_exit", "pid=%ld signal=%d",
+			    (long)pid, WTERMSIG(st));
+	}
+}
+
+static int
+monitor_pam_start(struct monitor *mon, const struct pammsg *req)
+{
+	struct pam_child_args args;
+	sigset_t none;
+	char qs[96], qu[PAMMSG_USER_MAX * 4 + 3], qr[300];
+	int sv[2], r;
+	pid_t pid;
+
+	vlog_quote(req->u.pam_start.service, qs, sizeof(qs));
+	vlog_quote(req->u.pam_start.user, qu, sizeof(qu));
+	vlog_quote(req->u.pam_start.rhost, qr, sizeof(qr));
+	if (!service_allowed(mon, req->u.pam_start.service)) {
+		vlog(VLOG_WARNING, "pam_start_refused",
+		    "service=%s user=%s rhost=%s reason=service_not_allowed",
+		    qs, qu, qr);
+		return VDI_ERR_DENIED;
+	}
+	if (mon->children >= mon->max_conversations) {
+		vlog(VLOG_WARNING, "pam_start_refused",
+		    "service=%s user=%s rhost=%s reason=too_many_conversations "
+		    "limit=%u",
+		    qs, qu, qr, mon->max_conversations);
+		return VDI_ERR_DENIED;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return VDI_ERR_SYSTEM;
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return VDI_ERR_SYSTEM;
+	}
+	if (pid == 0) {
+		/* PAM child: default signal mask, nothing of the monitor's
+		 * but its privileges; no keys (PAM modules run here). It
+		 * dies with the monitor. */
+		jws_key_free(mon->sign_key);
+		mon->sign_key = NULL;
+		OPENSSL_cleanse(mon->seal_key, sizeof(mon->seal_key));
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGCHLD, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		close(sv[0]);
+		/* Drop the syslog socket before moving descriptors: its
+		 * number may become the conversation socket (or a file a
+		 * PAM module opens), and syslog() would write there. The
+		 * next log line connects again. */
+		closelog();
+		if (sv[1] != 3) {
+			if (dup2(sv[1], 3) < 0)
+				_exit(1);
+			close(sv[1]);
+		}
+		closefrom(4);
+		memset(&args, 0, sizeof(args));
+		args.service = req->u.pam_start.service;
+		args.user = req->u.pam_start.user;
+		args.rhost = req->u.pam_start.rhost;
+		args.fd = 3;
+		args.conv_timeout = mon->conv_timeout;
+		args.pam_timeout = mon->pam_timeout;
+		pam_child_run(&args);
+	}
+	close(sv[1]);
+	mon->children++;
+	vlog(VLOG_INFO, "pam_start", "service=%s user=%s rhost=%s pid=%ld", qs,
+	    qu, qr, (long)pid);
+	vbuf_reset(mon->out);
+	if ((r = pammsg_encode_empty(mon->out, PAMMSG_PAM_STARTED)) == 0)
+		r = write_with_fd(
+		    mon->sock, mon->out, sv[0], PRIVSEP_REQUEST_TIMEOUT_MS);
+	close(sv[0]);
+	return r == 0 ? 0 : VDI_ERR_IO; /* VDI_ERR_IO: no reply possible */
+}
+
+/* The monitor signs only short-lived tokens, whatever a worker taken over
+ * may ask: exp - iat <= token_lifetime and iat close to now. */
+static int
+check_lifetime(const struct monitor *mon, const json_t *claims)
+{
+	json_t *iat = json_object_get(claims, "iat");
+	json_t *exp = json_object_get(claims, "exp");
+	json_int_t i, e, now = (json_int_t)time(NULL);
+
+	if (!json_is_integer(iat) || !json_is_integer(exp))
+		return VDI_ERR_TOKEN_CLAIM;
+	i = json_integer_value(iat);
+	e = json_integer_value(exp);
+	if (i < 0 || e <= i || e - i > (json_int_t)mon->token_lifetime ||
+	    i > now + (json_int_t)mon->clock_skew ||
+	    i < now - (json_int_t)mon->clock_skew)
+		return VDI_ERR_TOKEN_CLAIM;
+	return 0;
+}
+
+static int
+monitor_sign(struct monitor *mon, const struct pammsg *req, struct pammsg *rep)
+{
+	json_error_t jerr;
+	json_t *claims = NULL, *v;
+	char *token = NULL, qsub[300], qjti[100];
+	int r;
+
+	if (mon->sign_key == NULL)
+		return VDI_ERR_NOT_FOUND;
+	claims = json_loadb(
+	    req->u.sign.claims, req->u.sign.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (claims == NULL || !json_is_object(claims)) {
+		r = VDI_ERR_JSON;
+		goto out;
+	}
+	if ((r = check_lifetime(mon, claims)) != 0) {
+		vlog(VLOG_WARNING, "privsep_sign_refused", "reason=lifetime");
+		goto out;
+	}
+	if ((r = jws_sign(mon->sign_key, claims, &token)) != 0)
+		goto out;
+	if (strlen(token) > PAMMSG_TOKEN_MAX) {
+		r = VDI_ERR_TOO_LARGE;
+		goto out;
+	}
+	rep->type = PAMMSG_TOKEN;
+	memcpy(rep->u.token.token, token, strlen(token) + 1);
+	v = json_object_get(claims, "sub");
+	vlog_quote(
+	    json_is_string(v) ? json_string_value(v) : "-", qsub, sizeof(qsub));
+	v = json_object_get(claims, "jti");
+	vlog_quote(
+	    json_is_string(v) ? json_string_value(v) : "-", qjti, sizeof(qjti));
+	vlog(VLOG_INFO, "privsep_sign", "sub=%s jti=%s exp=%lld", qsub, qjti,
+	    (long long)json_integer_value(json_object_get(claims, "exp")));
+out:
+	free(token);
+	json_decref(claims);
+	return r;
+}
+
+static int
+monitor_seal(struct monitor *mon, const struct pammsg *req, struct pammsg *rep)
+{
+	unsigned char blob[PRIVSEP_SEAL_NONCE_LEN + PAMMSG_SEAL_PLAIN_MAX +
+	    PRIVSEP_SEAL_TAG_LEN];
+	unsigned char *nonce = blob, *ct = blob + PRIVSEP_SEAL_NONCE_LEN;
+	size_t plen = req->u.seal.plain_len, total;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int outl = 0, fl = 0, r = VDI_ERR_TLS;
+
+	if (!mon->have_seal_key)
+		return VDI_ERR_NOT_FOUND;
+	total = PRIVSEP_SEAL_NONCE_LEN + plen + PRIVSEP_SEAL_TAG_LEN;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return VDI_ERR_ALLOC;
+	if (RAND_bytes(nonce, PRIVSEP_SEAL_NONCE_LEN) != 1 ||
+	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
+		PRIVSEP_SEAL_NONCE_LEN, NULL) != 1 ||
+	    EVP_EncryptInit_ex(ctx, NULL, NULL, mon->seal_key, nonce) != 1)
+		goto out;
+	if (req->u.seal.aad_len > 0 &&
+	    EVP_EncryptUpdate(ctx, NULL, &outl, req->u.seal.aad,
+		(int)req->u.seal.aad_len) != 1)
+		goto out;
+	if (EVP_EncryptUpdate(ctx, ct, &outl, req->u.seal.plain, (int)plen) !=
+		1 ||
+	    (size_t)outl != plen ||
+	    EVP_EncryptFinal_ex(ctx, ct + outl, &fl) != 1 || fl != 0 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, PRIVSEP_SEAL_TAG_LEN,
+		ct + plen) != 1)
+		goto out;
+	rep->type = PAMMSG_SEALED;
+	if ((r = b64url_encode(blob, total, rep->u.sealed.sealed,
+		 sizeof(rep->u.sealed.sealed))) != 0)
+		goto out;
+	vlog(VLOG_DEBUG, "privsep_seal", "bytes=%zu", plen);
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	OPENSSL_cleanse(blob, sizeof(blob));
+	return r;
+}
+
+/* Serves one request; the reply is left in mon->out. Returns 0, or an
+ * error that ends the monitor's service of this worker (it broke the
+ * protocol, or the socket failed). */
+static int
+monitor_dispatch(struct monitor *mon, struct pammsg *req)
+{
+	struct pammsg *rep;
+	int r;
+
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return VDI_ERR_ALLOC;
+	switch (req->type) {
+	case PAMMSG_PAM_START:
+		/* Replies by itself (the descriptor rides on the reply). */
+		if ((r = monitor_pam_start(mon, req)) == 0 || r == VDI_ERR_IO)
+			goto out;
+		break;
+	case PAMMSG_SIGN:
+		r = monitor_sign(mon, req, rep);
+		break;
+	case PAMMSG_SEAL:
+		r = monitor_seal(mon, req, rep);
+		break;
+	default:
+		vlog(VLOG_ERROR, "privsep_protocol_error",
+		    "reason=unexpected_request type=%d", (int)req->type);
+		r = VDI_ERR_BAD_FORMAT;
+		goto out;
+	}
+	vbuf_reset(mon->out);
+	if (r == 0)
+		r = pammsg_encode(mon->out, rep);
+	if (r != 0) {
+		vbuf_reset(mon->out);
+		r = pammsg_encode_error(mon->out, r);
+	}
+	if (r == 0)
+		r = privsep_write_all(
+		    mon->sock, mon->out, PRIVSEP_REQUEST_TIMEOUT_MS);
+out:
+	pammsg_clear(rep);
+	free(rep);
+	return r;
+}
+
+static void
+monitor_signal(struct monitor *mon)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	while ((n = read(mon->sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			monitor_reap(mon);
+		else if (!mon->worker_done)
+			kill(mon->worker, (int)si.ssi_signo);
+	}
+	monitor_reap(mon);
+}
+
+static void
+monitor_input(struct monitor *mon)
+{
+	struct pammsg *req;
+	int r;
+
+	r = read_some(mon->sock, mon->in, NULL);
+	if (r == VDI_ERR_NEED_MORE)
+		return;
+	if (r == 0) {
+		if ((req = calloc(1, sizeof(*req))) == NULL)
+			r = VDI_ERR_ALLOC;
+		while (req != NULL && (r = pammsg_parse(mon->in, req)) == 0) {
+			r = monitor_dispatch(mon, req);
+			pammsg_clear(req);
+			if (r != 0)
+				break;
+		}
+		free(req);
+		if (vbuf_len(mon->in) == 0)
+			vbuf_wipe(mon->in);
+		if (r == VDI_ERR_NEED_MORE)
+			return;
+	}
+	if (r != VDI_ERR_IO) {
+		/* A worker that breaks the protocol is not trusted any more. */
+		vlog(VLOG_ERROR, "privsep_protocol_error",
+		    "error=%s "
+		    "action=kill_worker",
+		    vdi_errname(r));
+		kill(mon->worker, SIGTERM);
+	}
+	close(mon->sock);
+	mon->sock = -1;
+}
+
+static unsigned int
+limit(unsigned int v, unsigned int def, unsigned int max)
+{
+	if (v == 0)
+		return def;
+	return v > max ? max : v;
+}
+
+static void __attribute__((noreturn))
+monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
+{
+	struct monitor mon;
+	struct pollfd pfd[2];
+	sigset_t set;
+	int r, status, n;
+
+	memset(&mon, 0, sizeof(mon));
+	mon.sigfd = -1;
+	mon.sock = sock;
+	mon.worker = worker;
+	mon.services = cfg->pam_services;
+	mon.conv_timeout =
+	    limit(cfg->conv_timeout, PRIVSEP_CONV_TIMEOUT, CONV_TIMEOUT_MAX);
+	mon.pam_timeout =
+	    limit(cfg->pam_timeout, PRIVSEP_PAM_TIMEOUT, PAM_TIMEOUT_MAX);
+	mon.max_conversations = limit(cfg->max_conversations,
+	    PRIVSEP_MAX_CONVERSATIONS, CONVERSATIONS_MAX);
+	mon.token_lifetime =
+	    limit(cfg->token_lifetime, PRIVSEP_TOKEN_LIFETIME, LIFETIME_MAX);
+	mon.clock_skew = limit(cfg->clock_skew, PRIVSEP_CLOCK_SKEW, SKEW_MAX);
+
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    (mon.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
+	    harden_process() != 0 || (mon.in = vbuf_new(FRAME_BUF)) == NULL ||
+	    (mon.out = vbuf_new(FRAME_BUF)) == NULL) {
+		vlog(VLOG_ERROR, "privsep_monitor_failed", "errno=%d", errno);
+		r = VDI_ERR_SYSTEM;
+	} else
+		r = monitor_load_keys(&mon, cfg);
+	if (mon.out != NULL) {
+		vbuf_reset(mon.out);
+		if ((r == 0 ? pammsg_encode_empty(mon.out, PAMMSG_READY)
+			    : pammsg_encode_error(mon.out, r)) != 0 ||
+		    privsep_write_all(
+			mon.sock, mon.out, PRIVSEP_REQUEST_TIMEOUT_MS) != 0)
+			r = r != 0 ? r : VDI_ERR_IO;
+	}
+	/* A worker that died before SIGCHLD was blocked sent no signal. */
+	monitor_reap(&mon);
+	if (r != 0) {
+		close(mon.sock);
+		mon.sock = -1;
+	} else
+		vlog(VLOG_INFO, "privsep_monitor_ready",
+		    "monitor=%ld worker=%ld signing_key=%s seal_key=%s",
+		    (long)getpid(), (long)worker,
+		    mon.sign_key != NULL ? "yes" : "no",
+		    mon.have_seal_key ? "yes" : "no");
+
+	/* Serve until the worker is gone; then only forward signals and
+	 * reap until it has exited. */
+	while (!mon.worker_done) {
+		n = 0;
+		if (mon.sigfd >= 0) {
+			pfd[n].fd = mon.sigfd;
+			pfd[n].events = POLLIN;
+			n++;
+		}
+		if (mon.sock >= 0) {
+			pfd[n].fd = mon.sock;
+			pfd[n].events = POLLIN;
+			n++;
+		}
+		if (n == 0) {
+			/* No signalfd: block until the worker exits. */
+			if (waitpid(worker, &status, 0) == worker) {
+				mon.worker_done = 1;
+				mon.worker_status = WIFEXITED(status)
+				    ? WEXITSTATUS(status)
+				    : 128 + WTERMSIG(status);
+			}
+			continue;
+		}
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			vlog(VLOG_ERROR, "privsep_monitor_poll", "errno=%d",
+			    errno);
+			kill(worker, SIGTERM);
+			close(mon.sigfd);
+			mon.sigfd = -1;
+			continue;
+		}
+		if (mon.sigfd >= 0 && pfd[0].revents != 0)
+			monitor_signal(&mon);
+		if (mon.sock >= 0 && pfd[n - 1].fd == mon.sock &&
+		    pfd[n - 1].revents != 0)
+			monitor_input(&mon);
+	}
+
+	jws_key_free(mon.sign_key);
+	OPENSSL_cleanse(mon.seal_key, sizeof(mon.seal_key));
+	vbuf_free(mon.in);
+	vbuf_free(mon.out);
+	if (mon.sock >= 0)
+		close(mon.sock);
+	if (mon.sigfd >= 0)
+		close(mon.sigfd);
+	exit(r != 0 ? 1 : mon.worker_status);
+}
+
+/* --- start ---------------------------------------------------------------- */
+
+int
+privsep_start(const struct privsep_config *cfg, struct privsep **out)
+{
+	struct privsep *ps = NULL;
+	struct pammsg *m = NULL;
+	struct passwd *pw;
+	struct group *gr;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	pid_t parent, pid;
+	int sv[2], as_root, r;
+	size_t i;
+
+	if (out == NULL)
+		return VDI_ERR_INVALID_ARG;
+	*out = NULL;
+	if (cfg == NULL)
+		return VDI_ERR_INVALID_ARG;
+	for (i = 0; cfg->pam_services != NULL && cfg->pam_services[i] != NULL;
+	     i++) {
+		if (pammsg_check_service(cfg->pam_services[i],
+			strlen(cfg->pam_services[i])) != 0)
+			return VDI_ERR_INVALID_ARG;
+	}
+	as_root = geteuid() == 0;
+	if (as_root) {
+		if (cfg->user == NULL || cfg->user[0] == '\0') {
+			vlog(VLOG_ERROR, "privsep_config",
+			    "reason=\"started as root: a user to run the "
+			    "worker as is required\"");
+			return VDI_ERR_INVALID_ARG;
+		}
+		if ((pw = getpwnam(cfg->user)) == NULL)
+			return VDI_ERR_NOT_FOUND;
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		if (cfg->group != NULL) {
+			if ((gr = getgrnam(cfg->group)) == NULL)
+				return VDI_ERR_NOT_FOUND;
+			gid = gr->gr_gid;
+		}
+		if (uid == 0 || gid == 0) {
+			vlog(VLOG_ERROR, "privsep_config",
+			    "reason=\"the worker must not run as root\"");
+			return VDI_ERR_INVALID_ARG;
+		}
+	}
+	if ((r = ensure_stdio()) != 0)
+		return r;
+	if ((ps = calloc(1, sizeof(*ps))) == NULL ||
+	    (ps->in = vbuf_new(FRAME_BUF)) == NULL ||
+	    (ps->out = vbuf_new(FRAME_BUF)) == NULL ||
+	    (m = calloc(1, sizeof(*m))) == NULL) {
+		r = VDI_ERR_ALLOC;
+		goto fail;
+	}
+	ps->fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		r = VDI_ERR_SYSTEM;
+		goto fail;
+	}
+	parent = getpid();
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		r = VDI_ERR_SYSTEM;
+		goto fail;
+	}
+	if (pid > 0) {
+		close(sv[1]);
+		privsep_free(ps);
+		free(m);
+		monitor_main(cfg, sv[0], pid);
+	}
+
+	/* The worker. */
+	close(sv[0]);
+	ps->fd = sv[1];
+	ps->monitor = parent;
+	if ((r = harden_process()) != 0)
+		goto fail;
+	if (as_root) {
+		if ((r = drop_privileges(uid, gid)) != 0)
+			goto fail;
+		vlog(VLOG_INFO, "privsep_worker", "uid=%u gid=%u",
+		    (unsigned)uid, (unsigned)gid);
+	} else
+		vlog(VLOG_NOTICE, "privsep_worker",
+		    "uid=%u privileges=kept reason=not_started_as_root",
+		    (unsigned)getuid());
+	/* After the drop: a credential change clears the death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0) {
+		r = VDI_ERR_SYSTEM;
+		goto fail;
+	}
+	if (getppid() != parent) {
+		r = VDI_ERR_IO;
+		goto fail;
+	}
+	if ((r = privsep_read_msg(
+		 ps->fd, ps->in, m, PRIVSEP_REQUEST_TIMEOUT_MS)) != 0)
+		goto fail;
+	if (m->type == PAMMSG_ERROR) {
+		r = m->u.error.code;
+		goto fail;
+	}
+	if (m->type != PAMMSG_READY) {
+		r = VDI_ERR_BAD_FORMAT;
+		goto fail;
+	}
+	free(m);
+	*out = ps;
+	return 0;
+fail:
+	free(m);
+	privsep_free(ps);
+	return r;
+}
+
+void
+privsep_free(struct privsep *ps)
+{
+	if (ps == NULL)
+		return;
+	if (ps->fd >= 0)
+		close(ps->fd);
+	vbuf_free(ps->in);
+	vbuf_free(ps->out);
+	free(ps);
+}
+
+int
+privsep_fd(const struct privsep *ps)
+{
+	return ps->fd;
+}
+
+/* --- worker requests ------------------------------------------------------ */
+
+/* Sends the request in ps->out and reads the reply of type want (or
+ * ERROR, whose code is returned). */
+static int
+request(
+    struct privsep *ps, enum pammsg_type want, struct pammsg *rep, int *passed)
+{
+	int r, fd = -1;
+
+	if (ps->broken) {
+		vbuf_wipe(ps->out);
+		return VDI_ERR_IO;
+	}
+	r = privsep_write_all(ps->fd, ps->out, PRIVSEP_REQUEST_TIMEOUT_MS);
+	vbuf_wipe(ps->out);
+	if (r == 0)
+		r = read_msg_fd(ps->fd, ps->in, rep, PRIVSEP_REQUEST_TIMEOUT_MS,
+		    passed != NULL ? &fd : NULL);
+	if (r == 0 && vbuf_len(ps->in) != 0)
+		r = VDI_ERR_BAD_FORMAT; /* nothing is sent unasked */
+	if (r == 0 && rep->type == PAMMSG_ERROR) {
+		r = rep->u.error.code;
+		if (strcmp(vdi_errname(r), "VDI_ERR_UNKNOWN") == 0)
+			r = VDI_ERR_INTERNAL;
+		if (fd >= 0)
+			r = VDI_ERR_BAD_FORMAT;
+		else
+			return r;
+	} else if (r == 0 && (rep->type != want || (passed != NULL && fd < 0)))
+		r = VDI_ERR_BAD_FORMAT;
+	if (r != 0) {
+		if (fd >= 0)
+			close(fd);
+		/* The stream can no longer be trusted to be in step. */
+		ps->broken = 1;
+		vlog(VLOG_ERROR, "privsep_monitor_lost", "error=%s",
+		    vdi_errname(r));
+		if (r != VDI_ERR_TIMEOUT)
+			r = VDI_ERR_IO;
+		return r;
+	}
+	if (passed != NULL)
+		*passed = fd;
+	return 0;
+}
+
+int
+privsep_pam_begin(struct privsep *ps, const char *service, const char *user,
+    const char *rhost, int *conv_fd)
+{
+	struct pammsg *m;
+	size_t sl, ul, rl;
+	int r, fd = -1;
+
+	if (conv_fd != NULL)
+		*conv_fd = -1;
+	if (ps == NULL || service == NULL || user == NULL || conv_fd == NULL)
+		return VDI_ERR_INVALID_ARG;
+	if (rhost == NULL)
+		rhost = "";
+	sl = strlen(service);
+	ul = strlen(user);
+	rl = strlen(rhost);
+	if ((r = pammsg_check_service(service, sl)) != 0 ||
+	    (r = pammsg_check_user(user, ul)) != 0 ||
+	    (r = pammsg_check_rhost(rhost, rl)) != 0)
+		return r;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return VDI_ERR_ALLOC;
+	m->type = PAMMSG_PAM_START;
+	memcpy(m->u.pam_start.service, service, sl);
+	memcpy(m->u.pam_start.user, user, ul);
+	memcpy(m->u.pam_start.rhost, rhost, rl);
+	vbuf_reset(ps->out);
+	if ((r = pammsg_encode(ps->out, m)) == 0 &&
+	    (r = request(ps, PAMMSG_PAM_STARTED, m, &fd)) == 0 &&
+	    (r = set_nonblock(fd)) != 0)
+		close(fd);
+	pammsg_clear(m);
+	free(m);
+	if (r == 0)
+		*conv_fd = fd;
+	return r;
+}
+
+int
+privsep_pam_read(int conv_fd, struct vbuf *in, struct pammsg *out)
+{
+	int r;
+
+	for (;;) {
+		r = pammsg_parse(in, out);
+		if (r == 0) {
+			if (out->type == PAMMSG_PROMPTS ||
+			    out->type == PAMMSG_RESULT)
+				return 0;
+			pammsg_clear(out);
+			return VDI_ERR_BAD_FORMAT;
+		}
+		if (r != VDI_ERR_NEED_MORE)
+			return r;
+		if ((r = read_some(conv_fd, in, NULL)) != 0)
+			return r;
+	}
+}
+
+int
+privsep_pam_answer(int conv_fd, const char *const *answers, size_t n)
+{
+	struct vbuf *b;
+	int r;
+
+	if ((b = vbuf_new(FRAME_BUF)) == NULL)
+		return VDI_ERR_ALLOC;
+	if ((r = pammsg_encode_answers(b, answers, n)) == 0)
+		r = privsep_write_all(conv_fd, b, 1000);
+	vbuf_free(b); /* wipes */
+	return r;
+}
+
+int
+privsep_pam_converse(struct privsep *ps, const char *service, const char *user,
+    const char *rhost, privsep_answer_fn answer_fn, privsep_answer_fn info_fn,
+    void *arg, struct pammsg *result)
+{
+	struct pammsg *m = NULL, *a = NULL;
+	struct vbuf *in = NULL, *out = NULL;
+	int fd = -1, r;
+
+	if (result == NULL || answer_fn == NULL)
+		return VDI_ERR_INVALID_ARG;
+	pammsg_clear(result);
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (a = calloc(1, sizeof(*a))) == NULL ||
+	    (in = vbuf_new(FRAME_BUF)) == NULL ||
+	    (out = vbuf_new(FRAME_BUF)) == NULL) {
+		r = VDI_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = privsep_pam_begin(ps, service, user, rhost, &fd)) != 0)
+		goto out;
+	for (;;) {
+		/* The PAM child bounds the wait (conv and PAM timeouts). */
+		if ((r = privsep_read_msg(fd, in, m, -1)) != 0)
+			goto out;
+		if (m->type == PAMMSG_RESULT) {
+			*result = *m;
+			break;
+		}
+		if (m->type != PAMMSG_PROMPTS) {
+			r = VDI_ERR_BAD_FORMAT;
+			goto out;
+		}
+		pammsg_clear(a);
+		a->type = PAMMSG_ANSWERS;
+		if (pammsg_prompt_count(m) == 0) {
+			if (info_fn != NULL && (r = info_fn(arg, m, a)) != 0)
+				goto out;
+			continue;
+		}
+		if ((r = answer_fn(arg, m, a)) != 0)
+			goto out;
+		a->type = PAMMSG_ANSWERS;
+		vbuf_reset(out);
+		r = pammsg_encode(out, a);
+		pammsg_clear(a);
+		if (r != 0 || (r = privsep_write_all(fd, out, 1000)) != 0)
+			goto out;
+		vbuf_wipe(out);
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	pammsg_clear(m);
+	pammsg_clear(a);
+	free(m);
+	free(a);
+	vbuf_free(in);
+	vbuf_free(out);
+	return r;
+}
+
+/* --- keys held by the monitor --------------------------------------------- */
+
+int
+privsep_sign(struct privsep *ps, const json_t *claims, char **token)
+{
+	struct pammsg *m;
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if (token != NULL)
+		*token = NULL;
+	if (ps == NULL || token == NULL || !json_is_object(claims))
+		return VDI_ERR_INVALID_ARG;
+	if ((text = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return VDI_ERR_JSON;
+	if ((len = strlen(text)) > PAMMSG_CLAIMS_MAX) {
+		free(text);
+		return VDI_ERR_TOO_LARGE;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		free(text);
+		return VDI_ERR_ALLOC;
+	}
+	m->type = PAMMSG_SIGN;
+	m->u.sign.len = len;
+	memcpy(m->u.sign.claims, text, len);
+	free(text);
+	vbuf_reset(ps->out);
+	if ((r = pammsg_encode(ps->out, m)) == 0 &&
+	    (r = request(ps, PAMMSG_TOKEN, m, NULL)) == 0 &&
+	    (*token = strdup(m->u.token.token)) == NULL)
+		r = VDI_ERR_ALLOC;
+	pammsg_clear(m);
+	free(m);
+	return r;
+}
+
+int
+privsep_seal(struct privsep *ps, const void *plain, size_t len, const char *aad,
+    char **sealed)
+{
+	struct pammsg *m;
+	size_t alen = aad == NULL ? 0 : strlen(aad);
+	int r;
+
+	if (sealed != NULL)
+		*sealed = NULL;
+	if (ps == NULL || sealed == NULL || plain == NULL || len == 0)
+		return VDI_ERR_INVALID_ARG;
+	if (len > PAMMSG_SEAL_PLAIN_MAX || alen > PAMMSG_SEAL_AAD_MAX)
+		return VDI_ERR_TOO_LARGE;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return VDI_ERR_ALLOC;
+	m->type = PAMMSG_SEAL;
+	m->u.seal.plain_len = len;
+	memcpy(m->u.seal.plain, plain, len);
+	m->u.seal.aad_len = alen;
+	if (alen > 0)
+		memcpy(m->u.seal.aad, aad, alen);
+	vbuf_reset(ps->out);
+	r = pammsg_encode(ps->out, m);
+	pammsg_clear(m);
+	if (r == 0 && (r = request(ps, PAMMSG_SEALED, m, NULL)) == 0 &&
+	    (*sealed = strdup(m->u.sealed.sealed)) == NULL)
+		r = VDI_ERR_ALLOC;
+	pammsg_clear(m);
+	free(m);
+	return r;
+}
