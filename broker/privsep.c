@@ -34,11 +34,10 @@
 #include "jws.h"
 #include "pam_child.h"
 #include "privsep.h"
+#include "seal.h"
 #include "vlog.h"
 
 #define FRAME_BUF (PAMMSG_HEADER_LEN + PAMMSG_FRAME_MAX)
-/* Largest seal key file: 43 base64url characters and some newlines. */
-#define SEAL_KEY_FILE_MAX 128
 /* Upper bounds for the configurable limits. */
 #define CONV_TIMEOUT_MAX  3600
 #define PAM_TIMEOUT_MAX   7200
@@ -357,47 +356,12 @@ drop_privileges(uid_t uid, gid_t gid)
 static int
 read_seal_key(const char *path, unsigned char key[PRIVSEP_SEAL_KEY_LEN])
 {
-	unsigned char buf[SEAL_KEY_FILE_MAX + 1];
-	char qpath[512];
-	size_t len = 0, outlen = 0;
-	ssize_t n;
-	int fd, r = VDI_ERR_CONFIG;
+	char err[600], qerr[700];
+	int r;
 
-	vlog_quote(path, qpath, sizeof(qpath));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		vlog(VLOG_ERROR, "privsep_key_load",
-		    "kind=seal path=%s errno=%d", qpath, errno);
-		return VDI_ERR_CERT_LOAD;
-	}
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len == PRIVSEP_SEAL_KEY_LEN) {
-		memcpy(key, buf, PRIVSEP_SEAL_KEY_LEN);
-		r = 0;
-	} else if (len <= SEAL_KEY_FILE_MAX) {
-		while (
-		    len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-			len--;
-		if (b64url_decode((const char *)buf, len, key,
-			PRIVSEP_SEAL_KEY_LEN, &outlen) == 0 &&
-		    outlen == PRIVSEP_SEAL_KEY_LEN)
-			r = 0;
-	}
-	OPENSSL_cleanse(buf, sizeof(buf));
-	if (r != 0) {
-		OPENSSL_cleanse(key, PRIVSEP_SEAL_KEY_LEN);
-		vlog(VLOG_ERROR, "privsep_key_load",
-		    "kind=seal path=%s reason=\"not 32 raw bytes nor 43 "
-		    "base64url characters\"",
-		    qpath);
-	}
+	if ((r = seal_key_load(path, key, err, sizeof(err))) != 0)
+		vlog(VLOG_ERROR, "privsep_key_load", "kind=seal reason=%s",
+		    vlog_quote(err, qerr, sizeof(qerr)));
 	return r;
 }
 
@@ -606,45 +570,17 @@ out:
 static int
 monitor_seal(struct monitor *mon, const struct pammsg *req, struct pammsg *rep)
 {
-	unsigned char blob[PRIVSEP_SEAL_NONCE_LEN + PAMMSG_SEAL_PLAIN_MAX +
-	    PRIVSEP_SEAL_TAG_LEN];
-	unsigned char *nonce = blob, *ct = blob + PRIVSEP_SEAL_NONCE_LEN;
-	size_t plen = req->u.seal.plain_len, total;
-	EVP_CIPHER_CTX *ctx = NULL;
-	int outl = 0, fl = 0, r = VDI_ERR_TLS;
+	int r;
 
 	if (!mon->have_seal_key)
 		return VDI_ERR_NOT_FOUND;
-	total = PRIVSEP_SEAL_NONCE_LEN + plen + PRIVSEP_SEAL_TAG_LEN;
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return VDI_ERR_ALLOC;
-	if (RAND_bytes(nonce, PRIVSEP_SEAL_NONCE_LEN) != 1 ||
-	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
-		PRIVSEP_SEAL_NONCE_LEN, NULL) != 1 ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, mon->seal_key, nonce) != 1)
-		goto out;
-	if (req->u.seal.aad_len > 0 &&
-	    EVP_EncryptUpdate(ctx, NULL, &outl, req->u.seal.aad,
-		(int)req->u.seal.aad_len) != 1)
-		goto out;
-	if (EVP_EncryptUpdate(ctx, ct, &outl, req->u.seal.plain, (int)plen) !=
-		1 ||
-	    (size_t)outl != plen ||
-	    EVP_EncryptFinal_ex(ctx, ct + outl, &fl) != 1 || fl != 0 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, PRIVSEP_SEAL_TAG_LEN,
-		ct + plen) != 1)
-		goto out;
 	rep->type = PAMMSG_SEALED;
-	if ((r = b64url_encode(blob, total, rep->u.sealed.sealed,
-		 sizeof(rep->u.sealed.sealed))) != 0)
-		goto out;
-	vlog(VLOG_DEBUG, "privsep_seal", "bytes=%zu", plen);
-	r = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	OPENSSL_cleanse(blob, sizeof(blob));
-	return r;
+	if ((r = seal_close(mon->seal_key, req->u.seal.plain,
+		 req->u.seal.plain_len, req->u.seal.aad, req->u.seal.aad_len,
+		 rep->u.sealed.sealed, sizeof(rep->u.sealed.sealed))) != 0)
+		return r;
+	vlog(VLOG_DEBUG, "privsep_seal", "bytes=%zu", req->u.seal.plain_len);
+	return 0;
 }
 
 /* Serves one request; the reply is left in mon->out. Returns 0, or an

@@ -10,7 +10,8 @@ common_libvdicommon_la_SOURCES = \
 common_libvdicommon_la_SOURCES += \
 	common/b64url.c common/b64url.h \
 	common/jws.c common/jws.h \
-	common/claims.c common/claims.h
+	common/claims.c common/claims.h \
+	common/seal.c common/seal.h
 common_libvdicommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(LIBCONFIG_CFLAGS)
 common_libvdicommon_la_LIBADD = $(OPENSSL_LIBS) $(JANSSON_LIBS) $(LIBCONFIG_LIBS)
 

@@ -44,3 +44,9 @@ unit_common_tests += tests/unit/test_tls
 tests_unit_test_tls_SOURCES = tests/unit/test_tls.c
 tests_unit_test_tls_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tls_LDADD = $(UNIT_LIBS)
+
+# common/ credential sealing (AES-256-GCM).
+unit_common_tests += tests/unit/test_seal
+tests_unit_test_seal_SOURCES = tests/unit/test_seal.c
+tests_unit_test_seal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_seal_LDADD = $(UNIT_LIBS)
