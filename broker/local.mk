@@ -117,3 +117,10 @@ EXTRA_DIST += docs/privsep.md
 # Integration: the real daemon with real certificates, PAM and a desktop.
 integration_tests += tests/integration/test_broker.sh
 EXTRA_DIST += tests/integration/broker/env.sh
+
+# Benchmarks: `make bench` (not part of make check; CI runs it).
+EXTRA_DIST += tests/bench/bench_reconnect.sh
+bench: vdi-brokerd vdictl tests/peers/freeport tests/peers/pam_vdi_otp.la
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	OPENSSL='$(OPENSSL_BIN)' bash $(top_srcdir)/tests/bench/bench_reconnect.sh
+.PHONY: bench

@@ -67,5 +67,6 @@ fail=$(sed -n 's/^# FAIL: *//p' test-suite.log 2>/dev/null | head -1)
 err=$(sed -n 's/^# ERROR: *//p' test-suite.log 2>/dev/null | head -1)
 skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null | head -1)
 echo
-echo "tests: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped"
+echo "tests: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped" |
+	tee suite-summary.txt
 exit "$status"
