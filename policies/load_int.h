@@ -1,0 +1,167 @@
+/*
+ * load_int.h: the loader's context and helpers, shared by load.c (driver,
+ * generic checks, limits, channels, time windows, sites, zones),
+ * load_rule.c (rules, modes), load_tenant.c (tenants, CA/CRL files, device
+ * rules) and load_pool.c (pools and desktops). Private to libvdipolicy.
+ *
+ * Every helper that checks a value reports what is wrong through lerr()
+ * and returns -1; the loader keeps going to find more problems, and fails
+ * at the end if any was found. Nothing from libconfig outlives the load:
+ * strings are copied into the policy's arena.
+ */
+#ifndef VDI_POLICY_LOAD_INT_H
+#define VDI_POLICY_LOAD_INT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+#include "policy_int.h"
+
+#define LOAD_MAX_ERRORS 100
+#define LOAD_NAME_MAX   63
+
+struct load_file; /* libconfig file name -> display name, directory */
+
+struct lctx {
+	struct policy *p;
+	struct policy_arena *a;
+	const struct policy_load_opts *opts;
+	const char *zonedir;
+	const char *main_cfg;     /* libconfig's name of it (or NULL) */
+	const char *main_display; /* the caller's name of the main file */
+	const char *main_dir;     /* where its relative paths resolve */
+	const char *incdir;       /* libconfig include_dir, or NULL */
+	struct load_file *files;
+	/* errors */
+	char *etext;
+	size_t elen, ecap, ecount;
+	int etrunc;
+	int oom;
+	/* time zones loaded so far (shared by windows naming the same one) */
+	size_t ntz;
+	struct policy_tz **tz;
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Reports "FILE:LINE: KEY: message" about setting s (KEY is s's path). */
+void lerr(struct lctx *c, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Same, about key (a member that is missing, or a sub-key) of group g. */
+void lerr_key(struct lctx *c, const config_setting_t *g, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Same, with the place and key given. */
+void lerr_at(struct lctx *c, const char *file, unsigned int line,
+    const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Records an allocation failure. Returns -1. */
+int lerr_oom(struct lctx *c);
+
+/* ---- places ------------------------------------------------------------ */
+
+/* Display name of the file s was read from (stable, in the arena). */
+const char *lsrc_file(struct lctx *c, const config_setting_t *s);
+unsigned int lsrc_line(const config_setting_t *s);
+/* Directory relative paths named in s's file resolve against. */
+const char *lsrc_dir(struct lctx *c, const config_setting_t *s);
+/* Writes s's path ("tenants.town-a.device.classes[1]") into buf. */
+char *lpath(const config_setting_t *s, char *buf, size_t len);
+
+/* ---- checked getters --------------------------------------------------- */
+
+/* Name of a libconfig type, for messages. */
+const char *ltype_name(const config_setting_t *s);
+
+/* Reports members of group g not in allowed (NULL-terminated). Returns -1
+ * if there was one. */
+int lcheck_keys(
+    struct lctx *c, const config_setting_t *g, const char *const *allowed);
+
+/* Returns 0 if s is a group, else reports it (expect says what a group
+ * here looks like) and returns -1. */
+int lexpect_group(
+    struct lctx *c, const config_setting_t *s, const char *expect);
+
+/* Returns 1 if s is a valid object name ([A-Za-z0-9][A-Za-z0-9._-]*, at
+ * most 63). */
+int lname_ok(const char *s);
+/* Returns 1 if s can be a user or group name (printable, no space or
+ * comma, at most 255 bytes). */
+int lprincipal_ok(const char *s);
+
+/* Optional / required members of group g. Each returns 0 when the value is
+ * good or absent (then *present is 0 / *out is NULL), -1 after reporting a
+ * problem. Strings are copied into the arena. */
+int lget_string(struct lctx *c, const config_setting_t *g, const char *key,
+    int required, const char *expect, const char **out);
+int lget_int(struct lctx *c, const config_setting_t *g, const char *key,
+    int64_t lo, int64_t hi, int *present, int64_t *out);
+int lget_bool(struct lctx *c, const config_setting_t *g, const char *key,
+    int *present, int *out);
+/* Either an integer (seconds) or a string such as "90s", "15m", "8h",
+ * "1h30m", "2d"; lo..hi in seconds. */
+int lget_duration(struct lctx *c, const config_setting_t *g, const char *key,
+    unsigned int lo, unsigned int hi, int *present, unsigned int *out);
+/* An array or list of non-empty strings, each passing check (which may be
+ * NULL) or reported with expect. An empty list is an error. *out is the
+ * list setting (NULL when absent). */
+int lget_list(struct lctx *c, const config_setting_t *g, const char *key,
+    int required, int (*check)(const char *), const char *expect,
+    const config_setting_t **out);
+/* Copies the strings of a list from lget_list() into the arena. */
+int lcopy_strings(
+    struct lctx *c, const config_setting_t *list, const char ***out, size_t *n);
+
+/* Joins dir and a relative path (absolute paths are kept). In the arena. */
+const char *ljoin(struct lctx *c, const char *dir, const char *path);
+
+/* Parses a limits / channels block (member key of g, optional). */
+int lload_limits(
+    struct lctx *c, const config_setting_t *g, struct policy_limits_set *out);
+int lload_channels(
+    struct lctx *c, const config_setting_t *g, struct policy_channels_set *out);
+
+/* The member key of root if it is a group, NULL when absent; any other
+ * type is reported (and *bad set to -1). */
+const config_setting_t *lsection(struct lctx *c, const config_setting_t *root,
+    const char *key, const char *expect, int *bad);
+
+/* ---- names shared between sections (load.c) ---------------------------- */
+
+/* Time window / site by name (a mode's own sites first when m is given). */
+const struct policy_timewin *lfind_timewin(
+    const struct policy *p, const char *name);
+const struct policy_site *lfind_site(
+    const struct policy *p, const struct policy_mode *m, const char *name);
+/* Loads one site (NAME = ["cidr", ...]) for mode (NULL: top level). */
+int lload_site(struct lctx *c, const config_setting_t *s,
+    struct policy_site *site, const struct policy_mode *mode);
+/* Resolves a list of site names as seen from mode m. */
+int lsite_refs(struct lctx *c, const config_setting_t *list,
+    const struct policy_mode *m, const struct policy_site ***out, size_t *n);
+
+/* ---- sections (load_rule.c, load_tenant.c, load_pool.c) ---------------- */
+
+/* A list of rules (s may be NULL), for mode (NULL: the top-level list). */
+int lload_rules(struct lctx *c, const config_setting_t *s,
+    const struct policy_mode *mode, struct policy_rule **out, size_t *nout);
+/* Modes, first pass: names, description, sites, limits, channels. */
+int lload_mode1(
+    struct lctx *c, const config_setting_t *s, struct policy_mode *m);
+/* Modes, second pass: tenants and rules (needs tenants and pools). */
+int lload_mode2(
+    struct lctx *c, const config_setting_t *s, struct policy_mode *m);
+/* Rule names are unique across the top-level rules and every mode's. */
+int lcheck_rule_names(struct lctx *c);
+/* A tenant the file switches to a mode must be one the mode is for. */
+int lcheck_tenant_modes(struct lctx *c);
+
+/* tenants = { NAME = { ... }; ... }; modes must be loaded (by name). */
+int lload_tenants(struct lctx *c, const config_setting_t *root);
+/* pools = { NAME = { ... }; ... }; needs tenants and zones. */
+int lload_pools(struct lctx *c, const config_setting_t *root);
+
+#endif
