@@ -104,22 +104,6 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 user_version(sqlite3 *db, int *v)
 {
@@ -144,12 +128,12 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 	int v, r;
 
 	if ((r = user_version(db, &v)) != 0) {
-		seterr(err, errlen, "cannot read schema version: %s",
+		vdi_seterr(err, errlen, "cannot read schema version: %s",
 		    sqlite3_errmsg(db));
 		return r;
 	}
 	if (v > N_MIGRATIONS) {
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "schema version %d is newer than this broker knows (%d): "
 		    "run the newer vdi-brokerd or restore a backup", v,
 		    N_MIGRATIONS);
@@ -163,7 +147,7 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 			SQLITE_OK ||
 		    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-			seterr(err, errlen, "schema migration %d failed: %s",
+			vdi_seterr(err, errlen, "schema migration %d failed: %s",
 			    v + 1, msg != NULL ? msg : sqlite3_errmsg(db));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -183,7 +167,7 @@ store_open_sqlite(const char *path, struct store **out, char *err,
 
 	*out = NULL;
 	if (path == NULL || *path == '\0' || strlen(path) >= sizeof(st->path)) {
-		seterr(err, errlen, "store path is empty or too long");
+		vdi_seterr(err, errlen, "store path is empty or too long");
 		return VDI_ERR_INVALID_ARG;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
@@ -193,7 +177,7 @@ store_open_sqlite(const char *path, struct store **out, char *err,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 		    SQLITE_OPEN_NOMUTEX,
 		NULL) != SQLITE_OK) {
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "cannot open store %s: %s (does its directory exist and "
 		    "belong to the broker's user?)",
 		    path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -208,7 +192,7 @@ store_open_sqlite(const char *path, struct store **out, char *err,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 		"PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
 		NULL, NULL, &msg) != SQLITE_OK) {
-		seterr(err, errlen, "cannot set up store %s: %s", path,
+		vdi_seterr(err, errlen, "cannot set up store %s: %s", path,
 		    msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		r = VDI_ERR_IO;
@@ -1072,7 +1056,7 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 
 	*rows = 0;
 	*bad_seq = 0;
-	seterr(reason, reason_len, "ok");
+	vdi_seterr(reason, reason_len, "ok");
 	memset(prev, '0', 64);
 	prev[64] = '\0';
 	if ((r = prepare(st, &s, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
@@ -1082,7 +1066,7 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row_audit(s, &a);
 		if (a.seq != expect_seq) {
-			seterr(reason, reason_len,
+			vdi_seterr(reason, reason_len,
 			    "row %lld missing (next row is %lld)",
 			    (long long)expect_seq, (long long)a.seq);
 			*bad_seq = expect_seq;
@@ -1090,7 +1074,7 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 			break;
 		}
 		if (strcmp(a.prev_hash, prev) != 0) {
-			seterr(reason, reason_len,
+			vdi_seterr(reason, reason_len,
 			    "row %lld does not link to the row before it",
 			    (long long)a.seq);
 			*bad_seq = a.seq;
@@ -1099,7 +1083,7 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 		}
 		store_audit_hash(&a, h);
 		if (strcmp(h, a.hash) != 0) {
-			seterr(reason, reason_len,
+			vdi_seterr(reason, reason_len,
 			    "row %lld was changed after it was written "
 			    "(hash mismatch)",
 			    (long long)a.seq);

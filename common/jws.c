@@ -27,32 +27,6 @@ struct jws_key {
 	char kid[JWS_KID_MAX + 1]; /* "" when the key has none */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* The reason of OpenSSL's last error, and an empty queue afterwards so that
- * nothing stale reaches later TLS calls. */
-static const char *
-ossl_reason(void)
-{
-	const char *s = ERR_reason_error_string(ERR_peek_last_error());
-
-	ERR_clear_error();
-	return s != NULL ? s : "unknown reason";
-}
-
 static int
 kid_valid(const char *kid)
 {
@@ -139,12 +113,12 @@ read_key_file(const char *path, unsigned char **buf, size_t *len, char *err,
 	 * changes nothing for regular files. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
 	    -1) {
-		set_err(
+		vdi_seterr(
 		    err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return VDI_ERR_CERT_LOAD;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
+		vdi_seterr(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return VDI_ERR_CERT_LOAD;
 	}
@@ -154,7 +128,7 @@ read_key_file(const char *path, unsigned char **buf, size_t *len, char *err,
 	}
 	for (;;) {
 		if (n == JWS_KEY_FILE_MAX) {
-			set_err(err, errlen, "%s: larger than %u bytes", path,
+			vdi_seterr(err, errlen, "%s: larger than %u bytes", path,
 			    JWS_KEY_FILE_MAX - 1);
 			goto fail;
 		}
@@ -162,7 +136,7 @@ read_key_file(const char *path, unsigned char **buf, size_t *len, char *err,
 		if (got == -1 && errno == EINTR)
 			continue;
 		if (got == -1) {
-			set_err(
+			vdi_seterr(
 			    err, errlen, "%s: read: %s", path, strerror(errno));
 			goto fail;
 		}
@@ -199,9 +173,9 @@ key_load(const char *path, const char *kid, int priv, struct jws_key **out,
 	int r;
 
 	*out = NULL;
-	set_err(err, errlen, "%s", "");
+	vdi_seterr(err, errlen, "%s", "");
 	if (kid != NULL && !kid_valid(kid)) {
-		set_err(err, errlen, "%s: invalid key id", path);
+		vdi_seterr(err, errlen, "%s: invalid key id", path);
 		return VDI_ERR_INVALID_ARG;
 	}
 	if ((r = read_key_file(path, &buf, &len, err, errlen)) != 0)
@@ -215,13 +189,13 @@ key_load(const char *path, const char *kid, int priv, struct jws_key **out,
 	else
 		pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
 	if (pkey == NULL) {
-		set_err(err, errlen, "%s: not a PEM %s key (%s)", path,
-		    priv ? "private" : "public", ossl_reason());
+		vdi_seterr(err, errlen, "%s: not a PEM %s key (%s)", path,
+		    priv ? "private" : "public", vdi_ossl_reason());
 		r = VDI_ERR_CERT_LOAD;
 		goto out;
 	}
 	if (!EVP_PKEY_is_a(pkey, "ED25519")) {
-		set_err(err, errlen, "%s: not an Ed25519 key (%s)", path,
+		vdi_seterr(err, errlen, "%s: not an Ed25519 key (%s)", path,
 		    EVP_PKEY_get0_type_name(pkey) != NULL
 			? EVP_PKEY_get0_type_name(pkey)
 			: "unknown type");
@@ -231,7 +205,7 @@ key_load(const char *path, const char *kid, int priv, struct jws_key **out,
 	r = key_wrap(pkey, priv, kid, out);
 	pkey = NULL;
 	if (r != 0)
-		set_err(err, errlen, "%s: %s", path, vdi_strerror(r));
+		vdi_seterr(err, errlen, "%s: %s", path, vdi_strerror(r));
 out:
 	EVP_PKEY_free(pkey);
 	BIO_free(bio);

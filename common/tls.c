@@ -94,37 +94,6 @@ ex_ready(void)
 
 /* --- error messages --------------------------------------------------- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* The reason of the most recent OpenSSL error, emptying the queue. */
-static const char *
-ossl_reason(void)
-{
-	unsigned long e, last = 0;
-	const char *r;
-
-	while ((e = ERR_get_error()) != 0)
-		last = e;
-	if (last == 0)
-		return "unknown OpenSSL error";
-	if ((r = ERR_reason_error_string(last)) == NULL)
-		return "unknown OpenSSL error";
-	return r;
-}
-
 /* What to do about a file that cannot be opened. */
 static const char *
 open_hint(int e, const char *what)
@@ -160,32 +129,32 @@ read_file(const char *path, const char *what, int code, BIO **out, char *err,
 
 	*out = NULL;
 	if (path == NULL || *path == '\0') {
-		seterr(err, errlen, "%s is not set", what);
+		vdi_seterr(err, errlen, "%s is not set", what);
 		return VDI_ERR_CONFIG;
 	}
 	if ((f = fopen(path, "rb")) == NULL) {
 		int e = errno;
 
-		seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
+		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
 		    strerror(e), open_hint(e, what));
 		return code;
 	}
 	if (fstat(fileno(f), &st) != 0) {
 		int e = errno;
 
-		seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
+		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
 		    strerror(e), open_hint(e, what));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
+		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
 		    S_ISDIR(st.st_mode) ? strerror(EISDIR)
 					: "not a regular file",
 		    open_hint(S_ISDIR(st.st_mode) ? EISDIR : 0, what));
 		goto out;
 	}
 	if ((unsigned long long)st.st_size > VDI_TLS_FILE_MAX) {
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "cannot read %s %s: larger than %u bytes (is it the "
 		    "right file?)",
 		    what, path, VDI_TLS_FILE_MAX);
@@ -193,18 +162,18 @@ read_file(const char *path, const char *what, int code, BIO **out, char *err,
 	}
 	len = (size_t)st.st_size;
 	if (len == 0) {
-		seterr(err, errlen, "%s %s is empty (expected PEM data)", what,
+		vdi_seterr(err, errlen, "%s %s is empty (expected PEM data)", what,
 		    path);
 		goto out;
 	}
 	if ((buf = malloc(len)) == NULL) {
 		r = VDI_ERR_ALLOC;
-		seterr(err, errlen, "cannot read %s %s: out of memory", what,
+		vdi_seterr(err, errlen, "cannot read %s %s: out of memory", what,
 		    path);
 		goto out;
 	}
 	if (fread(buf, 1, len, f) != len) {
-		seterr(err, errlen, "cannot read %s %s: %s", what, path,
+		vdi_seterr(err, errlen, "cannot read %s %s: %s", what, path,
 		    ferror(f) ? strerror(errno) : "file shrank while reading");
 		goto out;
 	}
@@ -212,7 +181,7 @@ read_file(const char *path, const char *what, int code, BIO **out, char *err,
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
 	    BIO_write(b, buf, (int)len) != (int)len) {
 		r = VDI_ERR_ALLOC;
-		seterr(err, errlen, "cannot read %s %s: out of memory", what,
+		vdi_seterr(err, errlen, "cannot read %s %s: out of memory", what,
 		    path);
 		goto out;
 	}
@@ -273,7 +242,7 @@ load_certs(const char *path, const char *what, STACK_OF(X509) **out, char *err,
 		return r;
 	if ((sk = sk_X509_new_null()) == NULL) {
 		r = VDI_ERR_ALLOC;
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	ERR_clear_error();
@@ -281,7 +250,7 @@ load_certs(const char *path, const char *what, STACK_OF(X509) **out, char *err,
 		if (!sk_X509_push(sk, x)) {
 			X509_free(x);
 			r = VDI_ERR_ALLOC;
-			seterr(err, errlen, "out of memory");
+			vdi_seterr(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -292,14 +261,14 @@ load_certs(const char *path, const char *what, STACK_OF(X509) **out, char *err,
 	} else {
 		r = VDI_ERR_CERT_LOAD;
 		if (sk_X509_num(sk) == 0)
-			seterr(err, errlen,
+			vdi_seterr(err, errlen,
 			    "no certificate in %s %s: %s (%s; expected "
 			    "'-----BEGIN CERTIFICATE-----')",
-			    what, path, ossl_reason(),
+			    what, path, vdi_ossl_reason(),
 			    pem_hint(b, "CERTIFICATE"));
 		else
-			seterr(err, errlen, "bad certificate #%d in %s %s: %s",
-			    sk_X509_num(sk) + 1, what, path, ossl_reason());
+			vdi_seterr(err, errlen, "bad certificate #%d in %s %s: %s",
+			    sk_X509_num(sk) + 1, what, path, vdi_ossl_reason());
 		goto out;
 	}
 	*out = sk;
@@ -324,9 +293,9 @@ load_key(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 	ERR_clear_error();
 	if ((*out = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)) ==
 	    NULL) {
-		const char *why = ossl_reason();
+		const char *why = vdi_ossl_reason();
 
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "no usable private key in key_file %s: %s (expected an "
 		    "unencrypted '-----BEGIN PRIVATE KEY-----'; decrypt one "
 		    "with: openssl pkey -in KEY -out KEY.plain)",
@@ -352,7 +321,7 @@ load_crls(const char *path, STACK_OF(X509_CRL) **out, char *err, size_t errlen)
 		return r;
 	if ((sk = sk_X509_CRL_new_null()) == NULL) {
 		r = VDI_ERR_ALLOC;
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	ERR_clear_error();
@@ -361,7 +330,7 @@ load_crls(const char *path, STACK_OF(X509_CRL) **out, char *err, size_t errlen)
 		if (!sk_X509_CRL_push(sk, c)) {
 			X509_CRL_free(c);
 			r = VDI_ERR_ALLOC;
-			seterr(err, errlen, "out of memory");
+			vdi_seterr(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -373,14 +342,14 @@ load_crls(const char *path, STACK_OF(X509_CRL) **out, char *err, size_t errlen)
 	} else {
 		r = VDI_ERR_CRL_LOAD;
 		if (sk_X509_CRL_num(sk) == 0)
-			seterr(err, errlen,
+			vdi_seterr(err, errlen,
 			    "no CRL in crl_file %s: %s (%s; expected "
 			    "'-----BEGIN X509 CRL-----', convert DER with: "
 			    "openssl crl -inform der -in CRL -out CRL.pem)",
-			    path, ossl_reason(), pem_hint(b, "X509 CRL"));
+			    path, vdi_ossl_reason(), pem_hint(b, "X509 CRL"));
 		else
-			seterr(err, errlen, "bad CRL #%d in crl_file %s: %s",
-			    sk_X509_CRL_num(sk) + 1, path, ossl_reason());
+			vdi_seterr(err, errlen, "bad CRL #%d in crl_file %s: %s",
+			    sk_X509_CRL_num(sk) + 1, path, vdi_ossl_reason());
 		goto out;
 	}
 	*out = sk;
@@ -443,8 +412,8 @@ set_profile(SSL_CTX *ctx, char *err, size_t errlen)
 	    !SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) ||
 	    !SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) ||
 	    !SSL_CTX_set_dh_auto(ctx, 1)) {
-		seterr(err, errlen, "cannot set the TLS profile: %s",
-		    ossl_reason());
+		vdi_seterr(err, errlen, "cannot set the TLS profile: %s",
+		    vdi_ossl_reason());
 		return VDI_ERR_TLS;
 	}
 	SSL_CTX_set_security_level(ctx, 2);
@@ -476,7 +445,7 @@ set_identity(
 	if (X509_check_private_key(leaf, key) != 1) {
 		subject_of(leaf, subj, sizeof(subj));
 		ERR_clear_error();
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "private key %s does not match certificate %s (%s): use "
 		    "the key the certificate was issued for",
 		    keyfile, cfg->cert_file, subj);
@@ -485,10 +454,10 @@ set_identity(
 	}
 	if (SSL_CTX_use_cert_and_key(ctx, leaf, key, chain, 1) != 1) {
 		subject_of(leaf, subj, sizeof(subj));
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "cannot use certificate %s (%s) with key %s: %s (keys "
 		    "need at least 2048-bit RSA or a 256-bit curve)",
-		    cfg->cert_file, subj, keyfile, ossl_reason());
+		    cfg->cert_file, subj, keyfile, vdi_ossl_reason());
 		r = VDI_ERR_CERT_LOAD;
 		goto out;
 	}
@@ -526,7 +495,7 @@ check_crls(const struct vdi_tls_ca *ca, STACK_OF(X509) *cas,
 		ERR_clear_error();
 		if (!ok) {
 			name_str(X509_CRL_get_issuer(crl), name, sizeof(name));
-			seterr(err, errlen,
+			vdi_seterr(err, errlen,
 			    "CRL #%d in crl_file %s (issuer %s) is not "
 			    "signed by a CA in ca_file %s: pair each CA with "
 			    "its own CRL",
@@ -545,7 +514,7 @@ check_crls(const struct vdi_tls_ca *ca, STACK_OF(X509) *cas,
 				ok = 1;
 		if (!ok) {
 			subject_of(x, name, sizeof(name));
-			seterr(err, errlen,
+			vdi_seterr(err, errlen,
 			    "crl_file %s has no CRL from %s of ca_file %s: "
 			    "every CA certificate of a chain is checked for "
 			    "revocation, so append that CA's CRL to the file "
@@ -586,7 +555,7 @@ add_ca_certs(X509_STORE *store, STACK_OF(X509_NAME) *names,
 		x = sk_X509_value(certs, j);
 		if (X509_check_ca(x) < 1) {
 			subject_of(x, subj, sizeof(subj));
-			seterr(err, errlen,
+			vdi_seterr(err, errlen,
 			    "ca_file %s holds %s, which is not a CA "
 			    "certificate (no basicConstraints CA:TRUE): "
 			    "give the issuing CA, not a device or server "
@@ -597,8 +566,8 @@ add_ca_certs(X509_STORE *store, STACK_OF(X509_NAME) *names,
 		/* A CA listed twice is not an error (OpenSSL 3 says 1). */
 		ERR_clear_error();
 		if (X509_STORE_add_cert(store, x) != 1) {
-			seterr(err, errlen, "cannot add ca_file %s: %s",
-			    ca->ca_file, ossl_reason());
+			vdi_seterr(err, errlen, "cannot add ca_file %s: %s",
+			    ca->ca_file, vdi_ossl_reason());
 			return VDI_ERR_TLS;
 		}
 		if (names == NULL)
@@ -606,7 +575,7 @@ add_ca_certs(X509_STORE *store, STACK_OF(X509_NAME) *names,
 		if ((nm = X509_NAME_dup(X509_get_subject_name(x))) == NULL ||
 		    !sk_X509_NAME_push(names, nm)) {
 			X509_NAME_free(nm);
-			seterr(err, errlen, "out of memory");
+			vdi_seterr(err, errlen, "out of memory");
 			return VDI_ERR_ALLOC;
 		}
 	}
@@ -629,8 +598,8 @@ add_crls(X509_STORE *store, const struct vdi_tls_ca *ca, STACK_OF(X509) *certs,
 		ERR_clear_error();
 		if (X509_STORE_add_crl(store, sk_X509_CRL_value(crls, j)) !=
 		    1) {
-			seterr(err, errlen, "cannot add crl_file %s: %s",
-			    ca->crl_file, ossl_reason());
+			vdi_seterr(err, errlen, "cannot add crl_file %s: %s",
+			    ca->crl_file, vdi_ossl_reason());
 			r = VDI_ERR_TLS;
 			goto out;
 		}
@@ -657,7 +626,7 @@ check_crl_presence(const struct vdi_tls_config *cfg, size_t *with_crl,
 	if (n != 0 && n != cfg->ncas) {
 		for (i = 0; cfg->cas[i].crl_file != NULL; i++)
 			;
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "%s has no crl_file while other CAs have one: "
 		    "revocation is checked for all CAs or for none, so "
 		    "give every CA its CRL",
@@ -666,7 +635,7 @@ check_crl_presence(const struct vdi_tls_config *cfg, size_t *with_crl,
 	}
 	if (cfg->role == VDI_TLS_SERVER && n == 0 &&
 	    !(cfg->flags & VDI_TLS_NO_CRL)) {
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "%s has no crl_file: a server checks every client "
 		    "certificate against its CA's CRL, so set crl_file "
 		    "(openssl ca -gencrl makes one), or use VDI_TLS_NO_CRL "
@@ -694,7 +663,7 @@ build_store(SSL_CTX *ctx, const struct vdi_tls_config *cfg, struct ca_info *ci,
 	if ((store = X509_STORE_new()) == NULL ||
 	    (names = sk_X509_NAME_new_null()) == NULL) {
 		r = VDI_ERR_ALLOC;
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < cfg->ncas; i++) {
@@ -755,34 +724,34 @@ check_config(const struct vdi_tls_config *cfg, char *err, size_t errlen)
 	size_t i;
 
 	if (cfg == NULL) {
-		seterr(err, errlen, "no TLS configuration");
+		vdi_seterr(err, errlen, "no TLS configuration");
 		return VDI_ERR_INVALID_ARG;
 	}
 	if (cfg->role != VDI_TLS_SERVER && cfg->role != VDI_TLS_CLIENT) {
-		seterr(err, errlen, "bad TLS role %d", (int)cfg->role);
+		vdi_seterr(err, errlen, "bad TLS role %d", (int)cfg->role);
 		return VDI_ERR_INVALID_ARG;
 	}
 	if (cfg->role == VDI_TLS_SERVER && cfg->cert_file == NULL) {
-		seterr(
+		vdi_seterr(
 		    err, errlen, "a TLS server needs cert_file and key_file");
 		return VDI_ERR_CONFIG;
 	}
 	if (cfg->cert_file == NULL && cfg->key_file != NULL) {
-		seterr(err, errlen, "key_file %s is set without cert_file",
+		vdi_seterr(err, errlen, "key_file %s is set without cert_file",
 		    cfg->key_file);
 		return VDI_ERR_CONFIG;
 	}
 	if (cfg->ncas > 0 && cfg->cas == NULL) {
-		seterr(err, errlen, "ncas is %zu but cas is NULL", cfg->ncas);
+		vdi_seterr(err, errlen, "ncas is %zu but cas is NULL", cfg->ncas);
 		return VDI_ERR_INVALID_ARG;
 	}
 	if (cfg->role == VDI_TLS_SERVER && (cfg->flags & VDI_TLS_VERIFY_NONE)) {
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "a TLS server always verifies client certificates");
 		return VDI_ERR_CONFIG;
 	}
 	if (cfg->ncas == 0 && !(cfg->flags & VDI_TLS_VERIFY_NONE)) {
-		seterr(err, errlen,
+		vdi_seterr(err, errlen,
 		    "no CA configured to verify the peer: set ca_file%s",
 		    cfg->role == VDI_TLS_CLIENT
 			? " (or pin the server and use VDI_TLS_VERIFY_NONE)"
@@ -792,7 +761,7 @@ check_config(const struct vdi_tls_config *cfg, char *err, size_t errlen)
 	for (i = 0; i < cfg->ncas; i++) {
 		if (cfg->cas[i].ca_file == NULL ||
 		    *cfg->cas[i].ca_file == '\0') {
-			seterr(err, errlen, "CA #%zu (%s) has no ca_file",
+			vdi_seterr(err, errlen, "CA #%zu (%s) has no ca_file",
 			    i + 1,
 			    cfg->cas[i].name != NULL ? cfg->cas[i].name
 						     : "unnamed");
@@ -841,27 +810,27 @@ vdi_tls_ctx_new(
 	if (err != NULL && errlen > 0)
 		*err = '\0';
 	if (out == NULL) {
-		seterr(err, errlen, "no output context pointer");
+		vdi_seterr(err, errlen, "no output context pointer");
 		return VDI_ERR_INVALID_ARG;
 	}
 	*out = NULL;
 	if ((r = check_config(cfg, err, errlen)) != 0)
 		return r;
 	if (!ex_ready()) {
-		seterr(err, errlen, "cannot allocate OpenSSL ex_data indexes");
+		vdi_seterr(err, errlen, "cannot allocate OpenSSL ex_data indexes");
 		return VDI_ERR_TLS;
 	}
 	ERR_clear_error();
 	ctx = SSL_CTX_new(cfg->role == VDI_TLS_SERVER ? TLS_server_method()
 						      : TLS_client_method());
 	if (ctx == NULL) {
-		seterr(err, errlen, "cannot create a TLS context: %s",
-		    ossl_reason());
+		vdi_seterr(err, errlen, "cannot create a TLS context: %s",
+		    vdi_ossl_reason());
 		return VDI_ERR_TLS;
 	}
 	if ((ci = ca_info_new(cfg)) == NULL) {
 		r = VDI_ERR_ALLOC;
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	if ((r = set_profile(ctx, err, errlen)) != 0)
@@ -883,8 +852,8 @@ vdi_tls_ctx_new(
 		    !SSL_CTX_set_session_id_context(
 			ctx, sid_ctx, sizeof(sid_ctx) - 1)) {
 			r = VDI_ERR_TLS;
-			seterr(err, errlen, "cannot disable resumption: %s",
-			    ossl_reason());
+			vdi_seterr(err, errlen, "cannot disable resumption: %s",
+			    vdi_ossl_reason());
 			goto out;
 		}
 	} else if (cfg->flags & VDI_TLS_VERIFY_NONE) {
@@ -894,7 +863,7 @@ vdi_tls_ctx_new(
 	}
 	if (!SSL_CTX_set_ex_data(ctx, ctx_ex_idx, ci)) {
 		r = VDI_ERR_ALLOC;
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	ci = NULL; /* freed with ctx */
@@ -985,29 +954,29 @@ vdi_tls_new(const struct vdi_tls_config *cfg, struct vdi_tls **out, char *err,
 	int r;
 
 	if (out == NULL) {
-		seterr(err, errlen, "no output pointer");
+		vdi_seterr(err, errlen, "no output pointer");
 		return VDI_ERR_INVALID_ARG;
 	}
 	*out = NULL;
 	if ((r = check_config(cfg, err, errlen)) != 0)
 		return r;
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		return VDI_ERR_ALLOC;
 	}
 	if (pthread_mutex_init(&t->lock, NULL) != 0) {
 		free(t);
-		seterr(err, errlen, "cannot create a mutex");
+		vdi_seterr(err, errlen, "cannot create a mutex");
 		return VDI_ERR_SYSTEM;
 	}
 	if (pthread_mutex_init(&t->reload_lock, NULL) != 0) {
 		pthread_mutex_destroy(&t->lock);
 		free(t);
-		seterr(err, errlen, "cannot create a mutex");
+		vdi_seterr(err, errlen, "cannot create a mutex");
 		return VDI_ERR_SYSTEM;
 	}
 	if (config_copy(cfg, &t->cfg) != 0) {
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		vdi_tls_free(t);
 		return VDI_ERR_ALLOC;
 	}
@@ -1057,7 +1026,7 @@ vdi_tls_reload(struct vdi_tls *t, char *err, size_t errlen)
 	int r;
 
 	if (t == NULL) {
-		seterr(err, errlen, "no TLS holder");
+		vdi_seterr(err, errlen, "no TLS holder");
 		return VDI_ERR_INVALID_ARG;
 	}
 	pthread_mutex_lock(&t->reload_lock);
@@ -1074,13 +1043,13 @@ vdi_tls_reconfigure(struct vdi_tls *t, const struct vdi_tls_config *cfg,
 	int r;
 
 	if (t == NULL) {
-		seterr(err, errlen, "no TLS holder");
+		vdi_seterr(err, errlen, "no TLS holder");
 		return VDI_ERR_INVALID_ARG;
 	}
 	if ((r = check_config(cfg, err, errlen)) != 0)
 		return r;
 	if (config_copy(cfg, &copy) != 0) {
-		seterr(err, errlen, "out of memory");
+		vdi_seterr(err, errlen, "out of memory");
 		return VDI_ERR_ALLOC;
 	}
 	pthread_mutex_lock(&t->reload_lock);

@@ -1,6 +1,11 @@
 /* vdierr.c: error strings for the table in vdierr.h. */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <openssl/err.h>
+
 #include "vdierr.h"
 
 const char *
@@ -31,4 +36,29 @@ vdi_errname(int code)
 #undef VDI_ERR_NAME
 	}
 	return "VDI_ERR_UNKNOWN";
+}
+
+void
+vdi_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+vdi_ossl_reason(void)
+{
+	unsigned long e, last = 0;
+	const char *r;
+
+	while ((e = ERR_get_error()) != 0)
+		last = e;
+	if (last == 0 || (r = ERR_reason_error_string(last)) == NULL)
+		return "unknown OpenSSL error";
+	return r;
 }

@@ -59,4 +59,16 @@ const char *vdi_errname(int code);
 
 #define VDI_WUR __attribute__((warn_unused_result))
 
+#include <stddef.h>
+
+/* Formats a message into a caller's error buffer (err may be NULL or
+ * errlen 0: then nothing is written). Always NUL-terminates. */
+void vdi_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The reason of the most recent OpenSSL error as a static string, and an
+ * empty OpenSSL error queue afterwards, so nothing stale reaches later
+ * calls. Never NULL. */
+const char *vdi_ossl_reason(void);
+
 #endif
