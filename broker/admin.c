@@ -45,7 +45,8 @@ admin_listen(const char *path, const char *group, char *err, size_t errlen)
 	if (group != NULL && *group != '\0' && (gr = getgrnam(group)) == NULL) {
 		snprintf(err, errlen,
 		    "admin_group %s does not exist (create it with groupadd, "
-		    "or leave admin_group out for root only)", group);
+		    "or leave admin_group out for root only)",
+		    group);
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
@@ -58,20 +59,20 @@ admin_listen(const char *path, const char *group, char *err, size_t errlen)
 		umask(old);
 		snprintf(err, errlen,
 		    "cannot create admin socket %s: %s (does the directory "
-		    "exist?)", path, strerror(errno));
+		    "exist?)",
+		    path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	umask(old);
-	if (gr != NULL && geteuid() == 0 &&
-	    chown(path, 0, gr->gr_gid) != 0) {
+	if (gr != NULL && geteuid() == 0 && chown(path, 0, gr->gr_gid) != 0) {
 		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (chmod(path, 0660) != 0 || listen(fd, 16) != 0) {
-		snprintf(err, errlen, "admin socket %s: %s", path,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "admin socket %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -81,8 +82,8 @@ admin_listen(const char *path, const char *group, char *err, size_t errlen)
 static json_t *
 fail(const char *code, const char *msg)
 {
-	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", code, "message",
-	    msg);
+	return json_pack(
+	    "{s:b, s:s, s:s}", "ok", 0, "error", code, "message", msg);
 }
 
 static json_t *
@@ -158,8 +159,8 @@ collect_audit(const struct store_audit *a, void *arg)
 	    a->session, "reason", a->reason, "hash", a->hash);
 
 	if (row != NULL && a->detail[0] != '\0')
-		json_object_set_new(row, "detail",
-		    json_loads(a->detail, 0, NULL));
+		json_object_set_new(
+		    row, "detail", json_loads(a->detail, 0, NULL));
 	return json_array_append_new(arg, row) == 0 ? 0 : VDI_ERR_ALLOC;
 }
 
@@ -178,8 +179,8 @@ desktops_list(struct broker *b)
 		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
 			d = policy_pool_desktop(pool, j);
 			if (store_desktop_get(b->store, d->name, &h) != 0 ||
-			    store_session_count_on_desktop(b->store, d->name,
-				&n) != 0)
+			    store_session_count_on_desktop(
+				b->store, d->name, &n) != 0)
 				continue;
 			json_array_append_new(list,
 			    json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:I,"
@@ -228,7 +229,8 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		if (name == NULL || store_session_get(b->store, name, &s) != 0)
 			return fail("not_found", "no such session");
 		if (s.state == STORE_SESSION_ENDED)
-			return fail("not_live", "the session has ended already");
+			return fail(
+			    "not_live", "the session has ended already");
 		broker_cut_session(b, s.id, "admin_kill", 1);
 		broker_audit(b, actor, "session_kill", "ok", s.tenant, s.user,
 		    s.device, s.id, reason ? reason : "admin kill", NULL);
@@ -241,17 +243,19 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		int drain = strcmp(cmd, "desktops.drain") == 0;
 
 		name = json_string_value(json_object_get(req, "name"));
-		if (name == NULL || assign_find_desktop(b->policy, name, NULL) ==
-					NULL)
-			return fail("not_found", "no such desktop in the policy");
+		if (name == NULL ||
+		    assign_find_desktop(b->policy, name, NULL) == NULL)
+			return fail(
+			    "not_found", "no such desktop in the policy");
 		if (store_desktop_set_drained(b->store, name, drain) != 0)
 			return fail("store", "cannot update the desktop");
 		detail = json_pack("{s:s}", "desktop", name);
-		broker_audit(b, actor, drain ? "desktop_drain" : "desktop_enable",
-		    "ok", NULL, NULL, NULL, NULL, reason, detail);
+		broker_audit(b, actor,
+		    drain ? "desktop_drain" : "desktop_enable", "ok", NULL,
+		    NULL, NULL, NULL, reason, detail);
 		json_decref(detail);
-		return ok(json_pack("{s:s, s:b}", "desktop", name, "drained",
-		    drain));
+		return ok(
+		    json_pack("{s:s, s:b}", "desktop", name, "drained", drain));
 	}
 	if (strcmp(cmd, "devices.list") == 0) {
 		tenant = json_string_value(json_object_get(req, "tenant"));
@@ -270,20 +274,22 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		if (name == NULL || strlen(name) != 64 ||
 		    strspn(name, "0123456789abcdef") != 64)
 			return fail("bad_request",
-			    "thumbprint must be the device certificate's SHA-256 "
-			    "as 64 lower-case hex digits (vdictl devices list)");
+			    "thumbprint must be the device certificate's "
+			    "SHA-256 "
+			    "as 64 lower-case hex digits (vdictl devices "
+			    "list)");
 		tenant = "";
 		if (store_device_get(b->store, name, &dev) == 0)
 			tenant = dev.tenant;
 		if ((r = store_device_revoke(b->store, tenant, name, actor,
-			 reason ? reason : "revoked by admin",
-			 broker_now())) != 0)
+			 reason ? reason : "revoked by admin", broker_now())) !=
+		    0)
 			return fail("store", vdi_strerror(r));
 		/* Cut and end every live session of the device, at once. */
 		memset(&ds, 0, sizeof(ds));
 		ds.device = name;
-		(void)!store_session_list(b->store, 0, collect_device_sessions,
-		    &ds);
+		(void)!store_session_list(
+		    b->store, 0, collect_device_sessions, &ds);
 		for (i = 0; i < ds.n; i++) {
 			if (store_session_get(b->store, ds.ids[i], &s) != 0)
 				continue;
@@ -293,8 +299,8 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		}
 		broker_audit(b, actor, "device_revoke", "ok", tenant, NULL,
 		    name, NULL, reason ? reason : "revoked by admin", NULL);
-		return ok(json_pack("{s:s, s:i}", "revoked", name,
-		    "sessions_cut", (int)ds.n));
+		return ok(json_pack(
+		    "{s:s, s:i}", "revoked", name, "sessions_cut", (int)ds.n));
 	}
 	if (strcmp(cmd, "policy.reload") == 0) {
 		r = broker_reload(b, &errors);
@@ -317,11 +323,12 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		mode = json_string_value(json_object_get(req, "mode"));
 		if (tenant == NULL ||
 		    policy_tenant_lookup(b->policy, tenant) == NULL)
-			return fail("not_found", "no such tenant in the policy");
+			return fail(
+			    "not_found", "no such tenant in the policy");
 		if (mode != NULL && strcmp(mode, "none") != 0 &&
 		    ((m = policy_mode_lookup(b->policy, mode)) == NULL ||
-			!policy_mode_applies(m, policy_tenant_lookup(b->policy,
-						    tenant))))
+			!policy_mode_applies(
+			    m, policy_tenant_lookup(b->policy, tenant))))
 			return fail("not_found",
 			    "no such mode for this tenant in the policy");
 		if ((r = broker_set_tenant_mode(b, tenant, mode)) != 0)
@@ -340,8 +347,8 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		f.user = json_string_value(json_object_get(req, "user"));
 		f.device = json_string_value(json_object_get(req, "device"));
 		f.since = json_integer_value(json_object_get(req, "since"));
-		f.limit = (size_t)json_integer_value(json_object_get(req,
-		    "limit"));
+		f.limit =
+		    (size_t)json_integer_value(json_object_get(req, "limit"));
 		list = json_array();
 		if (store_audit_query(b->store, &f, collect_audit, list) != 0) {
 			json_decref(list);
@@ -360,8 +367,8 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 			    (json_int_t)bad, "reason", why);
 		if (r != 0)
 			return fail("store", vdi_strerror(r));
-		return json_pack("{s:b, s:b, s:I}", "ok", 1, "intact", 1, "rows",
-		    (json_int_t)rows);
+		return json_pack("{s:b, s:b, s:I}", "ok", 1, "intact", 1,
+		    "rows", (json_int_t)rows);
 	}
 	return fail("unknown_command", cmd);
 }
@@ -472,8 +479,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (bev = bufferevent_socket_new(b->base, fd,
-		 BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	    (bev = bufferevent_socket_new(
+		 b->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		free(c);
 		close(fd);
 		return;

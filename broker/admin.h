@@ -26,8 +26,7 @@
 /* Opens the listening socket at path (replacing a stale one), owned by
  * group (when not empty and we are root) with mode 0660. Returns the fd or
  * -1 with a message in err. Call before privileges are dropped. */
-int admin_listen(const char *path, const char *group, char *err,
-    size_t errlen);
+int admin_listen(const char *path, const char *group, char *err, size_t errlen);
 
 /* Serves fd on b's loop. Returns 0 or VDI_ERR_ALLOC. */
 int admin_start(struct broker *b, int fd) VDI_WUR;

@@ -27,13 +27,11 @@ depth_ok(const json_t *v, int depth)
 	if (depth > JSON_DEPTH_MAX)
 		return 0;
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, c)
-			if (!depth_ok(c, depth + 1))
-				return 0;
+		json_object_foreach(
+		    (json_t *)v, k, c) if (!depth_ok(c, depth + 1)) return 0;
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, c)
-			if (!depth_ok(c, depth + 1))
-				return 0;
+		json_array_foreach(
+		    v, i, c) if (!depth_ok(c, depth + 1)) return 0;
 	}
 	return 1;
 }
@@ -90,7 +88,8 @@ only_keys(json_t *body, const char *const *keys)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach(body, k, v) {
+	json_object_foreach(body, k, v)
+	{
 		for (i = 0; keys[i] != NULL; i++)
 			if (strcmp(k, keys[i]) == 0)
 				break;
@@ -138,7 +137,8 @@ apireq_login(json_t *body, struct apireq_login *out, struct apireq_error *e)
 	    json_array_size(answers) > PAMMSG_MSGS_MAX)
 		return fail(e, "bad_answers",
 		    "answers must be an array of at most 8 strings");
-	json_array_foreach(answers, i, v) {
+	json_array_foreach(answers, i, v)
+	{
 		if (!json_is_string(v) ||
 		    json_string_length(v) > PAMMSG_ANSWER_MAX ||
 		    strlen(json_string_value(v)) != json_string_length(v))
@@ -158,7 +158,8 @@ apireq_reconnect(json_t *body, const char **ticket, struct apireq_error *e)
 	static const char *const keys[] = { "ticket", NULL };
 
 	memset(e, 0, sizeof(*e));
-	if (!only_keys(body, keys) || opt_string(body, "ticket", 64, ticket) != 1)
+	if (!only_keys(body, keys) ||
+	    opt_string(body, "ticket", 64, ticket) != 1)
 		return fail(e, "ticket_invalid",
 		    "send {\"ticket\": T} with the ticket of the last login");
 	return 0;
@@ -179,20 +180,23 @@ apireq_logoff(json_t *body, const char **session, struct apireq_error *e)
 int
 apireq_events(json_t *body, size_t *n, struct apireq_error *e)
 {
-	static const char *const types[] = { "start", "end", "refused",
-		"bytes", NULL };
+	static const char *const types[] = { "start", "end", "refused", "bytes",
+		NULL };
 	json_t *events = json_object_get(body, "events"), *ev, *num;
 	const char *type, *sid, *str;
 	size_t i, t;
 
 	*n = 0;
 	memset(e, 0, sizeof(*e));
-	if (!json_is_array(events) || json_array_size(events) > APIREQ_EVENTS_MAX)
+	if (!json_is_array(events) ||
+	    json_array_size(events) > APIREQ_EVENTS_MAX)
 		return fail(e, "bad_request",
 		    "events must be an array of at most 1000 objects");
-	json_array_foreach(events, i, ev) {
+	json_array_foreach(events, i, ev)
+	{
 		if (!json_is_object(ev))
-			return fail(e, "bad_event", "each event must be an object");
+			return fail(
+			    e, "bad_event", "each event must be an object");
 		if (opt_string(ev, "type", 16, &type) != 1 ||
 		    opt_string(ev, "sid", STORE_ID_MAX - 1, &sid) != 1)
 			return fail(e, "bad_event",
@@ -209,12 +213,12 @@ apireq_events(json_t *body, size_t *n, struct apireq_error *e)
 			return fail(e, "bad_event",
 			    "reason, channel and jti must be short strings");
 		num = json_object_get(ev, "bytes_in");
-		if (num != NULL && (!json_is_integer(num) ||
-				       json_integer_value(num) < 0))
+		if (num != NULL &&
+		    (!json_is_integer(num) || json_integer_value(num) < 0))
 			return fail(e, "bad_event", "bytes_in must be >= 0");
 		num = json_object_get(ev, "bytes_out");
-		if (num != NULL && (!json_is_integer(num) ||
-				       json_integer_value(num) < 0))
+		if (num != NULL &&
+		    (!json_is_integer(num) || json_integer_value(num) < 0))
 			return fail(e, "bad_event", "bytes_out must be >= 0");
 	}
 	*n = json_array_size(events);
@@ -238,7 +242,8 @@ apireq_commands(json_t *body, int64_t max_wait, struct apireq_commands *out,
 		return fail(e, "bad_request", "epoch must be a string");
 	if (after != NULL &&
 	    (!json_is_integer(after) || json_integer_value(after) < 0))
-		return fail(e, "bad_request", "after must be a whole number >= 0");
+		return fail(
+		    e, "bad_request", "after must be a whole number >= 0");
 	if (wait != NULL && !json_is_integer(wait))
 		return fail(e, "bad_request", "wait must be a whole number");
 	out->after = after ? (uint64_t)json_integer_value(after) : 0;

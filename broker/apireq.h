@@ -20,33 +20,33 @@
 #define APIREQ_EVENTS_MAX 1000
 
 struct apireq_error {
-	const char *code;  /* stable: "bad_json", "bad_request", ... */
+	const char *code; /* stable: "bad_json", "bad_request", ... */
 	char message[160];
 };
 
 /* Parses a JSON object body: duplicate keys, other top-level types,
  * nesting deeper than 16 and trailing garbage are refused. On success the
  * caller json_decref()s *out. */
-int apireq_json(const void *data, size_t len, json_t **out,
-    struct apireq_error *e) VDI_WUR;
+int apireq_json(
+    const void *data, size_t len, json_t **out, struct apireq_error *e) VDI_WUR;
 
 /* POST /v1/login: either a start {"user"} or a step {"login_id",
  * "answers"}. answers point into body. */
 struct apireq_login {
-	int step;		/* 0: start, 1: answers */
+	int step; /* 0: start, 1: answers */
 	const char *user;
 	const char *login_id;
 	size_t nanswers;
 	const char *answers[PAMMSG_MSGS_MAX];
 };
-int apireq_login(json_t *body, struct apireq_login *out,
-    struct apireq_error *e) VDI_WUR;
+int apireq_login(
+    json_t *body, struct apireq_login *out, struct apireq_error *e) VDI_WUR;
 
 /* POST /v1/reconnect {"ticket"}; POST /v1/logoff {"session"}. */
-int apireq_reconnect(json_t *body, const char **ticket,
-    struct apireq_error *e) VDI_WUR;
-int apireq_logoff(json_t *body, const char **session,
-    struct apireq_error *e) VDI_WUR;
+int apireq_reconnect(
+    json_t *body, const char **ticket, struct apireq_error *e) VDI_WUR;
+int apireq_logoff(
+    json_t *body, const char **session, struct apireq_error *e) VDI_WUR;
 
 /* POST /internal/v1/events: every event checked before any is applied. */
 int apireq_events(json_t *body, size_t *n, struct apireq_error *e) VDI_WUR;
@@ -55,9 +55,9 @@ int apireq_events(json_t *body, size_t *n, struct apireq_error *e) VDI_WUR;
 struct apireq_commands {
 	const char *epoch; /* NULL: none */
 	uint64_t after;
-	int64_t wait;	   /* seconds, clamped to 0..max_wait */
+	int64_t wait; /* seconds, clamped to 0..max_wait */
 };
-int apireq_commands(json_t *body, int64_t max_wait,
-    struct apireq_commands *out, struct apireq_error *e) VDI_WUR;
+int apireq_commands(json_t *body, int64_t max_wait, struct apireq_commands *out,
+    struct apireq_error *e) VDI_WUR;
 
 #endif

@@ -21,8 +21,8 @@ assign_how_name(enum assign_how how)
 }
 
 const struct policy_desktop *
-assign_find_desktop(const struct policy *p, const char *name,
-    const struct policy_pool **pool)
+assign_find_desktop(
+    const struct policy *p, const char *name, const struct policy_pool **pool)
 {
 	const struct policy_pool *pl;
 	const struct policy_desktop *d;
@@ -253,7 +253,8 @@ assign_txn(struct store *st, void *arg)
 	}
 	if (d == NULL) {
 		snprintf(res->reason, sizeof(res->reason),
-		    "no desktop available in %zu allowed pool(s): %u unhealthy, "
+		    "no desktop available in %zu allowed pool(s): %u "
+		    "unhealthy, "
 		    "%u drained, %u full",
 		    req->decision->npools, c->unhealthy, c->drained, c->full);
 		return VDI_ERR_NOT_FOUND;

@@ -20,13 +20,13 @@
 enum assign_how {
 	ASSIGN_REUSED = 1, /* the user's live session */
 	ASSIGN_PERSISTENT, /* the user's own desktop */
-	ASSIGN_POOLED,	   /* least-loaded desktop of a pooled pool */
+	ASSIGN_POOLED,     /* least-loaded desktop of a pooled pool */
 };
 
 struct assign_request {
 	const char *tenant;
 	const char *user;
-	const char *device;	/* thumbprint (hex) */
+	const char *device;                     /* thumbprint (hex) */
 	const struct policy_decision *decision; /* an allow */
 	const char *session_id; /* id for a new session (random, caller's) */
 	int64_t now;
@@ -37,9 +37,9 @@ struct assign_result {
 	const struct policy_pool *pool;
 	const struct policy_desktop *desktop;
 	struct store_session session; /* as stored after the assignment */
-	int takeover;		      /* reused a session of another device */
+	int takeover;                 /* reused a session of another device */
 	char previous_device[STORE_THUMB_MAX];
-	char reason[320];	      /* why not, on failure */
+	char reason[320]; /* why not, on failure */
 };
 
 /*
@@ -55,7 +55,7 @@ int assign_desktop(struct store *st, const struct policy *p,
 const char *assign_how_name(enum assign_how how);
 
 /* Finds a desktop by name in p (with its pool), or NULL. */
-const struct policy_desktop *assign_find_desktop(const struct policy *p,
-    const char *name, const struct policy_pool **pool);
+const struct policy_desktop *assign_find_desktop(
+    const struct policy *p, const char *name, const struct policy_pool **pool);
 
 #endif

@@ -14,8 +14,8 @@ defaults(struct bconf *b)
 	memset(b, 0, sizeof(*b));
 	snprintf(b->listen_host, sizeof(b->listen_host), "127.0.0.1");
 	b->listen_port = 8443;
-	snprintf(b->admin_socket, sizeof(b->admin_socket),
-	    "/run/vdi/brokerd.sock");
+	snprintf(
+	    b->admin_socket, sizeof(b->admin_socket), "/run/vdi/brokerd.sock");
 	snprintf(b->user, sizeof(b->user), "vdi");
 	snprintf(b->group, sizeof(b->group), "vdi");
 	snprintf(b->store, sizeof(b->store), "/var/lib/vdi/broker.db");
@@ -101,37 +101,41 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 		copy(b->group, sizeof(b->group), s);
 	cfg_get_path(&c, NULL, "policy", 1, b->policy, sizeof(b->policy));
 	cfg_get_path(&c, NULL, "store", 0, b->store, sizeof(b->store));
-	cfg_get_path(&c, NULL, "gateway_ca", 1, b->gateway_ca,
-	    sizeof(b->gateway_ca));
-	cfg_get_path(&c, NULL, "gateway_crl", 1, b->gateway_crl,
-	    sizeof(b->gateway_crl));
+	cfg_get_path(
+	    &c, NULL, "gateway_ca", 1, b->gateway_ca, sizeof(b->gateway_ca));
+	cfg_get_path(
+	    &c, NULL, "gateway_crl", 1, b->gateway_crl, sizeof(b->gateway_crl));
 
 	if ((g = cfg_group(&c, NULL, "tls", 1)) != NULL) {
 		cfg_check_keys(&c, g, tls_keys);
-		cfg_get_path(&c, g, "cert", 1, b->tls_cert, sizeof(b->tls_cert));
+		cfg_get_path(
+		    &c, g, "cert", 1, b->tls_cert, sizeof(b->tls_cert));
 		cfg_get_path(&c, g, "key", 1, b->tls_key, sizeof(b->tls_key));
 	}
 	if ((g = cfg_group(&c, NULL, "token", 1)) != NULL) {
 		cfg_check_keys(&c, g, token_keys);
 		cfg_get_path(&c, g, "signing_key", 1, b->token_key,
 		    sizeof(b->token_key));
-		cfg_get_path(&c, g, "seal_key", 0, b->seal_key,
-		    sizeof(b->seal_key));
+		cfg_get_path(
+		    &c, g, "seal_key", 0, b->seal_key, sizeof(b->seal_key));
 		if (cfg_get_string(&c, g, "issuer", 0, &s) == 1)
 			copy(b->issuer, sizeof(b->issuer), s);
 		if (cfg_get_string(&c, g, "audience", 0, &s) == 1)
 			copy(b->audience, sizeof(b->audience), s);
-		cfg_get_duration(&c, g, "lifetime", 0, 5, 60, &b->token_lifetime);
+		cfg_get_duration(
+		    &c, g, "lifetime", 0, 5, 60, &b->token_lifetime);
 	}
 	if ((g = cfg_group(&c, NULL, "health", 0)) != NULL) {
 		cfg_check_keys(&c, g, health_keys);
-		cfg_get_duration(&c, g, "interval", 0, 1, 3600,
-		    &b->health_interval);
-		cfg_get_duration(&c, g, "timeout", 0, 1, 60, &b->health_timeout);
+		cfg_get_duration(
+		    &c, g, "interval", 0, 1, 3600, &b->health_interval);
+		cfg_get_duration(
+		    &c, g, "timeout", 0, 1, 60, &b->health_timeout);
 	}
 	if ((g = cfg_group(&c, NULL, "login", 0)) != NULL) {
 		cfg_check_keys(&c, g, login_keys);
-		cfg_get_duration(&c, g, "timeout", 0, 10, 3600, &b->login_timeout);
+		cfg_get_duration(
+		    &c, g, "timeout", 0, 10, 3600, &b->login_timeout);
 		if (cfg_get_int(&c, g, "max_body", 0, 1024, 1048576, &v) == 1)
 			b->max_body = (unsigned int)v;
 		if (cfg_get_int(&c, g, "max_pending", 0, 1, 100000, &v) == 1)
@@ -148,18 +152,20 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	} else if (!config_setting_is_list(list) ||
 	    (n = (unsigned int)config_setting_length(list)) == 0) {
 		cfg_error(&c, list, NULL,
-		    "expected a non-empty list ( { name = ...; address = ...; } )");
+		    "expected a non-empty list ( { name = ...; address = ...; "
+		    "} )");
 	} else if (n > BCONF_GATEWAYS_MAX) {
-		cfg_error(&c, list, NULL, "at most %d gateways",
-		    BCONF_GATEWAYS_MAX);
+		cfg_error(
+		    &c, list, NULL, "at most %d gateways", BCONF_GATEWAYS_MAX);
 	} else {
 		for (i = 0; i < n; i++) {
 			struct bconf_gateway *gw = &b->gateways[b->ngateways];
 
 			e = config_setting_get_elem(list, i);
 			if (!config_setting_is_group(e)) {
-				cfg_error(&c, e, NULL, "expected { name = ...; "
-						       "address = ...; }");
+				cfg_error(&c, e, NULL,
+				    "expected { name = ...; "
+				    "address = ...; }");
 				continue;
 			}
 			cfg_check_keys(&c, e, gw_keys);

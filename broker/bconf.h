@@ -10,13 +10,13 @@
 #include "ratelimit.h"
 #include "vdierr.h"
 
-#define BCONF_PATH_MAX 1024
-#define BCONF_HOST_MAX 256
-#define BCONF_NAME_MAX 64
+#define BCONF_PATH_MAX     1024
+#define BCONF_HOST_MAX     256
+#define BCONF_NAME_MAX     64
 #define BCONF_GATEWAYS_MAX 32
 
 struct bconf_gateway {
-	char name[BCONF_NAME_MAX];     /* CN of the gateway's client cert */
+	char name[BCONF_NAME_MAX];        /* CN of the gateway's client cert */
 	char address[BCONF_HOST_MAX + 8]; /* host:port handed to clients */
 };
 
@@ -28,7 +28,7 @@ struct bconf {
 	uint16_t metrics_port;
 	char admin_socket[BCONF_PATH_MAX];
 	char admin_group[BCONF_NAME_MAX]; /* "" = root only */
-	char user[BCONF_NAME_MAX];	  /* worker's user when run as root */
+	char user[BCONF_NAME_MAX];        /* worker's user when run as root */
 	char group[BCONF_NAME_MAX];
 	char policy[BCONF_PATH_MAX];
 	char store[BCONF_PATH_MAX];
@@ -45,11 +45,11 @@ struct bconf {
 	unsigned int token_lifetime;
 	unsigned int health_interval;
 	unsigned int health_timeout;
-	unsigned int login_timeout;	/* PAM conversation, seconds */
+	unsigned int login_timeout; /* PAM conversation, seconds */
 	struct rl_config user_limits;
 	struct rl_config device_limits;
-	unsigned int max_body;		/* bytes of an HTTP request body */
-	unsigned int max_logins;	/* PAM conversations at once */
+	unsigned int max_body;   /* bytes of an HTTP request body */
+	unsigned int max_logins; /* PAM conversations at once */
 };
 
 /* Loads path into *out (defaults for what the file leaves out). Returns 0,

@@ -18,8 +18,8 @@ broker_now(void)
 }
 
 int
-broker_tls_configure(struct broker *b, const struct policy *p, char *err,
-    size_t errlen)
+broker_tls_configure(
+    struct broker *b, const struct policy *p, char *err, size_t errlen)
 {
 	struct vdi_tls_ca cas[64];
 	struct vdi_tls_config tc;
@@ -71,8 +71,8 @@ broker_reload(struct broker *b, char **errors)
 	*errors = NULL;
 	r = policy_load_file(b->conf.policy, NULL, &np, &pe);
 	if (r != 0) {
-		*errors = pe.text != NULL ? strdup(pe.text) : strdup(
-		    vdi_strerror(r));
+		*errors =
+		    pe.text != NULL ? strdup(pe.text) : strdup(vdi_strerror(r));
 		policy_errors_clear(&pe);
 		vlog(VLOG_ERROR, "policy_reload_refused", "file=%s errors=%zu",
 		    b->conf.policy, pe.count);
@@ -121,8 +121,7 @@ broker_set_tenant_mode(struct broker *b, const char *tenant, const char *mode)
 int
 broker_audit(struct broker *b, const char *actor, const char *action,
     const char *outcome, const char *tenant, const char *user,
-    const char *device, const char *session, const char *reason,
-    json_t *detail)
+    const char *device, const char *session, const char *reason, json_t *detail)
 {
 	struct store_audit a;
 	char q1[300], q2[300], q3[600];
@@ -156,8 +155,8 @@ broker_audit(struct broker *b, const char *actor, const char *action,
 }
 
 void
-broker_cut_session(struct broker *b, const char *session_id,
-    const char *reason, int end)
+broker_cut_session(
+    struct broker *b, const char *session_id, const char *reason, int end)
 {
 	struct store_session s;
 

@@ -45,12 +45,12 @@ struct broker_metrics {
 
 /* Why a login failed: label values of vdi_broker_login_failures_total. */
 enum login_fail {
-	LOGIN_FAIL_AUTH = 0,	/* wrong password / code / unknown user */
-	LOGIN_FAIL_RATE,	/* too many attempts, backing off */
-	LOGIN_FAIL_DEVICE,	/* device certificate refused or revoked */
-	LOGIN_FAIL_POLICY,	/* no rule allows this request */
-	LOGIN_FAIL_NO_DESKTOP,	/* no desktop available */
-	LOGIN_FAIL_ACCOUNT,	/* expired / locked account */
+	LOGIN_FAIL_AUTH = 0,   /* wrong password / code / unknown user */
+	LOGIN_FAIL_RATE,       /* too many attempts, backing off */
+	LOGIN_FAIL_DEVICE,     /* device certificate refused or revoked */
+	LOGIN_FAIL_POLICY,     /* no rule allows this request */
+	LOGIN_FAIL_NO_DESKTOP, /* no desktop available */
+	LOGIN_FAIL_ACCOUNT,    /* expired / locked account */
 	LOGIN_FAIL_INTERNAL,
 	LOGIN_FAIL_COUNT,
 };
@@ -61,19 +61,19 @@ struct broker {
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp *metrics_http;
-	struct vdi_tls *tls;	   /* device + gateway front (mTLS) */
-	struct policy *policy;	   /* current; sessions keep their own ref */
+	struct vdi_tls *tls;   /* device + gateway front (mTLS) */
+	struct policy *policy; /* current; sessions keep their own ref */
 	struct store *store;
-	struct privsep *ps;	   /* monitor: PAM, signing, sealing */
+	struct privsep *ps; /* monitor: PAM, signing, sealing */
 	struct ratelimit *rl_user;
 	struct ratelimit *rl_device;
 	struct login_table *logins;
 	struct health *health;
 	struct admin *admin;
-	struct gwq *gwq;	   /* commands queued for gateways */
+	struct gwq *gwq; /* commands queued for gateways */
 	struct broker_metrics m;
 	unsigned int next_gateway; /* round robin */
-	uint16_t bound_port;	   /* actual port after listen (port 0) */
+	uint16_t bound_port;       /* actual port after listen (port 0) */
 	/* Tenant modes set at run time (vdictl policy mode): tenant -> mode,
 	 * kept in the store's settings so they survive a restart. */
 	json_t *modes;
@@ -86,8 +86,8 @@ struct broker_peer {
 	char thumb_hex[VDI_TLS_THUMBPRINT_HEX_SIZE];
 	char thumb_b64[VDI_TLS_THUMBPRINT_B64_SIZE];
 	char subject[256];
-	char ca_name[128];	/* tenant name, or "gateways" */
-	char addr[64];		/* source address, text */
+	char ca_name[128]; /* tenant name, or "gateways" */
+	char addr[64];     /* source address, text */
 	struct vdi_addr from;
 	int have_from;
 };
@@ -97,8 +97,8 @@ int64_t broker_now(void);
 
 /* Rebuilds the TLS front's trust (tenant CAs and CRLs from the policy, plus
  * the gateway CA) and swaps it in; live connections keep the old one. */
-int broker_tls_configure(struct broker *b, const struct policy *p, char *err,
-    size_t errlen) VDI_WUR;
+int broker_tls_configure(
+    struct broker *b, const struct policy *p, char *err, size_t errlen) VDI_WUR;
 
 /* Loads the policy file again and, when valid, makes it current (then
  * reconfigures TLS). On failure the old policy stays. errors: caller frees. */
@@ -117,8 +117,8 @@ int broker_audit(struct broker *b, const char *actor, const char *action,
 /* Cuts every tunnel of a session on the gateways. end: also end the
  * session (logoff, kill, revoked device) instead of leaving it disconnected
  * for a reconnect. */
-void broker_cut_session(struct broker *b, const char *session_id,
-    const char *reason, int end);
+void broker_cut_session(
+    struct broker *b, const char *session_id, const char *reason, int end);
 
 /* Cuts the tunnels of a session except the one whose token has keep_jti
  * (after a reconnect or a takeover). */
@@ -126,7 +126,7 @@ void broker_cut_session_except(struct broker *b, const char *session_id,
     const char *keep_jti, const char *reason);
 
 /* Sets (mode non-NULL) or clears a tenant's run-time mode; persisted. */
-int broker_set_tenant_mode(struct broker *b, const char *tenant,
-    const char *mode) VDI_WUR;
+int broker_set_tenant_mode(
+    struct broker *b, const char *tenant, const char *mode) VDI_WUR;
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -75,7 +76,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			free(errors);
 			/* CRLs may still have changed. */
 			if (vdi_tls_reload(b->tls, err, sizeof(err)) != 0)
-				vlog(VLOG_ERROR, "tls_reload_failed", "%s", err);
+				vlog(
+				    VLOG_ERROR, "tls_reload_failed", "%s", err);
 		}
 		broker_audit(b, "admin:signal", "policy_reload", "ok", NULL,
 		    NULL, NULL, NULL, "SIGHUP", NULL);
@@ -92,7 +94,8 @@ load_mode(const char *key, const char *value, void *arg)
 
 	if (b->modes == NULL && (b->modes = json_object()) == NULL)
 		return VDI_ERR_ALLOC;
-	json_object_set_new(b->modes, key + 5 /* "mode." */, json_string(value));
+	json_object_set_new(
+	    b->modes, key + 5 /* "mode." */, json_string(value));
 	return 0;
 }
 
@@ -115,6 +118,7 @@ int
 main(int argc, char **argv)
 {
 	static struct broker b;
+	struct stat admin_st;
 	struct policy_errors pe = { 0 };
 	struct privsep_config pc;
 	const char *conf = SYSCONFDIR_VDI "/vdi-brokerd.conf";
@@ -158,14 +162,15 @@ main(int argc, char **argv)
 
 	if (bconf_load(conf, &b.conf, &errors) != 0) {
 		fprintf(stderr, "%s", errors ? errors : "cannot read config\n");
-		fprintf(stderr, "vdi-brokerd: %s: configuration refused\n", conf);
+		fprintf(
+		    stderr, "vdi-brokerd: %s: configuration refused\n", conf);
 		free(errors);
 		return 1;
 	}
 	if (policy_load_file(b.conf.policy, NULL, &b.policy, &pe) != 0) {
 		fprintf(stderr, "%s", pe.text ? pe.text : "");
-		fprintf(stderr, "vdi-brokerd: %s: policy refused\n",
-		    b.conf.policy);
+		fprintf(
+		    stderr, "vdi-brokerd: %s: policy refused\n", b.conf.policy);
 		policy_errors_clear(&pe);
 		return 1;
 	}
@@ -184,6 +189,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "vdi-brokerd: %s\n", err);
 		return 1;
 	}
+	/* Remember which file is ours: a newer broker may have replaced it by
+	 * the time this one exits. */
+	if (stat(b.conf.admin_socket, &admin_st) != 0)
+		memset(&admin_st, 0, sizeof(admin_st));
 
 	memset(&pc, 0, sizeof(pc));
 	pc.user = b.conf.user;
@@ -194,8 +203,8 @@ main(int argc, char **argv)
 	pc.token_lifetime = b.conf.token_lifetime;
 	/* The monitor runs only the PAM services the policy names now. */
 	for (i = 0, n = 0; i < policy_tenant_count(b.policy) && n < 64; i++) {
-		const char *s = policy_tenant_pam_service(
-		    policy_tenant_at(b.policy, i));
+		const char *s =
+		    policy_tenant_pam_service(policy_tenant_at(b.policy, i));
 		size_t k;
 
 		for (k = 0; k < n && strcmp(services[k], s) != 0; k++)
@@ -217,7 +226,8 @@ main(int argc, char **argv)
 			    "vdi-brokerd: cannot start the privileged monitor: "
 			    "%s (user %s, group %s, signing key %s%s%s)\n",
 			    vdi_strerror(rc), b.conf.user, b.conf.group,
-			    b.conf.token_key, b.conf.seal_key[0] ? ", seal key " : "",
+			    b.conf.token_key,
+			    b.conf.seal_key[0] ? ", seal key " : "",
 			    b.conf.seal_key);
 		return 1;
 	}
@@ -255,7 +265,8 @@ main(int argc, char **argv)
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) != 0)
 			goto out;
 	}
-	if (port_file != NULL && write_port_file(port_file, b.bound_port) != 0) {
+	if (port_file != NULL &&
+	    write_port_file(port_file, b.bound_port) != 0) {
 		fprintf(stderr, "vdi-brokerd: cannot write %s: %s\n", port_file,
 		    strerror(errno));
 		goto out;
@@ -290,6 +301,13 @@ out:
 	privsep_free(b.ps);
 	if (b.base != NULL)
 		event_base_free(b.base);
-	(void)unlink(b.conf.admin_socket);
+	{
+		struct stat now_st;
+
+		if (stat(b.conf.admin_socket, &now_st) == 0 &&
+		    now_st.st_ino == admin_st.st_ino &&
+		    now_st.st_dev == admin_st.st_dev)
+			(void)unlink(b.conf.admin_socket);
+	}
 	return rc;
 }

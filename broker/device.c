@@ -38,8 +38,9 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 	} else {
 		r = store_ticket_use(b->store, hash, peer->thumb_hex, now, sid);
 	}
-	if (r == 0 && (store_session_get(b->store, sid, &s) != 0 ||
-			  s.state == STORE_SESSION_ENDED)) {
+	if (r == 0 &&
+	    (store_session_get(b->store, sid, &s) != 0 ||
+		s.state == STORE_SESSION_ENDED)) {
 		r = VDI_ERR_NOT_FOUND;
 	}
 	if (r == 0 && strcmp(s.tenant, peer->ca_name) != 0)
@@ -60,7 +61,8 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 			break;
 		default:
 			code = "ticket_invalid";
-			msg = "unknown ticket, or its session has ended: log in";
+			msg =
+			    "unknown ticket, or its session has ended: log in";
 			break;
 		}
 		b->m.reconnects_refused++;
@@ -103,14 +105,15 @@ device_logoff(struct broker *b, struct evhttp_request *req,
 		broker_audit(b, "user", "logoff", "ok", s.tenant, s.user,
 		    s.device, s.id, NULL, NULL);
 	}
-	http_reply(b, req, 200, json_pack("{s:s, s:s}", "state", "ended",
-	    "session", s.id), t0);
+	http_reply(b, req, 200,
+	    json_pack("{s:s, s:s}", "state", "ended", "session", s.id), t0);
 }
 
 void
 device_health(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
 {
-	http_reply(b, req, 200, json_pack("{s:s, s:s}", "status", "ok",
-	    "version", PACKAGE_VERSION), t0);
+	http_reply(b, req, 200,
+	    json_pack("{s:s, s:s}", "status", "ok", "version", PACKAGE_VERSION),
+	    t0);
 }

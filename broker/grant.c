@@ -93,8 +93,8 @@ grant_device_check(struct broker *b, const struct broker_peer *peer,
 		*code = "device_refused";
 		break;
 	}
-	if (*code == NULL && strcmp(policy_tenant_name(dev->tenant),
-				 peer->ca_name) != 0) {
+	if (*code == NULL &&
+	    strcmp(policy_tenant_name(dev->tenant), peer->ca_name) != 0) {
 		*code = "device_refused";
 		snprintf(dev->detail, sizeof(dev->detail),
 		    "issued by %.60s, but policy places it in %.60s",
@@ -104,7 +104,8 @@ grant_device_check(struct broker *b, const struct broker_peer *peer,
 		snprintf(msg, msglen, "%s", dev->detail);
 		vlog(VLOG_WARNING, "device_refused",
 		    "device=%s tenant=%s code=%s reason=%s", peer->thumb_hex,
-		    peer->ca_name, *code, vlog_quote(dev->detail, q, sizeof(q)));
+		    peer->ca_name, *code,
+		    vlog_quote(dev->detail, q, sizeof(q)));
 		return -1;
 	}
 	if (store_device_seen(b->store, peer->ca_name, peer->thumb_hex,
@@ -195,7 +196,8 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	int rc;
 
 	memset(&res, 0, sizeof(res));
-	if (grant_device_check(b, g->peer, &dev, &code, msg, sizeof(msg)) != 0) {
+	if (grant_device_check(b, g->peer, &dev, &code, msg, sizeof(msg)) !=
+	    0) {
 		b->m.login_failures[LOGIN_FAIL_DEVICE]++;
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, code, NULL);
@@ -220,10 +222,11 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	if (d.verdict != POLICY_ALLOW) {
 		b->m.login_failures[LOGIN_FAIL_POLICY]++;
 		code = deny_code(d.reason);
-		vlog(VLOG_NOTICE, "policy_denied", "user=%s device=%s from=%s %s",
-		    g->user, g->peer->thumb_hex, g->peer->addr, kv);
-		detail = json_pack("{s:s, s:s}", "from", g->peer->addr, "policy",
-		    kv);
+		vlog(VLOG_NOTICE, "policy_denied",
+		    "user=%s device=%s from=%s %s", g->user, g->peer->thumb_hex,
+		    g->peer->addr, kv);
+		detail = json_pack(
+		    "{s:s, s:s}", "from", g->peer->addr, "policy", kv);
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, code, detail);
 		json_decref(detail);
@@ -254,15 +257,14 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	if (rc != 0) {
 		int http = rc == VDI_ERR_DENIED ? 403 : 503;
 
-		code = rc == VDI_ERR_DENIED ? "session_not_allowed_here"
+		code = rc == VDI_ERR_DENIED   ? "session_not_allowed_here"
 		    : rc == VDI_ERR_NOT_FOUND ? "no_desktop"
-					       : "internal_error";
+					      : "internal_error";
 		b->m.login_failures[rc == VDI_ERR_NOT_FOUND
 			? LOGIN_FAIL_NO_DESKTOP
 			: LOGIN_FAIL_INTERNAL]++;
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
-		    g->user, g->peer->thumb_hex, g->session_id, code,
-		    NULL);
+		    g->user, g->peer->thumb_hex, g->session_id, code, NULL);
 		vlog(VLOG_NOTICE, "assign_failed", "user=%s code=%s reason=%s",
 		    g->user, code, vlog_quote(res.reason, msg, sizeof(msg)));
 		http_error(b, req, rc == VDI_ERR_NOT_FOUND ? 503 : http, code,
@@ -286,8 +288,8 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	} else if (b->conf.seal_key[0] != '\0') {
 		char stored[PAMMSG_SEALED_MAX + 1];
 
-		if (store_session_get_cred(b->store, res.session.id, stored,
-			sizeof(stored)) == 0)
+		if (store_session_get_cred(
+			b->store, res.session.id, stored, sizeof(stored)) == 0)
 			cred = strdup(stored);
 		OPENSSL_cleanse(stored, sizeof(stored));
 	}
@@ -310,8 +312,8 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	tp.cred = cred;
 	if (token_gateway_claims(&tp, &claims) != 0 ||
 	    privsep_sign(b->ps, claims, &token) != 0) {
-		http_error(b, req, 500, "internal_error", "cannot sign token",
-		    t0);
+		http_error(
+		    b, req, 500, "internal_error", "cannot sign token", t0);
 		goto out;
 	}
 	jti = json_string_value(json_object_get(claims, "jti"));
@@ -340,8 +342,8 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 
 	if (res.takeover) {
 		b->m.takeovers++;
-		detail = json_pack("{s:s}", "previous_device",
-		    res.previous_device);
+		detail =
+		    json_pack("{s:s}", "previous_device", res.previous_device);
 		broker_audit(b, "user", "takeover", "ok", g->tenant, g->user,
 		    g->peer->thumb_hex, res.session.id, "new device", detail);
 		json_decref(detail);

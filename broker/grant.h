@@ -16,9 +16,9 @@ struct grant_req {
 	const struct broker_peer *peer;
 	const char *tenant;
 	const char *user;
-	const char *action;	   /* "login" or "reconnect" */
-	const char *session_id;	   /* reconnect: the ticket's session */
-	const char *password;	   /* login: for single sign-on; may be NULL */
+	const char *action;     /* "login" or "reconnect" */
+	const char *session_id; /* reconnect: the ticket's session */
+	const char *password;   /* login: for single sign-on; may be NULL */
 	size_t password_len;
 };
 

@@ -105,12 +105,12 @@ commands_since(struct gwq *q, uint64_t after)
 	for (s = first; s < q->next_seq; s++) {
 		const struct gwq_cmd *c = &q->ring[s % GWQ_RING];
 
-		o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq", (json_int_t)c->seq,
-		    "type", "cut", "sid", c->sid, "before", (json_int_t)c->time,
-		    "reason", c->reason);
+		o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq",
+		    (json_int_t)c->seq, "type", "cut", "sid", c->sid, "before",
+		    (json_int_t)c->time, "reason", c->reason);
 		if (o != NULL && c->keep_jti[0] != '\0')
-			json_object_set_new(o, "keep_jti",
-			    json_string(c->keep_jti));
+			json_object_set_new(
+			    o, "keep_jti", json_string(c->keep_jti));
 		if (o != NULL)
 			json_array_append_new(list, o);
 	}
@@ -124,15 +124,15 @@ answer(struct gwq_wait *w)
 	struct gwq *q = w->b->gwq;
 
 	unlink_wait(q, w);
-	evhttp_connection_set_closecb(evhttp_request_get_connection(w->req),
-	    NULL, NULL);
+	evhttp_connection_set_closecb(
+	    evhttp_request_get_connection(w->req), NULL, NULL);
 	http_reply(w->b, w->req, 200, commands_since(q, w->after), w->t0);
 	wait_free(w);
 }
 
 void
-gwq_cut(struct broker *b, const char *sid, const char *keep_jti,
-    const char *reason)
+gwq_cut(
+    struct broker *b, const char *sid, const char *keep_jti, const char *reason)
 {
 	struct gwq *q = b->gwq;
 	struct gwq_cmd *c = &q->ring[q->next_seq % GWQ_RING];
@@ -141,14 +141,15 @@ gwq_cut(struct broker *b, const char *sid, const char *keep_jti,
 	memset(c, 0, sizeof(*c));
 	c->seq = q->next_seq++;
 	c->time = broker_now() + 1; /* tunnels from this second on are
-				       * named by keep_jti or not cut */
+				     * named by keep_jti or not cut */
 	snprintf(c->sid, sizeof(c->sid), "%s", sid);
 	if (keep_jti != NULL)
 		snprintf(c->keep_jti, sizeof(c->keep_jti), "%s", keep_jti);
 	snprintf(c->reason, sizeof(c->reason), "%s", reason);
-	vlog(VLOG_INFO, "gateway_cut_queued", "seq=%llu sid=%s reason=%s "
-	    "waiting_gateways=%zu", (unsigned long long)c->seq, sid, reason,
-	    q->nwaiting);
+	vlog(VLOG_INFO, "gateway_cut_queued",
+	    "seq=%llu sid=%s reason=%s "
+	    "waiting_gateways=%zu",
+	    (unsigned long long)c->seq, sid, reason, q->nwaiting);
 	for (w = q->waiting; w != NULL; w = n) {
 		n = w->next;
 		answer(w);
@@ -197,7 +198,8 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	}
 	if (q->nwaiting >= 4 * BCONF_GATEWAYS_MAX ||
 	    (w = calloc(1, sizeof(*w))) == NULL) {
-		http_error(b, req, 503, "busy", "too many waiting gateways", t0);
+		http_error(
+		    b, req, 503, "busy", "too many waiting gateways", t0);
 		return;
 	}
 	w->b = b;
@@ -212,8 +214,8 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	tv.tv_sec = wait;
 	tv.tv_usec = 0;
 	evtimer_add(w->timer, &tv);
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    wait_closed, w);
+	evhttp_connection_set_closecb(
+	    evhttp_request_get_connection(req), wait_closed, w);
 	w->next = q->waiting;
 	q->waiting = w;
 	q->nwaiting++;
@@ -248,8 +250,8 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	snprintf(actor, sizeof(actor), "gateway:%s", gw);
 	b->m.gateway_events++;
 	if (strcmp(type, "start") == 0) {
-		(void)!store_session_set_state(b->store, sid,
-		    STORE_SESSION_ACTIVE, NULL, now);
+		(void)!store_session_set_state(
+		    b->store, sid, STORE_SESSION_ACTIVE, NULL, now);
 		broker_audit(b, actor, "tunnel_start", "ok", s.tenant, s.user,
 		    s.device, sid, NULL, NULL);
 	} else if (strcmp(type, "end") == 0) {
@@ -265,8 +267,8 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		json_decref(detail);
 	} else if (strcmp(type, "refused") == 0) {
 		b->m.refused_channels++;
-		detail = json_pack("{s:s}", "channel",
-		    channel != NULL ? channel : "");
+		detail = json_pack(
+		    "{s:s}", "channel", channel != NULL ? channel : "");
 		broker_audit(b, actor, "channel_refused", "refused", s.tenant,
 		    s.user, s.device, sid, reason, detail);
 		json_decref(detail);
@@ -292,8 +294,7 @@ gwapi_events(struct broker *b, struct evhttp_request *req,
 		return;
 	}
 	gw_name(peer, gw, sizeof(gw));
-	json_array_foreach(events, i, ev)
-		one_event(b, gw, ev);
-	http_reply(b, req, 200, json_pack("{s:I}", "accepted", (json_int_t)n),
-	    t0);
+	json_array_foreach(events, i, ev) one_event(b, gw, ev);
+	http_reply(
+	    b, req, 200, json_pack("{s:I}", "accepted", (json_int_t)n), t0);
 }

@@ -21,7 +21,7 @@
 #include "broker.h"
 #include "http.h"
 
-#define GWQ_RING 1024
+#define GWQ_RING     1024
 #define GWQ_WAIT_MAX 30
 
 /* Sets up the queue (b->gwq). Returns 0 or VDI_ERR_ALLOC. */

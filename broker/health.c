@@ -46,17 +46,17 @@ probe_finish(struct probe *p, int healthy, const char *reason)
 		vlog(healthy ? VLOG_NOTICE : VLOG_WARNING, "desktop_health",
 		    "desktop=%s healthy=%d reason=%s", p->desktop, healthy,
 		    reason);
-		detail = json_pack("{s:s, s:b}", "desktop", p->desktop,
-		    "healthy", healthy);
+		detail = json_pack(
+		    "{s:s, s:b}", "desktop", p->desktop, "healthy", healthy);
 		broker_audit(b, "broker", "desktop_health",
 		    healthy ? "ok" : "error", NULL, NULL, NULL, NULL, reason,
 		    detail);
 		json_decref(detail);
 	}
-	if (store_desktop_set_health(b->store, p->desktop, healthy, reason,
-		broker_now()) != 0)
-		vlog(VLOG_ERROR, "store_error", "what=desktop_health desktop=%s",
-		    p->desktop);
+	if (store_desktop_set_health(
+		b->store, p->desktop, healthy, reason, broker_now()) != 0)
+		vlog(VLOG_ERROR, "store_error",
+		    "what=desktop_health desktop=%s", p->desktop);
 	for (pp = &h->probes; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == p) {
 			*pp = p->next;
@@ -88,8 +88,9 @@ probe_read(struct bufferevent *bev, void *arg)
 		return;
 	if (r != 0 || f.kind != RDP_FRAME_TPKT ||
 	    rdp_x224_parse_cc(&pdu, &cc) != 0) {
-		probe_finish(p, 0, "not an RDP server (no X.224 Connection "
-				   "Confirm)");
+		probe_finish(p, 0,
+		    "not an RDP server (no X.224 Connection "
+		    "Confirm)");
 		return;
 	}
 	if (cc.has_neg && cc.failure) {
@@ -153,8 +154,8 @@ probe_start(struct health *h, const struct policy_desktop *d)
 		return;
 	p->h = h;
 	snprintf(p->desktop, sizeof(p->desktop), "%s", d->name);
-	if ((p->bev = bufferevent_socket_new(b->base, -1,
-		 BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((p->bev = bufferevent_socket_new(
+		 b->base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		free(p);
 		return;
 	}
@@ -163,8 +164,8 @@ probe_start(struct health *h, const struct policy_desktop *d)
 	bufferevent_setcb(p->bev, probe_read, NULL, probe_event, p);
 	bufferevent_set_timeouts(p->bev, &tv, &tv);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect_hostname(p->bev, h->dns, AF_UNSPEC,
-		d->host, d->port) != 0)
+	if (bufferevent_socket_connect_hostname(
+		p->bev, h->dns, AF_UNSPEC, d->host, d->port) != 0)
 		probe_finish(p, 0, "cannot resolve or connect");
 }
 
@@ -197,8 +198,8 @@ health_start(struct broker *b)
 		return VDI_ERR_ALLOC;
 	h->b = b;
 	b->health = h;
-	if ((h->dns = evdns_base_new(b->base,
-		 EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
+	if ((h->dns = evdns_base_new(
+		 b->base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
 	    (h->dns = evdns_base_new(b->base, 0)) == NULL)
 		return VDI_ERR_ALLOC;
 	if ((h->timer = event_new(b->base, -1, EV_PERSIST, tick, b)) == NULL)

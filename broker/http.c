@@ -47,8 +47,8 @@ observe_latency(struct broker *b, double secs)
 }
 
 void
-http_reply(struct broker *b, struct evhttp_request *req, int code,
-    json_t *body, double t0)
+http_reply(struct broker *b, struct evhttp_request *req, int code, json_t *body,
+    double t0)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
@@ -84,8 +84,8 @@ http_error(struct broker *b, struct evhttp_request *req, int code,
 }
 
 int
-http_parse_body(struct evhttp_request *req, size_t max, json_t **out,
-    char *err, size_t errlen)
+http_parse_body(struct evhttp_request *req, size_t max, json_t **out, char *err,
+    size_t errlen)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
@@ -135,13 +135,13 @@ http_peer(struct evhttp_request *req, struct broker_peer *peer)
 	if (SSL_get_verify_result(peer->ssl) != X509_V_OK ||
 	    (peer->cert = vdi_tls_peer_cert(peer->ssl)) == NULL)
 		return VDI_ERR_CERT_VERIFY;
-	if (vdi_tls_thumbprint_hex(peer->cert, peer->thumb_hex,
-		sizeof(peer->thumb_hex)) != 0 ||
-	    vdi_tls_thumbprint_b64url(peer->cert, peer->thumb_b64,
-		sizeof(peer->thumb_b64)) != 0)
+	if (vdi_tls_thumbprint_hex(
+		peer->cert, peer->thumb_hex, sizeof(peer->thumb_hex)) != 0 ||
+	    vdi_tls_thumbprint_b64url(
+		peer->cert, peer->thumb_b64, sizeof(peer->thumb_b64)) != 0)
 		return VDI_ERR_CERT_VERIFY;
-	(void)!vdi_tls_cert_subject(peer->cert, peer->subject,
-	    sizeof(peer->subject));
+	(void)!vdi_tls_cert_subject(
+	    peer->cert, peer->subject, sizeof(peer->subject));
 	if (vdi_tls_peer_ca(peer->ssl, NULL, &name) != 0 || name == NULL)
 		return VDI_ERR_CERT_VERIFY;
 	snprintf(peer->ca_name, sizeof(peer->ca_name), "%s", name);
@@ -213,8 +213,8 @@ dispatch(struct evhttp_request *req, void *arg)
 			http_error(b, req, 405, "method_not_allowed",
 			    "method not allowed on this path", t0);
 		else
-			http_error(b, req, 404, "not_found", "no such endpoint",
-			    t0);
+			http_error(
+			    b, req, 404, "not_found", "no such endpoint", t0);
 		return;
 	}
 	if (http_peer(req, &peer) != 0) {
@@ -242,8 +242,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (match->body) {
-		int rc = http_parse_body(req, b->conf.max_body, &body, err,
-		    sizeof(err));
+		int rc = http_parse_body(
+		    req, b->conf.max_body, &body, err, sizeof(err));
 
 		if (rc == VDI_ERR_TOO_LARGE) {
 			http_error(b, req, 413, "body_too_large", err, t0);
@@ -274,8 +274,8 @@ log_verify(int ok, X509_STORE_CTX *x)
 	err = X509_STORE_CTX_get_error(x);
 	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
 		(void)!vdi_tls_cert_subject(cert, subject, sizeof(subject));
-	ssl = X509_STORE_CTX_get_ex_data(x,
-	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	ssl =
+	    X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
 	if (ssl != NULL &&
 	    getpeername(SSL_get_fd(ssl), (struct sockaddr *)&ss, &sl) == 0) {
 		struct vdi_addr a;
@@ -304,13 +304,13 @@ make_bev(struct event_base *base, void *arg)
 	if (ssl == NULL)
 		return NULL;
 	SSL_set_verify(ssl, SSL_get_verify_mode(ssl), log_verify);
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	return bufferevent_openssl_socket_new(
+	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 }
 
 int
-http_start(struct broker *b, const struct http_route *routes, char *err,
-    size_t errlen)
+http_start(
+    struct broker *b, const struct http_route *routes, char *err, size_t errlen)
 {
 	struct evhttp_bound_socket *bs;
 	struct sockaddr_storage ss;
@@ -327,12 +327,11 @@ http_start(struct broker *b, const struct http_route *routes, char *err,
 	evhttp_set_max_body_size(b->http, b->conf.max_body);
 	evhttp_set_max_headers_size(b->http, 16384);
 	evhttp_set_timeout(b->http, 30);
-	evhttp_set_allowed_methods(b->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(b->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	if (strcmp(host, "*") == 0)
 		host = "0.0.0.0";
-	if ((bs = evhttp_bind_socket_with_handle(b->http, host,
-		 b->conf.listen_port)) == NULL) {
+	if ((bs = evhttp_bind_socket_with_handle(
+		 b->http, host, b->conf.listen_port)) == NULL) {
 		snprintf(err, errlen,
 		    "cannot listen on %s:%u (address in use, or not an address "
 		    "of this machine?)",
@@ -342,7 +341,8 @@ http_start(struct broker *b, const struct http_route *routes, char *err,
 	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss,
 		&sl) == 0) {
 		if (ss.ss_family == AF_INET)
-			b->bound_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+			b->bound_port =
+			    ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
 			b->bound_port =
 			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);

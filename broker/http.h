@@ -22,8 +22,8 @@
 
 enum http_who {
 	HTTP_ANY_PEER = 0, /* any verified certificate */
-	HTTP_DEVICE,	   /* a tenant's device */
-	HTTP_GATEWAY,	   /* a configured gateway */
+	HTTP_DEVICE,       /* a tenant's device */
+	HTTP_GATEWAY,      /* a configured gateway */
 };
 
 typedef void http_handler(struct broker *b, struct evhttp_request *req,
@@ -33,7 +33,7 @@ struct http_route {
 	enum evhttp_cmd_type method;
 	const char *path;
 	enum http_who who;
-	int body;	/* 1: needs a JSON object body */
+	int body; /* 1: needs a JSON object body */
 	http_handler *fn;
 };
 

@@ -28,11 +28,11 @@ struct login {
 	struct event *ev_read;
 	struct event *ev_timeout;
 	struct vbuf *in;
-	size_t nprompts;	  /* prompts awaiting answers */
-	int first_secret_index;	  /* which answer is the password, or -1 */
-	char *password;		  /* kept for single sign-on, wiped */
+	size_t nprompts;        /* prompts awaiting answers */
+	int first_secret_index; /* which answer is the password, or -1 */
+	char *password;         /* kept for single sign-on, wiped */
 	size_t password_len;
-	json_t *messages;	  /* info/error texts not yet shown */
+	json_t *messages; /* info/error texts not yet shown */
 	struct evhttp_request *pending;
 	double t0;
 };
@@ -131,8 +131,8 @@ reply_pending(struct login *l, int code, json_t *body)
 		return;
 	}
 	l->pending = NULL;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL,
-	    NULL);
+	evhttp_connection_set_closecb(
+	    evhttp_request_get_connection(req), NULL, NULL);
 	http_reply(l->b, req, code, body, l->t0);
 }
 
@@ -149,8 +149,8 @@ fail_login(struct login *l, int http, const char *code, const char *msg,
 	}
 	broker_audit(b, "broker", "login", "refused", l->tenant, l->user,
 	    l->peer.thumb_hex, NULL, audit_reason, NULL);
-	reply_pending(l, http,
-	    json_pack("{s:s, s:s}", "error", code, "message", msg));
+	reply_pending(
+	    l, http, json_pack("{s:s, s:s}", "error", code, "message", msg));
 	login_destroy(l);
 }
 
@@ -166,14 +166,14 @@ on_result(struct login *l, const struct pammsg *m)
 		break;
 	case PAMMSG_STATUS_ACCOUNT_EXPIRED:
 		fail_login(l, 403, "account_expired",
-		    "your account has expired: ask your administrator", 
+		    "your account has expired: ask your administrator",
 		    LOGIN_FAIL_ACCOUNT, "account_expired");
 		return;
 	case PAMMSG_STATUS_PASSWORD_EXPIRED:
 		fail_login(l, 403, "password_expired",
 		    "your password has expired: change it at the office or on "
-		    "the self-service page", LOGIN_FAIL_ACCOUNT,
-		    "password_expired");
+		    "the self-service page",
+		    LOGIN_FAIL_ACCOUNT, "password_expired");
 		return;
 	case PAMMSG_STATUS_ACCOUNT_LOCKED:
 		fail_login(l, 403, "account_locked",
@@ -207,8 +207,8 @@ on_result(struct login *l, const struct pammsg *m)
 		return;
 	}
 	l->pending = NULL;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL,
-	    NULL);
+	evhttp_connection_set_closecb(
+	    evhttp_request_get_connection(req), NULL, NULL);
 	memset(&g, 0, sizeof(g));
 	g.peer = &l->peer;
 	g.tenant = l->tenant;
@@ -305,8 +305,8 @@ hold(struct login *l, struct evhttp_request *req, double t0)
 {
 	l->pending = req;
 	l->t0 = t0;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    pending_closed, l);
+	evhttp_connection_set_closecb(
+	    evhttp_request_get_connection(req), pending_closed, l);
 	arm_timeout(l);
 }
 
@@ -372,8 +372,8 @@ start_login(struct broker *b, struct evhttp_request *req,
 	if (token_random_id(l->id) != 0 ||
 	    (l->in = vbuf_new(2 * PAMMSG_FRAME_MAX)) == NULL ||
 	    (l->messages = json_array()) == NULL ||
-	    (l->ev_read = event_new(b->base, fd, EV_READ | EV_PERSIST,
-		 on_readable, l)) == NULL ||
+	    (l->ev_read = event_new(
+		 b->base, fd, EV_READ | EV_PERSIST, on_readable, l)) == NULL ||
 	    (l->ev_timeout = evtimer_new(b->base, on_timeout, l)) == NULL) {
 		l->next = NULL;
 		b->logins->n++; /* login_destroy() takes it off */
@@ -417,7 +417,8 @@ answer_login(struct broker *b, struct evhttp_request *req,
 	if ((l = find_login(b, id, peer->thumb_hex)) == NULL) {
 		http_error(b, req, 404, "no_such_login",
 		    "this login is over or belongs to another device: start "
-		    "again", t0);
+		    "again",
+		    t0);
 		return;
 	}
 	if (l->pending != NULL) {

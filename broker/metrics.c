@@ -12,7 +12,12 @@
 #include "metrics.h"
 
 static const char *const fail_names[LOGIN_FAIL_COUNT] = {
-	"auth", "rate_limited", "device", "policy", "no_desktop", "account",
+	"auth",
+	"rate_limited",
+	"device",
+	"policy",
+	"no_desktop",
+	"account",
 	"internal",
 };
 
@@ -142,8 +147,8 @@ static void
 serve(struct evhttp_request *req, void *arg)
 {
 	struct broker *b = arg;
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
-	    req));
+	const char *path =
+	    evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
 	if (path == NULL || strcmp(path, "/metrics") != 0 ||

@@ -9,8 +9,8 @@
 struct rl_entry {
 	char key[RL_KEY_MAX];
 	unsigned int failures;
-	int64_t first;	       /* first failure of the current window */
-	int64_t last;	       /* latest failure */
+	int64_t first; /* first failure of the current window */
+	int64_t last;  /* latest failure */
 	int64_t blocked_until;
 };
 
@@ -69,8 +69,8 @@ expire(struct ratelimit *rl, struct rl_entry *e, int64_t now)
 }
 
 int
-rl_check(struct ratelimit *rl, const char *key, int64_t now,
-    int64_t *retry_after)
+rl_check(
+    struct ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)
 {
 	struct rl_entry *e;
 

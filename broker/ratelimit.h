@@ -19,9 +19,9 @@
 
 struct rl_config {
 	unsigned int free_failures; /* failures allowed before blocking */
-	unsigned int window;	    /* seconds a failure is remembered */
+	unsigned int window;        /* seconds a failure is remembered */
 	unsigned int base_delay;    /* seconds blocked after the first extra */
-	unsigned int max_delay;	    /* cap on the block, seconds */
+	unsigned int max_delay;     /* cap on the block, seconds */
 };
 
 struct ratelimit;

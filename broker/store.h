@@ -23,17 +23,17 @@
 
 #include "vdierr.h"
 
-#define STORE_NAME_MAX 128   /* tenant, user, pool, desktop, gateway, actor */
-#define STORE_THUMB_MAX 65   /* SHA-256 hex + NUL */
-#define STORE_ID_MAX 33      /* 128-bit id as hex + NUL */
-#define STORE_TEXT_MAX 512   /* subjects, reasons */
+#define STORE_NAME_MAX   128  /* tenant, user, pool, desktop, gateway, actor */
+#define STORE_THUMB_MAX  65   /* SHA-256 hex + NUL */
+#define STORE_ID_MAX     33   /* 128-bit id as hex + NUL */
+#define STORE_TEXT_MAX   512  /* subjects, reasons */
 #define STORE_DETAIL_MAX 2048 /* audit detail (JSON) */
 
 struct store;
 
 enum store_session_state {
-	STORE_SESSION_PENDING = 0, /* assigned, tunnel not yet up */
-	STORE_SESSION_ACTIVE,	   /* tunnel up */
+	STORE_SESSION_PENDING = 0,  /* assigned, tunnel not yet up */
+	STORE_SESSION_ACTIVE,       /* tunnel up */
 	STORE_SESSION_DISCONNECTED, /* tunnel gone, desktop session kept */
 	STORE_SESSION_ENDED,
 };
@@ -67,42 +67,43 @@ struct store_session {
 
 struct store_desktop {
 	char desktop[STORE_NAME_MAX];
-	int healthy;  /* last probe result */
-	int drained;  /* admin said: no new sessions */
+	int healthy; /* last probe result */
+	int drained; /* admin said: no new sessions */
 	int64_t last_check;
 	int64_t last_ok;
 	char reason[STORE_TEXT_MAX];
 };
 
 struct store_audit {
-	int64_t seq;  /* assigned by the store */
-	int64_t time; /* unix seconds */
-	char actor[STORE_NAME_MAX];  /* "user:alice", "admin:root", "gateway:gw1", "broker" */
-	char action[64];	     /* "login", "assign", "reconnect", "revoke", ... */
-	char outcome[16];	     /* "ok", "refused", "error" */
+	int64_t seq;                /* assigned by the store */
+	int64_t time;               /* unix seconds */
+	char actor[STORE_NAME_MAX]; /* "user:alice", "admin:root",
+				       "gateway:gw1", "broker" */
+	char action[64];  /* "login", "assign", "reconnect", "revoke", ... */
+	char outcome[16]; /* "ok", "refused", "error" */
 	char tenant[STORE_NAME_MAX];
 	char user[STORE_NAME_MAX];
 	char device[STORE_THUMB_MAX];
 	char session[STORE_ID_MAX];
 	char reason[STORE_TEXT_MAX];
 	char detail[STORE_DETAIL_MAX]; /* compact JSON object or "" */
-	char prev_hash[65];	       /* hex; set by the store */
-	char hash[65];		       /* hex; set by the store */
+	char prev_hash[65];            /* hex; set by the store */
+	char hash[65];                 /* hex; set by the store */
 };
 
 struct store_audit_filter {
 	const char *user;   /* NULL: any */
 	const char *device; /* NULL: any */
-	int64_t since;	    /* 0: from the start */
-	size_t limit;	    /* 0: no limit */
+	int64_t since;      /* 0: from the start */
+	size_t limit;       /* 0: no limit */
 };
 
 /* Opens (creating if needed) the SQLite store at path, applies pending
  * schema migrations in one transaction each, and returns it in *out (the
  * caller closes it with store_close). On failure writes a message naming
  * the file and the problem into err. */
-int store_open_sqlite(const char *path, struct store **out, char *err,
-    size_t errlen) VDI_WUR;
+int store_open_sqlite(
+    const char *path, struct store **out, char *err, size_t errlen) VDI_WUR;
 
 /* Closes the store. NULL is accepted. */
 void store_close(struct store *st);
@@ -113,8 +114,8 @@ int store_schema_version(struct store *st);
 /* Runs fn inside one transaction: commits when fn returns 0, rolls back
  * otherwise and returns fn's code. Calls nest (inner calls join the outer
  * transaction). */
-int store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
-    VDI_WUR;
+int store_txn(
+    struct store *st, int (*fn)(struct store *, void *), void *arg) VDI_WUR;
 
 /* --- devices --- */
 
@@ -125,14 +126,14 @@ int store_device_seen(struct store *st, const char *tenant,
     struct store_device *out) VDI_WUR;
 
 /* Looks a device up; VDI_ERR_NOT_FOUND when unknown. */
-int store_device_get(struct store *st, const char *thumbprint,
-    struct store_device *out) VDI_WUR;
+int store_device_get(
+    struct store *st, const char *thumbprint, struct store_device *out) VDI_WUR;
 
 /* Marks a device revoked (known or not yet seen) and invalidates its
  * reconnect tickets. Revoking twice keeps the first time and actor. */
 int store_device_revoke(struct store *st, const char *tenant,
-    const char *thumbprint, const char *by, const char *reason, int64_t now)
-    VDI_WUR;
+    const char *thumbprint, const char *by, const char *reason,
+    int64_t now) VDI_WUR;
 
 /* Calls fn for each device (of tenant, or all when NULL), newest last_seen
  * first; stops early and returns fn's value when it is non-zero. */
@@ -142,11 +143,11 @@ int store_device_list(struct store *st, const char *tenant,
 /* --- sessions --- */
 
 /* Inserts a new session; s->id must be set by the caller (random). */
-int store_session_create(struct store *st, const struct store_session *s)
-    VDI_WUR;
+int store_session_create(
+    struct store *st, const struct store_session *s) VDI_WUR;
 
-int store_session_get(struct store *st, const char *id,
-    struct store_session *out) VDI_WUR;
+int store_session_get(
+    struct store *st, const char *id, struct store_session *out) VDI_WUR;
 
 /* The user's session that is not ended, if any (VDI_ERR_NOT_FOUND). */
 int store_session_find_live(struct store *st, const char *tenant,
@@ -162,8 +163,8 @@ int store_session_set_device(struct store *st, const char *id,
     const char *device, int shared_device, int64_t now) VDI_WUR;
 
 /* Sessions not ended on desktop (for load and capacity). */
-int store_session_count_on_desktop(struct store *st, const char *desktop,
-    int *count) VDI_WUR;
+int store_session_count_on_desktop(
+    struct store *st, const char *desktop, int *count) VDI_WUR;
 
 /* Calls fn for each session not ended (or for all when include_ended),
  * oldest first. */
@@ -175,71 +176,68 @@ const char *store_session_state_name(enum store_session_state s);
 /* --- persistent assignments --- */
 
 /* The desktop persistently assigned to user in pool (VDI_ERR_NOT_FOUND). */
-int store_assignment_get(struct store *st, const char *tenant,
-    const char *user, const char *pool, char *desktop, size_t desktop_len)
-    VDI_WUR;
+int store_assignment_get(struct store *st, const char *tenant, const char *user,
+    const char *pool, char *desktop, size_t desktop_len) VDI_WUR;
 
 /* Assigns desktop to user in pool; VDI_ERR_EXISTS when the desktop already
  * belongs to someone else in that pool. */
-int store_assignment_set(struct store *st, const char *tenant,
-    const char *user, const char *pool, const char *desktop, int64_t now)
-    VDI_WUR;
+int store_assignment_set(struct store *st, const char *tenant, const char *user,
+    const char *pool, const char *desktop, int64_t now) VDI_WUR;
 
 /* Number of users persistently assigned to desktop. */
-int store_assignment_count(struct store *st, const char *desktop, int *count)
-    VDI_WUR;
+int store_assignment_count(
+    struct store *st, const char *desktop, int *count) VDI_WUR;
 
 /* --- reconnect tickets (only their SHA-256 is stored) --- */
 
 /* Stores a ticket hash for session, bound to device, valid until expires. */
 int store_ticket_put(struct store *st, const char *hash_hex,
-    const char *session_id, const char *device, int64_t expires, int64_t now)
-    VDI_WUR;
+    const char *session_id, const char *device, int64_t expires,
+    int64_t now) VDI_WUR;
 
 /* Uses a ticket once, atomically. Returns 0 and the session id, or:
  * VDI_ERR_NOT_FOUND (unknown), VDI_ERR_EXISTS (already used),
  * VDI_ERR_TOKEN_EXPIRED (expired), VDI_ERR_DENIED (other device). A refused
  * ticket stays as it was. */
-int store_ticket_use(struct store *st, const char *hash_hex,
-    const char *device, int64_t now, char session_id[STORE_ID_MAX]) VDI_WUR;
+int store_ticket_use(struct store *st, const char *hash_hex, const char *device,
+    int64_t now, char session_id[STORE_ID_MAX]) VDI_WUR;
 
 /* Invalidates every unused ticket of a session / of a device. */
-int store_ticket_revoke_session(struct store *st, const char *session_id)
-    VDI_WUR;
+int store_ticket_revoke_session(
+    struct store *st, const char *session_id) VDI_WUR;
 int store_ticket_revoke_device(struct store *st, const char *device) VDI_WUR;
 
 /* --- desktop health and drain --- */
 
-int store_desktop_set_health(struct store *st, const char *desktop,
-    int healthy, const char *reason, int64_t now) VDI_WUR;
-int store_desktop_set_drained(struct store *st, const char *desktop,
-    int drained) VDI_WUR;
+int store_desktop_set_health(struct store *st, const char *desktop, int healthy,
+    const char *reason, int64_t now) VDI_WUR;
+int store_desktop_set_drained(
+    struct store *st, const char *desktop, int drained) VDI_WUR;
 /* A desktop never probed reads as healthy=0, last_check=0. */
-int store_desktop_get(struct store *st, const char *desktop,
-    struct store_desktop *out) VDI_WUR;
+int store_desktop_get(
+    struct store *st, const char *desktop, struct store_desktop *out) VDI_WUR;
 
 /* --- settings (run-time choices that must survive a restart) --- */
 
 /* VDI_ERR_NOT_FOUND when unset. */
-int store_setting_get(struct store *st, const char *key, char *out,
-    size_t outlen) VDI_WUR;
+int store_setting_get(
+    struct store *st, const char *key, char *out, size_t outlen) VDI_WUR;
 /* value NULL deletes the setting. */
-int store_setting_set(struct store *st, const char *key, const char *value)
-    VDI_WUR;
+int store_setting_set(
+    struct store *st, const char *key, const char *value) VDI_WUR;
 /* Calls fn for every setting whose key starts with prefix, by key. */
 int store_setting_list(struct store *st, const char *prefix,
-    int (*fn)(const char *key, const char *value, void *), void *arg)
-    VDI_WUR;
+    int (*fn)(const char *key, const char *value, void *), void *arg) VDI_WUR;
 
 /* --- sealed single sign-on credentials of a live session --- */
 
 /* Stores the sealed blob (base64url; only gateways can open it). It is
  * erased when the session ends. */
-int store_session_set_cred(struct store *st, const char *id,
-    const char *cred) VDI_WUR;
+int store_session_set_cred(
+    struct store *st, const char *id, const char *cred) VDI_WUR;
 /* VDI_ERR_NOT_FOUND when none (or the session ended). */
-int store_session_get_cred(struct store *st, const char *id, char *out,
-    size_t outlen) VDI_WUR;
+int store_session_get_cred(
+    struct store *st, const char *id, char *out, size_t outlen) VDI_WUR;
 
 /* --- audit --- */
 

@@ -135,8 +135,8 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 	if (v > N_MIGRATIONS) {
 		vdi_seterr(err, errlen,
 		    "schema version %d is newer than this broker knows (%d): "
-		    "run the newer vdi-brokerd or restore a backup", v,
-		    N_MIGRATIONS);
+		    "run the newer vdi-brokerd or restore a backup",
+		    v, N_MIGRATIONS);
 		return VDI_ERR_UNSUPPORTED;
 	}
 	for (; v < N_MIGRATIONS; v++) {
@@ -147,8 +147,9 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 			SQLITE_OK ||
 		    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-			vdi_seterr(err, errlen, "schema migration %d failed: %s",
-			    v + 1, msg != NULL ? msg : sqlite3_errmsg(db));
+			vdi_seterr(err, errlen,
+			    "schema migration %d failed: %s", v + 1,
+			    msg != NULL ? msg : sqlite3_errmsg(db));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return VDI_ERR_IO;
@@ -158,8 +159,8 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 }
 
 int
-store_open_sqlite(const char *path, struct store **out, char *err,
-    size_t errlen)
+store_open_sqlite(
+    const char *path, struct store **out, char *err, size_t errlen)
 {
 	struct store *st;
 	char *msg = NULL;
@@ -263,8 +264,8 @@ store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
  * Text longer than STORE_DETAIL_MAX is refused.
  */
 static int
-prepare(struct store *st, sqlite3_stmt **s, const char *sql, const char *fmt,
-    ...)
+prepare(
+    struct store *st, sqlite3_stmt **s, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	const char *str;
@@ -287,8 +288,8 @@ prepare(struct store *st, sqlite3_stmt **s, const char *sql, const char *fmt,
 				r = VDI_ERR_IO;
 			break;
 		case 'i':
-			if (sqlite3_bind_int64(*s, i + 1,
-				va_arg(ap, int64_t)) != SQLITE_OK)
+			if (sqlite3_bind_int64(
+				*s, i + 1, va_arg(ap, int64_t)) != SQLITE_OK)
 				r = VDI_ERR_IO;
 			break;
 		case 'n':
@@ -358,8 +359,8 @@ row_device(sqlite3_stmt *s, struct store_device *d)
 }
 
 int
-store_device_get(struct store *st, const char *thumbprint,
-    struct store_device *out)
+store_device_get(
+    struct store *st, const char *thumbprint, struct store_device *out)
 {
 	sqlite3_stmt *s;
 	int r, rc;
@@ -380,9 +381,8 @@ store_device_get(struct store *st, const char *thumbprint,
 }
 
 int
-store_device_seen(struct store *st, const char *tenant,
-    const char *thumbprint, const char *subject, int64_t now,
-    struct store_device *out)
+store_device_seen(struct store *st, const char *tenant, const char *thumbprint,
+    const char *subject, int64_t now, struct store_device *out)
 {
 	sqlite3_stmt *s;
 	int r;
@@ -397,7 +397,8 @@ store_device_seen(struct store *st, const char *tenant,
 		 "first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
 		 "ON CONFLICT(thumbprint) DO UPDATE SET last_seen = "
 		 "excluded.last_seen, subject = excluded.subject, "
-		 "first_seen = CASE WHEN first_seen = 0 THEN excluded.first_seen "
+		 "first_seen = CASE WHEN first_seen = 0 THEN "
+		 "excluded.first_seen "
 		 "ELSE first_seen END",
 		 "sssii", thumbprint, tenant, subject, now, now)) != 0)
 		return r;
@@ -421,11 +422,13 @@ store_device_revoke(struct store *st, const char *tenant,
 		 "INSERT INTO devices (thumbprint, tenant, revoked_at, "
 		 "revoked_by, revoke_reason) VALUES (?, ?, ?, ?, ?) "
 		 "ON CONFLICT(thumbprint) DO UPDATE SET "
-		 "revoked_by = CASE WHEN revoked_at = 0 THEN excluded.revoked_by "
+		 "revoked_by = CASE WHEN revoked_at = 0 THEN "
+		 "excluded.revoked_by "
 		 "ELSE revoked_by END, "
 		 "revoke_reason = CASE WHEN revoked_at = 0 THEN "
 		 "excluded.revoke_reason ELSE revoke_reason END, "
-		 "revoked_at = CASE WHEN revoked_at = 0 THEN excluded.revoked_at "
+		 "revoked_at = CASE WHEN revoked_at = 0 THEN "
+		 "excluded.revoked_at "
 		 "ELSE revoked_at END",
 		 "ssiss", thumbprint, tenant, now, by, reason)) != 0)
 		return r;
@@ -566,8 +569,8 @@ store_session_set_state(struct store *st, const char *id,
 	sqlite3_stmt *s;
 	int r;
 
-	if (state > STORE_SESSION_ENDED || !fits(reason ? reason : "",
-					       STORE_TEXT_MAX))
+	if (state > STORE_SESSION_ENDED ||
+	    !fits(reason ? reason : "", STORE_TEXT_MAX))
 		return VDI_ERR_INVALID_ARG;
 	if ((r = prepare(st, &s,
 		 "UPDATE sessions SET state = ?, updated = ?, "
@@ -612,15 +615,16 @@ store_session_set_device(struct store *st, const char *id, const char *device,
 }
 
 int
-store_session_count_on_desktop(struct store *st, const char *desktop,
-    int *count)
+store_session_count_on_desktop(
+    struct store *st, const char *desktop, int *count)
 {
 	sqlite3_stmt *s;
 	int r, rc;
 
 	*count = 0;
 	if ((r = prepare(st, &s,
-		 "SELECT count(*) FROM sessions WHERE desktop = ? AND state < 3",
+		 "SELECT count(*) FROM sessions WHERE desktop = ? AND state < "
+		 "3",
 		 "s", desktop)) != 0)
 		return r;
 	rc = sqlite3_step(s);
@@ -720,8 +724,8 @@ store_assignment_count(struct store *st, const char *desktop, int *count)
 /* --- tickets ------------------------------------------------------------ */
 
 int
-store_ticket_put(struct store *st, const char *hash_hex,
-    const char *session_id, const char *device, int64_t expires, int64_t now)
+store_ticket_put(struct store *st, const char *hash_hex, const char *session_id,
+    const char *device, int64_t expires, int64_t now)
 {
 	sqlite3_stmt *s;
 	int r;
@@ -774,7 +778,8 @@ ticket_use_txn(struct store *st, void *arg)
 	if (u->now >= expires)
 		return VDI_ERR_TOKEN_EXPIRED;
 	if ((r = prepare(st, &s,
-		 "UPDATE tickets SET used_at = ? WHERE hash = ? AND used_at = 0",
+		 "UPDATE tickets SET used_at = ? WHERE hash = ? AND used_at = "
+		 "0",
 		 "is", u->now, u->hash)) != 0)
 		return r;
 	if ((r = exec_done(s)) != 0)
@@ -839,9 +844,11 @@ store_desktop_set_health(struct store *st, const char *desktop, int healthy,
 	if ((r = prepare(st, &s,
 		 "INSERT INTO desktops (desktop, healthy, last_check, last_ok, "
 		 "reason) VALUES (?, ?, ?, CASE WHEN ? THEN ? ELSE 0 END, ?) "
-		 "ON CONFLICT(desktop) DO UPDATE SET healthy = excluded.healthy,"
+		 "ON CONFLICT(desktop) DO UPDATE SET healthy = "
+		 "excluded.healthy,"
 		 " last_check = excluded.last_check, reason = excluded.reason, "
-		 "last_ok = CASE WHEN excluded.healthy THEN excluded.last_check "
+		 "last_ok = CASE WHEN excluded.healthy THEN "
+		 "excluded.last_check "
 		 "ELSE last_ok END",
 		 "sninis", desktop, healthy ? 1 : 0, now, healthy ? 1 : 0, now,
 		 reason)) != 0)
@@ -859,15 +866,16 @@ store_desktop_set_drained(struct store *st, const char *desktop, int drained)
 		return VDI_ERR_TOO_LARGE;
 	if ((r = prepare(st, &s,
 		 "INSERT INTO desktops (desktop, drained) VALUES (?, ?) "
-		 "ON CONFLICT(desktop) DO UPDATE SET drained = excluded.drained",
+		 "ON CONFLICT(desktop) DO UPDATE SET drained = "
+		 "excluded.drained",
 		 "sn", desktop, drained ? 1 : 0)) != 0)
 		return r;
 	return exec_done(s);
 }
 
 int
-store_desktop_get(struct store *st, const char *desktop,
-    struct store_desktop *out)
+store_desktop_get(
+    struct store *st, const char *desktop, struct store_desktop *out)
 {
 	sqlite3_stmt *s;
 	int r, rc;
@@ -978,8 +986,8 @@ audit_append_txn(struct store *st, void *arg)
 	int r, rc;
 
 	if ((r = prepare(st, &s,
-		 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", "")) !=
-	    0)
+		 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+		 "")) != 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -1059,8 +1067,8 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 	vdi_seterr(reason, reason_len, "ok");
 	memset(prev, '0', 64);
 	prev[64] = '\0';
-	if ((r = prepare(st, &s, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
-		 "")) != 0)
+	if ((r = prepare(st, &s,
+		 "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", "")) != 0)
 		return r;
 	r = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1174,8 +1182,8 @@ store_session_set_cred(struct store *st, const char *id, const char *cred)
 	int r;
 
 	if ((r = prepare(st, &s,
-		 "UPDATE sessions SET cred = ? WHERE id = ? AND state < 3", "ss",
-		 cred != NULL ? cred : "", id)) != 0)
+		 "UPDATE sessions SET cred = ? WHERE id = ? AND state < 3",
+		 "ss", cred != NULL ? cred : "", id)) != 0)
 		return r;
 	if ((r = exec_done(s)) != 0)
 		return r;
@@ -1183,8 +1191,8 @@ store_session_set_cred(struct store *st, const char *id, const char *cred)
 }
 
 int
-store_session_get_cred(struct store *st, const char *id, char *out,
-    size_t outlen)
+store_session_get_cred(
+    struct store *st, const char *id, char *out, size_t outlen)
 {
 	sqlite3_stmt *s;
 	int r, rc;

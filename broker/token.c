@@ -91,14 +91,14 @@ static int
 set_str(json_t *o, const char *k, const char *v)
 {
 	return json_object_set_new(o, k, json_string(v)) == 0 ? 0
-							       : VDI_ERR_ALLOC;
+							      : VDI_ERR_ALLOC;
 }
 
 static int
 set_int(json_t *o, const char *k, int64_t v)
 {
 	return json_object_set_new(o, k, json_integer(v)) == 0 ? 0
-							        : VDI_ERR_ALLOC;
+							       : VDI_ERR_ALLOC;
 }
 
 int
@@ -115,7 +115,8 @@ token_gateway_claims(const struct token_params *tp, json_t **out)
 	    tp->desktop_host == NULL || tp->desktop_port == 0 ||
 	    tp->security == NULL || tp->device_x5t == NULL ||
 	    tp->lifetime == 0 || tp->lifetime > 60 || tp->now <= 0 ||
-	    (strcmp(tp->security, "tls") != 0 && strcmp(tp->security, "nla") != 0))
+	    (strcmp(tp->security, "tls") != 0 &&
+		strcmp(tp->security, "nla") != 0))
 		return VDI_ERR_INVALID_ARG;
 	if (strchr(tp->desktop_host, ':') != NULL)
 		snprintf(dst, sizeof(dst), "[%s]:%u", tp->desktop_host,
@@ -125,7 +126,8 @@ token_gateway_claims(const struct token_params *tp, json_t **out)
 		    tp->desktop_port);
 	if (RAND_bytes(jti_raw, sizeof(jti_raw)) != 1)
 		return VDI_ERR_TLS;
-	if ((r = b64url_encode(jti_raw, sizeof(jti_raw), jti, sizeof(jti))) != 0)
+	if ((r = b64url_encode(jti_raw, sizeof(jti_raw), jti, sizeof(jti))) !=
+	    0)
 		return r;
 	r = VDI_ERR_ALLOC;
 	if ((o = json_object()) == NULL || (ch = json_array()) == NULL ||
@@ -135,9 +137,9 @@ token_gateway_claims(const struct token_params *tp, json_t **out)
 	    set_int(o, "iat", tp->now) || set_int(o, "nbf", tp->now) ||
 	    set_int(o, "exp", tp->now + tp->lifetime) ||
 	    set_str(o, "jti", jti) || set_str(o, "sub", tp->user) ||
-	    set_str(o, "tid", tp->tenant) || set_str(o, "sid", tp->session_id) ||
-	    set_str(o, "dst", dst) || set_str(o, "sec", tp->security) ||
-	    set_int(o, "idle", tp->idle))
+	    set_str(o, "tid", tp->tenant) ||
+	    set_str(o, "sid", tp->session_id) || set_str(o, "dst", dst) ||
+	    set_str(o, "sec", tp->security) || set_int(o, "idle", tp->idle))
 		goto out;
 	if (tp->pin != NULL) {
 		if ((r = b64url_encode(tp->pin, 32, pin, sizeof(pin))) != 0)

@@ -19,7 +19,7 @@
 #include "policy.h"
 
 #define DEFAULT_SOCKET "/run/vdi/brokerd.sock"
-#define REPLY_MAX (64u * 1024u * 1024u)
+#define REPLY_MAX      (64u * 1024u * 1024u)
 
 static int json_out;
 
@@ -36,7 +36,8 @@ usage(FILE *f)
 	    "  devices list [--tenant T]\n"
 	    "  devices revoke THUMBPRINT [--reason TEXT]\n"
 	    "  policy reload\n"
-	    "  policy mode TENANT MODE      (MODE \"default\": the policy's own)\n"
+	    "  policy mode TENANT MODE      (MODE \"default\": the policy's "
+	    "own)\n"
 	    "  audit [--user U] [--device T] [--since TIME] [--limit N]\n"
 	    "  audit verify\n"
 	    "TIME: 2026-11-21T09:00+09:00, a unix time, or an age like 2h\n"
@@ -85,8 +86,8 @@ call(const char *path, json_t *req)
 		if (len + 4096 > cap) {
 			char *nb;
 
-			if (cap >= REPLY_MAX || (nb = realloc(buf, cap + 65536)) ==
-						    NULL) {
+			if (cap >= REPLY_MAX ||
+			    (nb = realloc(buf, cap + 65536)) == NULL) {
 				free(buf);
 				close(fd);
 				fprintf(stderr, "vdictl: reply too large\n");
@@ -142,23 +143,25 @@ print_human(const char *what, json_t *rep)
 		printf("%-32s %-10s %-16s %-12s %-14s %-12s %s\n", "SESSION",
 		    "TENANT", "USER", "STATE", "DESKTOP", "DEVICE", "UPDATED");
 		json_array_foreach(list, i, o)
-			printf("%-32s %-10s %-16s %-12s %-14s %-12.12s %s\n",
-			    str(o, "id"), str(o, "tenant"), str(o, "user"),
-			    str(o, "state"), str(o, "desktop"), str(o, "device"),
-			    when(o, "updated", t1, sizeof(t1)));
+		    printf("%-32s %-10s %-16s %-12s %-14s %-12.12s %s\n",
+			str(o, "id"), str(o, "tenant"), str(o, "user"),
+			str(o, "state"), str(o, "desktop"), str(o, "device"),
+			when(o, "updated", t1, sizeof(t1)));
 		return;
 	}
 	if ((list = json_object_get(rep, "desktops")) != NULL) {
 		printf("%-16s %-12s %-10s %-22s %-9s %-8s %-9s %s\n", "DESKTOP",
 		    "POOL", "TENANT", "ADDRESS", "HEALTH", "DRAINED",
 		    "SESSIONS", "REASON");
-		json_array_foreach(list, i, o) {
+		json_array_foreach(list, i, o)
+		{
 			char addr[300];
 
 			snprintf(addr, sizeof(addr), "%s:%lld", str(o, "host"),
-			    (long long)json_integer_value(json_object_get(o,
-				"port")));
-			printf("%-16s %-12s %-10s %-22s %-9s %-8s %3lld/%-5lld %s\n",
+			    (long long)json_integer_value(
+				json_object_get(o, "port")));
+			printf("%-16s %-12s %-10s %-22s %-9s %-8s %3lld/%-5lld "
+			       "%s\n",
 			    str(o, "name"), str(o, "pool"), str(o, "tenant"),
 			    addr,
 			    json_is_true(json_object_get(o, "healthy"))
@@ -166,10 +169,10 @@ print_human(const char *what, json_t *rep)
 				: "DOWN",
 			    json_is_true(json_object_get(o, "drained")) ? "yes"
 									: "no",
-			    (long long)json_integer_value(json_object_get(o,
-				"sessions")),
-			    (long long)json_integer_value(json_object_get(o,
-				"capacity")),
+			    (long long)json_integer_value(
+				json_object_get(o, "sessions")),
+			    (long long)json_integer_value(
+				json_object_get(o, "capacity")),
 			    str(o, "reason"));
 		}
 		return;
@@ -177,41 +180,42 @@ print_human(const char *what, json_t *rep)
 	if ((list = json_object_get(rep, "devices")) != NULL) {
 		printf("%-64s %-10s %-20s %-20s %s\n", "THUMBPRINT", "TENANT",
 		    "LAST SEEN", "REVOKED", "SUBJECT");
-		json_array_foreach(list, i, o)
-			printf("%-64s %-10s %-20s %-20s %s\n",
-			    str(o, "thumbprint"), str(o, "tenant"),
-			    when(o, "last_seen", t1, sizeof(t1)),
-			    when(o, "revoked_at", t2, sizeof(t2)),
-			    str(o, "subject"));
+		json_array_foreach(list, i, o) printf(
+		    "%-64s %-10s %-20s %-20s %s\n", str(o, "thumbprint"),
+		    str(o, "tenant"), when(o, "last_seen", t1, sizeof(t1)),
+		    when(o, "revoked_at", t2, sizeof(t2)), str(o, "subject"));
 		return;
 	}
 	if (json_object_get(rep, "intact") != NULL) {
 		if (json_is_true(json_object_get(rep, "intact")))
 			printf("audit chain intact: %lld rows\n",
-			    (long long)json_integer_value(json_object_get(rep,
-				"rows")));
+			    (long long)json_integer_value(
+				json_object_get(rep, "rows")));
 		else
 			printf("AUDIT CHAIN BROKEN at row %lld: %s (%lld rows "
 			       "before it verify)\n",
-			    (long long)json_integer_value(json_object_get(rep,
-				"bad_seq")),
+			    (long long)json_integer_value(
+				json_object_get(rep, "bad_seq")),
 			    str(rep, "reason"),
-			    (long long)json_integer_value(json_object_get(rep,
-				"rows")));
+			    (long long)json_integer_value(
+				json_object_get(rep, "rows")));
 		return;
 	}
 	if ((list = json_object_get(rep, "rows")) != NULL &&
 	    json_is_array(list)) {
-		json_array_foreach(list, i, o) {
+		json_array_foreach(list, i, o)
+		{
 			char *d = json_object_get(o, "detail")
 			    ? json_dumps(json_object_get(o, "detail"),
 				  JSON_COMPACT | JSON_SORT_KEYS)
 			    : NULL;
 
-			printf("%lld %s actor=%s action=%s outcome=%s tenant=%s "
-			       "user=%s device=%.16s session=%s reason=\"%s\"%s%s\n",
-			    (long long)json_integer_value(json_object_get(o,
-				"seq")),
+			printf(
+			    "%lld %s actor=%s action=%s outcome=%s tenant=%s "
+			    "user=%s device=%.16s session=%s "
+			    "reason=\"%s\"%s%s\n",
+			    (long long)json_integer_value(
+				json_object_get(o, "seq")),
 			    when(o, "time", t1, sizeof(t1)), str(o, "actor"),
 			    str(o, "action"), str(o, "outcome"),
 			    str(o, "tenant"), str(o, "user"), str(o, "device"),
@@ -295,7 +299,8 @@ main(int argc, char **argv)
 			a[na++] = o;
 		if (dst != NULL) {
 			if (++i >= argc) {
-				fprintf(stderr, "vdictl: %s needs a value\n", o);
+				fprintf(
+				    stderr, "vdictl: %s needs a value\n", o);
 				return 2;
 			}
 			*dst = argv[i];
@@ -303,26 +308,28 @@ main(int argc, char **argv)
 	}
 #define IS(n, s) (na > (n) && strcmp(a[n], (s)) == 0)
 	if (IS(0, "sessions") && IS(1, "list") && na == 2)
-		req = json_pack("{s:s, s:b}", "cmd", "sessions.list", "all", all);
+		req =
+		    json_pack("{s:s, s:b}", "cmd", "sessions.list", "all", all);
 	else if (IS(0, "sessions") && IS(1, "kill") && na == 3)
-		req = json_pack("{s:s, s:s}", "cmd", "sessions.kill", "id", a[2]);
+		req =
+		    json_pack("{s:s, s:s}", "cmd", "sessions.kill", "id", a[2]);
 	else if (IS(0, "desktops") && IS(1, "list") && na == 2)
 		req = json_pack("{s:s}", "cmd", "desktops.list");
 	else if (IS(0, "desktops") && (IS(1, "drain") || IS(1, "enable")) &&
 	    na == 3)
 		req = json_pack("{s:s, s:s}", "cmd",
-		    IS(1, "drain") ? "desktops.drain" : "desktops.enable", "name",
-		    a[2]);
+		    IS(1, "drain") ? "desktops.drain" : "desktops.enable",
+		    "name", a[2]);
 	else if (IS(0, "devices") && IS(1, "list") && na == 2)
 		req = json_pack("{s:s}", "cmd", "devices.list");
 	else if (IS(0, "devices") && IS(1, "revoke") && na == 3)
-		req = json_pack("{s:s, s:s}", "cmd", "devices.revoke",
-		    "thumbprint", a[2]);
+		req = json_pack(
+		    "{s:s, s:s}", "cmd", "devices.revoke", "thumbprint", a[2]);
 	else if (IS(0, "policy") && IS(1, "reload") && na == 2)
 		req = json_pack("{s:s}", "cmd", "policy.reload");
 	else if (IS(0, "policy") && IS(1, "mode") && na == 4) {
-		req = json_pack("{s:s, s:s}", "cmd", "policy.mode", "tenant",
-		    a[2]);
+		req = json_pack(
+		    "{s:s, s:s}", "cmd", "policy.mode", "tenant", a[2]);
 		if (req != NULL)
 			json_object_set_new(req, "mode",
 			    strcmp(a[3], "default") == 0 ? json_null()

@@ -24,13 +24,13 @@ cfg_open(struct cfg *c, const char *path)
 	else if (slash == path)
 		snprintf(c->dir, sizeof(c->dir), "/");
 	else
-		snprintf(c->dir, sizeof(c->dir), "%.*s", (int)(slash - path),
-		    path);
+		snprintf(
+		    c->dir, sizeof(c->dir), "%.*s", (int)(slash - path), path);
 	config_set_include_dir(&c->lc, c->dir);
 	/* Tell a missing file from a syntax error. */
 	if ((f = fopen(path, "r")) == NULL) {
-		cfg_error(c, NULL, NULL, "cannot read %s: %s", path,
-		    strerror(errno));
+		cfg_error(
+		    c, NULL, NULL, "cannot read %s: %s", path, strerror(errno));
 		return VDI_ERR_CONFIG;
 	}
 	fclose(f);
@@ -41,8 +41,9 @@ cfg_open(struct cfg *c, const char *path)
 			size_t n;
 
 			n = (size_t)snprintf(line, sizeof(line), "%s:%d: %s\n",
-			    config_error_file(&c->lc) ? config_error_file(&c->lc)
-						      : path,
+			    config_error_file(&c->lc)
+				? config_error_file(&c->lc)
+				: path,
 			    config_error_line(&c->lc),
 			    config_error_text(&c->lc));
 			if (n >= sizeof(line))
@@ -120,10 +121,11 @@ cfg_error(struct cfg *c, const config_setting_t *s, const char *key,
 		    pl > 0 ? "." : "", key);
 	}
 	if (path[0] != '\0')
-		n = (size_t)snprintf(line, sizeof(line), "%s: %s: %s\n", where,
-		    path, msg);
+		n = (size_t)snprintf(
+		    line, sizeof(line), "%s: %s: %s\n", where, path, msg);
 	else
-		n = (size_t)snprintf(line, sizeof(line), "%s: %s\n", where, msg);
+		n = (size_t)snprintf(
+		    line, sizeof(line), "%s: %s\n", where, msg);
 	if (n >= sizeof(line))
 		n = sizeof(line) - 1;
 	if (c->elen + n + 1 > c->ecap) {
@@ -152,8 +154,8 @@ cfg_errors(const struct cfg *c)
 }
 
 void
-cfg_check_keys(struct cfg *c, const config_setting_t *g,
-    const char *const *allowed)
+cfg_check_keys(
+    struct cfg *c, const config_setting_t *g, const char *const *allowed)
 {
 	char list[512];
 	const config_setting_t *m;
@@ -184,8 +186,8 @@ cfg_check_keys(struct cfg *c, const config_setting_t *g,
 }
 
 const config_setting_t *
-cfg_group(struct cfg *c, const config_setting_t *g, const char *key,
-    int required)
+cfg_group(
+    struct cfg *c, const config_setting_t *g, const char *key, int required)
 {
 	const config_setting_t *s;
 
@@ -194,7 +196,8 @@ cfg_group(struct cfg *c, const config_setting_t *g, const char *key,
 	s = config_setting_get_member(g, key);
 	if (s == NULL) {
 		if (required)
-			cfg_error(c, g, key, "missing (a group { ... } is needed)");
+			cfg_error(
+			    c, g, key, "missing (a group { ... } is needed)");
 		return NULL;
 	}
 	if (!config_setting_is_group(s)) {
@@ -205,8 +208,8 @@ cfg_group(struct cfg *c, const config_setting_t *g, const char *key,
 }
 
 static const config_setting_t *
-member(struct cfg *c, const config_setting_t *g, const char *key,
-    int required, const char *expect)
+member(struct cfg *c, const config_setting_t *g, const char *key, int required,
+    const char *expect)
 {
 	const config_setting_t *s;
 
@@ -255,8 +258,10 @@ cfg_get_path(struct cfg *c, const config_setting_t *g, const char *key,
 	else
 		n = (size_t)snprintf(buf, buflen, "%s/%s", c->dir, v);
 	if (n >= buflen) {
-		cfg_error(c, config_setting_get_member(g ? g :
-		    config_root_setting(&c->lc), key), NULL, "path too long");
+		cfg_error(c,
+		    config_setting_get_member(
+			g ? g : config_root_setting(&c->lc), key),
+		    NULL, "path too long");
 		return -1;
 	}
 	return 1;
@@ -323,11 +328,20 @@ cfg_parse_duration(const char *s, uint64_t *seconds)
 			p++;
 		}
 		switch (*p) {
-		case 's': mult = 1; break;
-		case 'm': mult = 60; break;
-		case 'h': mult = 3600; break;
-		case 'd': mult = 86400; break;
-		default: return VDI_ERR_INVALID_ARG;
+		case 's':
+			mult = 1;
+			break;
+		case 'm':
+			mult = 60;
+			break;
+		case 'h':
+			mult = 3600;
+			break;
+		case 'd':
+			mult = 86400;
+			break;
+		default:
+			return VDI_ERR_INVALID_ARG;
 		}
 		p++;
 		total += v * mult;
@@ -432,10 +446,11 @@ cfg_get_hostport(struct cfg *c, const config_setting_t *g, const char *key,
 	if ((r = cfg_get_string(c, g, key, required, &v)) != 1)
 		return r;
 	if (cfg_parse_hostport(v, host, hostlen, port) != 0) {
-		s = config_setting_get_member(g ? g : config_root_setting(&c->lc),
-		    key);
+		s = config_setting_get_member(
+		    g ? g : config_root_setting(&c->lc), key);
 		cfg_error(c, s, NULL,
-		    "\"%s\" is not host:port (expected e.g. \"127.0.0.1:8443\", "
+		    "\"%s\" is not host:port (expected e.g. "
+		    "\"127.0.0.1:8443\", "
 		    "\"[::1]:8443\" or \"*:8443\"; port 0 picks a free one)",
 		    v);
 		return -1;

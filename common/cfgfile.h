@@ -46,13 +46,13 @@ int cfg_failed(const struct cfg *c);
 const char *cfg_errors(const struct cfg *c);
 
 /* Reports members of group g that are not in allowed (NULL-terminated). */
-void cfg_check_keys(struct cfg *c, const config_setting_t *g,
-    const char *const *allowed);
+void cfg_check_keys(
+    struct cfg *c, const config_setting_t *g, const char *const *allowed);
 
 /* The group named key inside g (g NULL: the root); NULL when absent. When
  * required, a missing group is reported. */
-const config_setting_t *cfg_group(struct cfg *c, const config_setting_t *g,
-    const char *key, int required);
+const config_setting_t *cfg_group(
+    struct cfg *c, const config_setting_t *g, const char *key, int required);
 
 /* Getters: return 1 when the value is present and good (stored in *out), 0
  * when absent (a required one is then reported; *out keeps the default the
@@ -68,20 +68,18 @@ int cfg_get_int(struct cfg *c, const config_setting_t *g, const char *key,
 int cfg_get_bool(struct cfg *c, const config_setting_t *g, const char *key,
     int required, int *out);
 /* An integer of seconds or a string like "90s", "15m", "8h", "1h30m", "2d". */
-int cfg_get_duration(struct cfg *c, const config_setting_t *g,
-    const char *key, int required, unsigned int lo, unsigned int hi,
-    unsigned int *out);
+int cfg_get_duration(struct cfg *c, const config_setting_t *g, const char *key,
+    int required, unsigned int lo, unsigned int hi, unsigned int *out);
 /* "host:port", "[v6]:port" or "*:port"; host copied into host (hostlen). */
-int cfg_get_hostport(struct cfg *c, const config_setting_t *g,
-    const char *key, int required, char *host, size_t hostlen,
-    uint16_t *port);
+int cfg_get_hostport(struct cfg *c, const config_setting_t *g, const char *key,
+    int required, char *host, size_t hostlen, uint16_t *port);
 
 /* Parses a duration string as cfg_get_duration() does. Returns 0 or
  * VDI_ERR_INVALID_ARG. */
 int cfg_parse_duration(const char *s, uint64_t *seconds) VDI_WUR;
 
 /* Splits "host:port" / "[v6]:port". Returns 0 or VDI_ERR_INVALID_ARG. */
-int cfg_parse_hostport(const char *s, char *host, size_t hostlen,
-    uint16_t *port) VDI_WUR;
+int cfg_parse_hostport(
+    const char *s, char *host, size_t hostlen, uint16_t *port) VDI_WUR;
 
 #endif

@@ -9,8 +9,8 @@
 
 #include "cidr.h"
 
-static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0xff, 0xff };
+static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+	0xff };
 
 static void
 set_v4(struct vdi_addr *out, const void *in4)
@@ -49,20 +49,23 @@ vdi_addr_parse(const char *s, struct vdi_addr *out)
 }
 
 int
-vdi_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len,
-    struct vdi_addr *out)
+vdi_addr_from_sockaddr(
+    const struct sockaddr *sa, socklen_t len, struct vdi_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (sa == NULL)
 		return VDI_ERR_INVALID_ARG;
-	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-		set_v4(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr);
+	if (sa->sa_family == AF_INET &&
+	    len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		set_v4(out,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr);
 		return 0;
 	}
 	if (sa->sa_family == AF_INET6 &&
 	    len >= (socklen_t)sizeof(struct sockaddr_in6)) {
 		set_v6(out,
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+		    &((const struct sockaddr_in6 *)(const void *)sa)
+			 ->sin6_addr);
 		return 0;
 	}
 	return VDI_ERR_CIDR;

@@ -28,8 +28,8 @@ struct vdi_cidr {
 int vdi_addr_parse(const char *s, struct vdi_addr *out) VDI_WUR;
 
 /* Fills *out from a socket address (AF_INET or AF_INET6). */
-int vdi_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len,
-    struct vdi_addr *out) VDI_WUR;
+int vdi_addr_from_sockaddr(
+    const struct sockaddr *sa, socklen_t len, struct vdi_addr *out) VDI_WUR;
 
 /* Parses "a.b.c.d/n", "x::y/n", or a bare address (a /32 or /128 prefix).
  * Host bits set beyond the prefix ("10.0.0.1/8") are an error, since they

@@ -128,8 +128,8 @@ read_key_file(const char *path, unsigned char **buf, size_t *len, char *err,
 	}
 	for (;;) {
 		if (n == JWS_KEY_FILE_MAX) {
-			vdi_seterr(err, errlen, "%s: larger than %u bytes", path,
-			    JWS_KEY_FILE_MAX - 1);
+			vdi_seterr(err, errlen, "%s: larger than %u bytes",
+			    path, JWS_KEY_FILE_MAX - 1);
 			goto fail;
 		}
 		got = read(fd, b + n, JWS_KEY_FILE_MAX - n);

@@ -17,8 +17,8 @@
 #define KEY_FILE_MAX 256
 
 int
-seal_key_load(const char *path, unsigned char key[SEAL_KEY_LEN], char *err,
-    size_t errlen)
+seal_key_load(
+    const char *path, unsigned char key[SEAL_KEY_LEN], char *err, size_t errlen)
 {
 	unsigned char buf[KEY_FILE_MAX + 1];
 	size_t len = 0, outlen = 0;
@@ -43,10 +43,12 @@ seal_key_load(const char *path, unsigned char key[SEAL_KEY_LEN], char *err,
 		memcpy(key, buf, SEAL_KEY_LEN);
 		r = 0;
 	} else if (len <= KEY_FILE_MAX) {
-		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		while (
+		    len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 			len--;
 		if (b64url_decode((const char *)buf, len, key, SEAL_KEY_LEN,
-			&outlen) == 0 && outlen == SEAL_KEY_LEN)
+			&outlen) == 0 &&
+		    outlen == SEAL_KEY_LEN)
 			r = 0;
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -54,14 +56,15 @@ seal_key_load(const char *path, unsigned char key[SEAL_KEY_LEN], char *err,
 		OPENSSL_cleanse(key, SEAL_KEY_LEN);
 		snprintf(err, errlen,
 		    "seal key %s: not 32 raw bytes nor 43 base64url characters "
-		    "(make one with: head -c 32 /dev/urandom > %s)", path, path);
+		    "(make one with: head -c 32 /dev/urandom > %s)",
+		    path, path);
 	}
 	return r;
 }
 
 int
-seal_close(const unsigned char key[SEAL_KEY_LEN], const void *plain,
-    size_t len, const void *aad, size_t aadlen, char *out, size_t outlen)
+seal_close(const unsigned char key[SEAL_KEY_LEN], const void *plain, size_t len,
+    const void *aad, size_t aadlen, char *out, size_t outlen)
 {
 	unsigned char blob[SEAL_NONCE_LEN + SEAL_PLAIN_MAX + SEAL_TAG_LEN];
 	unsigned char *nonce = blob, *ct = blob + SEAL_NONCE_LEN;
@@ -78,21 +81,21 @@ seal_close(const unsigned char key[SEAL_KEY_LEN], const void *plain,
 		return VDI_ERR_ALLOC;
 	if (RAND_bytes(nonce, SEAL_NONCE_LEN) != 1 ||
 	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
-		NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(
+		ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) != 1 ||
 	    EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
 		goto out;
 	if (aadlen > 0 &&
 	    EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int)aadlen) != 1)
 		goto out;
 	if (EVP_EncryptUpdate(ctx, ct, &outl, plain, (int)len) != 1 ||
-	    (size_t)outl != len || EVP_EncryptFinal_ex(ctx, ct + outl, &fl) != 1 ||
-	    fl != 0 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
-		ct + len) != 1)
+	    (size_t)outl != len ||
+	    EVP_EncryptFinal_ex(ctx, ct + outl, &fl) != 1 || fl != 0 ||
+	    EVP_CIPHER_CTX_ctrl(
+		ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, ct + len) != 1)
 		goto out;
-	r = b64url_encode(blob, SEAL_NONCE_LEN + len + SEAL_TAG_LEN, out,
-	    outlen);
+	r = b64url_encode(
+	    blob, SEAL_NONCE_LEN + len + SEAL_TAG_LEN, out, outlen);
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	OPENSSL_cleanse(blob, sizeof(blob));
@@ -114,7 +117,8 @@ seal_open(const unsigned char key[SEAL_KEY_LEN], const char *text,
 		return VDI_ERR_INVALID_ARG;
 	if ((r = b64url_decode(text, strlen(text), blob, sizeof(blob), &bl)) !=
 	    0)
-		return r == VDI_ERR_TOO_LARGE ? VDI_ERR_TOO_LARGE : VDI_ERR_BASE64;
+		return r == VDI_ERR_TOO_LARGE ? VDI_ERR_TOO_LARGE
+					      : VDI_ERR_BASE64;
 	if (bl < SEAL_NONCE_LEN + 1 + SEAL_TAG_LEN) {
 		r = VDI_ERR_BAD_FORMAT;
 		goto out;
@@ -130,15 +134,15 @@ seal_open(const unsigned char key[SEAL_KEY_LEN], const char *text,
 		goto out;
 	}
 	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
-		NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(
+		ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) != 1 ||
 	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, blob) != 1)
 		goto out;
 	if (aadlen > 0 &&
 	    EVP_DecryptUpdate(ctx, NULL, &outl, aad, (int)aadlen) != 1)
 		goto out;
-	if (EVP_DecryptUpdate(ctx, plain, &outl, blob + SEAL_NONCE_LEN,
-		(int)cl) != 1 ||
+	if (EVP_DecryptUpdate(
+		ctx, plain, &outl, blob + SEAL_NONCE_LEN, (int)cl) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
 		blob + SEAL_NONCE_LEN + cl) != 1 ||
 	    EVP_DecryptFinal_ex(ctx, plain + outl, &fl) != 1)

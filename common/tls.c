@@ -135,19 +135,20 @@ read_file(const char *path, const char *what, int code, BIO **out, char *err,
 	if ((f = fopen(path, "rb")) == NULL) {
 		int e = errno;
 
-		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
-		    strerror(e), open_hint(e, what));
+		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what,
+		    path, strerror(e), open_hint(e, what));
 		return code;
 	}
 	if (fstat(fileno(f), &st) != 0) {
 		int e = errno;
 
-		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
-		    strerror(e), open_hint(e, what));
+		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what,
+		    path, strerror(e), open_hint(e, what));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what, path,
+		vdi_seterr(err, errlen, "cannot read %s %s: %s (%s)", what,
+		    path,
 		    S_ISDIR(st.st_mode) ? strerror(EISDIR)
 					: "not a regular file",
 		    open_hint(S_ISDIR(st.st_mode) ? EISDIR : 0, what));
@@ -162,14 +163,14 @@ read_file(const char *path, const char *what, int code, BIO **out, char *err,
 	}
 	len = (size_t)st.st_size;
 	if (len == 0) {
-		vdi_seterr(err, errlen, "%s %s is empty (expected PEM data)", what,
-		    path);
+		vdi_seterr(err, errlen, "%s %s is empty (expected PEM data)",
+		    what, path);
 		goto out;
 	}
 	if ((buf = malloc(len)) == NULL) {
 		r = VDI_ERR_ALLOC;
-		vdi_seterr(err, errlen, "cannot read %s %s: out of memory", what,
-		    path);
+		vdi_seterr(err, errlen, "cannot read %s %s: out of memory",
+		    what, path);
 		goto out;
 	}
 	if (fread(buf, 1, len, f) != len) {
@@ -181,8 +182,8 @@ read_file(const char *path, const char *what, int code, BIO **out, char *err,
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
 	    BIO_write(b, buf, (int)len) != (int)len) {
 		r = VDI_ERR_ALLOC;
-		vdi_seterr(err, errlen, "cannot read %s %s: out of memory", what,
-		    path);
+		vdi_seterr(err, errlen, "cannot read %s %s: out of memory",
+		    what, path);
 		goto out;
 	}
 	*out = b;
@@ -267,7 +268,8 @@ load_certs(const char *path, const char *what, STACK_OF(X509) **out, char *err,
 			    what, path, vdi_ossl_reason(),
 			    pem_hint(b, "CERTIFICATE"));
 		else
-			vdi_seterr(err, errlen, "bad certificate #%d in %s %s: %s",
+			vdi_seterr(err, errlen,
+			    "bad certificate #%d in %s %s: %s",
 			    sk_X509_num(sk) + 1, what, path, vdi_ossl_reason());
 		goto out;
 	}
@@ -348,7 +350,8 @@ load_crls(const char *path, STACK_OF(X509_CRL) **out, char *err, size_t errlen)
 			    "openssl crl -inform der -in CRL -out CRL.pem)",
 			    path, vdi_ossl_reason(), pem_hint(b, "X509 CRL"));
 		else
-			vdi_seterr(err, errlen, "bad CRL #%d in crl_file %s: %s",
+			vdi_seterr(err, errlen,
+			    "bad CRL #%d in crl_file %s: %s",
 			    sk_X509_CRL_num(sk) + 1, path, vdi_ossl_reason());
 		goto out;
 	}
@@ -742,7 +745,8 @@ check_config(const struct vdi_tls_config *cfg, char *err, size_t errlen)
 		return VDI_ERR_CONFIG;
 	}
 	if (cfg->ncas > 0 && cfg->cas == NULL) {
-		vdi_seterr(err, errlen, "ncas is %zu but cas is NULL", cfg->ncas);
+		vdi_seterr(
+		    err, errlen, "ncas is %zu but cas is NULL", cfg->ncas);
 		return VDI_ERR_INVALID_ARG;
 	}
 	if (cfg->role == VDI_TLS_SERVER && (cfg->flags & VDI_TLS_VERIFY_NONE)) {
@@ -817,7 +821,8 @@ vdi_tls_ctx_new(
 	if ((r = check_config(cfg, err, errlen)) != 0)
 		return r;
 	if (!ex_ready()) {
-		vdi_seterr(err, errlen, "cannot allocate OpenSSL ex_data indexes");
+		vdi_seterr(
+		    err, errlen, "cannot allocate OpenSSL ex_data indexes");
 		return VDI_ERR_TLS;
 	}
 	ERR_clear_error();

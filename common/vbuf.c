@@ -384,12 +384,36 @@ put_int(struct vbuf *b, uint64_t v, size_t n, int be)
 	return 0;
 }
 
-int vbuf_put_u8(struct vbuf *b, uint8_t v) { return put_int(b, v, 1, 0); }
-int vbuf_put_u16le(struct vbuf *b, uint16_t v) { return put_int(b, v, 2, 0); }
-int vbuf_put_u16be(struct vbuf *b, uint16_t v) { return put_int(b, v, 2, 1); }
-int vbuf_put_u32le(struct vbuf *b, uint32_t v) { return put_int(b, v, 4, 0); }
-int vbuf_put_u32be(struct vbuf *b, uint32_t v) { return put_int(b, v, 4, 1); }
-int vbuf_put_u64le(struct vbuf *b, uint64_t v) { return put_int(b, v, 8, 0); }
+int
+vbuf_put_u8(struct vbuf *b, uint8_t v)
+{
+	return put_int(b, v, 1, 0);
+}
+int
+vbuf_put_u16le(struct vbuf *b, uint16_t v)
+{
+	return put_int(b, v, 2, 0);
+}
+int
+vbuf_put_u16be(struct vbuf *b, uint16_t v)
+{
+	return put_int(b, v, 2, 1);
+}
+int
+vbuf_put_u32le(struct vbuf *b, uint32_t v)
+{
+	return put_int(b, v, 4, 0);
+}
+int
+vbuf_put_u32be(struct vbuf *b, uint32_t v)
+{
+	return put_int(b, v, 4, 1);
+}
+int
+vbuf_put_u64le(struct vbuf *b, uint64_t v)
+{
+	return put_int(b, v, 8, 0);
+}
 
 int
 vbuf_put_per_length(struct vbuf *b, uint16_t len)

@@ -31,12 +31,12 @@
 /* The fields are private: use the functions. The struct is public only so
  * that views can live on the stack without an allocation. */
 struct vbuf {
-	unsigned char *d;	/* writable storage; NULL for views */
+	unsigned char *d;        /* writable storage; NULL for views */
 	const unsigned char *cd; /* readable storage (== d unless a view) */
-	size_t off;		/* read offset */
-	size_t end;		/* end of valid data */
-	size_t alloc;		/* bytes allocated at d */
-	size_t max;		/* hard maximum of end - off + appended data */
+	size_t off;              /* read offset */
+	size_t end;              /* end of valid data */
+	size_t alloc;            /* bytes allocated at d */
+	size_t max;              /* hard maximum of end - off + appended data */
 	int readonly;
 };
 
@@ -58,8 +58,8 @@ int vbuf_get_view(struct vbuf *b, size_t n, struct vbuf *child) VDI_WUR;
 
 /* Makes child a read-only view of n bytes starting pos bytes into b's unread
  * data, consuming nothing. */
-int vbuf_peek_view(const struct vbuf *b, size_t pos, size_t n,
-    struct vbuf *child) VDI_WUR;
+int vbuf_peek_view(
+    const struct vbuf *b, size_t pos, size_t n, struct vbuf *child) VDI_WUR;
 
 /* Number of unread bytes. */
 size_t vbuf_len(const struct vbuf *b);

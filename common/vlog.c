@@ -20,7 +20,11 @@ static enum vlog_target vlog_target_cur = VLOG_STDERR;
 static enum vlog_level vlog_min = VLOG_INFO;
 
 static const char *const level_names[] = {
-	"debug", "info", "notice", "warning", "error",
+	"debug",
+	"info",
+	"notice",
+	"warning",
+	"error",
 };
 
 void
@@ -95,12 +99,14 @@ vlog(enum vlog_level level, const char *event, const char *fmt, ...)
 		w = snprintf(line, sizeof(line), "%s.%03ldZ %s[%ld] ", ts,
 		    (long)(tv.tv_usec / 1000), vlog_ident, (long)getpid());
 		if (w > 0)
-			n = (size_t)w < sizeof(line) ? (size_t)w : sizeof(line) - 1;
+			n = (size_t)w < sizeof(line) ? (size_t)w
+						     : sizeof(line) - 1;
 	}
 	w = snprintf(line + n, sizeof(line) - n, "level=%s event=%s",
 	    vlog_level_name(level), event != NULL ? event : "none");
 	if (w > 0)
-		n += (size_t)w < sizeof(line) - n ? (size_t)w : sizeof(line) - n - 1;
+		n += (size_t)w < sizeof(line) - n ? (size_t)w
+						  : sizeof(line) - n - 1;
 	if (fmt != NULL && *fmt != '\0' && n + 1 < sizeof(line)) {
 		line[n++] = ' ';
 		line[n] = '\0';
@@ -108,8 +114,9 @@ vlog(enum vlog_level level, const char *event, const char *fmt, ...)
 		w = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 		va_end(ap);
 		if (w > 0)
-			n += (size_t)w < sizeof(line) - n ? (size_t)w
-							   : sizeof(line) - n - 1;
+			n += (size_t)w < sizeof(line) - n
+			    ? (size_t)w
+			    : sizeof(line) - n - 1;
 	}
 	/* One event, one line: no embedded newlines. */
 	for (size_t i = 0; i < n; i++)

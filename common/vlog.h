@@ -4,7 +4,8 @@
  *   vlog(VLOG_INFO, "tls_accept", "peer=%s thumbprint=%s", peer, thumb);
  *
  * prints (stderr):
- *   2026-11-21T09:00:00.123Z vdi-gatewayd[4242] level=info event=tls_accept peer=...
+ *   2026-11-21T09:00:00.123Z vdi-gatewayd[4242] level=info event=tls_accept
+ * peer=...
  *
  * or sends "level=info event=tls_accept peer=..." to syslog with the
  * matching priority. Values that may contain spaces, quotes or control
@@ -30,8 +31,8 @@ enum vlog_target {
 
 /* Sets the program name, where lines go and the lowest level printed.
  * Safe to call again (e.g. after daemonising). ident is copied. */
-void vlog_init(const char *ident, enum vlog_target target,
-    enum vlog_level min_level);
+void vlog_init(
+    const char *ident, enum vlog_target target, enum vlog_level min_level);
 
 /* Parses "debug", "info", "notice", "warning", "error". Returns 0 and sets
  * *level, or VDI_ERR_INVALID_ARG. */

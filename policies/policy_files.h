@@ -15,7 +15,7 @@ const char *policy_tenant_crl_file(const struct policy_tenant *t);
 
 /* 1 when mode m may be switched on for tenant t (the mode names no tenants,
  * or names t), else 0. */
-int policy_mode_applies(const struct policy_mode *m,
-    const struct policy_tenant *t);
+int policy_mode_applies(
+    const struct policy_mode *m, const struct policy_tenant *t);
 
 #endif

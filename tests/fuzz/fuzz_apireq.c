@@ -47,8 +47,8 @@ setup(void)
 		abort();
 	snprintf(path, sizeof(path), "%s/b.db", dir);
 	if (store_open_sqlite(path, &B.store, err, sizeof(err)) != 0 ||
-	    policy_load_string(policy_text, "fuzz.conf", NULL, &o, &B.policy,
-		&e) != 0 ||
+	    policy_load_string(
+		policy_text, "fuzz.conf", NULL, &o, &B.policy, &e) != 0 ||
 	    gwq_init(&B) != 0)
 		abort();
 	snprintf(B.conf.policy, sizeof(B.conf.policy), "%s/none.conf", dir);
@@ -85,7 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)!apireq_logoff(body, &s, &e);
 	if (apireq_events(body, &n, &e) == 0 && n > APIREQ_EVENTS_MAX)
 		abort();
-	if (apireq_commands(body, 30, &c, &e) == 0 && (c.wait < 0 || c.wait > 30))
+	if (apireq_commands(body, 30, &c, &e) == 0 &&
+	    (c.wait < 0 || c.wait > 30))
 		abort();
 	/* policy.reload would try to read a file: not interesting here. */
 	s = json_string_value(json_object_get(body, "cmd"));

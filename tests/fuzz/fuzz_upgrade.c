@@ -29,8 +29,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (const uint8_t *)u.token + u.token_len > data + size)
 			abort();
 		for (i = 0; i < u.token_len; i++)
-			if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-				   "TUVWXYZ0123456789-_.", u.token[i]) == NULL ||
+			if (strchr(
+				"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+				"TUVWXYZ0123456789-_.",
+				u.token[i]) == NULL ||
 			    u.token[i] == '\0')
 				abort();
 	}

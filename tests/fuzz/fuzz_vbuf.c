@@ -50,7 +50,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r = vbuf_get_per_length(&in, &len);
 			if (r != 0)
 				break;
-			/* Shortest re-encoding must parse back to the same value. */
+			/* Shortest re-encoding must parse back to the same
+			 * value. */
 			if ((rt = vbuf_new(4)) == NULL)
 				abort();
 			if (vbuf_put_per_length(rt, len) != 0)
@@ -71,7 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (vbuf_put_ber_length(rt, u32) != 0)
 				abort();
-			if (vbuf_get_ber_length(rt, &u32) != 0 || vbuf_len(rt) != 0)
+			if (vbuf_get_ber_length(rt, &u32) != 0 ||
+			    vbuf_len(rt) != 0)
 				abort();
 			vbuf_free(rt);
 			break;
@@ -83,11 +85,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r = vbuf_get_view(&in, u8, &child);
 			if (r == 0 && vbuf_len(&child) != u8)
 				abort();
-			if (r == 0 && vbuf_put_u8(&child, 1) != VDI_ERR_READONLY)
+			if (r == 0 &&
+			    vbuf_put_u8(&child, 1) != VDI_ERR_READONLY)
 				abort();
 			break;
 		case 6:
-			r = vbuf_get_bytes(&in, tmp, (size_t)(op / 10) % sizeof(tmp));
+			r = vbuf_get_bytes(
+			    &in, tmp, (size_t)(op / 10) % sizeof(tmp));
 			break;
 		case 7:
 			r = vbuf_put_buf(out, &in);

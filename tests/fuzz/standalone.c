@@ -28,7 +28,8 @@ run_file(const char *path, unsigned long *count)
 	size_t n;
 
 	if ((f = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "fuzz-standalone: %s: %s\n", path, strerror(errno));
+		fprintf(
+		    stderr, "fuzz-standalone: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
 	if ((buf = malloc(FUZZ_MAX_INPUT)) == NULL) {
@@ -64,7 +65,8 @@ run_path(const char *path, unsigned long *count)
 	int bad = 0;
 
 	if (stat(path, &st) != 0) {
-		fprintf(stderr, "fuzz-standalone: %s: %s\n", path, strerror(errno));
+		fprintf(
+		    stderr, "fuzz-standalone: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
 	if (!S_ISDIR(st.st_mode))

@@ -238,7 +238,8 @@ vdi_assert_eq "serving after SIGHUP" 200 "$(status)"
 
 # --- kill -9: nothing acknowledged is lost ------------------------------------------
 "$VDICTL" --json sessions list | jget "['sessions']" >"$VDI_RUN/sessions-before.txt"
-kill -9 "$(vdi_pid "$BROKER_NAME")"
+# A crash takes both processes (monitor and worker) at once.
+kill -9 -- "-$(vdi_pid "$BROKER_NAME")"
 vdi_wait_exit "$BROKER_NAME" 5
 broker_start
 "$VDICTL" --json sessions list | jget "['sessions']" >"$VDI_RUN/sessions-after.txt"

@@ -13,3 +13,26 @@ tests_peers_tls_test_server_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
 tests_peers_tls_test_server_LDADD = $(VDICOMMON_LIBS)
 
 tests_peers_freeport_SOURCES = tests/peers/freeport.c
+
+# probe-desktop: an RDP desktop on libfreerdp-server2 that records, as one
+# JSON line per connection, every channel, capability and flag that reached
+# it (tests/peers/README.md). hostile-client: a raw RDP client running one
+# attack of RDP-RELAY.md per invocation.
+check_PROGRAMS += tests/peers/probe-desktop
+tests_peers_probe_desktop_SOURCES = tests/peers/probe-desktop.c
+tests_peers_probe_desktop_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
+	$(FREERDP_SERVER_CFLAGS) $(FREERDP_CFLAGS)
+tests_peers_probe_desktop_LDADD = $(top_builddir)/gateway/librdp.la \
+	$(VDICOMMON_LIBS) $(FREERDP_SERVER_LIBS) $(FREERDP_LIBS)
+check_PROGRAMS += tests/peers/hostile-client
+tests_peers_hostile_client_SOURCES = tests/peers/hostile-client.c
+tests_peers_hostile_client_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
+tests_peers_hostile_client_LDADD = $(top_builddir)/gateway/librdp.la \
+	$(VDICOMMON_LIBS)
+EXTRA_DIST += tests/peers/README.md
+# Their tests are added to TESTS here (tests/integration/local.mk, which
+# sets integration_tests with "=", is included after this file).
+peer_integration_tests = tests/integration/test_probe_desktop.sh \
+	tests/integration/test_hostile_control.sh
+TESTS += $(peer_integration_tests)
+dist_noinst_SCRIPTS += $(peer_integration_tests)

@@ -49,8 +49,8 @@ apireq_json__when_not_an_object_or_bad__bad_json(void **state)
 	assert_string_equal(code_of_json("{\"a\":1} x"), "bad_json");
 	assert_string_equal(code_of_json("{\"a\":"), "bad_json");
 	/* NUL inside strings never reaches the handlers */
-	assert_string_equal(code_of_json("{\"user\":\"a\\u0000b\"}"),
-	    "bad_json");
+	assert_string_equal(
+	    code_of_json("{\"user\":\"a\\u0000b\"}"), "bad_json");
 	for (i = 0; i < 40; i++)
 		deep[i] = '[';
 	snprintf(deep, sizeof(deep), "{\"a\":%.*s%.*s}", 20,
@@ -94,7 +94,8 @@ apireq_login__when_malformed__stable_codes(void **state)
 		{ "{\"login_id\":\"x\"}", "bad_answers" },
 		{ "{\"login_id\":\"x\",\"answers\":\"pw\"}", "bad_answers" },
 		{ "{\"login_id\":\"x\",\"answers\":[1]}", "bad_answers" },
-		{ "{\"login_id\":\"x\",\"answers\":[\"1\",\"2\",\"3\",\"4\",\"5\","
+		{ "{\"login_id\":\"x\",\"answers\":[\"1\",\"2\",\"3\",\"4\","
+		  "\"5\","
 		  "\"6\",\"7\",\"8\",\"9\"]}",
 		    "bad_answers" },
 		{ "{\"login_id\":7,\"answers\":[]}", "bad_request" },
@@ -133,7 +134,8 @@ apireq_events__when_one_bad__whole_batch_refused(void **state)
 	assert_string_equal(e.code, "bad_event");
 	assert_int_equal(n, 0);
 	json_decref(v);
-	v = J("{\"events\":[{\"type\":\"end\",\"sid\":\"s1\",\"bytes_in\":-1}]}");
+	v = J(
+	    "{\"events\":[{\"type\":\"end\",\"sid\":\"s1\",\"bytes_in\":-1}]}");
 	assert_int_not_equal(apireq_events(v, &n, &e), 0);
 	json_decref(v);
 	v = J("{\"events\":{}}");
@@ -197,12 +199,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(apireq_json__when_not_an_object_or_bad__bad_json),
+		cmocka_unit_test(
+		    apireq_json__when_not_an_object_or_bad__bad_json),
 		cmocka_unit_test(apireq_login__when_start_or_step__parsed),
 		cmocka_unit_test(apireq_login__when_malformed__stable_codes),
-		cmocka_unit_test(apireq_events__when_one_bad__whole_batch_refused),
-		cmocka_unit_test(apireq_commands__when_values__clamped_or_refused),
-		cmocka_unit_test(apireq_reconnect_logoff__when_missing__refused),
+		cmocka_unit_test(
+		    apireq_events__when_one_bad__whole_batch_refused),
+		cmocka_unit_test(
+		    apireq_commands__when_values__clamped_or_refused),
+		cmocka_unit_test(
+		    apireq_reconnect_logoff__when_missing__refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

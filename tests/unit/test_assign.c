@@ -23,17 +23,20 @@ static const char *const policy_text =
     "  device = { subject = { O = \"city-a\"; };\n"
     "    classes = [\"field-tablet\"]; }; }; };\n"
     "pools = {\n"
-    "  own = { tenant = \"city-a\"; zone = \"dc\"; assignment = \"persistent\";\n"
+    "  own = { tenant = \"city-a\"; zone = \"dc\"; assignment = "
+    "\"persistent\";\n"
     "    security = \"tls\"; desktops = (\n"
     "      { name = \"own-1\"; address = \"10.0.0.1\"; },\n"
     "      { name = \"own-2\"; address = \"10.0.0.2\"; } ); };\n"
-    "  shared = { tenant = \"city-a\"; zone = \"dc\"; assignment = \"pooled\";\n"
+    "  shared = { tenant = \"city-a\"; zone = \"dc\"; assignment = "
+    "\"pooled\";\n"
     "    security = \"tls\"; capacity = 2; desktops = (\n"
     "      { name = \"pool-1\"; address = \"10.0.1.1\"; },\n"
     "      { name = \"pool-2\"; address = \"10.0.1.2\"; } ); };\n"
     "};\n"
     "rules = (\n"
-    "  { name = \"own-first\"; action = \"allow\"; users = [\"alice\", \"bob\", \"carol\"];\n"
+    "  { name = \"own-first\"; action = \"allow\"; users = [\"alice\", "
+    "\"bob\", \"carol\"];\n"
     "    pools = [\"own\", \"shared\"]; },\n"
     "  { name = \"pooled\"; action = \"allow\"; pools = [\"shared\"]; }\n"
     ");\n";
@@ -61,8 +64,8 @@ setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/b.db", f->dir);
 	if (store_open_sqlite(f->path, &f->st, err, sizeof(err)) != 0)
 		return -1;
-	if (policy_load_string(policy_text, "assign.conf", NULL, &o, &f->p,
-		&e) != 0) {
+	if (policy_load_string(
+		policy_text, "assign.conf", NULL, &o, &f->p, &e) != 0) {
 		fprintf(stderr, "%s", e.text ? e.text : "policy failed\n");
 		policy_errors_clear(&e);
 		return -1;
@@ -89,8 +92,8 @@ teardown(void **state)
 static void
 healthy(struct fx *f, const char *d, int h)
 {
-	assert_int_equal(store_desktop_set_health(f->st, d, h, h ? "ok" : "down",
-	    100), 0);
+	assert_int_equal(
+	    store_desktop_set_health(f->st, d, h, h ? "ok" : "down", 100), 0);
 }
 
 static void
@@ -143,7 +146,8 @@ assign_desktop__when_first_login__persistent_then_kept(void **state)
 	assert_string_equal(r2.desktop->name, "own-2");
 	/* alice logs off, logs in again: same desktop, new session */
 	assert_int_equal(store_session_set_state(f->st, r1.session.id,
-	    STORE_SESSION_ENDED, "logoff", 2000), 0);
+			     STORE_SESSION_ENDED, "logoff", 2000),
+	    0);
 	assert_int_equal(assign(f, "alice", "dev-a", &r2), 0);
 	assert_int_equal(r2.how, ASSIGN_PERSISTENT);
 	assert_string_equal(r2.desktop->name, "own-1");
@@ -224,7 +228,8 @@ assign_desktop__when_own_desktop_down__not_given_someone_elses(void **state)
 	all_healthy(f);
 	assert_int_equal(assign(f, "alice", "d1", &r), 0); /* own-1 */
 	assert_int_equal(store_session_set_state(f->st, r.session.id,
-	    STORE_SESSION_ENDED, "logoff", 2000), 0);
+			     STORE_SESSION_ENDED, "logoff", 2000),
+	    0);
 	healthy(f, "own-1", 0);
 	/* own-2 is free, but it is not alice's: she goes to the pool */
 	assert_int_equal(assign(f, "alice", "d1", &r), 0);
@@ -236,11 +241,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(assign_desktop__when_first_login__persistent_then_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(assign_desktop__when_live_session__reused_and_takeover_flagged, setup, teardown),
-		cmocka_unit_test_setup_teardown(assign_desktop__when_persistent_full__falls_to_pooled_least_loaded, setup, teardown),
-		cmocka_unit_test_setup_teardown(assign_desktop__when_unhealthy_or_drained__skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(assign_desktop__when_own_desktop_down__not_given_someone_elses, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    assign_desktop__when_first_login__persistent_then_kept,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    assign_desktop__when_live_session__reused_and_takeover_flagged,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    assign_desktop__when_persistent_full__falls_to_pooled_least_loaded,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    assign_desktop__when_unhealthy_or_drained__skipped, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    assign_desktop__when_own_desktop_down__not_given_someone_elses,
+		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

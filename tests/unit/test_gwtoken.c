@@ -58,7 +58,8 @@ check_with(json_t *c, const struct jws_key *signer, struct replay *rc,
     int64_t now, struct gw_token *t)
 {
 	const struct jws_key *keys[1] = { key };
-	struct gw_token_policy pol = { keys, 1, "vdi-broker", "vdi-gateway", 5 };
+	struct gw_token_policy pol = { keys, 1, "vdi-broker", "vdi-gateway",
+		5 };
 	char *tok = NULL;
 	enum gw_token_error e;
 
@@ -84,8 +85,8 @@ gw_token_check__when_valid__claims_then_replay_refused(void **state)
 	assert_int_equal(t.nla, 0);
 	assert_int_equal(t.has_pin, 0);
 	/* the same token again */
-	assert_int_equal(check_with(claims(), key, rc, NOW + 2, &t),
-	    GWT_REPLAYED);
+	assert_int_equal(
+	    check_with(claims(), key, rc, NOW + 2, &t), GWT_REPLAYED);
 	assert_string_equal(t.sub, "");
 	replay_free(rc);
 }
@@ -98,13 +99,13 @@ gw_token_check__when_each_defect__its_reason_and_id_not_burnt(void **state)
 	json_t *c;
 
 	/* wrong signer */
-	assert_int_equal(check_with(claims(), other, rc, NOW + 1, &t),
-	    GWT_INVALID);
+	assert_int_equal(
+	    check_with(claims(), other, rc, NOW + 1, &t), GWT_INVALID);
 	/* expired, not yet valid */
-	assert_int_equal(check_with(claims(), key, rc, NOW + 70, &t),
-	    GWT_EXPIRED);
-	assert_int_equal(check_with(claims(), key, rc, NOW - 10, &t),
-	    GWT_NOT_YET_VALID);
+	assert_int_equal(
+	    check_with(claims(), key, rc, NOW + 70, &t), GWT_EXPIRED);
+	assert_int_equal(
+	    check_with(claims(), key, rc, NOW - 10, &t), GWT_NOT_YET_VALID);
 	/* audience */
 	c = claims();
 	json_object_set_new(c, "aud", json_string("someone-else"));
@@ -117,7 +118,8 @@ gw_token_check__when_each_defect__its_reason_and_id_not_burnt(void **state)
 	assert_int_equal(gw_token_status(GWT_WRONG_DEVICE), 403);
 	/* an unknown channel class is refused, not ignored */
 	c = claims();
-	json_array_append_new(json_object_get(c, "ch"), json_string("clipboard"));
+	json_array_append_new(
+	    json_object_get(c, "ch"), json_string("clipboard"));
 	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
 	/* display and input are required */
 	c = claims();
@@ -157,7 +159,8 @@ gw_token_check__when_pin_and_ipv6_nla__parsed(void **state)
 	json_object_set_new(c, "dpin", json_string(pin64));
 	json_object_set_new(c, "dst", json_string("[2001:db8::5]:3390"));
 	json_object_set_new(c, "sec", json_string("nla"));
-	json_array_append_new(json_object_get(c, "ch"), json_string("audio_out"));
+	json_array_append_new(
+	    json_object_get(c, "ch"), json_string("audio_out"));
 	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_OK);
 	assert_int_equal(t.has_pin, 1);
 	assert_memory_equal(t.pin, pin, 32);
@@ -172,8 +175,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(gw_token_check__when_valid__claims_then_replay_refused),
-		cmocka_unit_test(gw_token_check__when_each_defect__its_reason_and_id_not_burnt),
+		cmocka_unit_test(
+		    gw_token_check__when_valid__claims_then_replay_refused),
+		cmocka_unit_test(
+		    gw_token_check__when_each_defect__its_reason_and_id_not_burnt),
 		cmocka_unit_test(gw_token_check__when_pin_and_ipv6_nla__parsed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

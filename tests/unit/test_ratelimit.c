@@ -43,11 +43,13 @@ rl_check__when_over__blocked_with_doubling_backoff_capped(void **state)
 		rl_fail(rl, "alice", now);
 	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
 		rl_fail(rl, "alice", now);
-		assert_int_equal(rl_check(rl, "alice", now, &wait), VDI_ERR_DENIED);
+		assert_int_equal(
+		    rl_check(rl, "alice", now, &wait), VDI_ERR_DENIED);
 		assert_int_equal(wait, expect[i]);
 		/* one second before the end: still blocked; at the end: free */
-		assert_int_equal(rl_check(rl, "alice", now + expect[i] - 1,
-		    &wait), VDI_ERR_DENIED);
+		assert_int_equal(
+		    rl_check(rl, "alice", now + expect[i] - 1, &wait),
+		    VDI_ERR_DENIED);
 		assert_int_equal(wait, 1);
 		now += expect[i];
 		assert_int_equal(rl_check(rl, "alice", now, &wait), 0);
@@ -125,11 +127,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rl_check__when_under_free_failures__allowed),
-		cmocka_unit_test(rl_check__when_over__blocked_with_doubling_backoff_capped),
+		cmocka_unit_test(
+		    rl_check__when_over__blocked_with_doubling_backoff_capped),
 		cmocka_unit_test(rl_success__when_called__key_forgotten),
 		cmocka_unit_test(rl_failures__when_window_passes__forgotten),
 		cmocka_unit_test(rl_fail__when_table_full__oldest_evicted),
-		cmocka_unit_test(rl_fail__when_key_too_long__shared_bucket_no_overflow),
+		cmocka_unit_test(
+		    rl_fail__when_key_too_long__shared_bucket_no_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

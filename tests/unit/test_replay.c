@@ -60,8 +60,8 @@ replay_use__when_many_ids__all_remembered(void **state)
 	}
 	for (i = 0; i < 10000; i += 7) {
 		snprintf(id, sizeof(id), "jti-%08d", i);
-		assert_int_equal(replay_use(r, id, strlen(id), 1000, 2),
-		    VDI_ERR_EXISTS);
+		assert_int_equal(
+		    replay_use(r, id, strlen(id), 1000, 2), VDI_ERR_EXISTS);
 	}
 	replay_free(r);
 }
@@ -76,8 +76,8 @@ replay_use__when_bad_id__invalid(void **state)
 	assert_non_null(r);
 	assert_int_equal(replay_use(r, "", 0, 10, 1), VDI_ERR_INVALID_ARG);
 	assert_int_equal(replay_use(r, NULL, 3, 10, 1), VDI_ERR_INVALID_ARG);
-	assert_int_equal(replay_use(r, big, sizeof(big), 10, 1),
-	    VDI_ERR_INVALID_ARG);
+	assert_int_equal(
+	    replay_use(r, big, sizeof(big), 10, 1), VDI_ERR_INVALID_ARG);
 	assert_int_equal(replay_use(r, big, REPLAY_JTI_MAX, 10, 1), 0);
 	assert_null(replay_new(0));
 	replay_free(r);
@@ -88,8 +88,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(replay_use__when_seen_before_expiry__exists_after__ok),
-		cmocka_unit_test(replay_use__when_full_of_live_ids__fail_closed_then_sweeps),
+		cmocka_unit_test(
+		    replay_use__when_seen_before_expiry__exists_after__ok),
+		cmocka_unit_test(
+		    replay_use__when_full_of_live_ids__fail_closed_then_sweeps),
 		cmocka_unit_test(replay_use__when_many_ids__all_remembered),
 		cmocka_unit_test(replay_use__when_bad_id__invalid),
 	};

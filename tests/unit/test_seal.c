@@ -23,10 +23,10 @@ seal_open__when_sealed__round_trip_and_random_nonce(void **state)
 	unsigned char out[64];
 	size_t n;
 
-	assert_int_equal(seal_close(key, "alice\0pw", 8, "sid1", 4, a,
-	    sizeof(a)), 0);
-	assert_int_equal(seal_close(key, "alice\0pw", 8, "sid1", 4, b,
-	    sizeof(b)), 0);
+	assert_int_equal(
+	    seal_close(key, "alice\0pw", 8, "sid1", 4, a, sizeof(a)), 0);
+	assert_int_equal(
+	    seal_close(key, "alice\0pw", 8, "sid1", 4, b, sizeof(b)), 0);
 	assert_string_not_equal(a, b);
 	assert_int_equal(seal_open(key, a, "sid1", 4, out, sizeof(out), &n), 0);
 	assert_int_equal(n, 8);
@@ -40,10 +40,10 @@ seal_open__when_anything_changed__denied(void **state)
 	char t[SEAL_TEXT_MAX], m[SEAL_TEXT_MAX];
 	size_t n, i;
 
-	assert_int_equal(seal_close(key, "secret", 6, "sid1", 4, t, sizeof(t)),
-	    0);
-	assert_int_equal(seal_open(key, t, "sid2", 4, out, sizeof(out), &n),
-	    VDI_ERR_DENIED);
+	assert_int_equal(
+	    seal_close(key, "secret", 6, "sid1", 4, t, sizeof(t)), 0);
+	assert_int_equal(
+	    seal_open(key, t, "sid2", 4, out, sizeof(out), &n), VDI_ERR_DENIED);
 	assert_int_equal(seal_open(other, t, "sid1", 4, out, sizeof(out), &n),
 	    VDI_ERR_DENIED);
 	assert_int_equal(n, 0);
@@ -57,12 +57,13 @@ seal_open__when_anything_changed__denied(void **state)
 		if (r == 0)
 			fail_msg("accepted a change at %zu", i);
 	}
-	assert_int_equal(seal_open(key, "AAAA", "sid1", 4, out, sizeof(out),
-	    &n), VDI_ERR_BAD_FORMAT);
+	assert_int_equal(
+	    seal_open(key, "AAAA", "sid1", 4, out, sizeof(out), &n),
+	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(seal_open(key, "A=A", "sid1", 4, out, sizeof(out), &n),
 	    VDI_ERR_BASE64);
-	assert_int_equal(seal_open(key, t, "sid1", 4, out, 3, &n),
-	    VDI_ERR_TOO_LARGE);
+	assert_int_equal(
+	    seal_open(key, t, "sid1", 4, out, 3, &n), VDI_ERR_TOO_LARGE);
 }
 
 static void
@@ -71,14 +72,15 @@ seal_close__when_bad_args__refused(void **state)
 	static char big[SEAL_PLAIN_MAX + 1];
 	char t[SEAL_TEXT_MAX];
 
-	assert_int_equal(seal_close(key, "", 0, NULL, 0, t, sizeof(t)),
-	    VDI_ERR_INVALID_ARG);
-	assert_int_equal(seal_close(key, big, sizeof(big), NULL, 0, t,
-	    sizeof(t)), VDI_ERR_TOO_LARGE);
-	assert_int_equal(seal_close(key, big, SEAL_PLAIN_MAX, NULL, 0, t,
-	    sizeof(t)), 0);
-	assert_int_equal(seal_close(key, "x", 1, NULL, 0, t, 10),
+	assert_int_equal(
+	    seal_close(key, "", 0, NULL, 0, t, sizeof(t)), VDI_ERR_INVALID_ARG);
+	assert_int_equal(
+	    seal_close(key, big, sizeof(big), NULL, 0, t, sizeof(t)),
 	    VDI_ERR_TOO_LARGE);
+	assert_int_equal(
+	    seal_close(key, big, SEAL_PLAIN_MAX, NULL, 0, t, sizeof(t)), 0);
+	assert_int_equal(
+	    seal_close(key, "x", 1, NULL, 0, t, 10), VDI_ERR_TOO_LARGE);
 }
 
 static void
@@ -118,10 +120,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(seal_open__when_sealed__round_trip_and_random_nonce),
+		cmocka_unit_test(
+		    seal_open__when_sealed__round_trip_and_random_nonce),
 		cmocka_unit_test(seal_open__when_anything_changed__denied),
 		cmocka_unit_test(seal_close__when_bad_args__refused),
-		cmocka_unit_test(seal_key_load__when_raw_b64_or_bad__loaded_or_named),
+		cmocka_unit_test(
+		    seal_key_load__when_raw_b64_or_bad__loaded_or_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

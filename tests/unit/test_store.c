@@ -68,7 +68,8 @@ reopen(struct fixture *f)
 
 	store_close(f->st);
 	f->st = NULL;
-	assert_int_equal(store_open_sqlite(f->path, &f->st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    store_open_sqlite(f->path, &f->st, err, sizeof(err)), 0);
 }
 
 static void
@@ -78,7 +79,8 @@ store_open_sqlite__when_directory_missing__error_names_path(void **state)
 	char err[512];
 
 	assert_int_equal(store_open_sqlite("/nonexistent-dir/x/broker.db", &st,
-	    err, sizeof(err)), VDI_ERR_IO);
+			     err, sizeof(err)),
+	    VDI_ERR_IO);
 	assert_null(st);
 	assert_non_null(strstr(err, "/nonexistent-dir/x/broker.db"));
 }
@@ -94,8 +96,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	reopen(f);
 	assert_int_equal(store_schema_version(f->st), 2);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s,
-	    NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
 	sqlite3_finalize(s);
@@ -111,8 +114,9 @@ store_open_sqlite__when_schema_newer__refused(void **state)
 	char err[512];
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
-	    NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open_sqlite(f->path, &st, err, sizeof(err)),
 	    VDI_ERR_UNSUPPORTED);
@@ -120,37 +124,41 @@ store_open_sqlite__when_schema_newer__refused(void **state)
 }
 
 static void
-store_device__when_seen_then_revoked__times_kept_first_revoker_wins(void **state)
+store_device__when_seen_then_revoked__times_kept_first_revoker_wins(
+    void **state)
 {
 	struct fixture *f = *state;
 	struct store_device d;
 
 	assert_int_equal(store_device_get(f->st, "aa", &d), VDI_ERR_NOT_FOUND);
-	assert_int_equal(store_device_seen(f->st, "city-a", "aa", "CN=t1", 100,
-	    &d), 0);
+	assert_int_equal(
+	    store_device_seen(f->st, "city-a", "aa", "CN=t1", 100, &d), 0);
 	assert_int_equal(d.first_seen, 100);
-	assert_int_equal(store_device_seen(f->st, "city-a", "aa", "CN=t1", 200,
-	    &d), 0);
+	assert_int_equal(
+	    store_device_seen(f->st, "city-a", "aa", "CN=t1", 200, &d), 0);
 	assert_int_equal(d.first_seen, 100);
 	assert_int_equal(d.last_seen, 200);
 	assert_int_equal(d.revoked_at, 0);
-	assert_int_equal(store_device_revoke(f->st, "city-a", "aa", "admin:root",
-	    "lost", 300), 0);
-	assert_int_equal(store_device_revoke(f->st, "city-a", "aa", "admin:bob",
-	    "again", 400), 0);
+	assert_int_equal(store_device_revoke(
+			     f->st, "city-a", "aa", "admin:root", "lost", 300),
+	    0);
+	assert_int_equal(store_device_revoke(
+			     f->st, "city-a", "aa", "admin:bob", "again", 400),
+	    0);
 	assert_int_equal(store_device_get(f->st, "aa", &d), 0);
 	assert_int_equal(d.revoked_at, 300);
 	assert_string_equal(d.revoked_by, "admin:root");
 	assert_string_equal(d.revoke_reason, "lost");
 	/* revoking a device never seen creates its row */
-	assert_int_equal(store_device_revoke(f->st, "city-b", "bb", "admin:root",
-	    "stolen", 500), 0);
+	assert_int_equal(store_device_revoke(f->st, "city-b", "bb",
+			     "admin:root", "stolen", 500),
+	    0);
 	assert_int_equal(store_device_get(f->st, "bb", &d), 0);
 	assert_int_equal(d.revoked_at, 500);
 	assert_int_equal(d.first_seen, 0);
 	/* seeing it later keeps the revocation and sets first_seen */
-	assert_int_equal(store_device_seen(f->st, "city-b", "bb", "CN=x", 600,
-	    &d), 0);
+	assert_int_equal(
+	    store_device_seen(f->st, "city-b", "bb", "CN=x", 600, &d), 0);
 	assert_int_equal(d.revoked_at, 500);
 	assert_int_equal(d.first_seen, 600);
 }
@@ -190,33 +198,42 @@ store_session__when_lifecycle__live_lookup_and_counts(void **state)
 	assert_int_equal(store_session_create(f->st, &a), 0);
 	assert_int_equal(store_session_create(f->st, &a), VDI_ERR_EXISTS);
 	assert_int_equal(store_session_create(f->st, &b), 0);
-	assert_int_equal(store_session_find_live(f->st, "city-a", "alice", &got), 0);
+	assert_int_equal(
+	    store_session_find_live(f->st, "city-a", "alice", &got), 0);
 	assert_string_equal(got.id, "s1");
-	assert_int_equal(store_session_find_live(f->st, "city-b", "alice", &got),
+	assert_int_equal(
+	    store_session_find_live(f->st, "city-b", "alice", &got),
 	    VDI_ERR_NOT_FOUND);
 	assert_int_equal(store_session_count_on_desktop(f->st, "d1", &n), 0);
 	assert_int_equal(n, 2);
+	assert_int_equal(store_session_set_state(
+			     f->st, "s1", STORE_SESSION_ACTIVE, NULL, 1100),
+	    0);
 	assert_int_equal(store_session_set_state(f->st, "s1",
-	    STORE_SESSION_ACTIVE, NULL, 1100), 0);
-	assert_int_equal(store_session_set_state(f->st, "s1",
-	    STORE_SESSION_DISCONNECTED, NULL, 1200), 0);
+			     STORE_SESSION_DISCONNECTED, NULL, 1200),
+	    0);
 	assert_int_equal(store_session_get(f->st, "s1", &got), 0);
 	assert_int_equal(got.state, STORE_SESSION_DISCONNECTED);
 	assert_int_equal(got.updated, 1200);
 	/* disconnected sessions are still live: reconnect finds them */
-	assert_int_equal(store_session_find_live(f->st, "city-a", "alice", &got), 0);
-	assert_int_equal(store_session_set_state(f->st, "s1",
-	    STORE_SESSION_ENDED, "logoff", 1300), 0);
-	assert_int_equal(store_session_find_live(f->st, "city-a", "alice", &got),
+	assert_int_equal(
+	    store_session_find_live(f->st, "city-a", "alice", &got), 0);
+	assert_int_equal(store_session_set_state(
+			     f->st, "s1", STORE_SESSION_ENDED, "logoff", 1300),
+	    0);
+	assert_int_equal(
+	    store_session_find_live(f->st, "city-a", "alice", &got),
 	    VDI_ERR_NOT_FOUND);
 	assert_int_equal(store_session_get(f->st, "s1", &got), 0);
 	assert_int_equal(got.ended, 1300);
 	assert_string_equal(got.end_reason, "logoff");
 	/* an ended session stays ended */
-	assert_int_equal(store_session_set_state(f->st, "s1",
-	    STORE_SESSION_ACTIVE, NULL, 1400), VDI_ERR_INVALID_ARG);
-	assert_int_equal(store_session_set_state(f->st, "nope",
-	    STORE_SESSION_ACTIVE, NULL, 1400), VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_session_set_state(
+			     f->st, "s1", STORE_SESSION_ACTIVE, NULL, 1400),
+	    VDI_ERR_INVALID_ARG);
+	assert_int_equal(store_session_set_state(
+			     f->st, "nope", STORE_SESSION_ACTIVE, NULL, 1400),
+	    VDI_ERR_NOT_FOUND);
 	assert_int_equal(store_session_count_on_desktop(f->st, "d1", &n), 0);
 	assert_int_equal(n, 1);
 	n = 0;
@@ -226,7 +243,8 @@ store_session__when_lifecycle__live_lookup_and_counts(void **state)
 	assert_int_equal(store_session_list(f->st, 1, count_cb, &n), 0);
 	assert_int_equal(n, 2);
 	/* takeover moves the session to another device */
-	assert_int_equal(store_session_set_device(f->st, "s2", "dev2", 0, 1500), 0);
+	assert_int_equal(
+	    store_session_set_device(f->st, "s2", "dev2", 0, 1500), 0);
 	assert_int_equal(store_session_get(f->st, "s2", &got), 0);
 	assert_string_equal(got.device, "dev2");
 	assert_int_equal(store_session_set_device(f->st, "s1", "dev2", 0, 1500),
@@ -240,17 +258,21 @@ store_assignment__when_set__persistent_and_unique_per_pool(void **state)
 	char d[STORE_NAME_MAX];
 	int n;
 
-	assert_int_equal(store_assignment_get(f->st, "city-a", "alice", "field",
-	    d, sizeof(d)), VDI_ERR_NOT_FOUND);
-	assert_int_equal(store_assignment_set(f->st, "city-a", "alice", "field",
-	    "d1", 1), 0);
-	assert_int_equal(store_assignment_set(f->st, "city-a", "bob", "field",
-	    "d1", 1), VDI_ERR_EXISTS);
-	assert_int_equal(store_assignment_set(f->st, "city-a", "bob", "field",
-	    "d2", 1), 0);
+	assert_int_equal(store_assignment_get(
+			     f->st, "city-a", "alice", "field", d, sizeof(d)),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(
+	    store_assignment_set(f->st, "city-a", "alice", "field", "d1", 1),
+	    0);
+	assert_int_equal(
+	    store_assignment_set(f->st, "city-a", "bob", "field", "d1", 1),
+	    VDI_ERR_EXISTS);
+	assert_int_equal(
+	    store_assignment_set(f->st, "city-a", "bob", "field", "d2", 1), 0);
 	reopen(f);
-	assert_int_equal(store_assignment_get(f->st, "city-a", "alice", "field",
-	    d, sizeof(d)), 0);
+	assert_int_equal(store_assignment_get(
+			     f->st, "city-a", "alice", "field", d, sizeof(d)),
+	    0);
 	assert_string_equal(d, "d1");
 	assert_int_equal(store_assignment_count(f->st, "d2", &n), 0);
 	assert_int_equal(n, 1);
@@ -264,32 +286,38 @@ store_ticket_use__when_each_case__one_use_bound_and_expiring(void **state)
 	char sid[STORE_ID_MAX];
 
 	assert_int_equal(store_session_create(f->st, &a), 0);
-	assert_int_equal(store_ticket_put(f->st, "h1", "s1", "dev1", 2000, 1000), 0);
-	assert_int_equal(store_ticket_put(f->st, "h2", "s1", "dev1", 2000, 1000), 0);
-	assert_int_equal(store_ticket_put(f->st, "h3", "s1", "dev1", 2000, 1000), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "h1", "s1", "dev1", 2000, 1000), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "h2", "s1", "dev1", 2000, 1000), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "h3", "s1", "dev1", 2000, 1000), 0);
 	assert_int_equal(store_ticket_use(f->st, "nope", "dev1", 1500, sid),
 	    VDI_ERR_NOT_FOUND);
-	assert_int_equal(store_ticket_use(f->st, "h1", "dev2", 1500, sid),
-	    VDI_ERR_DENIED);
+	assert_int_equal(
+	    store_ticket_use(f->st, "h1", "dev2", 1500, sid), VDI_ERR_DENIED);
 	assert_string_equal(sid, "");
 	assert_int_equal(store_ticket_use(f->st, "h1", "dev1", 2000, sid),
 	    VDI_ERR_TOKEN_EXPIRED);
 	/* refusals left the ticket usable */
 	assert_int_equal(store_ticket_use(f->st, "h1", "dev1", 1999, sid), 0);
 	assert_string_equal(sid, "s1");
-	assert_int_equal(store_ticket_use(f->st, "h1", "dev1", 1999, sid),
-	    VDI_ERR_EXISTS);
+	assert_int_equal(
+	    store_ticket_use(f->st, "h1", "dev1", 1999, sid), VDI_ERR_EXISTS);
 	/* revoking the device kills its other tickets */
-	assert_int_equal(store_device_revoke(f->st, "city-a", "dev1", "admin:x",
-	    "lost", 1600), 0);
-	assert_int_equal(store_ticket_use(f->st, "h2", "dev1", 1700, sid),
-	    VDI_ERR_EXISTS);
+	assert_int_equal(store_device_revoke(
+			     f->st, "city-a", "dev1", "admin:x", "lost", 1600),
+	    0);
+	assert_int_equal(
+	    store_ticket_use(f->st, "h2", "dev1", 1700, sid), VDI_ERR_EXISTS);
 	/* ending the session kills the rest */
-	assert_int_equal(store_ticket_put(f->st, "h4", "s1", "dev9", 2000, 1000), 0);
-	assert_int_equal(store_session_set_state(f->st, "s1",
-	    STORE_SESSION_ENDED, "logoff", 1700), 0);
-	assert_int_equal(store_ticket_use(f->st, "h4", "dev9", 1700, sid),
-	    VDI_ERR_EXISTS);
+	assert_int_equal(
+	    store_ticket_put(f->st, "h4", "s1", "dev9", 2000, 1000), 0);
+	assert_int_equal(store_session_set_state(
+			     f->st, "s1", STORE_SESSION_ENDED, "logoff", 1700),
+	    0);
+	assert_int_equal(
+	    store_ticket_use(f->st, "h4", "dev9", 1700, sid), VDI_ERR_EXISTS);
 }
 
 static void
@@ -302,8 +330,8 @@ store_desktop__when_probed_and_drained__flags_and_last_ok(void **state)
 	assert_int_equal(d.healthy, 0);
 	assert_int_equal(d.last_check, 0);
 	assert_int_equal(store_desktop_set_health(f->st, "d1", 1, "ok", 10), 0);
-	assert_int_equal(store_desktop_set_health(f->st, "d1", 0,
-	    "connect refused", 20), 0);
+	assert_int_equal(
+	    store_desktop_set_health(f->st, "d1", 0, "connect refused", 20), 0);
 	assert_int_equal(store_desktop_get(f->st, "d1", &d), 0);
 	assert_int_equal(d.healthy, 0);
 	assert_int_equal(d.last_ok, 10);
@@ -349,15 +377,15 @@ store_audit__when_chain_intact__verifies_and_filters(void **state)
 	char reason[256];
 	int n = 0;
 
-	assert_int_equal(store_audit_verify(f->st, &rows, &bad, reason,
-	    sizeof(reason)), 0);
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)), 0);
 	assert_int_equal(rows, 0);
 	append(f->st, "login", "alice");
 	append(f->st, "login", "bob");
 	append(f->st, "assign", "alice");
 	reopen(f);
-	assert_int_equal(store_audit_verify(f->st, &rows, &bad, reason,
-	    sizeof(reason)), 0);
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)), 0);
 	assert_int_equal(rows, 3);
 	flt.user = "alice";
 	assert_int_equal(store_audit_query(f->st, &flt, audit_count, &n), 0);
@@ -393,19 +421,25 @@ store_audit_verify__when_row_edited__reports_that_row(void **state)
 		sqlite3 *db;
 
 		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-		assert_int_not_equal(sqlite3_exec(db,
-		    "UPDATE audit SET user='mallory' WHERE seq=2", NULL, NULL,
-		    NULL), SQLITE_OK);
-		assert_int_not_equal(sqlite3_exec(db,
-		    "DELETE FROM audit WHERE seq=2", NULL, NULL, NULL), SQLITE_OK);
+		assert_int_not_equal(
+		    sqlite3_exec(db,
+			"UPDATE audit SET user='mallory' WHERE seq=2", NULL,
+			NULL, NULL),
+		    SQLITE_OK);
+		assert_int_not_equal(
+		    sqlite3_exec(
+			db, "DELETE FROM audit WHERE seq=2", NULL, NULL, NULL),
+		    SQLITE_OK);
 		sqlite3_close(db);
 	}
 	/* ... and someone who removes them is caught by the chain */
-	tamper(f->path, "DROP TRIGGER audit_no_update;"
-			"UPDATE audit SET user='mallory' WHERE seq=2;");
+	tamper(f->path,
+	    "DROP TRIGGER audit_no_update;"
+	    "UPDATE audit SET user='mallory' WHERE seq=2;");
 	reopen(f);
-	assert_int_equal(store_audit_verify(f->st, &rows, &bad, reason,
-	    sizeof(reason)), VDI_ERR_BAD_FORMAT);
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)),
+	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(bad, 2);
 	assert_int_equal(rows, 1);
 	assert_non_null(strstr(reason, "changed"));
@@ -423,21 +457,25 @@ store_audit_verify__when_row_deleted_or_rehashed__reports_break(void **state)
 	append(f->st, "logoff", "alice");
 	store_close(f->st);
 	f->st = NULL;
-	tamper(f->path, "DROP TRIGGER audit_no_delete;"
-			"DELETE FROM audit WHERE seq=2;");
+	tamper(f->path,
+	    "DROP TRIGGER audit_no_delete;"
+	    "DELETE FROM audit WHERE seq=2;");
 	reopen(f);
-	assert_int_equal(store_audit_verify(f->st, &rows, &bad, reason,
-	    sizeof(reason)), VDI_ERR_BAD_FORMAT);
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)),
+	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(bad, 2);
 	assert_non_null(strstr(reason, "missing"));
 	/* renumbering to hide the gap breaks the link instead */
 	store_close(f->st);
 	f->st = NULL;
-	tamper(f->path, "DROP TRIGGER audit_no_update;"
-			"UPDATE audit SET seq=2 WHERE seq=3;");
+	tamper(f->path,
+	    "DROP TRIGGER audit_no_update;"
+	    "UPDATE audit SET seq=2 WHERE seq=3;");
 	reopen(f);
-	assert_int_equal(store_audit_verify(f->st, &rows, &bad, reason,
-	    sizeof(reason)), VDI_ERR_BAD_FORMAT);
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)),
+	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(bad, 2);
 }
 
@@ -477,11 +515,13 @@ store_setting__when_set_and_reopened__kept_deleted_listed(void **state)
 
 	assert_int_equal(store_setting_get(f->st, "mode.town-a", v, sizeof(v)),
 	    VDI_ERR_NOT_FOUND);
-	assert_int_equal(store_setting_set(f->st, "mode.town-a", "relocation"), 0);
+	assert_int_equal(
+	    store_setting_set(f->st, "mode.town-a", "relocation"), 0);
 	assert_int_equal(store_setting_set(f->st, "mode.town-b", "x"), 0);
 	assert_int_equal(store_setting_set(f->st, "other", "y"), 0);
 	reopen(f);
-	assert_int_equal(store_setting_get(f->st, "mode.town-a", v, sizeof(v)), 0);
+	assert_int_equal(
+	    store_setting_get(f->st, "mode.town-a", v, sizeof(v)), 0);
 	assert_string_equal(v, "relocation");
 	assert_int_equal(store_setting_list(f->st, "mode.", setting_cb, &n), 0);
 	assert_int_equal(n, 2);
@@ -504,32 +544,59 @@ store_session_cred__when_session_ends__erased(void **state)
 	reopen(f);
 	assert_int_equal(store_session_get_cred(f->st, "s1", c, sizeof(c)), 0);
 	assert_string_equal(c, "sealed-blob");
-	assert_int_equal(store_session_set_state(f->st, "s1",
-	    STORE_SESSION_ENDED, "logoff", 5), 0);
+	assert_int_equal(store_session_set_state(
+			     f->st, "s1", STORE_SESSION_ENDED, "logoff", 5),
+	    0);
 	assert_int_equal(store_session_get_cred(f->st, "s1", c, sizeof(c)),
 	    VDI_ERR_NOT_FOUND);
-	assert_int_equal(store_session_set_cred(f->st, "s1", "again"),
-	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(
+	    store_session_set_cred(f->st, "s1", "again"), VDI_ERR_NOT_FOUND);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(store_open_sqlite__when_directory_missing__error_names_path),
-		cmocka_unit_test_setup_teardown(store_open_sqlite__when_reopened__schema_version_kept_wal_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_open_sqlite__when_schema_newer__refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_device__when_seen_then_revoked__times_kept_first_revoker_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_session__when_lifecycle__live_lookup_and_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_assignment__when_set__persistent_and_unique_per_pool, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_ticket_use__when_each_case__one_use_bound_and_expiring, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_desktop__when_probed_and_drained__flags_and_last_ok, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_audit__when_chain_intact__verifies_and_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_audit_verify__when_row_edited__reports_that_row, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_audit_verify__when_row_deleted_or_rehashed__reports_break, setup, teardown),
-		cmocka_unit_test(store_audit_hash__when_fields_shift__hash_differs),
-		cmocka_unit_test_setup_teardown(store_setting__when_set_and_reopened__kept_deleted_listed, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_session_cred__when_session_ends__erased, setup, teardown),
+		cmocka_unit_test(
+		    store_open_sqlite__when_directory_missing__error_names_path),
+		cmocka_unit_test_setup_teardown(
+		    store_open_sqlite__when_reopened__schema_version_kept_wal_mode,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_open_sqlite__when_schema_newer__refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_device__when_seen_then_revoked__times_kept_first_revoker_wins,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_session__when_lifecycle__live_lookup_and_counts,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_assignment__when_set__persistent_and_unique_per_pool,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_ticket_use__when_each_case__one_use_bound_and_expiring,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_desktop__when_probed_and_drained__flags_and_last_ok,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_audit__when_chain_intact__verifies_and_filters, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_audit_verify__when_row_edited__reports_that_row,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_audit_verify__when_row_deleted_or_rehashed__reports_break,
+		    setup, teardown),
+		cmocka_unit_test(
+		    store_audit_hash__when_fields_shift__hash_differs),
+		cmocka_unit_test_setup_teardown(
+		    store_setting__when_set_and_reopened__kept_deleted_listed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_session_cred__when_session_ends__erased, setup,
+		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,17 +51,18 @@ token_gateway_claims__when_valid__all_claims_and_verifiable(void **state)
 	const char *s;
 
 	assert_int_equal(token_gateway_claims(&tp, &c), 0);
-	assert_string_equal(json_string_value(json_object_get(c, "dst")),
-	    "127.0.0.1:3389");
-	assert_int_equal(json_integer_value(json_object_get(c, "exp")),
-	    tp.now + 60);
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "dst")), "127.0.0.1:3389");
+	assert_int_equal(
+	    json_integer_value(json_object_get(c, "exp")), tp.now + 60);
 	assert_int_equal(json_array_size(json_object_get(c, "ch")), 2);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(c,
-	    "cnf"), "x5t#S256")), tp.device_x5t);
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(c, "cnf"), "x5t#S256")),
+	    tp.device_x5t);
 	assert_int_equal(strlen(json_string_value(json_object_get(c, "jti"))),
 	    22); /* 128 bits */
-	assert_int_equal(strlen(json_string_value(json_object_get(c, "dpin"))),
-	    43);
+	assert_int_equal(
+	    strlen(json_string_value(json_object_get(c, "dpin"))), 43);
 	assert_null(json_object_get(c, "cred"));
 	/* the gateway's checks accept it */
 	assert_int_equal(jws_key_generate("k1", &key), 0);
@@ -90,13 +91,14 @@ token_gateway_claims__when_audio_and_ipv6__channel_and_brackets(void **state)
 	tp.pin = NULL;
 	tp.cred = "sealed";
 	assert_int_equal(token_gateway_claims(&tp, &c), 0);
-	assert_string_equal(json_string_value(json_object_get(c, "dst")),
-	    "[2001:db8::5]:3389");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(c,
-	    "ch"), 2)), "audio_out");
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "dst")), "[2001:db8::5]:3389");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(c, "ch"), 2)),
+	    "audio_out");
 	assert_null(json_object_get(c, "dpin"));
-	assert_string_equal(json_string_value(json_object_get(c, "cred")),
-	    "sealed");
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "cred")), "sealed");
 	json_decref(c);
 }
 
@@ -175,10 +177,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(token_gateway_claims__when_valid__all_claims_and_verifiable),
-		cmocka_unit_test(token_gateway_claims__when_audio_and_ipv6__channel_and_brackets),
-		cmocka_unit_test(token_gateway_claims__when_param_bad__invalid_arg),
-		cmocka_unit_test(token_ticket__when_new__hash_matches_and_distinct),
+		cmocka_unit_test(
+		    token_gateway_claims__when_valid__all_claims_and_verifiable),
+		cmocka_unit_test(
+		    token_gateway_claims__when_audio_and_ipv6__channel_and_brackets),
+		cmocka_unit_test(
+		    token_gateway_claims__when_param_bad__invalid_arg),
+		cmocka_unit_test(
+		    token_ticket__when_new__hash_matches_and_distinct),
 		cmocka_unit_test(token_ticket_hash__when_malformed__bad_format),
 		cmocka_unit_test(token_random_id__when_called__32_hex_distinct),
 	};

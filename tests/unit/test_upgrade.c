@@ -108,8 +108,9 @@ upgrade_parse__when_no_upgrade_headers__426(void **state)
 static void
 upgrade_parse__when_token_missing_or_bad__401(void **state)
 {
-	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
-				 "Connection: Upgrade\r\nUpgrade: vdi-rdp\r\n\r\n"),
+	assert_int_equal(
+	    verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
+		    "Connection: Upgrade\r\nUpgrade: vdi-rdp\r\n\r\n"),
 	    UPGRADE_NO_TOKEN);
 	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 				 "Connection: Upgrade\r\nUpgrade: vdi-rdp\r\n"
@@ -137,9 +138,11 @@ upgrade_parse__when_malformed__400(void **state)
 		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
 		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
 		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n",
-		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",
+		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\nContent-Length: "
+		"5\r\n\r\n",
 		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n",
-		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n"
+		"GET /v1/tunnel HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+		"a\r\n"
 		"Authorization: Bearer b\r\n\r\n",
 		"GET /v1/tunnel HTTP/1.1\nHost: x\r\n\r\n", /* bare LF */
 	};
@@ -175,8 +178,8 @@ upgrade_parse__when_nul_or_too_large__refused_early(void **state)
 		    "GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n");
 
 		for (i = 0; i < UPGRADE_HEADERS_MAX + 1; i++)
-			o += (size_t)snprintf(many + o, sizeof(many) - o,
-			    "X-%zu: v\r\n", i);
+			o += (size_t)snprintf(
+			    many + o, sizeof(many) - o, "X-%zu: v\r\n", i);
 		snprintf(many + o, sizeof(many) - o, "\r\n");
 		assert_int_equal(verdict(many), UPGRADE_TOO_LARGE);
 	}
@@ -187,12 +190,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(upgrade_parse__when_valid__token_and_consumed),
-		cmocka_unit_test(upgrade_parse__when_truncated_anywhere__need_more),
-		cmocka_unit_test(upgrade_parse__when_wrong_target_or_method__404_405),
+		cmocka_unit_test(
+		    upgrade_parse__when_truncated_anywhere__need_more),
+		cmocka_unit_test(
+		    upgrade_parse__when_wrong_target_or_method__404_405),
 		cmocka_unit_test(upgrade_parse__when_no_upgrade_headers__426),
 		cmocka_unit_test(upgrade_parse__when_token_missing_or_bad__401),
 		cmocka_unit_test(upgrade_parse__when_malformed__400),
-		cmocka_unit_test(upgrade_parse__when_nul_or_too_large__refused_early),
+		cmocka_unit_test(
+		    upgrade_parse__when_nul_or_too_large__refused_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,7 +62,8 @@ vbuf_get_int__when_enough_bytes__value_and_consumed(void **state)
 }
 
 static void
-vbuf_get_int__when_truncated_at_every_length__error_nothing_consumed(void **state)
+vbuf_get_int__when_truncated_at_every_length__error_nothing_consumed(
+    void **state)
 {
 	struct vbuf v;
 	uint64_t val;
@@ -72,7 +73,8 @@ vbuf_get_int__when_truncated_at_every_length__error_nothing_consumed(void **stat
 		for (have = 0; have < getters[i].size; have++) {
 			vbuf_init_view(&v, seq, have);
 			val = 99;
-			assert_int_equal(getters[i].get(&v, &val), VDI_ERR_TRUNCATED);
+			assert_int_equal(
+			    getters[i].get(&v, &val), VDI_ERR_TRUNCATED);
 			assert_true(val == 0); /* output cleared */
 			assert_int_equal(vbuf_len(&v), have);
 		}
@@ -100,7 +102,8 @@ vbuf_peek__when_in_range__value_not_consumed_else_truncated(void **state)
 	assert_int_equal(vbuf_peek_u8(&v, 8, &u8), VDI_ERR_TRUNCATED);
 	assert_int_equal(vbuf_peek_u16be(&v, 7, &u16), VDI_ERR_TRUNCATED);
 	assert_int_equal(vbuf_peek_u32le(&v, 5, &u32), VDI_ERR_TRUNCATED);
-	assert_int_equal(vbuf_peek_u32le(&v, SIZE_MAX, &u32), VDI_ERR_TRUNCATED);
+	assert_int_equal(
+	    vbuf_peek_u32le(&v, SIZE_MAX, &u32), VDI_ERR_TRUNCATED);
 	assert_int_equal(u32, 0);
 }
 
@@ -233,8 +236,8 @@ static void
 vbuf_put_int__when_written__exact_wire_bytes(void **state)
 {
 	static const unsigned char want[] = { 0xAB, 0x34, 0x12, 0x12, 0x34,
-		0x78, 0x56, 0x34, 0x12, 0x12, 0x34, 0x56, 0x78, 8, 7, 6, 5, 4, 3,
-		2, 1 };
+		0x78, 0x56, 0x34, 0x12, 0x12, 0x34, 0x56, 0x78, 8, 7, 6, 5, 4,
+		3, 2, 1 };
 	struct vbuf *b = vbuf_new(128);
 
 	assert_non_null(b);
@@ -337,7 +340,8 @@ vbuf_get_view__when_nested__bounded_to_child(void **state)
 	assert_int_equal(vbuf_len(&v), 1);
 	/* the child cannot read past its end into the parent's trailer */
 	assert_int_equal(vbuf_get_u32le(&child, &u32), VDI_ERR_TRUNCATED);
-	assert_int_equal(vbuf_get_view(&child, 4, &grandchild), VDI_ERR_TRUNCATED);
+	assert_int_equal(
+	    vbuf_get_view(&child, 4, &grandchild), VDI_ERR_TRUNCATED);
 	assert_int_equal(vbuf_len(&grandchild), 0);
 	assert_int_equal(vbuf_get_view(&child, 2, &grandchild), 0);
 	assert_int_equal(vbuf_get_u8(&grandchild, &x), 0);
@@ -411,21 +415,32 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(vbuf_get_int__when_enough_bytes__value_and_consumed),
-		cmocka_unit_test(vbuf_get_int__when_truncated_at_every_length__error_nothing_consumed),
-		cmocka_unit_test(vbuf_peek__when_in_range__value_not_consumed_else_truncated),
-		cmocka_unit_test(vbuf_get_bytes__when_short__error_output_zeroed_nothing_consumed),
-		cmocka_unit_test(vbuf_get_per_length__when_each_form__value_or_error),
-		cmocka_unit_test(vbuf_get_ber_length__when_each_form__value_or_error),
-		cmocka_unit_test(vbuf_put_lengths__when_encoded__shortest_form_round_trips),
+		cmocka_unit_test(
+		    vbuf_get_int__when_enough_bytes__value_and_consumed),
+		cmocka_unit_test(
+		    vbuf_get_int__when_truncated_at_every_length__error_nothing_consumed),
+		cmocka_unit_test(
+		    vbuf_peek__when_in_range__value_not_consumed_else_truncated),
+		cmocka_unit_test(
+		    vbuf_get_bytes__when_short__error_output_zeroed_nothing_consumed),
+		cmocka_unit_test(
+		    vbuf_get_per_length__when_each_form__value_or_error),
+		cmocka_unit_test(
+		    vbuf_get_ber_length__when_each_form__value_or_error),
+		cmocka_unit_test(
+		    vbuf_put_lengths__when_encoded__shortest_form_round_trips),
 		cmocka_unit_test(vbuf_put_int__when_written__exact_wire_bytes),
-		cmocka_unit_test(vbuf_put__when_past_hard_maximum__too_large_nothing_appended),
+		cmocka_unit_test(
+		    vbuf_put__when_past_hard_maximum__too_large_nothing_appended),
 		cmocka_unit_test(vbuf_new__when_bad_size__null),
-		cmocka_unit_test(vbuf_growth__when_many_small_puts__contents_kept),
+		cmocka_unit_test(
+		    vbuf_growth__when_many_small_puts__contents_kept),
 		cmocka_unit_test(vbuf_view__when_written__readonly_error),
 		cmocka_unit_test(vbuf_get_view__when_nested__bounded_to_child),
-		cmocka_unit_test(vbuf_consume__when_too_much__error_else_front_and_end),
-		cmocka_unit_test(vbuf_poke__when_rewriting_length__in_place_and_bounded),
+		cmocka_unit_test(
+		    vbuf_consume__when_too_much__error_else_front_and_end),
+		cmocka_unit_test(
+		    vbuf_poke__when_rewriting_length__in_place_and_bounded),
 		cmocka_unit_test(vbuf_wipe__when_called__storage_zeroed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

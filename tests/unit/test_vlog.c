@@ -52,7 +52,8 @@ vlog__when_level_below_minimum__nothing_written_else_one_line(void **state)
 	assert_null(strstr(out, "hidden"));
 	assert_non_null(strstr(out, "vdi-test["));
 	assert_non_null(strstr(out,
-	    " level=warning event=tls_refused peer=127.0.0.1 reason=expired second\n"));
+	    " level=warning event=tls_refused peer=127.0.0.1 reason=expired "
+	    "second\n"));
 	/* exactly one line */
 	assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
 }
@@ -83,10 +84,10 @@ vlog_quote__when_plain__unchanged_else_quoted_escaped(void **state)
 {
 	char out[64];
 
-	assert_string_equal(vlog_quote("alice@city-a", out, sizeof(out)),
-	    "alice@city-a");
-	assert_string_equal(vlog_quote("two words", out, sizeof(out)),
-	    "\"two words\"");
+	assert_string_equal(
+	    vlog_quote("alice@city-a", out, sizeof(out)), "alice@city-a");
+	assert_string_equal(
+	    vlog_quote("two words", out, sizeof(out)), "\"two words\"");
 	assert_string_equal(vlog_quote("a\"b\\c\x01", out, sizeof(out)),
 	    "\"a\\\"b\\\\c\\x01\"");
 	assert_string_equal(vlog_quote("", out, sizeof(out)), "\"\"");
@@ -111,10 +112,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(vlog__when_level_below_minimum__nothing_written_else_one_line),
-		cmocka_unit_test(vlog__when_line_too_long__truncated_single_line),
-		cmocka_unit_test(vlog_quote__when_plain__unchanged_else_quoted_escaped),
-		cmocka_unit_test(vlog_level_parse__when_names__levels_else_error),
+		cmocka_unit_test(
+		    vlog__when_level_below_minimum__nothing_written_else_one_line),
+		cmocka_unit_test(
+		    vlog__when_line_too_long__truncated_single_line),
+		cmocka_unit_test(
+		    vlog_quote__when_plain__unchanged_else_quoted_escaped),
+		cmocka_unit_test(
+		    vlog_level_parse__when_names__levels_else_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

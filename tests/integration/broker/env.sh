@@ -61,8 +61,12 @@ EOP
 	set -- $(vdi_free_port 2)
 	DESKTOP_PORT=$1
 	DEAD_PORT=$2
-	local disp=$((90 + RANDOM % 400))
-	vdi_start xvfb Xvfb ":$disp" -screen 0 800x600x24 -nolisten tcp -noreset
+	# Xvfb picks a free display itself and prints its number (-displayfd).
+	local disp=
+	vdi_start xvfb Xvfb -displayfd 1 -screen 0 800x600x24 -nolisten tcp -noreset
+	vdi_wait_until 10 grep -qE '^[0-9]+$' "$VDI_RUN/xvfb.log" ||
+		vdi_die "Xvfb did not start"
+	disp=$(grep -E '^[0-9]+$' "$VDI_RUN/xvfb.log" | head -1)
 	vdi_require xdpyinfo x11-utils
 	vdi_wait_until 10 xdpyinfo -display ":$disp" >/dev/null 2>&1 ||
 		vdi_die "Xvfb did not start"
