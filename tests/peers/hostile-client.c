@@ -1,0 +1,1342 @@
+/*
+ * hostile-client: a raw RDP client that runs one attack from RDP-RELAY.md
+ * per invocation, for the gateway's tests. Test-only, never installed.
+ *
+ *   hostile-client -a ATTACK (-c HOST:PORT | -f FD) [-u USER] [-p PASS]
+ *                  [-w SECONDS] [-x closed|open]
+ *   hostile-client -l          lists the attacks
+ *
+ * It speaks the real connection sequence (X.224 CR/CC, TLS without
+ * verification, MCS Connect Initial with its GCC blocks, Erect Domain,
+ * Attach User, Channel Joins, Client Info, Confirm Active, finalization)
+ * as far as the attack needs, built with vbuf and the gateway/rdp
+ * builders, then sends the attack and watches the peer for -w seconds
+ * (default 3). -f FD speaks over an already connected socket (a test
+ * tunnel). What it saw goes to stdout as key=value lines; the last one is
+ *
+ *   hostile attack=NAME delivered=yes|no peer=closed|open stage=STAGE
+ *
+ * delivered: every PDU of the attack was written; peer: whether the peer
+ * closed the connection (or refused at the X.224/TLS step) before the
+ * watch ended; stage: how far the sequence got. Exit status: without -x,
+ * 0 when the attack was delivered, 1 when it could not be; with -x, 0 when
+ * the peer ended closed/open as expected, 3 otherwise; 2 on usage errors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "gateway/rdp/caps.h"
+#include "gateway/rdp/dvc.h"
+#include "gateway/rdp/frame.h"
+#include "gateway/rdp/gcc.h"
+#include "gateway/rdp/info.h"
+#include "gateway/rdp/mcs.h"
+#include "gateway/rdp/svc.h"
+#include "gateway/rdp/x224.h"
+#include "vbuf.h"
+
+#define PROG    "hostile-client"
+#define BUF_MAX (4u << 20)
+
+enum attack {
+	A_CLIPRDR,
+	A_RDPDR,
+	A_MS_T120,
+	A_UNKNOWN,
+	A_NO_NUL,
+	A_UNJOINED,
+	A_FAKE_ID,
+	A_DVC_UNREQUESTED,
+	A_DVC_COMPRESSED,
+	A_PERSISTENT,
+	A_GFX_IMPORT,
+	A_SVC_LENGTH,
+	A_SVC_NO_FIRST,
+};
+
+static const struct {
+	const char *name;
+	enum attack a;
+	const char *what;
+} attacks[] = {
+	{ "cs-net-cliprdr", A_CLIPRDR,
+	    "cliprdr in CS_NET, joined, "
+	    "a Format List sent on it" },
+	{ "cs-net-rdpdr", A_RDPDR,
+	    "rdpdr in CS_NET, joined, a Client "
+	    "Announce Reply and a drive announced on it" },
+	{ "cs-net-ms-t120", A_MS_T120,
+	    "MS_T120 in CS_NET (BlueKeep), "
+	    "joined, data sent on it" },
+	{ "cs-net-unknown", A_UNKNOWN,
+	    "an unknown name (evilchn) in "
+	    "CS_NET, joined, data sent on it" },
+	{ "cs-net-no-nul", A_NO_NUL,
+	    "drdynvcX: 8 name bytes without NUL, "
+	    "joined, data sent on it" },
+	{ "svc-unjoined", A_UNJOINED,
+	    "data on the ids of drdynvc and "
+	    "cliprdr without joining them (sent right after the joins)" },
+	{ "svc-fake-id", A_FAKE_ID,
+	    "data on a channel id the server never "
+	    "announced" },
+	{ "dvc-unrequested-create", A_DVC_UNREQUESTED,
+	    "DVC Create Response "
+	    "and Data for an id the server never requested" },
+	{ "dvc-compressed", A_DVC_COMPRESSED,
+	    "Data First Compressed (0x6) "
+	    "and Data Compressed (0x7) on an opened DVC" },
+	{ "persistent-cache", A_PERSISTENT,
+	    "BITMAPCACHE_REV2 with "
+	    "PERSISTENT_KEYS_EXPECTED and persistent cells, then a "
+	    "Persistent Key List PDU" },
+	{ "gfx-cache-import", A_GFX_IMPORT,
+	    "RDPGFX caps advertise and a "
+	    "CACHE_IMPORT_OFFER on the graphics DVC" },
+	{ "svc-length", A_SVC_LENGTH,
+	    "a FIRST|LAST drdynvc chunk whose "
+	    "length says 4096 for 8 bytes of data" },
+	{ "svc-no-first", A_SVC_NO_FIRST,
+	    "a drdynvc chunk with LAST but no "
+	    "FIRST outside any message" },
+};
+#define NATTACKS (sizeof(attacks) / sizeof(attacks[0]))
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	struct vbuf *in;
+	int closed;
+	const char *stage;
+	/* from the server */
+	uint32_t selected;
+	uint16_t io, user;
+	unsigned int nch;
+	char names[RDP_CHANNEL_MAX][9];
+	uint16_t ids[RDP_CHANNEL_MAX];
+	uint32_t share_id;
+	int demand_active, font_map;
+	int dvc_caps; /* server's DVC caps version, 0 before */
+	unsigned int ncreate;
+	struct {
+		uint32_t id;
+		char name[64];
+	} create[32];
+};
+
+static enum attack A;
+static const char *attack_name;
+static int delivered; /* the PDU that carries the attack was written */
+static int opt_wait = 3;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("hostile ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+}
+
+/* --- output ------------------------------------------------------ */
+
+static int
+send_raw(struct conn *c, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w;
+
+		if (c->ssl != NULL) {
+			int r = SSL_write(c->ssl, p, (int)n);
+
+			if (r <= 0)
+				return -1;
+			w = r;
+		} else if ((w = write(c->fd, p, n)) <= 0) {
+			if (w < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+send_buf(struct conn *c, struct vbuf *b)
+{
+	int r = send_raw(c, vbuf_ptr(b), vbuf_len(b));
+
+	vbuf_wipe(b);
+	if (r != 0) {
+		c->closed = 1;
+		say("event=write_failed stage=%s", c->stage);
+	}
+	return r;
+}
+
+static struct vbuf *
+nb(void)
+{
+	struct vbuf *b = vbuf_new(BUF_MAX);
+
+	if (b == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(1);
+	}
+	return b;
+}
+
+/* Sends an X.224 Data TPDU carrying mcs (len bytes). */
+static int
+send_x224(struct conn *c, const void *mcs, size_t len)
+{
+	struct vbuf *b = nb();
+	int r;
+
+	r = rdp_x224_write_data(b, mcs, len) == 0 ? send_buf(c, b) : -1;
+	vbuf_free(b);
+	return r;
+}
+
+/* Sends data (len bytes) in one MCS Send Data Request on channel. */
+static int
+send_mcs(struct conn *c, uint16_t channel, const void *data, size_t len)
+{
+	struct vbuf *b = nb();
+	int r;
+
+	r = rdp_mcs_write_send_data(b, 0, c->user, channel, data, len) == 0
+	    ? send_buf(c, b)
+	    : -1;
+	vbuf_free(b);
+	return r;
+}
+
+/* Sends one static channel message as a well-formed FIRST|LAST chunk. */
+static int
+send_svc(struct conn *c, uint16_t channel, const void *msg, size_t len)
+{
+	struct vbuf *b = nb();
+	int r;
+
+	r = rdp_svc_write_message(b, 0, c->user, channel, msg, len, 0, 0) == 0
+	    ? send_buf(c, b)
+	    : -1;
+	vbuf_free(b);
+	return r;
+}
+
+/* Sends a chunk with a header of our choosing (length, flags). */
+static int
+send_chunk(struct conn *c, uint16_t channel, uint32_t length, uint32_t flags,
+    const void *data, size_t len)
+{
+	unsigned char p[1600 + 8];
+
+	if (len > sizeof(p) - 8)
+		return -1;
+	p[0] = length & 0xFF;
+	p[1] = (length >> 8) & 0xFF;
+	p[2] = (length >> 16) & 0xFF;
+	p[3] = (length >> 24) & 0xFF;
+	p[4] = flags & 0xFF;
+	p[5] = (flags >> 8) & 0xFF;
+	p[6] = (flags >> 16) & 0xFF;
+	p[7] = (flags >> 24) & 0xFF;
+	memcpy(p + 8, data, len);
+	return send_mcs(c, channel, p, len + 8);
+}
+
+/* --- input ------------------------------------------------------- */
+
+/* Reads until a whole PDU is at the front of c->in, then makes pdu a view
+ * of it (consumed by the next call). Returns 0, or -1 on EOF, timeout or
+ * garbage (c->closed set on EOF). */
+static int
+recv_pdu(struct conn *c, struct vbuf *pdu, int ms, size_t *consume)
+{
+	struct rdp_frame f;
+	int r;
+
+	if (*consume > 0) {
+		if (vbuf_consume(c->in, *consume) != 0)
+			return -1;
+		*consume = 0;
+	}
+	for (;;) {
+		unsigned char tmp[16384];
+		struct pollfd pfd;
+		int n;
+
+		r = rdp_frame_peek(c->in, 0, &f);
+		if (r == 0) {
+			vbuf_init_view(pdu, vbuf_ptr(c->in), f.len);
+			*consume = f.len;
+			return 0;
+		}
+		if (r != VDI_ERR_NEED_MORE) {
+			say("event=garbage_from_peer stage=%s error=%s",
+			    c->stage, vdi_errname(r));
+			c->closed = 1;
+			return -1;
+		}
+		if (c->ssl == NULL || SSL_pending(c->ssl) == 0) {
+			pfd.fd = c->fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, ms) <= 0)
+				return -1; /* timeout */
+		}
+		if (c->ssl != NULL)
+			n = SSL_read(c->ssl, tmp, sizeof(tmp));
+		else
+			n = (int)read(c->fd, tmp, sizeof(tmp));
+		if (n <= 0) {
+			c->closed = 1;
+			return -1;
+		}
+		if (vbuf_put(c->in, tmp, (size_t)n) != 0)
+			return -1;
+	}
+}
+
+static uint16_t
+chan_id(const struct conn *c, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nch; i++)
+		if (strcmp(c->names[i], name) == 0)
+			return c->ids[i];
+	return 0;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* The server's DVC PDUs (one per chunk: servers send small ones). */
+static void
+on_drdynvc(struct conn *c, const struct vbuf *data)
+{
+	const unsigned char *p = vbuf_ptr(data);
+	size_t n = vbuf_len(data);
+	unsigned int cmd;
+
+	if (n < 9)
+		return;
+	p += 8;
+	n -= 8;
+	cmd = p[0] >> 4;
+	if (cmd == RDP_DVC_CMD_CAPS && n >= 4) {
+		c->dvc_caps = p[2] | p[3] << 8;
+		say("event=dvc_caps_request version=%d", c->dvc_caps);
+	} else if (cmd == RDP_DVC_CMD_CREATE && c->ncreate < 32) {
+		unsigned int cb = p[0] & 3;
+		size_t off = 1u + (1u << cb);
+		uint32_t id;
+
+		if (cb == 3 || n <= off)
+			return;
+		id = cb == 0  ? p[1]
+		    : cb == 1 ? (uint32_t)(p[1] | p[2] << 8)
+			      : le32(p + 1);
+		c->create[c->ncreate].id = id;
+		rdp_name_sanitize(c->create[c->ncreate].name,
+		    sizeof(c->create[0].name), p + off, n - off);
+		say("event=dvc_create_request id=%u name=%s", id,
+		    c->create[c->ncreate].name);
+		c->ncreate++;
+	}
+}
+
+/* Looks at one server PDU in the active phases. */
+static void
+on_pdu(struct conn *c, const struct vbuf *pdu)
+{
+	struct vbuf mcs;
+	struct rdp_mcs_pdu p;
+	uint8_t b0;
+
+	if (vbuf_peek_u8(pdu, 0, &b0) != 0 || b0 != 0x03)
+		return; /* fast-path output */
+	if (rdp_x224_parse_data(pdu, &mcs) != 0 ||
+	    rdp_mcs_parse_domain(&mcs, &p) != 0)
+		return;
+	if (p.type == RDP_MCS_DISCONNECT_PROVIDER_ULTIMATUM) {
+		say("event=disconnect_ultimatum reason=%u", p.reason);
+		c->closed = 1;
+		return;
+	}
+	if (p.type != RDP_MCS_SEND_DATA_INDICATION)
+		return;
+	if (p.channel_id == c->io) {
+		struct vbuf b = p.data;
+		struct rdp_share_ctrl h;
+		struct vbuf one;
+
+		if (rdp_sec_is_license(&p.data))
+			return;
+		while (rdp_share_next(&b, &h, &one) == 0) {
+			struct rdp_share_data sd;
+
+			if (h.type == RDP_PDUTYPE_DEMANDACTIVE &&
+			    vbuf_peek_u32le(&one, 6, &c->share_id) == 0) {
+				c->demand_active++;
+				say("event=demand_active share_id=0x%08x",
+				    c->share_id);
+			} else if (h.type == RDP_PDUTYPE_DATA &&
+			    rdp_share_parse_data(&one, &sd) == 0 &&
+			    sd.pdu_type2 == 0x28) {
+				c->font_map = 1;
+				say("event=font_map");
+			} else if (h.type == RDP_PDUTYPE_DEACTIVATEALL)
+				say("event=deactivate_all");
+		}
+	} else if (p.channel_id != 0 && p.channel_id == chan_id(c, "drdynvc"))
+		on_drdynvc(c, &p.data);
+}
+
+/* Reads and handles server PDUs until cond(c) or ms elapsed. Returns 1 if
+ * cond became true, 0 otherwise (c->closed tells an EOF). */
+static int
+pump(struct conn *c, int (*cond)(const struct conn *), int ms)
+{
+	struct timespec t0, t;
+	size_t consume = 0;
+	int left = ms, ok = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!c->closed) {
+		struct vbuf pdu;
+
+		if (cond != NULL && cond(c)) {
+			ok = 1;
+			break;
+		}
+		if (recv_pdu(c, &pdu, left, &consume) == 0)
+			on_pdu(c, &pdu);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms -
+		    (int)((t.tv_sec - t0.tv_sec) * 1000 +
+			(t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			break;
+	}
+	if (consume > 0 && vbuf_consume(c->in, consume) != 0)
+		c->closed = 1;
+	if (!ok && cond != NULL && cond(c))
+		ok = 1;
+	return ok;
+}
+
+static int
+have_demand(const struct conn *c)
+{
+	return c->demand_active > 0;
+}
+
+static int
+have_font_map(const struct conn *c)
+{
+	return c->font_map;
+}
+
+static int
+have_dvc_caps(const struct conn *c)
+{
+	return c->dvc_caps > 0;
+}
+
+/* --- the connection sequence ------------------------------------- */
+
+static int
+tcp_connect(const char *hp)
+{
+	char host[256];
+	const char *colon = strrchr(hp, ':');
+	struct addrinfo hints, *res, *ai;
+	int fd = -1;
+
+	if (colon == NULL || (size_t)(colon - hp) >= sizeof(host))
+		return -1;
+	memcpy(host, hp, (size_t)(colon - hp));
+	host[colon - hp] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void
+put_utf16(struct vbuf *b, const char *s, size_t field)
+{
+	size_t i;
+
+	for (i = 0; i < field / 2; i++) {
+		uint16_t ch = (s != NULL && i < strlen(s)) ? (uint8_t)s[i] : 0;
+
+		if (vbuf_put_u16le(b, ch) != 0)
+			return;
+	}
+}
+
+static int
+put_ber_int(struct vbuf *b, uint32_t v)
+{
+	unsigned char tmp[5];
+	size_t n = 0, i;
+
+	/* minimal two's complement, big endian */
+	do {
+		tmp[n++] = (unsigned char)(v & 0xFF);
+		v >>= 8;
+	} while (v != 0 && n < 4);
+	if (tmp[n - 1] & 0x80)
+		tmp[n++] = 0;
+	if (vbuf_put_u8(b, 0x02) != 0 || vbuf_put_u8(b, (uint8_t)n) != 0)
+		return -1;
+	for (i = n; i > 0; i--)
+		if (vbuf_put_u8(b, tmp[i - 1]) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+put_params(struct vbuf *b, const uint32_t v[8])
+{
+	struct vbuf *s = nb();
+	int r = 0, i;
+
+	for (i = 0; i < 8 && r == 0; i++)
+		r = put_ber_int(s, v[i]);
+	if (r == 0)
+		r = vbuf_put_u8(b, 0x30) != 0 ||
+			vbuf_put_ber_length(b, (uint32_t)vbuf_len(s)) != 0 ||
+			vbuf_put_buf(b, s) != 0
+		    ? -1
+		    : 0;
+	vbuf_free(s);
+	return r;
+}
+
+/* The channels this attack asks for in CS_NET (8 raw bytes each). */
+static unsigned int
+attack_channels(unsigned char names[][8])
+{
+	static const char *const base[] = { "drdynvc" };
+	const char *extra = NULL;
+	unsigned int n = 0;
+
+	memset(names, 0, 8 * 4);
+	memcpy(names[n++], base[0], strlen(base[0]));
+	switch (A) {
+	case A_CLIPRDR:
+	case A_UNJOINED:
+		extra = "cliprdr";
+		break;
+	case A_RDPDR:
+		extra = "rdpdr";
+		break;
+	case A_MS_T120:
+		extra = "MS_T120";
+		break;
+	case A_UNKNOWN:
+		extra = "evilchn";
+		break;
+	case A_NO_NUL:
+		memcpy(names[n++], "drdynvcX", 8);
+		break;
+	default:
+		break;
+	}
+	if (extra != NULL)
+		memcpy(names[n++], extra, strlen(extra));
+	return n;
+}
+
+static int
+do_connect_initial(struct conn *c)
+{
+	static const uint32_t target[8] = { 34, 2, 0, 1, 0, 1, 65535, 2 };
+	static const uint32_t minimum[8] = { 1, 1, 1, 1, 0, 1, 1056, 2 };
+	static const uint32_t maximum[8] = { 65535, 64535, 65535, 1, 0, 1,
+		65535, 2 };
+	unsigned char names[4][8];
+	struct vbuf *blocks = nb(), *ud = nb(), *head = nb(), *out = nb();
+	unsigned int n, i;
+	int r = -1;
+
+	n = attack_channels(names);
+	/* CS_CORE, 216 bytes */
+	if (vbuf_put_u16le(blocks, RDP_CS_CORE) != 0 ||
+	    vbuf_put_u16le(blocks, 216) != 0 ||
+	    vbuf_put_u32le(blocks, 0x0008000C) != 0 ||
+	    vbuf_put_u16le(blocks, 1024) != 0 ||
+	    vbuf_put_u16le(blocks, 768) != 0 ||
+	    vbuf_put_u16le(blocks, 0xCA01) != 0 ||
+	    vbuf_put_u16le(blocks, 0xAA03) != 0 ||
+	    vbuf_put_u32le(blocks, 0x409) != 0 ||
+	    vbuf_put_u32le(blocks, 2600) != 0)
+		goto out;
+	put_utf16(blocks, "hostile", 32);
+	if (vbuf_put_u32le(blocks, 4) != 0 || vbuf_put_u32le(blocks, 0) != 0 ||
+	    vbuf_put_u32le(blocks, 12) != 0)
+		goto out;
+	put_utf16(blocks, NULL, 64);
+	if (vbuf_put_u16le(blocks, 0xCA01) != 0 ||
+	    vbuf_put_u16le(blocks, 1) != 0 || vbuf_put_u32le(blocks, 0) != 0 ||
+	    vbuf_put_u16le(blocks, 24) != 0 ||
+	    vbuf_put_u16le(blocks, 0x000F) != 0 ||
+	    vbuf_put_u16le(blocks, 0x0001) != 0)
+		goto out;
+	put_utf16(blocks, NULL, 64);
+	if (vbuf_put_u8(blocks, 0) != 0 || vbuf_put_u8(blocks, 0) != 0 ||
+	    vbuf_put_u32le(blocks, c->selected) != 0)
+		goto out;
+	/* CS_SECURITY: no RDP encryption */
+	if (vbuf_put_u16le(blocks, RDP_CS_SECURITY) != 0 ||
+	    vbuf_put_u16le(blocks, 12) != 0 || vbuf_put_u32le(blocks, 0) != 0 ||
+	    vbuf_put_u32le(blocks, 0) != 0)
+		goto out;
+	/* CS_NET */
+	if (vbuf_put_u16le(blocks, RDP_CS_NET) != 0 ||
+	    vbuf_put_u16le(blocks, (uint16_t)(8 + 12 * n)) != 0 ||
+	    vbuf_put_u32le(blocks, n) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (vbuf_put(blocks, names[i], 8) != 0 ||
+		    vbuf_put_u32le(blocks, 0xC0A00000u) != 0)
+			goto out;
+	/* CS_CLUSTER */
+	if (vbuf_put_u16le(blocks, RDP_CS_CLUSTER) != 0 ||
+	    vbuf_put_u16le(blocks, 12) != 0 ||
+	    vbuf_put_u32le(blocks, 0x0000000D) != 0 ||
+	    vbuf_put_u32le(blocks, 0) != 0)
+		goto out;
+	if (rdp_gcc_write_create_request(ud, blocks) != 0)
+		goto out;
+	if (vbuf_put(head, "\x04\x01\x01\x04\x01\x01\x01\x01\xff", 9) != 0 ||
+	    put_params(head, target) != 0 || put_params(head, minimum) != 0 ||
+	    put_params(head, maximum) != 0)
+		goto out;
+	if (rdp_mcs_write_connect_initial(out, head, ud) != 0)
+		goto out;
+	r = send_buf(c, out);
+	say("event=connect_initial channels=%u", n);
+	if (r == 0 && A <= A_NO_NUL) {
+		delivered = 1; /* the CS_NET is the attack */
+		say("event=attack_part what=cs_net");
+	}
+out:
+	vbuf_free(blocks);
+	vbuf_free(ud);
+	vbuf_free(head);
+	vbuf_free(out);
+	return r;
+}
+
+static int
+do_connect_response(struct conn *c, unsigned char names[][8], unsigned int n)
+{
+	struct rdp_mcs_connect_response cr;
+	struct rdp_gcc_server s;
+	struct vbuf pdu, mcs, blocks;
+	uint16_t node;
+	uint32_t tag;
+	size_t consume = 0;
+	unsigned int i;
+	int r;
+
+	if (recv_pdu(c, &pdu, 10000, &consume) != 0)
+		return -1;
+	if ((r = rdp_x224_parse_data(&pdu, &mcs)) != 0 ||
+	    (r = rdp_mcs_parse_connect_response(&mcs, &cr)) != 0 ||
+	    (r = rdp_gcc_parse_create_response(
+		 &cr.user_data, &node, &tag, &blocks)) != 0 ||
+	    (r = rdp_gcc_parse_server_blocks(&blocks, &s)) != 0) {
+		say("event=bad_connect_response error=%s", vdi_errname(r));
+		return -1;
+	}
+	c->io = s.io_channel;
+	c->nch = n;
+	for (i = 0; i < n; i++) {
+		rdp_name_sanitize(
+		    c->names[i], sizeof(c->names[i]), names[i], 8);
+		c->ids[i] = i < s.nchannels ? s.ids[i] : 0;
+		say("event=channel name=%s id=%u", c->names[i], c->ids[i]);
+	}
+	say("event=connect_response result=%u io=%u ids=%u msgchannel=%d",
+	    cr.result, c->io, s.nchannels, s.has_msgchannel);
+	return vbuf_consume(c->in, consume) == 0 && cr.result == 0 ? 0 : -1;
+}
+
+static int
+recv_domain(struct conn *c, struct rdp_mcs_pdu *p)
+{
+	struct vbuf pdu, mcs;
+	size_t consume = 0;
+	int r;
+
+	if (recv_pdu(c, &pdu, 10000, &consume) != 0)
+		return -1;
+	r = rdp_x224_parse_data(&pdu, &mcs) == 0 &&
+		rdp_mcs_parse_domain(&mcs, p) == 0
+	    ? 0
+	    : -1;
+	/* p->data views c->in: callers here only read fixed fields */
+	if (vbuf_consume(c->in, consume) != 0)
+		return -1;
+	return r;
+}
+
+static int
+join(struct conn *c, uint16_t id)
+{
+	unsigned char j[5] = { 0x38 };
+	struct rdp_mcs_pdu p;
+
+	j[1] = (unsigned char)((c->user - 1001) >> 8);
+	j[2] = (unsigned char)((c->user - 1001) & 0xFF);
+	j[3] = (unsigned char)(id >> 8);
+	j[4] = (unsigned char)(id & 0xFF);
+	if (send_x224(c, j, sizeof(j)) != 0 || recv_domain(c, &p) != 0 ||
+	    p.type != RDP_MCS_CHANNEL_JOIN_CONFIRM)
+		return -1;
+	say("event=join id=%u result=%u", id, p.result);
+	return 0;
+}
+
+static int
+do_client_info(struct conn *c, const char *user, const char *pass)
+{
+	struct vbuf *b = nb();
+	size_t ul = strlen(user) * 2, pl = strlen(pass) * 2;
+	const char *addr = "127.0.0.1", *dir = "C:\\hostile";
+	int r = -1;
+
+	if (vbuf_put_u16le(b, RDP_SEC_INFO_PKT) != 0 ||
+	    vbuf_put_u16le(b, 0) != 0 || vbuf_put_u32le(b, 0) != 0 ||
+	    vbuf_put_u32le(b,
+		RDP_INFO_MOUSE | RDP_INFO_DISABLECTRLALTDEL | RDP_INFO_UNICODE |
+		    RDP_INFO_LOGONNOTIFY | RDP_INFO_LOGONERRORS |
+		    RDP_INFO_ENABLEWINDOWSKEY |
+		    (pl > 0 ? RDP_INFO_AUTOLOGON : 0)) != 0 ||
+	    vbuf_put_u16le(b, 0) != 0 || vbuf_put_u16le(b, (uint16_t)ul) != 0 ||
+	    vbuf_put_u16le(b, (uint16_t)pl) != 0 || vbuf_put_u16le(b, 0) != 0 ||
+	    vbuf_put_u16le(b, 0) != 0)
+		goto out;
+	put_utf16(b, NULL, 2); /* domain */
+	put_utf16(b, user, ul + 2);
+	put_utf16(b, pass, pl + 2);
+	put_utf16(b, NULL, 2); /* shell */
+	put_utf16(b, NULL, 2); /* working dir */
+	if (vbuf_put_u16le(b, 2) != 0 ||
+	    vbuf_put_u16le(b, (uint16_t)(strlen(addr) * 2 + 2)) != 0)
+		goto out;
+	put_utf16(b, addr, strlen(addr) * 2 + 2);
+	if (vbuf_put_u16le(b, (uint16_t)(strlen(dir) * 2 + 2)) != 0)
+		goto out;
+	put_utf16(b, dir, strlen(dir) * 2 + 2);
+	put_utf16(b, NULL, 172); /* time zone */
+	if (vbuf_put_u32le(b, 0) != 0 || vbuf_put_u32le(b, 0) != 0 ||
+	    vbuf_put_u16le(b, 0) != 0)
+		goto out;
+	r = send_mcs(c, c->io, vbuf_ptr(b), vbuf_len(b));
+out:
+	vbuf_wipe(b);
+	vbuf_free(b);
+	return r;
+}
+
+static int
+put_capset(struct vbuf *b, uint16_t type, const unsigned char *body, size_t len)
+{
+	return vbuf_put_u16le(b, type) != 0 ||
+		vbuf_put_u16le(b, (uint16_t)(len + 4)) != 0 ||
+		vbuf_put(b, body, len) != 0
+	    ? -1
+	    : 0;
+}
+
+static void
+p16(unsigned char *p, unsigned int v)
+{
+	p[0] = (unsigned char)(v & 0xFF);
+	p[1] = (unsigned char)((v >> 8) & 0xFF);
+}
+
+static void
+p32(unsigned char *p, uint32_t v)
+{
+	p16(p, v & 0xFFFF);
+	p16(p + 2, v >> 16);
+}
+
+static int
+do_confirm_active(struct conn *c)
+{
+	unsigned char general[20] = { 0 }, bitmap[24] = { 0 },
+		      order[84] = { 0 };
+	unsigned char rev2[36] = { 0 }, pointer[6] = { 0 }, input[84] = { 0 };
+	unsigned char vc[8] = { 0 }, sound[4] = { 0 }, font[4] = { 0 };
+	unsigned char glyph[48] = { 0 }, offscreen[8] = { 0 }, brush[4] = { 0 };
+	unsigned char multifrag[4] = { 0 };
+	struct vbuf *caps = nb(), *pdu = nb();
+	int persistent = A == A_PERSISTENT, r = -1;
+
+	p16(general, 1);
+	p16(general + 2, 3);
+	p16(general + 4, 0x200);
+	p16(general + 10, 0x0405);
+	p16(bitmap, 32);
+	p16(bitmap + 2, 1);
+	p16(bitmap + 4, 1);
+	p16(bitmap + 6, 1);
+	p16(bitmap + 8, 1024);
+	p16(bitmap + 10, 768);
+	p16(bitmap + 14, 1);
+	p16(bitmap + 16, 1);
+	p16(bitmap + 20, 1);
+	p16(order + 20, 1);
+	p16(order + 22, 20);
+	p16(order + 26, 1);
+	p16(order + 30, 0x2A);
+	p32(order + 72, 230400);
+	/* BITMAPCACHE_REV2: flags, pad, 3 cells */
+	p16(rev2, persistent ? 0x0003 : 0x0002);
+	rev2[3] = 3;
+	p32(rev2 + 4, 600 | (persistent ? 0x80000000u : 0));
+	p32(rev2 + 8, 600 | (persistent ? 0x80000000u : 0));
+	p32(rev2 + 12, 2048 | (persistent ? 0x80000000u : 0));
+	p16(pointer, 1);
+	p16(pointer + 2, 20);
+	p16(pointer + 4, 21);
+	p16(input, 0x0035);
+	p32(input + 4, 0x409);
+	p32(input + 8, 4);
+	p32(input + 16, 12);
+	p32(vc + 4, 1600);
+	p16(sound, 1);
+	p16(font, 1);
+	p32(multifrag, 0xFFFFFF);
+	if (put_capset(caps, 1, general, sizeof(general)) != 0 ||
+	    put_capset(caps, 2, bitmap, sizeof(bitmap)) != 0 ||
+	    put_capset(caps, 3, order, sizeof(order)) != 0 ||
+	    put_capset(caps, 19, rev2, sizeof(rev2)) != 0 ||
+	    put_capset(caps, 8, pointer, sizeof(pointer)) != 0 ||
+	    put_capset(caps, 13, input, sizeof(input)) != 0 ||
+	    put_capset(caps, 20, vc, sizeof(vc)) != 0 ||
+	    put_capset(caps, 12, sound, sizeof(sound)) != 0 ||
+	    put_capset(caps, 14, font, sizeof(font)) != 0 ||
+	    put_capset(caps, 15, brush, sizeof(brush)) != 0 ||
+	    put_capset(caps, 16, glyph, sizeof(glyph)) != 0 ||
+	    put_capset(caps, 17, offscreen, sizeof(offscreen)) != 0 ||
+	    put_capset(caps, 26, multifrag, sizeof(multifrag)) != 0)
+		goto out;
+	/* Share Control header, shareId, originatorId, source "MSTSC" */
+	if (vbuf_put_u16le(pdu,
+		(uint16_t)(6 + 4 + 2 + 2 + 2 + 6 + 4 + vbuf_len(caps))) != 0 ||
+	    vbuf_put_u16le(pdu, 0x10 | RDP_PDUTYPE_CONFIRMACTIVE) != 0 ||
+	    vbuf_put_u16le(pdu, c->user) != 0 ||
+	    vbuf_put_u32le(pdu, c->share_id) != 0 ||
+	    vbuf_put_u16le(pdu, 0x03EA) != 0 || vbuf_put_u16le(pdu, 6) != 0 ||
+	    vbuf_put_u16le(pdu, (uint16_t)(4 + vbuf_len(caps))) != 0 ||
+	    vbuf_put(pdu, "MSTSC", 6) != 0 || vbuf_put_u16le(pdu, 13) != 0 ||
+	    vbuf_put_u16le(pdu, 0) != 0 || vbuf_put_buf(pdu, caps) != 0)
+		goto out;
+	r = send_mcs(c, c->io, vbuf_ptr(pdu), vbuf_len(pdu));
+	say("event=confirm_active persistent=%d", persistent);
+	if (r == 0 && persistent)
+		say("event=attack_part what=persistent_confirm_active");
+out:
+	vbuf_free(caps);
+	vbuf_free(pdu);
+	return r;
+}
+
+/* Sends a Share Data PDU of type2 with body. */
+static int
+send_data_pdu(
+    struct conn *c, uint8_t type2, const unsigned char *body, size_t len)
+{
+	unsigned char p[512];
+	size_t total = 18 + len;
+
+	if (total > sizeof(p))
+		return -1;
+	p16(p, (unsigned int)total);
+	p16(p + 2, 0x10 | RDP_PDUTYPE_DATA);
+	p16(p + 4, c->user);
+	p32(p + 6, c->share_id);
+	p[10] = 0;
+	p[11] = 1;
+	p16(p + 12, (unsigned int)(len + 4));
+	p[14] = type2;
+	p[15] = 0;
+	p16(p + 16, 0);
+	memcpy(p + 18, body, len);
+	return send_mcs(c, c->io, p, total);
+}
+
+static int
+do_finalize(struct conn *c)
+{
+	unsigned char sync[4] = { 0 }, coop[8] = { 0 }, req[8] = { 0 };
+	unsigned char fonts[8] = { 0 }, pkl[24 + 4 * 8] = { 0 };
+	unsigned int i;
+
+	p16(sync, 1);
+	p16(sync + 2, 1002);
+	p16(coop, 4);
+	p16(req, 1);
+	p16(fonts + 4, 3);
+	p16(fonts + 6, 50);
+	if (send_data_pdu(c, 0x1F, sync, sizeof(sync)) != 0 ||
+	    send_data_pdu(c, 0x14, coop, sizeof(coop)) != 0 ||
+	    send_data_pdu(c, 0x14, req, sizeof(req)) != 0)
+		return -1;
+	if (A == A_PERSISTENT) {
+		/* 4 entries in cache 0, FIRST|LAST */
+		p16(pkl, 4);
+		p16(pkl + 10, 4);
+		pkl[20] = 0x03;
+		for (i = 0; i < 4; i++) {
+			p32(pkl + 24 + 8 * i, 0x11111111u * (i + 1));
+			p32(pkl + 28 + 8 * i, 0xA5A5A5A5u);
+		}
+		if (send_data_pdu(
+			c, RDP_PDUTYPE2_PERSISTENT_LIST, pkl, sizeof(pkl)) != 0)
+			return -1;
+		say("event=attack_part what=persistent_key_list entries=4");
+		delivered = 1;
+	}
+	return send_data_pdu(c, 0x27, fonts, sizeof(fonts));
+}
+
+/* Sends one DVC PDU (whole SVC message) on drdynvc. */
+static int
+send_dvc(struct conn *c, const unsigned char *p, size_t n)
+{
+	uint16_t id = chan_id(c, "drdynvc");
+
+	return id == 0 ? -1 : send_svc(c, id, p, n);
+}
+
+static int
+dvc_caps_reply(struct conn *c)
+{
+	unsigned char caps[4] = { 0x50, 0 };
+
+	p16(caps + 2, (unsigned int)c->dvc_caps);
+	return send_dvc(c, caps, sizeof(caps));
+}
+
+/* Answers the create request for name (NULL: the first) with status.
+ * Returns its id, or -1. */
+static long
+dvc_accept(struct conn *c, const char *name, int32_t status)
+{
+	unsigned char r[6] = { 0x10 };
+	unsigned int i;
+
+	for (i = 0; i < c->ncreate; i++) {
+		if (name != NULL && strcmp(c->create[i].name, name) != 0)
+			continue;
+		if (c->create[i].id > 0xFF)
+			continue;
+		r[1] = (unsigned char)c->create[i].id;
+		p32(r + 2, (uint32_t)status);
+		if (send_dvc(c, r, sizeof(r)) != 0)
+			return -1;
+		say("event=dvc_create_response id=%u name=%s status=%d",
+		    c->create[i].id, c->create[i].name, (int)status);
+		return c->create[i].id;
+	}
+	return -1;
+}
+
+/* Waits for the DVC capabilities, answers them and collects the create
+ * requests that follow. */
+static int
+dvc_ready(struct conn *c)
+{
+	c->stage = "dvc_caps";
+	if (!pump(c, have_dvc_caps, 10000))
+		return -1;
+	if (dvc_caps_reply(c) != 0)
+		return -1;
+	c->stage = "dvc_create";
+	(void)pump(c, NULL, 1500);
+	return c->closed ? -1 : 0;
+}
+
+static int
+run_attack(struct conn *c)
+{
+	static const unsigned char junk[16] = "AAAAAAAAAAAAAAAA";
+	unsigned char buf[64];
+	uint16_t id;
+	long dvc;
+	unsigned int i;
+
+	switch (A) {
+	case A_CLIPRDR:
+		/* CB_FORMAT_LIST: CF_UNICODETEXT with an empty long name */
+		memset(buf, 0, 14);
+		p16(buf, 0x0002);
+		p32(buf + 4, 6);
+		p32(buf + 8, 13);
+		id = chan_id(c, "cliprdr");
+		return id == 0 ? -1 : send_svc(c, id, buf, 14);
+	case A_RDPDR:
+		/* Client Announce Reply, then Device List Announce: drive C */
+		memset(buf, 0, 40);
+		p16(buf, 0x4472);
+		p16(buf + 2, 0x4343);
+		p16(buf + 4, 1);
+		p16(buf + 6, 0x000C);
+		p32(buf + 8, 1);
+		id = chan_id(c, "rdpdr");
+		if (id == 0 || send_svc(c, id, buf, 12) != 0)
+			return -1;
+		memset(buf, 0, 40);
+		p16(buf, 0x4472);
+		p16(buf + 2, 0x4441);
+		p32(buf + 4, 1);
+		p32(buf + 8, 8); /* RDPDR_DTYP_FILESYSTEM */
+		p32(buf + 12, 1);
+		memcpy(buf + 16, "C", 1);
+		p32(buf + 24, 0);
+		return send_svc(c, id, buf, 28);
+	case A_MS_T120:
+		id = chan_id(c, "MS_T120");
+		return id == 0 ? -1 : send_svc(c, id, junk, sizeof(junk));
+	case A_UNKNOWN:
+		id = chan_id(c, "evilchn");
+		return id == 0 ? -1 : send_svc(c, id, junk, sizeof(junk));
+	case A_NO_NUL:
+		id = chan_id(c, "drdynvcX");
+		return id == 0 ? -1 : send_svc(c, id, junk, sizeof(junk));
+	case A_UNJOINED: {
+		/* both in one write, so a peer that closes on the first
+		 * still has the second in its input */
+		struct vbuf *b = nb();
+		int r = -1;
+
+		if (chan_id(c, "drdynvc") != 0 && chan_id(c, "cliprdr") != 0 &&
+		    rdp_svc_write_message(b, 0, c->user, chan_id(c, "cliprdr"),
+			junk, sizeof(junk), 0, 0) == 0 &&
+		    rdp_svc_write_message(b, 0, c->user, chan_id(c, "drdynvc"),
+			junk, sizeof(junk), 0, 0) == 0)
+			r = send_buf(c, b);
+		vbuf_free(b);
+		return r;
+	}
+	case A_FAKE_ID:
+		/* an id nobody announced: above every id in use */
+		id = 1100;
+		for (i = 0; i < c->nch; i++)
+			if (c->ids[i] >= id)
+				id = (uint16_t)(c->ids[i] + 7);
+		if (id == c->io || id == c->user)
+			id = (uint16_t)(id + 13);
+		say("event=fake_id id=%u", id);
+		return send_svc(c, id, junk, sizeof(junk));
+	case A_DVC_UNREQUESTED:
+		if (dvc_ready(c) != 0)
+			return -1;
+		/* id 0xC8: Create Response status 0, then Data on it */
+		buf[0] = 0x10;
+		buf[1] = 0xC8;
+		p32(buf + 2, 0);
+		if (send_dvc(c, buf, 6) != 0)
+			return -1;
+		buf[0] = 0x30;
+		memcpy(buf + 2, "hostile!", 8);
+		return send_dvc(c, buf, 10);
+	case A_DVC_COMPRESSED:
+		if (dvc_ready(c) != 0 || (dvc = dvc_accept(c, NULL, 0)) < 0)
+			return -1;
+		/* Data First Compressed: Len 1 byte (sp 0), length 16 */
+		buf[0] = 0x60;
+		buf[1] = (unsigned char)dvc;
+		buf[2] = 16;
+		memcpy(buf + 3, junk, 8);
+		if (send_dvc(c, buf, 11) != 0)
+			return -1;
+		buf[0] = 0x70;
+		memcpy(buf + 2, junk, 8);
+		return send_dvc(c, buf, 10);
+	case A_GFX_IMPORT:
+		if (dvc_ready(c) != 0 ||
+		    (dvc = dvc_accept(
+			 c, "Microsoft::Windows::RDS::Graphics", 0)) < 0)
+			return -1;
+		/* RDPGFX_CAPS_ADVERTISE: one capset, version 8.1 */
+		memset(buf, 0, sizeof(buf));
+		buf[0] = 0x30;
+		buf[1] = (unsigned char)dvc;
+		p16(buf + 2, 0x0012);
+		p32(buf + 6, 8 + 2 + 12);
+		p16(buf + 10, 1);
+		p32(buf + 12, 0x00080105);
+		p32(buf + 16, 4);
+		if (send_dvc(c, buf, 2 + 22) != 0)
+			return -1;
+		/* RDPGFX_CACHE_IMPORT_OFFER: 3 entries */
+		memset(buf, 0, sizeof(buf));
+		buf[0] = 0x30;
+		buf[1] = (unsigned char)dvc;
+		p16(buf + 2, 0x0010);
+		p32(buf + 6, 8 + 2 + 3 * 12);
+		p16(buf + 10, 3);
+		for (i = 0; i < 3; i++) {
+			p32(buf + 12 + 12 * i, 0xCAFE0000u + i);
+			p32(buf + 16 + 12 * i, 0x12345678u);
+			p32(buf + 20 + 12 * i, 4096);
+		}
+		return send_dvc(c, buf, 2 + 46);
+	case A_SVC_LENGTH:
+		id = chan_id(c, "drdynvc");
+		return id == 0
+		    ? -1
+		    : send_chunk(c, id, 4096,
+			  RDP_CHANNEL_FLAG_FIRST | RDP_CHANNEL_FLAG_LAST, junk,
+			  8);
+	case A_SVC_NO_FIRST:
+		id = chan_id(c, "drdynvc");
+		return id == 0
+		    ? -1
+		    : send_chunk(c, id, 8, RDP_CHANNEL_FLAG_LAST, junk, 8);
+	case A_PERSISTENT:
+		return 0; /* sent during the connection sequence */
+	}
+	return -1;
+}
+
+static int
+session(struct conn *c, const char *user, const char *pass)
+{
+	struct vbuf *b = nb();
+	struct vbuf pdu;
+	struct rdp_x224_cc cc;
+	struct rdp_mcs_pdu p;
+	unsigned char names[4][8];
+	size_t consume = 0;
+	SSL_CTX *ctx;
+	unsigned int n, i;
+	int r;
+
+	c->stage = "x224";
+	if (rdp_x224_write_cr(b, user, RDP_PROTOCOL_SSL) != 0 ||
+	    send_buf(c, b) != 0)
+		goto fail;
+	if (recv_pdu(c, &pdu, 10000, &consume) != 0 ||
+	    rdp_x224_parse_cc(&pdu, &cc) != 0)
+		goto fail;
+	say("event=x224_confirm failure=%d selected=%u", cc.failure,
+	    cc.selected_protocol);
+	if (vbuf_consume(c->in, consume) != 0 || cc.failure ||
+	    cc.selected_protocol != RDP_PROTOCOL_SSL) {
+		c->closed = 1;
+		goto fail;
+	}
+	c->selected = cc.selected_protocol;
+	c->stage = "tls";
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto fail;
+	c->ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx); /* the SSL keeps its reference */
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_connect(c->ssl) != 1) {
+		say("event=tls_failed");
+		c->closed = 1;
+		goto fail;
+	}
+	say("event=tls version=%s", SSL_get_version(c->ssl));
+
+	c->stage = "mcs_connect";
+	n = attack_channels(names);
+	if (do_connect_initial(c) != 0 || do_connect_response(c, names, n) != 0)
+		goto fail;
+	c->stage = "mcs_attach";
+	if (send_x224(c, "\x04\x01\x00\x01\x00", 5) != 0 ||
+	    send_x224(c, "\x28", 1) != 0 || recv_domain(c, &p) != 0 ||
+	    p.type != RDP_MCS_ATTACH_USER_CONFIRM || !p.has_initiator)
+		goto fail;
+	c->user = p.initiator;
+	say("event=attach_user user=%u", c->user);
+	c->stage = "mcs_join";
+	if (join(c, c->user) != 0 || join(c, c->io) != 0)
+		goto fail;
+	if (A == A_UNJOINED) {
+		c->stage = "attack";
+		r = run_attack(c);
+		vbuf_free(b);
+		return r;
+	}
+	for (i = 0; i < c->nch; i++)
+		if (c->ids[i] != 0 && join(c, c->ids[i]) != 0)
+			goto fail;
+	c->stage = "client_info";
+	if (do_client_info(c, user, pass) != 0)
+		goto fail;
+	c->stage = "licensing";
+	if (!pump(c, have_demand, 10000))
+		goto fail;
+	c->stage = "capabilities";
+	if (do_confirm_active(c) != 0)
+		goto fail;
+	c->stage = "finalization";
+	if (do_finalize(c) != 0 || !pump(c, have_font_map, 10000))
+		goto fail;
+	c->stage = "active";
+	say("event=active");
+	c->stage = "attack";
+	r = run_attack(c);
+	vbuf_free(b);
+	return r;
+fail:
+	vbuf_free(b);
+	return -1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: " PROG " -a ATTACK (-c HOST:PORT | -f FD) "
+	    "[-u USER] [-p PASS] [-w SECONDS] [-x closed|open]\n"
+	    "       " PROG " -l\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *target = NULL, *user = "hostile", *pass = "",
+		   *expect = NULL;
+	struct conn c;
+	int ch, fd = -1, peer_closed;
+	size_t i;
+
+	while ((ch = getopt(argc, argv, "a:c:f:lp:u:w:x:")) != -1) {
+		switch (ch) {
+		case 'a':
+			attack_name = optarg;
+			break;
+		case 'c':
+			target = optarg;
+			break;
+		case 'f':
+			fd = atoi(optarg);
+			break;
+		case 'l':
+			for (i = 0; i < NATTACKS; i++)
+				printf("%-24s %s\n", attacks[i].name,
+				    attacks[i].what);
+			return 0;
+		case 'p':
+			pass = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'w':
+			opt_wait = atoi(optarg);
+			break;
+		case 'x':
+			expect = optarg;
+			if (strcmp(expect, "closed") != 0 &&
+			    strcmp(expect, "open") != 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (attack_name == NULL || (target == NULL) == (fd < 0) ||
+	    optind != argc)
+		usage();
+	for (i = 0; i < NATTACKS; i++)
+		if (strcmp(attacks[i].name, attack_name) == 0)
+			break;
+	if (i == NATTACKS) {
+		fprintf(stderr, PROG ": unknown attack %s (-l lists them)\n",
+		    attack_name);
+		return 2;
+	}
+	A = attacks[i].a;
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&c, 0, sizeof(c));
+	c.stage = "connect";
+	if ((c.in = vbuf_new(BUF_MAX)) == NULL)
+		return 1;
+	c.fd = target != NULL ? tcp_connect(target) : fd;
+	if (c.fd < 0) {
+		fprintf(stderr, PROG ": cannot connect to %s\n", target);
+		return 1;
+	}
+	say("event=start attack=%s", attack_name);
+	if (session(&c, user, pass) == 0) {
+		delivered = 1;
+		say("event=attack_sent attack=%s", attack_name);
+	}
+	if (delivered && !c.closed) {
+		c.stage = "watch";
+		(void)pump(&c, NULL, opt_wait * 1000);
+	}
+	peer_closed = c.closed;
+	say("attack=%s delivered=%s peer=%s stage=%s", attack_name,
+	    delivered ? "yes" : "no", peer_closed ? "closed" : "open", c.stage);
+	if (c.ssl != NULL) {
+		if (!peer_closed)
+			(void)SSL_shutdown(c.ssl);
+		SSL_free(c.ssl);
+	}
+	close(c.fd);
+	vbuf_free(c.in);
+	if (expect != NULL)
+		return (strcmp(expect, "closed") == 0) == (peer_closed != 0)
+		    ? 0
+		    : 3;
+	return delivered ? 0 : 1;
+}
