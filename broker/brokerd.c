@@ -284,14 +284,17 @@ out:
 			event_free(sigs[i]);
 	if (admin_fd >= 0)
 		close(admin_fd);
-	health_stop(&b);
-	login_free(&b);
-	admin_stop(&b);
-	gwq_free(&b);
+	/* The HTTP servers first: freeing them runs the close callbacks of
+	 * held requests (long polls, logins), which point into the queue and
+	 * the login table. */
 	if (b.metrics_http != NULL)
 		evhttp_free(b.metrics_http);
 	if (b.http != NULL)
 		evhttp_free(b.http);
+	health_stop(&b);
+	login_free(&b);
+	admin_stop(&b);
+	gwq_free(&b);
 	rl_free(b.rl_user);
 	rl_free(b.rl_device);
 	vdi_tls_free(b.tls);
