@@ -31,3 +31,53 @@ tests_fuzz_fuzz_upgrade_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS) \
 	-I$(top_srcdir)/gateway
 tests_fuzz_fuzz_upgrade_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_upgrade_LDADD = $(GWD_LIBS)
+
+# --- vdi-gatewayd ---------------------------------------------------------
+# Pure modules (configuration, relay engine) go into libgwd so that unit
+# tests link exactly what the daemon runs; the I/O modules are the
+# daemon's own sources.
+gateway_libgwd_la_SOURCES += \
+	gateway/gwconf.h gateway/gwconf.c \
+	gateway/relay.h gateway/relay.c
+gateway_libgwd_la_CFLAGS += -I$(top_srcdir)/gateway
+
+GWD_LIBS += $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
+
+sbin_PROGRAMS += vdi-gatewayd
+vdi_gatewayd_SOURCES = \
+	gateway/gateway.h gateway/session.h \
+	gateway/gatewayd.c gateway/session.c gateway/desktop.c \
+	gateway/registry.c gateway/brokerlink.c gateway/gwmetrics.c
+vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(LIBCURL_CFLAGS) -I$(top_srcdir)/gateway -I$(top_srcdir)/policies
+vdi_gatewayd_LDADD = $(top_builddir)/gateway/libgwd.la \
+	$(top_builddir)/policies/libvdipolicy.la $(GWD_LIBS) \
+	$(LIBEVENT_LIBS) $(LIBCURL_LIBS) -lpthread
+
+dist_man_MANS += docs/vdi-gatewayd.8 docs/vdi-gatewayd.conf.5
+EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
+	gateway/examples/vdi-gatewayd.service docs/gateway.md
+
+# Unit tests of the pure modules.
+gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay
+check_PROGRAMS += $(gwd_more_unit_tests)
+TESTS += $(gwd_more_unit_tests)
+tests_unit_test_gw_conf_SOURCES = tests/unit/test_gw_conf.c
+tests_unit_test_gw_conf_CFLAGS = $(GWD_TEST_CFLAGS)
+tests_unit_test_gw_conf_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_gw_relay_SOURCES = tests/unit/test_gw_relay.c
+tests_unit_test_gw_relay_CFLAGS = $(GWD_TEST_CFLAGS)
+tests_unit_test_gw_relay_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
+
+# Test tunnel client (stand-in for the client shim): mTLS + Upgrade, then
+# splices a loopback listener into the tunnel.
+check_PROGRAMS += tests/peers/tunnel-client
+tests_peers_tunnel_client_SOURCES = tests/peers/tunnel-client.c
+tests_peers_tunnel_client_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
+tests_peers_tunnel_client_LDADD = $(VDICOMMON_LIBS)
+
+# Integration: broker + gateway + shadow desktop + xfreerdp through the
+# test tunnel client.
+integration_tests += tests/integration/test_gateway.sh
+EXTRA_DIST += tests/integration/gateway/env.sh \
+	tests/integration/gateway/measure-memory.sh

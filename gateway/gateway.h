@@ -1,0 +1,172 @@
+/*
+ * gateway.h: vdi-gatewayd's shared state and the interfaces between its
+ * modules:
+ *
+ *   gatewayd.c    main: configuration, keys, TLS contexts, listeners,
+ *                 worker threads, signals, privilege drop
+ *   session.c     one tunnel: TLS accept, Upgrade, token, 101, X.224, the
+ *                 RDP-level TLS inside the tunnel, the relay loop
+ *   desktop.c     the desktop leg: TCP, X.224, TLS, pin or CA check
+ *   relay.c       the pure relay engine (relay.h)
+ *   registry.c    live tunnels by session id: one per sid, broker cuts
+ *   brokerlink.c  events to the broker and its commands (libcurl threads)
+ *   gwmetrics.c   counters and the Prometheus page
+ *
+ * Threads: the main thread runs the listener, signals, metrics and hands
+ * each accepted connection to one of the worker threads (event loops); a
+ * session lives on its worker's loop from accept to close. The replay
+ * cache, the registry and the broker queue are shared under mutexes;
+ * counters are atomics. Other threads reach a session only through its
+ * kill event (event_active under the registry lock).
+ */
+#ifndef VDI_GATEWAY_GATEWAY_H
+#define VDI_GATEWAY_GATEWAY_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "gwconf.h"
+#include "gwtoken.h"
+#include "jws.h"
+#include "replay.h"
+#include "seal.h"
+#include "tls.h"
+
+struct session;
+struct brokerlink;
+struct evdns_base;
+
+struct gw_worker {
+	struct gw *gw;
+	unsigned int index;
+	struct event_base *base;
+	struct evdns_base *dns;
+	pthread_t thread;
+};
+
+/* Why a tunnel was refused: index into gw_refusal_names (metrics). */
+enum gw_refusal {
+	GWR_TLS = 0,
+	GWR_TIMEOUT,
+	GWR_HTTP, /* malformed or wrong Upgrade request */
+	GWR_TOKEN_MISSING,
+	GWR_TOKEN_INVALID,
+	GWR_TOKEN_EXPIRED,
+	GWR_TOKEN_NOT_YET_VALID,
+	GWR_TOKEN_AUDIENCE,
+	GWR_TOKEN_CLAIMS,
+	GWR_TOKEN_DEVICE,
+	GWR_TOKEN_REPLAYED,
+	GWR_BUSY,
+	GWR_DESKTOP_UNREACHABLE,
+	GWR_DESKTOP_CERT,
+	GWR_NLA_UNSUPPORTED,
+	GWR_CREDENTIALS,
+	GWR_CLIENT_PROTOCOL, /* X.224 or RDP-level TLS with the client */
+	GWR_COUNT,
+};
+
+extern const char *const gw_refusal_names[GWR_COUNT];
+
+struct gw_metrics {
+	uint64_t accepted;
+	uint64_t sessions_started;
+	uint64_t sessions_active;    /* gauge: relaying */
+	uint64_t connections_active; /* gauge: every open connection */
+	uint64_t refusals[GWR_COUNT];
+	uint64_t closes_protocol; /* relay closed on a verdict */
+	uint64_t closes_idle;
+	uint64_t closes_cut;
+	uint64_t channels_refused;
+	uint64_t bytes_c2s, bytes_s2c;
+	uint64_t broker_events_sent, broker_events_dropped;
+	uint64_t broker_cuts;
+};
+
+struct gw {
+	struct gwconf conf;
+	const char *conf_path;
+
+	/* TLS: the front (tenant CAs, reloadable), the RDP-level server
+	 * inside the tunnel, the desktop legs (pinned / CA-verified). */
+	struct vdi_tls *front;
+	SSL_CTX *inner_ctx;
+	SSL_CTX *desk_pin_ctx;
+	SSL_CTX *desk_ca_ctx; /* NULL without desktop_ca */
+	size_t ntenants;
+
+	struct jws_key *keys[GWCONF_KEYS_MAX];
+	size_t nkeys;
+	int have_seal;
+	unsigned char seal_key[SEAL_KEY_LEN];
+
+	pthread_mutex_t replay_lock;
+	struct replay *replay;
+
+	struct gw_worker *workers;
+	unsigned int nworkers, next_worker;
+	struct event_base *main_base;
+
+	struct brokerlink *bl;
+	struct gw_metrics m;
+	uint64_t next_session_id;
+};
+
+/* Atomic counter helpers. */
+#define GW_INC(p)    __atomic_add_fetch((p), 1, __ATOMIC_RELAXED)
+#define GW_DEC(p)    __atomic_sub_fetch((p), 1, __ATOMIC_RELAXED)
+#define GW_ADD(p, n) __atomic_add_fetch((p), (n), __ATOMIC_RELAXED)
+#define GW_GET(p)    __atomic_load_n((p), __ATOMIC_RELAXED)
+
+/* ---- session.c ------------------------------------------------------- */
+
+/* Starts a session for an accepted socket on worker w (its thread).
+ * Takes fd (closed on failure). */
+void session_accept(struct gw_worker *w, evutil_socket_t fd,
+    const struct sockaddr *sa, int salen);
+
+/* Runs on the session's thread after a kill (registry). */
+void session_killed(struct session *s, const char *reason);
+
+/* ---- desktop.c -------------------------------------------------------- */
+
+/* Connects the desktop leg of s (token in s). Calls session_desktop_ready()
+ * or session_desktop_failed() on s's thread. */
+int desktop_connect(struct session *s);
+
+/* ---- registry.c ------------------------------------------------------- */
+
+/* Registers a started tunnel (after 101); kills the other tunnels of the
+ * same sid on this gateway ("replaced"). */
+void registry_add(struct session *s);
+/* Removes s (no-op when absent). Call before freeing s's kill event. */
+void registry_remove(struct session *s);
+/* Applies a broker cut. Returns how many tunnels were told to close. */
+unsigned int registry_cut(
+    const char *sid, int64_t before, const char *keep_jti, const char *reason);
+/* Closes every tunnel (shutdown). */
+unsigned int registry_cut_all(const char *reason);
+
+/* ---- brokerlink.c ----------------------------------------------------- */
+
+int brokerlink_start(struct gw *gw, char *err, size_t errlen) VDI_WUR;
+void brokerlink_stop(struct gw *gw);
+/* Queues an event (thread-safe). Strings may be NULL. */
+void brokerlink_event(struct gw *gw, const char *type, const char *sid,
+    const char *jti, const char *reason, const char *channel, uint64_t bytes_in,
+    uint64_t bytes_out);
+/* Events waiting (for metrics). */
+size_t brokerlink_queued(struct gw *gw);
+
+/* ---- gwmetrics.c ------------------------------------------------------- */
+
+struct evbuffer;
+void gw_metrics_render(struct gw *gw, struct evbuffer *out);
+int gw_metrics_start(struct gw *gw, char *err, size_t errlen) VDI_WUR;
+void gw_metrics_stop(void);
+
+#endif

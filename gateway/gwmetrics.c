@@ -1,0 +1,131 @@
+/*
+ * gwmetrics.c: vdi-gatewayd's counters as Prometheus text on
+ * metrics_listen (plain HTTP: bind it to a management address).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "gateway.h"
+
+static struct evhttp *metrics_http;
+
+static void
+counter(struct evbuffer *o, const char *name, const char *help,
+    const char *type, uint64_t v)
+{
+	evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name,
+	    help, name, type, name, (unsigned long long)v);
+}
+
+void
+gw_metrics_render(struct gw *gw, struct evbuffer *o)
+{
+	struct gw_metrics *m = &gw->m;
+	size_t i;
+
+	counter(o, "vdi_gateway_connections_accepted_total",
+	    "TCP connections accepted.", "counter", GW_GET(&m->accepted));
+	counter(o, "vdi_gateway_connections", "Open connections (any state).",
+	    "gauge", GW_GET(&m->connections_active));
+	counter(o, "vdi_gateway_sessions_started_total",
+	    "Tunnels that got 101 Switching Protocols.", "counter",
+	    GW_GET(&m->sessions_started));
+	counter(o, "vdi_gateway_sessions", "Tunnels relaying RDP now.", "gauge",
+	    GW_GET(&m->sessions_active));
+	evbuffer_add_printf(o,
+	    "# HELP vdi_gateway_refusals_total Tunnels refused, by reason.\n"
+	    "# TYPE vdi_gateway_refusals_total counter\n");
+	for (i = 0; i < GWR_COUNT; i++)
+		evbuffer_add_printf(o,
+		    "vdi_gateway_refusals_total{reason=\"%s\"} %llu\n",
+		    gw_refusal_names[i],
+		    (unsigned long long)GW_GET(&m->refusals[i]));
+	evbuffer_add_printf(o,
+	    "# HELP vdi_gateway_session_closes_total Tunnels closed by the "
+	    "gateway, by cause.\n"
+	    "# TYPE vdi_gateway_session_closes_total counter\n"
+	    "vdi_gateway_session_closes_total{cause=\"protocol\"} %llu\n"
+	    "vdi_gateway_session_closes_total{cause=\"idle\"} %llu\n"
+	    "vdi_gateway_session_closes_total{cause=\"cut\"} %llu\n",
+	    (unsigned long long)GW_GET(&m->closes_protocol),
+	    (unsigned long long)GW_GET(&m->closes_idle),
+	    (unsigned long long)GW_GET(&m->closes_cut));
+	counter(o, "vdi_gateway_channels_refused_total",
+	    "Static and dynamic channels refused.", "counter",
+	    GW_GET(&m->channels_refused));
+	evbuffer_add_printf(o,
+	    "# HELP vdi_gateway_bytes_total RDP bytes relayed, by direction.\n"
+	    "# TYPE vdi_gateway_bytes_total counter\n"
+	    "vdi_gateway_bytes_total{dir=\"client_to_desktop\"} %llu\n"
+	    "vdi_gateway_bytes_total{dir=\"desktop_to_client\"} %llu\n",
+	    (unsigned long long)GW_GET(&m->bytes_c2s),
+	    (unsigned long long)GW_GET(&m->bytes_s2c));
+	counter(o, "vdi_gateway_broker_events_sent_total",
+	    "Events the broker accepted.", "counter",
+	    GW_GET(&m->broker_events_sent));
+	counter(o, "vdi_gateway_broker_events_dropped_total",
+	    "Events dropped because the queue was full.", "counter",
+	    GW_GET(&m->broker_events_dropped));
+	counter(o, "vdi_gateway_broker_events_queued",
+	    "Events waiting for the broker.", "gauge", brokerlink_queued(gw));
+	counter(o, "vdi_gateway_broker_cuts_total", "Cut commands applied.",
+	    "counter", GW_GET(&m->broker_cuts));
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *o;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET ||
+	    strcmp(evhttp_request_get_uri(req), "/metrics") != 0) {
+		evhttp_send_error(req, 404, "Not Found");
+		return;
+	}
+	if ((o = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, "Internal Error");
+		return;
+	}
+	gw_metrics_render(arg, o);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", o);
+	evbuffer_free(o);
+}
+
+int
+gw_metrics_start(struct gw *gw, char *err, size_t errlen)
+{
+	if (!gw->conf.metrics_enabled)
+		return 0;
+	if ((metrics_http = evhttp_new(gw->main_base)) == NULL) {
+		snprintf(err, errlen, "metrics: evhttp_new failed");
+		return VDI_ERR_ALLOC;
+	}
+	evhttp_set_allowed_methods(metrics_http, EVHTTP_REQ_GET);
+	evhttp_set_max_headers_size(metrics_http, 8192);
+	evhttp_set_timeout(metrics_http, 10);
+	evhttp_set_gencb(metrics_http, handle, gw);
+	if (evhttp_bind_socket(metrics_http,
+		strcmp(gw->conf.metrics_host, "*") == 0 ? "0.0.0.0"
+							: gw->conf.metrics_host,
+		gw->conf.metrics_port) != 0) {
+		snprintf(err, errlen, "metrics: cannot listen on %s:%u",
+		    gw->conf.metrics_host, gw->conf.metrics_port);
+		return VDI_ERR_SYSTEM;
+	}
+	return 0;
+}
+
+void
+gw_metrics_stop(void)
+{
+	if (metrics_http != NULL)
+		evhttp_free(metrics_http);
+	metrics_http = NULL;
+}
