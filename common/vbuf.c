@@ -312,8 +312,6 @@ vbuf_get_per_length(struct vbuf *b, uint16_t *len)
 		b->off += 1;
 		return 0;
 	}
-	if ((b0 & 0xC0) == 0xC0)
-		return VDI_ERR_UNSUPPORTED; /* fragmented form */
 	if ((r = vbuf_peek_u8(b, 1, &b1)) != 0)
 		return r;
 	*len = (uint16_t)(((b0 & 0x7F) << 8) | b1);
@@ -418,7 +416,7 @@ vbuf_put_u64le(struct vbuf *b, uint64_t v)
 int
 vbuf_put_per_length(struct vbuf *b, uint16_t len)
 {
-	if (len > 0x3FFF) /* larger needs X.691 fragmentation */
+	if (len > 0x7FFF)
 		return VDI_ERR_TOO_LARGE;
 	if (len < 0x80)
 		return put_int(b, len, 1, 0);

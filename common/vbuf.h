@@ -97,10 +97,13 @@ int vbuf_peek_u16le(const struct vbuf *b, size_t pos, uint16_t *v) VDI_WUR;
 int vbuf_peek_u16be(const struct vbuf *b, size_t pos, uint16_t *v) VDI_WUR;
 int vbuf_peek_u32le(const struct vbuf *b, size_t pos, uint32_t *v) VDI_WUR;
 
-/* PER length determinant (ITU-T X.691 10.9.3, aligned, as used by T.125
- * and GCC): one byte 0..0x7F, or two bytes 10xxxxxx xxxxxxxx for up to
- * 0x3FFF. The fragmented forms (11xxxxxx) are refused with
- * VDI_ERR_UNSUPPORTED. */
+/* PER length determinant as RDP peers write it (T.125/GCC; Windows,
+ * FreeRDP and xrdp alike): one byte 0..0x7F, or two bytes 1xxxxxxx
+ * xxxxxxxx carrying 15 bits (0..0x7FFF). Strict X.691 would give the
+ * second byte's top bit to a fragmentation marker, but RDP never fragments
+ * and FreeRDP sends 15-bit lengths for large Send Data PDUs, so reading
+ * X.691 literally would cut real sessions. Every length read this way is
+ * still checked against the data that follows it. */
 int vbuf_get_per_length(struct vbuf *b, uint16_t *len) VDI_WUR;
 
 /* BER length (X.690 definite form): short form, or 0x81..0x84 followed by
@@ -122,7 +125,7 @@ int vbuf_put_buf(struct vbuf *b, const struct vbuf *src) VDI_WUR;
  * next write). */
 int vbuf_reserve(struct vbuf *b, size_t n, unsigned char **p) VDI_WUR;
 
-/* Shortest encodings: PER 1 or 2 bytes (len <= 0x3FFF, else
+/* Shortest encodings: PER 1 or 2 bytes (len <= 0x7FFF, else
  * VDI_ERR_TOO_LARGE); BER short form or 0x81/0x82/0x83/0x84. */
 int vbuf_put_per_length(struct vbuf *b, uint16_t len) VDI_WUR;
 int vbuf_put_ber_length(struct vbuf *b, uint32_t len) VDI_WUR;

