@@ -81,3 +81,5 @@ tests_peers_tunnel_client_LDADD = $(VDICOMMON_LIBS)
 integration_tests += tests/integration/test_gateway.sh
 EXTRA_DIST += tests/integration/gateway/env.sh \
 	tests/integration/gateway/measure-memory.sh
+TESTS += tests/integration/test_gateway_idle.sh
+dist_noinst_SCRIPTS += tests/integration/test_gateway_idle.sh

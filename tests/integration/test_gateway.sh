@@ -75,10 +75,8 @@ vdi_assert_contains "... desktop_unreachable" "$VDI_RUN/probe.out" \
 	'"error":"desktop_unreachable"'
 
 # --- a real session: xfreerdp with every redirection switch ------------------
-CDISP=$((500 + RANDOM % 400))
-vdi_start xvfb-client Xvfb ":$CDISP" -screen 0 1024x768x24 -nolisten tcp -noreset
-vdi_wait_until 10 xdpyinfo -display ":$CDISP" >/dev/null 2>&1 ||
-	vdi_die "client Xvfb did not start"
+xvfb_start xvfb-client 1024x768x24
+CDISP=$XVFB_DISPLAY
 tunnel_open tunnel1 "$A/tablet-1" "$TOK"
 vdi_wait_file "$VDI_RUN/tunnel1.port" 10 tunnel1 || vdi_die "tunnel1 got no 101"
 vdi_pass "alice's token opens a tunnel (101)"

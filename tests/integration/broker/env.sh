@@ -7,6 +7,22 @@
 BROKER="$VDI_BUILDDIR/vdi-brokerd"
 VDICTL="$VDI_BUILDDIR/vdictl"
 
+# xvfb_start NAME [GEOMETRY]: an Xvfb on a display it picks itself
+# (-displayfd: no collision with other servers on the machine); sets
+# XVFB_DISPLAY to its number once it accepts clients. -noreset keeps it
+# from resetting when its last client (the readiness probe) leaves.
+xvfb_start() {
+	vdi_require Xvfb xvfb
+	vdi_require xdpyinfo x11-utils
+	vdi_start "$1" Xvfb -displayfd 1 -screen 0 "${2:-1024x768x24}" \
+		-nolisten tcp -noreset
+	vdi_wait_until 10 grep -qE '^[0-9]+$' "$VDI_RUN/$1.log" ||
+		vdi_die "Xvfb $1 did not start"
+	XVFB_DISPLAY=$(grep -E '^[0-9]+$' "$VDI_RUN/$1.log" | head -1)
+	vdi_wait_until 10 xdpyinfo -display ":$XVFB_DISPLAY" >/dev/null 2>&1 ||
+		vdi_die "Xvfb $1 does not answer"
+}
+
 broker_setup() {
 	vdi_require curl curl
 	vdi_require sqlite3 sqlite3
@@ -61,15 +77,9 @@ EOP
 	set -- $(vdi_free_port 2)
 	DESKTOP_PORT=$1
 	DEAD_PORT=$2
-	# Xvfb picks a free display itself and prints its number (-displayfd).
-	local disp=
-	vdi_start xvfb Xvfb -displayfd 1 -screen 0 800x600x24 -nolisten tcp -noreset
-	vdi_wait_until 10 grep -qE '^[0-9]+$' "$VDI_RUN/xvfb.log" ||
-		vdi_die "Xvfb did not start"
-	disp=$(grep -E '^[0-9]+$' "$VDI_RUN/xvfb.log" | head -1)
-	vdi_require xdpyinfo x11-utils
-	vdi_wait_until 10 xdpyinfo -display ":$disp" >/dev/null 2>&1 ||
-		vdi_die "Xvfb did not start"
+	local disp
+	xvfb_start xvfb 800x600x24
+	disp=$XVFB_DISPLAY
 	DISPLAY=":$disp" vdi_start desktop freerdp-shadow-cli "/port:$DESKTOP_PORT" \
 		/sec:tls -auth
 	vdi_wait_port "$DESKTOP_PORT" 15 desktop || vdi_die "desktop did not start"
