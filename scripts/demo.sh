@@ -5,11 +5,14 @@
 #   scripts/demo.sh --keep   leave everything running to try vdictl
 #
 # What it does today: makes a throwaway PKI for two municipalities (city-a,
-# city-b), starts a real desktop (freerdp-shadow-cli on Xvfb) and
-# vdi-brokerd with an example policy and PAM through pam_wrapper, then logs
-# a field tablet in as two people: alice (password) and olga (password and
-# one-time code), and shows what the broker decided. The gateway relay and
-# the client shim are not built yet; the report says so.
+# city-b), starts a real desktop (freerdp-shadow-cli on Xvfb), vdi-brokerd
+# with an example policy and PAM through pam_wrapper, and vdi-gatewayd. A
+# field tablet logs in as alice (password) and as olga (password and
+# one-time code); alice's tunnel is opened and the real xfreerdp, started
+# with every redirection switch it has, draws her desktop through the
+# gateway, which keeps clipboard, drives, printers, smart cards, sound and
+# microphone out. A screenshot is saved and a report printed. The client
+# shim (vdi-connect) is not built yet: a test tunnel client stands in.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 keep=no
@@ -28,7 +31,8 @@ mkdir -p build-demo
 cd build-demo
 [ -f Makefile ] || ../configure >configure.out 2>&1 || { cat configure.out; exit 1; }
 echo "demo: building (log in build-demo/make.out)"
-make -j"$(nproc)" vdi-brokerd vdictl tests/peers/freeport tests/peers/pam_vdi_otp.la \
+make -j"$(nproc)" vdi-brokerd vdictl vdi-gatewayd tests/peers/freeport \
+	tests/peers/pam_vdi_otp.la tests/peers/tunnel-client \
 	>make.out 2>&1 || { tail -40 make.out; exit 1; }
 
 export top_srcdir="$top" top_builddir="$top/build-demo" OPENSSL="$(command -v openssl)"
@@ -36,8 +40,11 @@ export VDI_TEST=demo VDI_KEEP_RUN=1
 . "$top/tests/integration/lib.sh"
 vdi_init
 . "$top/tests/integration/broker/env.sh"
+. "$top/tests/integration/gateway/env.sh"
 broker_setup
+gateway_setup
 broker_start
+gateway_start
 
 A="$VDI_PKI/city-a/devices"
 B="$VDI_PKI/city-b/devices"
@@ -51,6 +58,30 @@ again=$(api "$A/tablet-1" POST /v1/reconnect "{\"ticket\":\"$alice_ticket\"}")
 t3=$(date +%s.%N)
 api "$A/revoked" GET /v1/health >/dev/null
 revoked=$(status)
+
+# alice's desktop through the gateway, with every redirection asked for.
+# (A fresh grant: the first token was spent by nothing, but tokens live 60 s.)
+alice2=$(api "$A/tablet-1" POST /v1/reconnect "{\"ticket\":\"$(echo "$again" | jget "['ticket']")\"}")
+xvfb_start xvfb-client 1024x768x24
+tunnel_open tunnel "$A/tablet-1" "$(echo "$alice2" | jget "['token']")"
+vdi_wait_file "$VDI_RUN/tunnel.port" 10 tunnel || vdi_die "the gateway refused the tunnel"
+mark=$(vdi_log_mark "$GW_NAME")
+t4=$(date +%s.%N)
+DISPLAY=":$XVFB_DISPLAY" vdi_start xfreerdp xfreerdp \
+	"/v:127.0.0.1:$(cat "$VDI_RUN/tunnel.port")" /sec:tls \
+	"/cert:deny,fingerprint:sha256:$(echo "$INNER_PIN" | sed 's/../&:/g; s/:$//')" \
+	/u:alice /p:unused /size:800x600 +clipboard /drive:home,/tmp /printer \
+	/smartcard /microphone /sound /usb:id:054c:0268 /video /gfx \
+	/dynamic-resolution /multitouch
+vdi_wait_log "$GW_NAME" "event=relay_start" 20 "$mark" || vdi_die "no RDP session"
+vdi_wait_log "$GW_NAME" "name=Microsoft::Windows::RDS::Graphics" 20 "$mark" || true
+t5=$(date +%s.%N)
+sleep 3
+xwd -root -silent -display ":$XVFB_DISPLAY" | xwdtopnm 2>/dev/null >"$VDI_RUN/session.ppm"
+pnmtopng <"$VDI_RUN/session.ppm" >"$VDI_RUN/session.png"
+SHOT="$VDI_RUN/session.png"
+refused=$(vdi_log_since "$GW_NAME" "$mark" | sed -n 's/.*name=\([^ ]*\) verdict=refused.*/\1/p' | sort -u | tr '\n' ' ')
+allowed=$(vdi_log_since "$GW_NAME" "$mark" | sed -n 's/.*name=\([^ ]*\) verdict=allowed.*/\1/p' | sort -u | tr '\n' ' ')
 
 thumb() { "$OPENSSL" x509 -in "$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
 report() {
@@ -67,13 +98,20 @@ report() {
 		"$(thumb "$A/tablet-1")" "$(echo "$again" | jget "['desktop']")" \
 		"$(echo "$again" | jget "['how']")" "$(echo "$t3 - $t2" | bc)"
 	echo
+	printf '%-10s %-8s %-18.16s %-12s %-9s %.3fs (tunnel to graphics channel)\n' alice city-a \
+		"$(thumb "$A/tablet-1")" "$(echo "$alice2" | jget "['desktop']")" session \
+		"$(echo "$t5 - $t4" | bc)"
+	echo
 	echo "channels granted: $(echo "$alice" | jget "['channels']") (display and input only)"
+	echo "channels the gateway let through: $allowed"
+	echo "channels xfreerdp asked for and the gateway refused: $refused"
+	echo "screenshot of alice's session: $SHOT"
 	echo "revoked tablet at the TLS door: $([ "$revoked" = 000 ] && echo refused || echo "ACCEPTED ($revoked)")"
 	echo "desktops:"; "$VDICTL" desktops list | sed 's/^/  /'
 	echo "audit chain: $("$VDICTL" audit verify)"
 	echo
-	echo "not built yet: the gateway relay (vdi-gatewayd) and the client shim"
-	echo "(vdi-connect), so no RDP session is drawn and no screenshot is taken."
+	echo "not built yet: the client shim (vdi-connect); a test tunnel client"
+	echo "(tests/peers/tunnel-client) stands in for it."
 	echo "================================================="
 }
 report
@@ -83,11 +121,29 @@ vdi_assert_eq "olga passed two PAM prompts" ok "$(echo "$olga" | jget "['state']
 vdi_assert_eq "alice reconnected to the same session without a password" \
 	"$(echo "$alice" | jget "['session']")" "$(echo "$again" | jget "['session']")"
 vdi_assert_eq "the revoked tablet was refused at TLS" 000 "$revoked"
+vdi_check "xfreerdp is still connected" vdi_alive xfreerdp
+vdi_check "clipboard refused" sh -c "echo '$refused' | grep -q cliprdr"
+vdi_check "drives, printers, smart cards refused" sh -c "echo '$refused' | grep -q rdpdr"
+vdi_check "screenshot saved" test -s "$SHOT"
+vdi_check "the screenshot shows the desktop's background colour #$DESKTOP_RGB" \
+	python3 - "$VDI_RUN/session.ppm" "$DESKTOP_RGB" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+want = bytes.fromhex(sys.argv[2])
+# binary PPM: "P6" W H MAXVAL, then RGB triples
+parts = data.split(maxsplit=4)
+assert parts[0] == b"P6" and parts[3] == b"255", parts[:4]
+px = parts[4]
+near = sum(1 for i in range(0, len(px) - 2, 3)
+           if all(abs(px[i + k] - want[k]) <= 8 for k in range(3)))
+sys.exit(0 if near > 100000 else 1)
+PY
 if [ "$keep" = yes ]; then
 	echo
 	echo "left running (Ctrl-C to stop everything):"
 	echo "  export VDI_BROKER_SOCKET=$VDI_BROKER_SOCKET"
 	echo "  $VDICTL sessions list"
+	echo "  screenshot: $SHOT"
 	echo "  logs: $VDI_RUN/*.log"
 	while vdi_alive "$BROKER_NAME"; do sleep 2; done
 fi

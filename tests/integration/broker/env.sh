@@ -80,6 +80,14 @@ EOP
 	local disp
 	xvfb_start xvfb 800x600x24
 	disp=$XVFB_DISPLAY
+	# A desktop with a known look: a solid background (DESKTOP_RGB) and a
+	# clock, so screenshots on the client side prove the pixels arrived.
+	DESKTOP_RGB=1d6fa5
+	DESKTOP_DISPLAY=$disp
+	if command -v xsetroot >/dev/null 2>&1; then
+		DISPLAY=":$disp" xsetroot -solid "#$DESKTOP_RGB"
+		DISPLAY=":$disp" vdi_start desktop-clock xclock -geometry 160x160+40+40 -update 1
+	fi
 	DISPLAY=":$disp" vdi_start desktop freerdp-shadow-cli "/port:$DESKTOP_PORT" \
 		/sec:tls -auth
 	vdi_wait_port "$DESKTOP_PORT" 15 desktop || vdi_die "desktop did not start"
