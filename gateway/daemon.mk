@@ -83,3 +83,5 @@ EXTRA_DIST += tests/integration/gateway/env.sh \
 	tests/integration/gateway/measure-memory.sh
 TESTS += tests/integration/test_gateway_idle.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_idle.sh
+TESTS += tests/integration/test_gateway_probe.sh
+dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh

@@ -15,10 +15,14 @@ int
 gw_token_status(enum gw_token_error e)
 {
 	switch (e) {
-	case GWT_OK: return 101;
-	case GWT_WRONG_DEVICE: return 403;
-	case GWT_BUSY: return 503;
-	default: return 401;
+	case GWT_OK:
+		return 101;
+	case GWT_WRONG_DEVICE:
+		return 403;
+	case GWT_BUSY:
+		return 503;
+	default:
+		return 401;
 	}
 }
 
@@ -26,15 +30,24 @@ const char *
 gw_token_code(enum gw_token_error e)
 {
 	switch (e) {
-	case GWT_OK: return "ok";
-	case GWT_INVALID: return "token_invalid";
-	case GWT_EXPIRED: return "token_expired";
-	case GWT_NOT_YET_VALID: return "token_not_yet_valid";
-	case GWT_AUDIENCE: return "token_wrong_audience";
-	case GWT_CLAIMS: return "token_invalid_claims";
-	case GWT_WRONG_DEVICE: return "token_wrong_device";
-	case GWT_REPLAYED: return "token_replayed";
-	case GWT_BUSY: return "busy";
+	case GWT_OK:
+		return "ok";
+	case GWT_INVALID:
+		return "token_invalid";
+	case GWT_EXPIRED:
+		return "token_expired";
+	case GWT_NOT_YET_VALID:
+		return "token_not_yet_valid";
+	case GWT_AUDIENCE:
+		return "token_wrong_audience";
+	case GWT_CLAIMS:
+		return "token_invalid_claims";
+	case GWT_WRONG_DEVICE:
+		return "token_wrong_device";
+	case GWT_REPLAYED:
+		return "token_replayed";
+	case GWT_BUSY:
+		return "busy";
 	}
 	return "token_invalid";
 }
@@ -60,7 +73,8 @@ parse_channels(const json_t *c, unsigned int *out)
 	*out = 0;
 	if (!json_is_array(ch))
 		return -1;
-	json_array_foreach(ch, i, v) {
+	json_array_foreach(ch, i, v)
+	{
 		if ((s = json_string_value(v)) == NULL)
 			return -1;
 		if (strcmp(s, "display") == 0)
@@ -129,8 +143,8 @@ gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
 	    copy_claim(c, "jti", out->jti, sizeof(out->jti)) ||
 	    copy_claim(c, "dst", dst, sizeof(dst)) ||
 	    cfg_parse_hostport(dst, out->dst_host, sizeof(out->dst_host),
-		&out->dst_port) != 0 || out->dst_port == 0 ||
-	    claims_get_string(c, "sec", &s) != 0 ||
+		&out->dst_port) != 0 ||
+	    out->dst_port == 0 || claims_get_string(c, "sec", &s) != 0 ||
 	    (strcmp(s, "tls") != 0 && strcmp(s, "nla") != 0) ||
 	    parse_channels(c, &out->channels) != 0 ||
 	    claims_get_int(c, "idle", &idle) != 0 || idle > 86400 * 7 ||
@@ -141,8 +155,9 @@ gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
 	out->idle = (unsigned int)idle;
 	if (json_object_get(c, "dpin") != NULL) {
 		if (claims_get_string(c, "dpin", &s) != 0 ||
-		    b64url_decode(s, strlen(s), out->pin, sizeof(out->pin),
-			&n) != 0 || n != sizeof(out->pin))
+		    b64url_decode(
+			s, strlen(s), out->pin, sizeof(out->pin), &n) != 0 ||
+		    n != sizeof(out->pin))
 			goto out;
 		out->has_pin = 1;
 	}
@@ -150,8 +165,8 @@ gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
 	    copy_claim(c, "cred", out->cred, sizeof(out->cred)) != 0)
 		goto out;
 	/* Last: burn the id only for a token that is otherwise good. */
-	switch (replay_use(rc, out->jti, strlen(out->jti),
-	    out->exp + pol->skew, now)) {
+	switch (replay_use(
+	    rc, out->jti, strlen(out->jti), out->exp + pol->skew, now)) {
 	case 0:
 		e = GWT_OK;
 		break;

@@ -21,22 +21,22 @@
 #define GWT_CRED_MAX 1408
 
 /* Channel classes a token may grant. */
-#define GWT_CH_DISPLAY 0x01u
-#define GWT_CH_INPUT 0x02u
+#define GWT_CH_DISPLAY   0x01u
+#define GWT_CH_INPUT     0x02u
 #define GWT_CH_AUDIO_OUT 0x04u
 
 struct gw_token {
-	char sub[GWT_NAME_MAX];	 /* user */
-	char tid[GWT_NAME_MAX];	 /* tenant */
-	char sid[64];		 /* broker session */
+	char sub[GWT_NAME_MAX]; /* user */
+	char tid[GWT_NAME_MAX]; /* tenant */
+	char sid[64];           /* broker session */
 	char jti[REPLAY_JTI_MAX + 1];
 	char dst_host[GWT_NAME_MAX];
 	uint16_t dst_port;
-	int nla;		 /* sec == "nla" */
+	int nla; /* sec == "nla" */
 	int has_pin;
-	uint8_t pin[32];	 /* SHA-256 of the desktop's certificate */
-	unsigned int channels;	 /* GWT_CH_* */
-	unsigned int idle;	 /* seconds, 0 = none */
+	uint8_t pin[32];       /* SHA-256 of the desktop's certificate */
+	unsigned int channels; /* GWT_CH_* */
+	unsigned int idle;     /* seconds, 0 = none */
 	int64_t iat, exp;
 	char cred[GWT_CRED_MAX + 1]; /* sealed credentials or "" */
 };
@@ -46,20 +46,20 @@ struct gw_token_policy {
 	size_t nkeys;
 	const char *issuer;
 	const char *audience;
-	int64_t skew;		/* seconds */
+	int64_t skew; /* seconds */
 };
 
 /* Why a token was refused (for logs and the 401/403 JSON body). */
 enum gw_token_error {
 	GWT_OK = 0,
-	GWT_INVALID,	   /* 401 token_invalid: malformed or bad signature */
-	GWT_EXPIRED,	   /* 401 token_expired */
+	GWT_INVALID,       /* 401 token_invalid: malformed or bad signature */
+	GWT_EXPIRED,       /* 401 token_expired */
 	GWT_NOT_YET_VALID, /* 401 token_not_yet_valid */
-	GWT_AUDIENCE,	   /* 401 token_wrong_audience (or issuer) */
-	GWT_CLAIMS,	   /* 401 token_invalid_claims */
+	GWT_AUDIENCE,      /* 401 token_wrong_audience (or issuer) */
+	GWT_CLAIMS,        /* 401 token_invalid_claims */
 	GWT_WRONG_DEVICE,  /* 403 token_wrong_device: cnf mismatch */
-	GWT_REPLAYED,	   /* 401 token_replayed */
-	GWT_BUSY,	   /* 503 busy: replay cache full */
+	GWT_REPLAYED,      /* 401 token_replayed */
+	GWT_BUSY,          /* 503 busy: replay cache full */
 };
 
 /* Checks token (len bytes) presented over a TLS connection whose client

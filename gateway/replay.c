@@ -101,8 +101,8 @@ sweep(struct replay *r, int64_t now)
 }
 
 int
-replay_use(struct replay *r, const char *jti, size_t len, int64_t expires,
-    int64_t now)
+replay_use(
+    struct replay *r, const char *jti, size_t len, int64_t expires, int64_t now)
 {
 	size_t i;
 

@@ -10,13 +10,20 @@ int
 upgrade_status(enum upgrade_error e)
 {
 	switch (e) {
-	case UPGRADE_OK: return 101;
-	case UPGRADE_BAD_REQUEST: return 400;
-	case UPGRADE_NOT_FOUND: return 404;
-	case UPGRADE_BAD_METHOD: return 405;
-	case UPGRADE_NO_UPGRADE: return 426;
-	case UPGRADE_NO_TOKEN: return 401;
-	case UPGRADE_TOO_LARGE: return 431;
+	case UPGRADE_OK:
+		return 101;
+	case UPGRADE_BAD_REQUEST:
+		return 400;
+	case UPGRADE_NOT_FOUND:
+		return 404;
+	case UPGRADE_BAD_METHOD:
+		return 405;
+	case UPGRADE_NO_UPGRADE:
+		return 426;
+	case UPGRADE_NO_TOKEN:
+		return 401;
+	case UPGRADE_TOO_LARGE:
+		return 431;
 	}
 	return 400;
 }
@@ -25,13 +32,20 @@ const char *
 upgrade_reason(enum upgrade_error e)
 {
 	switch (e) {
-	case UPGRADE_OK: return "Switching Protocols";
-	case UPGRADE_BAD_REQUEST: return "Bad Request";
-	case UPGRADE_NOT_FOUND: return "Not Found";
-	case UPGRADE_BAD_METHOD: return "Method Not Allowed";
-	case UPGRADE_NO_UPGRADE: return "Upgrade Required";
-	case UPGRADE_NO_TOKEN: return "Unauthorized";
-	case UPGRADE_TOO_LARGE: return "Request Header Fields Too Large";
+	case UPGRADE_OK:
+		return "Switching Protocols";
+	case UPGRADE_BAD_REQUEST:
+		return "Bad Request";
+	case UPGRADE_NOT_FOUND:
+		return "Not Found";
+	case UPGRADE_BAD_METHOD:
+		return "Method Not Allowed";
+	case UPGRADE_NO_UPGRADE:
+		return "Upgrade Required";
+	case UPGRADE_NO_TOKEN:
+		return "Unauthorized";
+	case UPGRADE_TOO_LARGE:
+		return "Request Header Fields Too Large";
 	}
 	return "Bad Request";
 }
@@ -40,13 +54,20 @@ const char *
 upgrade_code(enum upgrade_error e)
 {
 	switch (e) {
-	case UPGRADE_OK: return "ok";
-	case UPGRADE_BAD_REQUEST: return "bad_request";
-	case UPGRADE_NOT_FOUND: return "not_found";
-	case UPGRADE_BAD_METHOD: return "method_not_allowed";
-	case UPGRADE_NO_UPGRADE: return "upgrade_required";
-	case UPGRADE_NO_TOKEN: return "token_missing";
-	case UPGRADE_TOO_LARGE: return "headers_too_large";
+	case UPGRADE_OK:
+		return "ok";
+	case UPGRADE_BAD_REQUEST:
+		return "bad_request";
+	case UPGRADE_NOT_FOUND:
+		return "not_found";
+	case UPGRADE_BAD_METHOD:
+		return "method_not_allowed";
+	case UPGRADE_NO_UPGRADE:
+		return "upgrade_required";
+	case UPGRADE_NO_TOKEN:
+		return "token_missing";
+	case UPGRADE_TOO_LARGE:
+		return "headers_too_large";
 	}
 	return "bad_request";
 }
@@ -132,8 +153,8 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 		}
 		/* A NUL or a bare LF will never become valid: say so early. */
 		for (i = 0; i < len; i++)
-			if (p[i] == '\0' || (p[i] == '\n' &&
-						(i == 0 || p[i - 1] != '\r'))) {
+			if (p[i] == '\0' ||
+			    (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))) {
 				out->error = UPGRADE_BAD_REQUEST;
 				return 0;
 			}
@@ -232,7 +253,8 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 		out->error = UPGRADE_NO_UPGRADE;
 		return 0;
 	}
-	if (auth == NULL || auth_n < 8 || strncasecmp(auth, "Bearer ", 7) != 0) {
+	if (auth == NULL || auth_n < 8 ||
+	    strncasecmp(auth, "Bearer ", 7) != 0) {
 		out->error = UPGRADE_NO_TOKEN;
 		return 0;
 	}

@@ -20,26 +20,26 @@
 
 #include "vbuf.h"
 
-#define UPGRADE_MAX 8192
+#define UPGRADE_MAX         8192
 #define UPGRADE_HEADERS_MAX 32
 
 /* Why a request was refused: each maps to an HTTP status and a stable
  * error code for the JSON body. */
 enum upgrade_error {
 	UPGRADE_OK = 0,
-	UPGRADE_BAD_REQUEST,	/* 400 bad_request: malformed HTTP */
-	UPGRADE_NOT_FOUND,	/* 404 not_found: other path */
-	UPGRADE_BAD_METHOD,	/* 405 method_not_allowed */
-	UPGRADE_NO_UPGRADE,	/* 426 upgrade_required: no vdi-rdp upgrade */
-	UPGRADE_NO_TOKEN,	/* 401 token_missing */
-	UPGRADE_TOO_LARGE,	/* 431 headers_too_large */
+	UPGRADE_BAD_REQUEST, /* 400 bad_request: malformed HTTP */
+	UPGRADE_NOT_FOUND,   /* 404 not_found: other path */
+	UPGRADE_BAD_METHOD,  /* 405 method_not_allowed */
+	UPGRADE_NO_UPGRADE,  /* 426 upgrade_required: no vdi-rdp upgrade */
+	UPGRADE_NO_TOKEN,    /* 401 token_missing */
+	UPGRADE_TOO_LARGE,   /* 431 headers_too_large */
 };
 
 struct upgrade_req {
 	enum upgrade_error error;
-	const char *token;	/* points into the input; not NUL-terminated */
+	const char *token; /* points into the input; not NUL-terminated */
 	size_t token_len;
-	size_t consumed;	/* bytes of the request, blank line included */
+	size_t consumed; /* bytes of the request, blank line included */
 };
 
 /*

@@ -610,8 +610,8 @@ rdp_gcc_parse_create__when_prefix_or_key_wrong__errors(void **state)
 		    VDI_ERR_BAD_LENGTH);
 		ud[8]--;
 		ud[7] = 0xC1; /* a 15-bit PER length far past the data */
-		assert_int_not_equal(rdp_gcc_parse_create_request(&v, &blocks),
-		    0);
+		assert_int_not_equal(
+		    rdp_gcc_parse_create_request(&v, &blocks), 0);
 	}
 	free(ud);
 	cap_free(&c);
