@@ -700,7 +700,7 @@ rdp_mcs_write_channel_join_confirm__when_fake_id__matches_relay_capture(
 static void
 rdp_mcs_write_send_data__when_roundtrip__same_fields(void **state)
 {
-	static unsigned char big[0x4000];
+	static unsigned char big[0x8000];
 	struct vbuf *out = vbuf_new(RDP_FRAME_MAX), mcs;
 	struct rdp_mcs_pdu p;
 
@@ -720,8 +720,15 @@ rdp_mcs_write_send_data__when_roundtrip__same_fields(void **state)
 	assert_int_equal(rdp_mcs_parse_domain(&mcs, &p), 0);
 	assert_int_equal(vbuf_len(&p.data), 0x3FFF);
 	vbuf_reset(out);
+	/* 15-bit PER lengths, as FreeRDP writes them, up to 0x7FFF */
 	assert_int_equal(
-	    rdp_mcs_write_send_data(out, 0, 1007, 1003, big, 0x4000),
+	    rdp_mcs_write_send_data(out, 0, 1007, 1003, big, 0x4000), 0);
+	assert_int_equal(rdp_x224_parse_data(out, &mcs), 0);
+	assert_int_equal(rdp_mcs_parse_domain(&mcs, &p), 0);
+	assert_int_equal(vbuf_len(&p.data), 0x4000);
+	vbuf_reset(out);
+	assert_int_equal(
+	    rdp_mcs_write_send_data(out, 0, 1007, 1003, big, 0x8000),
 	    VDI_ERR_TOO_LARGE);
 	assert_int_equal(vbuf_len(out), 0);
 	vbuf_free(out);
