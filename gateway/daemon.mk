@@ -85,3 +85,5 @@ TESTS += tests/integration/test_gateway_idle.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_idle.sh
 TESTS += tests/integration/test_gateway_probe.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh
+TESTS += tests/integration/test_gateway_xrdp.sh
+dist_noinst_SCRIPTS += tests/integration/test_gateway_xrdp.sh
