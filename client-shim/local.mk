@@ -1,0 +1,51 @@
+# client-shim/: libvdiclient (the device side as a small C API, public
+# header client-shim/vdiclient.h) and vdi-connect, the command-line shim.
+noinst_LTLIBRARIES += client-shim/libvdiclient.la
+
+client_shim_libvdiclient_la_SOURCES = \
+	client-shim/vdiclient.h \
+	client-shim/shim.h client-shim/shim_io.h \
+	client-shim/conf.c \
+	client-shim/reply.c \
+	client-shim/launch.c \
+	client-shim/broker.c \
+	client-shim/tunnel.c \
+	client-shim/client.c
+client_shim_libvdiclient_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
+	$(LIBCURL_CFLAGS)
+client_shim_libvdiclient_la_LIBADD = $(VDICOMMON_LIBS) $(LIBCURL_LIBS)
+
+VDICLIENT_LIBS = $(top_builddir)/client-shim/libvdiclient.la \
+	$(VDICOMMON_LIBS) $(LIBCURL_LIBS)
+
+bin_PROGRAMS += vdi-connect
+vdi_connect_SOURCES = client-shim/vdi-connect.c
+vdi_connect_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
+vdi_connect_LDADD = $(VDICLIENT_LIBS)
+
+dist_man_MANS += docs/vdi-connect.1
+dist_noinst_DATA += client-shim/examples/connect.conf
+
+# Unit tests of the pure parts (cmocka).
+unit_shim_tests = \
+	tests/unit/test_shim_conf \
+	tests/unit/test_shim_reply \
+	tests/unit/test_shim_argv
+check_PROGRAMS += $(unit_shim_tests)
+TESTS += $(unit_shim_tests)
+SHIM_UNIT_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/client-shim
+SHIM_UNIT_LIBS = $(VDICLIENT_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_shim_conf_SOURCES = tests/unit/test_shim_conf.c
+tests_unit_test_shim_conf_CFLAGS = $(SHIM_UNIT_CFLAGS)
+tests_unit_test_shim_conf_LDADD = $(SHIM_UNIT_LIBS)
+tests_unit_test_shim_reply_SOURCES = tests/unit/test_shim_reply.c
+tests_unit_test_shim_reply_CFLAGS = $(SHIM_UNIT_CFLAGS)
+tests_unit_test_shim_reply_LDADD = $(SHIM_UNIT_LIBS)
+tests_unit_test_shim_argv_SOURCES = tests/unit/test_shim_argv.c
+tests_unit_test_shim_argv_CFLAGS = $(SHIM_UNIT_CFLAGS)
+tests_unit_test_shim_argv_LDADD = $(SHIM_UNIT_LIBS)
+
+# The whole chain: broker, gateway, shadow desktop, vdi-connect, xfreerdp.
+TESTS += tests/integration/test_shim.sh
+dist_noinst_SCRIPTS += tests/integration/test_shim.sh
