@@ -353,6 +353,22 @@ connect_response(
 	return 0;
 }
 
+/* The RELAY_JOINED_* bit of a channel id that may carry data, 0 for others
+ * (fake ids and unknown ids never carry data anyway). */
+static unsigned int
+joined_bit(const struct relay *r, uint16_t id)
+{
+	if (id == r->map.io_channel)
+		return RELAY_JOINED_IO;
+	if (r->user_channel != 0 && id == r->user_channel)
+		return RELAY_JOINED_USER;
+	if (r->drdynvc != 0 && id == r->drdynvc)
+		return RELAY_JOINED_DRDYNVC;
+	if (r->rdpsnd != 0 && id == r->rdpsnd)
+		return RELAY_JOINED_RDPSND;
+	return 0;
+}
+
 int
 relay_pdu(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
     unsigned char *pdu_mut, const struct rdp_info_creds *creds,
@@ -411,8 +427,18 @@ relay_pdu(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 			    p.initiator, p.channel_id, p.channel_id);
 		return vbuf_put_buf(res->fwd, pdu);
 	case RDP_MCS_ATTACH_USER_CONFIRM:
-		if (dir == RDP_S2C && p.has_initiator)
+		if (dir == RDP_S2C && p.has_initiator) {
+			/* The user id must not collide with the fake ids the
+			 * client was given for refused channels. */
+			if (p.initiator >= RDP_FAKE_CHANNEL_BASE)
+				return close_err(res, "user_id_in_fake_range",
+				    VDI_ERR_BAD_FORMAT);
 			r->user_channel = p.initiator;
+		}
+		return vbuf_put_buf(res->fwd, pdu);
+	case RDP_MCS_CHANNEL_JOIN_CONFIRM:
+		if (dir == RDP_S2C && p.result == 0 && p.has_channel_id)
+			r->joined |= joined_bit(r, p.channel_id);
 		return vbuf_put_buf(res->fwd, pdu);
 	case RDP_MCS_SEND_DATA_REQUEST:
 	case RDP_MCS_SEND_DATA_INDICATION:
@@ -422,6 +448,14 @@ relay_pdu(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 		break;
 	default:
 		return vbuf_put_buf(res->fwd, pdu);
+	}
+	/* Only channels the desktop confirmed a join for carry data. */
+	if (joined_bit(r, p.channel_id) != 0 &&
+	    (r->joined & joined_bit(r, p.channel_id)) == 0) {
+		r->dropped++;
+		rdp_verdict_set(&res->v, RDP_DROP, "channel_not_joined id=%u",
+		    p.channel_id);
+		return 0;
 	}
 	if (p.channel_id == r->map.io_channel)
 		return relay_io(r, dir, pdu, pdu_mut, &p, creds, res);

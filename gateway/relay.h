@@ -52,6 +52,7 @@ struct relay {
 	int ci_done, crsp_done, info_done, licensing;
 	struct rdp_gcc_map map;
 	uint16_t drdynvc, rdpsnd, user_channel;
+	unsigned int joined; /* RELAY_JOINED_*: join confirmed by the desktop */
 	struct rdp_svc_stream dyn[2], snd[2];
 	uint32_t dyn_show[2];
 	struct rdp_dvc_table dvc;
@@ -102,5 +103,12 @@ int relay_pdu(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 
 /* The channel records so far (*n of them). */
 const struct relay_record *relay_records(const struct relay *r, size_t *n);
+
+/* Channels the desktop confirmed a join for; data on a channel before its
+ * join is dropped. */
+#define RELAY_JOINED_IO      0x1u
+#define RELAY_JOINED_USER    0x2u
+#define RELAY_JOINED_DRDYNVC 0x4u
+#define RELAY_JOINED_RDPSND  0x8u
 
 #endif

@@ -242,9 +242,9 @@ for a in $ATTACKS; do
 		expr='sorted(ch) == ["drdynvc"] and all(c["nul"] for c in r["channels"]) and r["other_ids"] == []'
 		;;
 	svc-unjoined)
-		# the drdynvc bytes are no DVC PDU: the gateway closes
+		# data on drdynvc before its join: dropped as not joined
 		why=("name=cliprdr verdict=refused" "channel_data_dropped"
-			'reason="dvc_malformed err=VDI_ERR_BAD_LENGTH"')
+			"channel_not_joined id=")
 		expr='"cliprdr" not in ch and ch["drdynvc"]["chunks"] == 0 and r["other_ids"] == []'
 		;;
 	svc-fake-id)
