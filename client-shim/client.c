@@ -319,6 +319,12 @@ vdic_login(struct vdic *c, const char *user)
 			    user, r->error);
 			goto out;
 		}
+		if (r->state != SHIM_REPLY_PROMPT) {
+			/* "ended" belongs to logoff, never to a login. */
+			snprintf(r->error, sizeof(r->error), "bad_reply");
+			st = refused(c, r);
+			goto out;
+		}
 		/* Prompts: ask, answer all in one step. */
 		pos = 0;
 		if (shim_json_raw(body, bodymax, &pos, "{\"login_id\":") != 0 ||

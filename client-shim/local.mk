@@ -49,3 +49,8 @@ tests_unit_test_shim_argv_LDADD = $(SHIM_UNIT_LIBS)
 # The whole chain: broker, gateway, shadow desktop, vdi-connect, xfreerdp.
 TESTS += tests/integration/test_shim.sh
 dist_noinst_SCRIPTS += tests/integration/test_shim.sh
+
+# The same chain with a real xrdp + Xvnc desktop: PKCS#12 device identity,
+# reconnect to the same X display, logoff.
+TESTS += tests/integration/test_shim_xrdp.sh
+dist_noinst_SCRIPTS += tests/integration/test_shim_xrdp.sh

@@ -129,6 +129,11 @@ shim_reply_parse(
 		v = json_object_get(j, "reconnect_window");
 		if (json_is_integer(v) && json_integer_value(v) > 0)
 			out->reconnect_window = (long)json_integer_value(v);
+	} else if (strcmp(state, "ended") == 0) {
+		out->state = SHIM_REPLY_ENDED;
+		if (copy_str(
+			j, "session", out->session, sizeof(out->session)) != 1)
+			goto bad;
 	} else {
 		goto bad;
 	}

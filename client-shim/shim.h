@@ -69,6 +69,7 @@ enum shim_reply_state {
 	SHIM_REPLY_ERROR = 0,
 	SHIM_REPLY_PROMPT,
 	SHIM_REPLY_OK,
+	SHIM_REPLY_ENDED, /* logoff: {"state": "ended", "session": ID} */
 };
 
 struct shim_prompt {

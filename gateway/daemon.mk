@@ -87,3 +87,4 @@ TESTS += tests/integration/test_gateway_probe.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh
 TESTS += tests/integration/test_gateway_xrdp.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_xrdp.sh
+EXTRA_DIST += tests/integration/xrdp/env.sh

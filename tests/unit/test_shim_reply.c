@@ -72,6 +72,18 @@ shim_reply_parse__when_ok_without_token__bad_format(void **state)
 }
 
 static void
+shim_reply_parse__when_logoff_ended__session(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    parse("{\"state\":\"ended\",\"session\":\"S1\"}", 200), 0);
+	assert_int_equal(r.state, SHIM_REPLY_ENDED);
+	assert_string_equal(r.session, "S1");
+	assert_int_equal(
+	    parse("{\"state\":\"ended\"}", 200), VDI_ERR_BAD_FORMAT);
+}
+
+static void
 shim_reply_parse__when_error__code_message_retry(void **state)
 {
 	(void)state;
@@ -195,6 +207,7 @@ main(void)
 		cmocka_unit_test(
 		    shim_reply_parse__when_prompt__prompts_and_messages),
 		cmocka_unit_test(shim_reply_parse__when_ok__grant),
+		cmocka_unit_test(shim_reply_parse__when_logoff_ended__session),
 		cmocka_unit_test(
 		    shim_reply_parse__when_ok_without_token__bad_format),
 		cmocka_unit_test(
