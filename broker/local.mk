@@ -124,3 +124,17 @@ bench: vdi-brokerd vdictl tests/peers/freeport tests/peers/pam_vdi_otp.la
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	OPENSSL='$(OPENSSL_BIN)' bash $(top_srcdir)/tests/bench/bench_reconnect.sh
 .PHONY: bench
+
+# Scenario tests: the stories of the field (real vdi-connect + xfreerdp,
+# gateway, broker, desktops), each asserting behaviour and the audit log.
+scenario_tests = tests/integration/scenarios/01-field-tablet.sh \
+	tests/integration/scenarios/02-lost-tablet.sh \
+	tests/integration/scenarios/03-relocated-office.sh \
+	tests/integration/scenarios/04-shared-device.sh \
+	tests/integration/scenarios/05-one-session.sh \
+	tests/integration/scenarios/06-broker-kill9.sh \
+	tests/integration/scenarios/07-desktop-dies.sh
+TESTS += $(scenario_tests)
+dist_noinst_SCRIPTS += $(scenario_tests)
+EXTRA_DIST += tests/integration/scenarios/env.sh
+EXTRA_DIST += docs/admin-guide.md
