@@ -274,6 +274,7 @@ assign_txn(struct store *st, void *arg)
 	snprintf(s->desktop, sizeof(s->desktop), "%s", d->name);
 	s->state = STORE_SESSION_PENDING;
 	s->shared_device = req->decision->limits.shared_device;
+	s->reconnect_window = req->decision->limits.reconnect_window;
 	s->created = s->updated = req->now;
 	return store_session_create(st, s);
 }

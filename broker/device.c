@@ -32,6 +32,26 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 		    t0);
 		return;
 	}
+	/* A revoked device is told so, whatever its ticket. */
+	{
+		struct store_device sd;
+
+		if (store_device_get(b->store, peer->thumb_hex, &sd) == 0 &&
+		    sd.revoked_at != 0) {
+			char why[STORE_TEXT_MAX + 64];
+
+			b->m.reconnects_refused++;
+			snprintf(why, sizeof(why),
+			    "this device was revoked by %.100s: %.300s",
+			    sd.revoked_by, sd.revoke_reason);
+			broker_audit(b, "broker", "reconnect", "refused",
+			    peer->ca_name, NULL, peer->thumb_hex, NULL,
+			    "device_revoked", NULL);
+			http_error(b, req, 403, "device_revoked", why, t0);
+			return;
+		}
+	}
+	sid[0] = '\0';
 	if (apireq_reconnect(body, &ticket, &ae) != 0 ||
 	    token_ticket_hash(ticket, hash) != 0) {
 		r = VDI_ERR_NOT_FOUND;
@@ -67,9 +87,14 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 		}
 		b->m.reconnects_refused++;
 		rl_fail(b->rl_device, peer->thumb_hex, now);
+		/* Name the ticket's session and user when it is known, so
+		 * `vdictl audit --user` finds the refusal. */
+		s.user[0] = '\0';
+		if (sid[0] != '\0' && store_session_get(b->store, sid, &s) != 0)
+			s.user[0] = '\0';
 		broker_audit(b, "broker", "reconnect", "refused", peer->ca_name,
-		    NULL, peer->thumb_hex, r == VDI_ERR_NOT_FOUND ? NULL : sid,
-		    code, NULL);
+		    s.user[0] != '\0' ? s.user : NULL, peer->thumb_hex,
+		    sid[0] != '\0' ? sid : NULL, code, NULL);
 		http_error(b, req, 401, code, msg, t0);
 		return;
 	}

@@ -252,6 +252,9 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	if (strcmp(type, "start") == 0) {
 		(void)!store_session_set_state(
 		    b->store, sid, STORE_SESSION_ACTIVE, NULL, now);
+		/* While a tunnel is up its tickets stay good (a day at most,
+		 * in case a gateway dies without telling us). */
+		(void)!store_ticket_set_expiry(b->store, sid, now + 86400);
 		broker_audit(b, actor, "tunnel_start", "ok", s.tenant, s.user,
 		    s.device, sid, NULL, NULL);
 	} else if (strcmp(type, "end") == 0) {
@@ -262,6 +265,14 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		if (s.state != STORE_SESSION_ENDED)
 			(void)!store_session_set_state(b->store, sid,
 			    STORE_SESSION_DISCONNECTED, NULL, now);
+		/* The reconnect window runs from the drop. A session closed
+		 * for idleness is not resumed without the password: nobody
+		 * was there, and the tablet may be lying around. */
+		if (reason != NULL && strcmp(reason, "idle") == 0)
+			(void)!store_ticket_revoke_session(b->store, sid);
+		else
+			(void)!store_ticket_set_expiry(
+			    b->store, sid, now + s.reconnect_window);
 		broker_audit(b, actor, "tunnel_end", "ok", s.tenant, s.user,
 		    s.device, sid, reason, detail);
 		json_decref(detail);

@@ -63,6 +63,7 @@ struct store_session {
 	int64_t updated;
 	int64_t ended;
 	char end_reason[STORE_TEXT_MAX];
+	int64_t reconnect_window; /* seconds tickets live after a drop */
 };
 
 struct store_desktop {
@@ -197,10 +198,16 @@ int store_ticket_put(struct store *st, const char *hash_hex,
 
 /* Uses a ticket once, atomically. Returns 0 and the session id, or:
  * VDI_ERR_NOT_FOUND (unknown), VDI_ERR_EXISTS (already used),
- * VDI_ERR_TOKEN_EXPIRED (expired), VDI_ERR_DENIED (other device). A refused
- * ticket stays as it was. */
+ * VDI_ERR_TOKEN_EXPIRED (expired, or voided), VDI_ERR_DENIED (other
+ * device); on these refusals session_id names the ticket's session. A
+ * refused ticket stays as it was. */
 int store_ticket_use(struct store *st, const char *hash_hex, const char *device,
     int64_t now, char session_id[STORE_ID_MAX]) VDI_WUR;
+
+/* Sets the expiry of every unused ticket of a session (the reconnect
+ * window restarts at each drop). */
+int store_ticket_set_expiry(
+    struct store *st, const char *session_id, int64_t expires) VDI_WUR;
 
 /* Invalidates every unused ticket of a session / of a device. */
 int store_ticket_revoke_session(

@@ -100,6 +100,9 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL);"
 	"ALTER TABLE sessions ADD COLUMN cred TEXT NOT NULL DEFAULT '';",
+	/* 3: the session's reconnect window, counted from each drop */
+	"ALTER TABLE sessions ADD COLUMN reconnect_window INTEGER NOT NULL "
+	"DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -466,7 +469,7 @@ store_device_list(struct store *st, const char *tenant,
 
 #define SESSION_COLS                                                           \
 	"id, tenant, user, device, pool, desktop, gateway, state, "            \
-	"shared_device, created, updated, ended, end_reason"
+	"shared_device, created, updated, ended, end_reason, reconnect_window"
 
 static void
 row_session(sqlite3_stmt *s, struct store_session *x)
@@ -485,6 +488,7 @@ row_session(sqlite3_stmt *s, struct store_session *x)
 	x->updated = sqlite3_column_int64(s, 10);
 	x->ended = sqlite3_column_int64(s, 11);
 	col_text(s, 12, x->end_reason, sizeof(x->end_reason));
+	x->reconnect_window = sqlite3_column_int64(s, 13);
 }
 
 const char *
@@ -513,10 +517,11 @@ store_session_create(struct store *st, const struct store_session *x)
 		return VDI_ERR_INVALID_ARG;
 	if ((r = prepare(st, &s,
 		 "INSERT INTO sessions (" SESSION_COLS
-		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 "sssssssnniiis", x->id, x->tenant, x->user, x->device, x->pool,
-		 x->desktop, x->gateway, (int)x->state, x->shared_device,
-		 x->created, x->updated, x->ended, x->end_reason)) != 0)
+		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 "sssssssnniiisi", x->id, x->tenant, x->user, x->device,
+		 x->pool, x->desktop, x->gateway, (int)x->state,
+		 x->shared_device, x->created, x->updated, x->ended,
+		 x->end_reason, x->reconnect_window)) != 0)
 		return r;
 	return exec_done(s);
 }
@@ -771,6 +776,11 @@ ticket_use_txn(struct store *st, void *arg)
 	expires = sqlite3_column_int64(s, 2);
 	used = sqlite3_column_int64(s, 3);
 	sqlite3_finalize(s);
+	/* The session is named on refusals too, for the audit log. */
+	memcpy(u->session_id, sid, STORE_ID_MAX);
+	if (used == -1)
+		return VDI_ERR_TOKEN_EXPIRED; /* voided: idle end, logoff, ...
+					       */
 	if (used != 0)
 		return VDI_ERR_EXISTS;
 	if (strcmp(dev, u->device) != 0)
@@ -786,7 +796,6 @@ ticket_use_txn(struct store *st, void *arg)
 		return r;
 	if (sqlite3_changes(st->db) != 1)
 		return VDI_ERR_EXISTS;
-	memcpy(u->session_id, sid, STORE_ID_MAX);
 	return 0;
 }
 
@@ -798,6 +807,21 @@ store_ticket_use(struct store *st, const char *hash_hex, const char *device,
 
 	session_id[0] = '\0';
 	return store_txn(st, ticket_use_txn, &u);
+}
+
+int
+store_ticket_set_expiry(
+    struct store *st, const char *session_id, int64_t expires)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = prepare(st, &s,
+		 "UPDATE tickets SET expires = ? WHERE session_id = ? AND "
+		 "used_at = 0",
+		 "is", expires, session_id)) != 0)
+		return r;
+	return exec_done(s);
 }
 
 int

@@ -315,10 +315,28 @@ shim_tls_probe(const struct shim_device *dev, const char *url,
 		close(fd);
 		return -1;
 	}
-	ok = ssl_io(ssl, fd, 0, NULL, 0, NULL, -1, deadline) &&
-	    ssl_io(
-		ssl, fd, 1, (void *)req, sizeof(req) - 1, NULL, -1, deadline) &&
-	    ssl_io(ssl, fd, 2, buf, sizeof(buf), &n, -1, deadline);
+	/* Handshake, then only read, briefly: a server that refuses our
+	 * certificate (TLS 1.3) sends its alert right after the handshake. Had
+	 * we written a request first, the server would close with it unread,
+	 * and the TCP reset could overtake the alert. A server that accepted
+	 * us sends nothing: then say so with a request. */
+	ok = ssl_io(ssl, fd, 0, NULL, 0, NULL, -1, deadline);
+	if (ok) {
+		long quick = now_ms() + 1000;
+
+		if (!ssl_io(ssl, fd, 2, buf, sizeof(buf), &n, -1,
+			quick < deadline ? quick : deadline)) {
+			/* An alert or a close: refused. A plain timeout
+			 * (no error queued): accepted, ask properly. */
+			if (ERR_peek_error() != 0 || SSL_get_shutdown(ssl) != 0)
+				ok = 0;
+			else
+				ok = ssl_io(ssl, fd, 1, (void *)req,
+					 sizeof(req) - 1, NULL, -1, deadline) &&
+				    ssl_io(ssl, fd, 2, buf, sizeof(buf), &n, -1,
+					deadline);
+		}
+	}
 	if (!ok)
 		vdi_tls_handshake_error(ssl, why, whylen);
 	SSL_free(ssl);

@@ -212,7 +212,9 @@ vdi_check "revoking cuts the device's live sessions" sh -c \
 out=$(login "$A/tablet-1" carol carol-pw)
 vdi_assert_eq "a revoked device cannot log in" device_revoked "$(echo "$out" | jget "['error']")"
 out=$(api "$A/tablet-1" POST /v1/reconnect "{\"ticket\":\"$NEW_TICKET\"}")
-vdi_assert_eq "nor reconnect" 401 "$(status)"
+vdi_assert_eq "nor reconnect: 403" 403 "$(status)"
+vdi_assert_eq "... device_revoked, whatever the ticket" device_revoked \
+	"$(echo "$out" | jget "['error']")"
 "$VDICTL" audit --device "$thumb" >"$VDI_RUN/audit-dev.txt"
 vdi_assert_contains "the audit says who revoked it" "$VDI_RUN/audit-dev.txt" "action=device_revoke"
 vdi_assert_contains "... and that it was an admin" "$VDI_RUN/audit-dev.txt" "actor=admin:"

@@ -92,9 +92,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 2);
+	assert_int_equal(store_schema_version(f->st), 3);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 2);
+	assert_int_equal(store_schema_version(f->st), 3);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -296,7 +296,7 @@ store_ticket_use__when_each_case__one_use_bound_and_expiring(void **state)
 	    VDI_ERR_NOT_FOUND);
 	assert_int_equal(
 	    store_ticket_use(f->st, "h1", "dev2", 1500, sid), VDI_ERR_DENIED);
-	assert_string_equal(sid, "");
+	assert_string_equal(sid, "s1"); /* named for the audit */
 	assert_int_equal(store_ticket_use(f->st, "h1", "dev1", 2000, sid),
 	    VDI_ERR_TOKEN_EXPIRED);
 	/* refusals left the ticket usable */
@@ -308,16 +308,46 @@ store_ticket_use__when_each_case__one_use_bound_and_expiring(void **state)
 	assert_int_equal(store_device_revoke(
 			     f->st, "city-a", "dev1", "admin:x", "lost", 1600),
 	    0);
-	assert_int_equal(
-	    store_ticket_use(f->st, "h2", "dev1", 1700, sid), VDI_ERR_EXISTS);
+	assert_int_equal(store_ticket_use(f->st, "h2", "dev1", 1700, sid),
+	    VDI_ERR_TOKEN_EXPIRED);
+	/* ... h3 as well: voided tickets read as expired */
+	assert_int_equal(store_ticket_use(f->st, "h3", "dev1", 1700, sid),
+	    VDI_ERR_TOKEN_EXPIRED);
 	/* ending the session kills the rest */
 	assert_int_equal(
 	    store_ticket_put(f->st, "h4", "s1", "dev9", 2000, 1000), 0);
 	assert_int_equal(store_session_set_state(
 			     f->st, "s1", STORE_SESSION_ENDED, "logoff", 1700),
 	    0);
+	assert_int_equal(store_ticket_use(f->st, "h4", "dev9", 1700, sid),
+	    VDI_ERR_TOKEN_EXPIRED);
+}
+
+static void
+store_ticket_set_expiry__when_drop__window_restarts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session a = mk_session("s1", "alice", "d1");
+	char sid[STORE_ID_MAX];
+
+	a.reconnect_window = 300;
+	assert_int_equal(store_session_create(f->st, &a), 0);
 	assert_int_equal(
-	    store_ticket_use(f->st, "h4", "dev9", 1700, sid), VDI_ERR_EXISTS);
+	    store_ticket_put(f->st, "h1", "s1", "dev1", 1300, 1000), 0);
+	/* the tunnel ran for two hours, then dropped at 8200 */
+	assert_int_equal(store_ticket_set_expiry(f->st, "s1", 8200 + 300), 0);
+	assert_int_equal(store_ticket_use(f->st, "h1", "dev1", 8400, sid), 0);
+	assert_string_equal(sid, "s1");
+	/* used tickets are not revived */
+	assert_int_equal(store_ticket_set_expiry(f->st, "s1", 99999), 0);
+	assert_int_equal(
+	    store_ticket_use(f->st, "h1", "dev1", 8500, sid), VDI_ERR_EXISTS);
+	{
+		struct store_session b;
+
+		assert_int_equal(store_session_get(f->st, "s1", &b), 0);
+		assert_int_equal(b.reconnect_window, 300);
+	}
 }
 
 static void
@@ -580,6 +610,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    store_desktop__when_probed_and_drained__flags_and_last_ok,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_ticket_set_expiry__when_drop__window_restarts, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_audit__when_chain_intact__verifies_and_filters, setup,
 		    teardown),
