@@ -4,15 +4,16 @@
 #   scripts/demo.sh          build, run the demo, print a report, stop
 #   scripts/demo.sh --keep   leave everything running to try vdictl
 #
-# What it does today: makes a throwaway PKI for two municipalities (city-a,
-# city-b), starts a real desktop (freerdp-shadow-cli on Xvfb), vdi-brokerd
-# with an example policy and PAM through pam_wrapper, and vdi-gatewayd. A
-# field tablet logs in as alice (password) and as olga (password and
-# one-time code); alice's tunnel is opened and the real xfreerdp, started
-# with every redirection switch it has, draws her desktop through the
-# gateway, which keeps clipboard, drives, printers, smart cards, sound and
-# microphone out. A screenshot is saved and a report printed. The client
-# shim (vdi-connect) is not built yet: a test tunnel client stands in.
+# It makes a throwaway PKI for two municipalities (city-a, city-b), starts
+# two real desktops (freerdp-shadow-cli on Xvfb, and xrdp with Xvnc),
+# vdi-brokerd with an example policy and PAM through pam_wrapper, and
+# vdi-gatewayd. Tablets log in (a password; a password and a one-time
+# code), one comes back with its reconnect ticket, a revoked one is turned
+# away at TLS; then vdi-connect (the client shim) brings alice to her
+# desktop and bob to his xrdp session, each through the gateway, with the
+# real xfreerdp asking for every redirection it has: the gateway keeps
+# clipboard, drives, printers, smart cards, sound and microphone out.
+# Screenshots are saved and a report printed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 keep=no
@@ -41,8 +42,14 @@ export VDI_TEST=demo VDI_KEEP_RUN=1
 vdi_init
 . "$top/tests/integration/broker/env.sh"
 . "$top/tests/integration/gateway/env.sh"
+. "$top/tests/integration/xrdp/env.sh"
+xrdp_require
 broker_setup
 gateway_setup
+xrdp_setup
+xrdp_start
+# bob's pooled desktop (field-1) is the xrdp one
+xrdp_policy field-1
 # The gateway on a fixed port, which the broker hands to clients.
 GWP=$(vdi_free_port)
 sed -i "s|^listen = \"127.0.0.1:0\";|listen = \"127.0.0.1:$GWP\";|" "$VDI_RUN/gatewayd.conf"
@@ -110,6 +117,27 @@ xwd -root -silent -display ":$XVFB_DISPLAY" | xwdtopnm 2>/dev/null >"$VDI_RUN/se
 pnmtopng <"$VDI_RUN/session.ppm" >"$VDI_RUN/session.png"
 SHOT="$VDI_RUN/session.png"
 alice2=$("$VDICTL" --json sessions list | python3 -c 'import json,sys; print(json.dumps([s for s in json.load(sys.stdin)["sessions"] if s["user"] == "alice"][0]))')
+
+# bob on the xrdp desktop, the same way.
+xvfb_start xvfb-bob 1024x768x24
+BOB_DISP=$XVFB_DISPLAY
+sed "s|tablet-1|tablet-2|g" "$VDI_RUN/connect.conf" >"$VDI_RUN/connect-bob.conf"
+echo bob-pw >"$VDI_RUN/bob.answers"
+smark=$(vdi_log_mark sesman)
+t6=$(date +%s.%N)
+HOME="$VDI_RUN/device-home" TMPDIR="$VDI_RUN/device-tmp" DISPLAY=":$BOB_DISP" \
+	vdi_start_stdin shim-bob "$VDI_RUN/bob.answers" "$VDI_BUILDDIR/vdi-connect" \
+	-l info -f "$VDI_RUN/connect-bob.conf" -u bob
+vdi_wait_until 30 grep -aq "Session started successfully for user bob" \
+	"$VDI_RUN/sesman.log" || vdi_die "xrdp started no session for bob"
+t7=$(date +%s.%N)
+BOB_X=$(xrdp_display bob "$smark")
+[ -n "$BOB_X" ] || vdi_die "no X display for bob in sesman.log"
+vdi_wait_until 10 xrdp_x bob "$BOB_X" xsetroot -solid '#2e7d32' ||
+	vdi_die "cannot draw on bob's xrdp session"
+sleep 3
+xwd -root -silent -display ":$BOB_DISP" | xwdtopnm 2>/dev/null >"$VDI_RUN/session-bob.ppm"
+pnmtopng <"$VDI_RUN/session-bob.ppm" >"$VDI_RUN/session-bob.png"
 refused=$(vdi_log_since "$GW_NAME" "$mark" | sed -n 's/.*name=\([^ ]*\) verdict=refused.*/\1/p' | sort -u | tr '\n' ' ')
 allowed=$(vdi_log_since "$GW_NAME" "$mark" | sed -n 's/.*name=\([^ ]*\) verdict=allowed.*/\1/p' | sort -u | tr '\n' ' ')
 
@@ -131,11 +159,14 @@ report() {
 	printf '%-10s %-8s %-18.16s %-12s %-9s %.3fs (vdi-connect start to first frame)\n' alice city-a \
 		"$(thumb "$A/tablet-1")" "$(echo "$alice2" | jget "['desktop']")" session \
 		"$(echo "$t5 - $t4" | bc)"
+	printf '%-10s %-8s %-18.16s %-12s %-9s %.3fs (vdi-connect start to xrdp login)\n' bob city-a \
+		"$(thumb "$A/tablet-2")" field-1 "xrdp" "$(echo "$t7 - $t6" | bc)"
 	echo
 	echo "channels granted: $(echo "$alice" | jget "['channels']") (display and input only)"
 	echo "channels the gateway let through: $allowed"
 	echo "channels xfreerdp asked for and the gateway refused: $refused"
-	echo "screenshot of alice's session: $SHOT"
+	echo "screenshots: $SHOT (alice, shadow desktop)"
+	echo "             $VDI_RUN/session-bob.png (bob, xrdp with Xvnc)"
 	echo "revoked tablet at the TLS door: $([ "$revoked" = 000 ] && echo refused || echo "ACCEPTED ($revoked)")"
 	echo "desktops:"; "$VDICTL" desktops list | sed 's/^/  /'
 	echo "audit chain: $("$VDICTL" audit verify)"
@@ -151,6 +182,17 @@ vdi_assert_eq "alice reconnected to the same session without a password" \
 	"$(echo "$alice" | jget "['session']")" "$(echo "$again" | jget "['session']")"
 vdi_assert_eq "the revoked tablet was refused at TLS" 000 "$revoked"
 vdi_check "vdi-connect is still connected" vdi_alive shim
+vdi_check "bob's vdi-connect is still connected" vdi_alive shim-bob
+vdi_check "bob's xrdp session shows in his client window" \
+	python3 - "$VDI_RUN/session-bob.ppm" 2e7d32 <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+want = bytes.fromhex(sys.argv[2])
+px = data.split(maxsplit=4)[4]
+near = sum(1 for i in range(0, len(px) - 2, 3 * 16)
+           if all(abs(px[i + k] - want[k]) <= 8 for k in range(3)))
+sys.exit(0 if near > 100000 // 16 else 1)
+PY
 vdi_check "clipboard refused" sh -c "echo '$refused' | grep -q cliprdr"
 vdi_check "drives, printers, smart cards refused" sh -c "echo '$refused' | grep -q rdpdr"
 vdi_check "screenshot saved" test -s "$SHOT"
