@@ -38,57 +38,7 @@ sed -i "s|address = \"127.0.0.1:9443\"|address = \"127.0.0.1:$RELAY_PORT\"|" \
 
 # A TCP relay the test can cut: SIGUSR1 resets every open connection (as a
 # network change does) and keeps listening (as in test_shim.sh).
-cat >"$VDI_RUN/relay.py" <<'PY'
-import signal, socket, struct, sys, threading
-lport, dport = int(sys.argv[1]), int(sys.argv[2])
-conns, lock = [], threading.Lock()
-def pump(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-def cut(*_):
-    with lock:
-        for s in conns:
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
-        conns.clear()
-    print("cut", flush=True)
-signal.signal(signal.SIGUSR1, cut)
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", lport))
-ls.listen(16)
-print("listening", flush=True)
-while True:
-    try:
-        c, _ = ls.accept()
-    except InterruptedError:
-        continue
-    try:
-        d = socket.create_connection(("127.0.0.1", dport))
-    except OSError:
-        c.close()
-        continue
-    with lock:
-        conns.extend([c, d])
-    threading.Thread(target=pump, args=(c, d), daemon=True).start()
-    threading.Thread(target=pump, args=(d, c), daemon=True).start()
-PY
-vdi_start relay python3 "$VDI_RUN/relay.py" "$RELAY_PORT" "$GWP"
+vdi_start relay python3 "$VDI_SRCDIR/tests/peers/cut-relay.py" "$RELAY_PORT" 127.0.0.1 "$GWP"
 vdi_wait_log relay listening 10 || vdi_die "relay did not start"
 
 broker_start

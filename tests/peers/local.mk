@@ -36,3 +36,4 @@ peer_integration_tests = tests/integration/test_probe_desktop.sh \
 	tests/integration/test_hostile_control.sh
 TESTS += $(peer_integration_tests)
 dist_noinst_SCRIPTS += $(peer_integration_tests)
+EXTRA_DIST += tests/peers/cut-relay.py

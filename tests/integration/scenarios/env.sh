@@ -36,63 +36,8 @@
 SHIM="$VDI_BUILDDIR/vdi-connect"
 ADMIN="admin:$(id -un)"
 
-# relay.py LPORT DHOST DPORT [SRC]: a TCP relay the test can cut. SIGUSR1
-# resets every open connection (as a network change does) and keeps
-# listening. With SRC, connections to the destination come from SRC.
-scen_write_relay() {
-	cat >"$VDI_RUN/relay.py" <<'PY'
-import signal, socket, struct, sys, threading
-lport, dhost, dport = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-src = sys.argv[4] if len(sys.argv) > 4 else None
-conns, lock = [], threading.Lock()
-def pump(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-def cut(*_):
-    with lock:
-        for s in conns:
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
-        conns.clear()
-    print("cut", flush=True)
-signal.signal(signal.SIGUSR1, cut)
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", lport))
-ls.listen(16)
-print("listening", flush=True)
-while True:
-    try:
-        c, _ = ls.accept()
-    except InterruptedError:
-        continue
-    try:
-        d = socket.create_connection((dhost, dport),
-                                     source_address=(src, 0) if src else None)
-    except OSError:
-        c.close()
-        continue
-    with lock:
-        conns.extend([c, d])
-    threading.Thread(target=pump, args=(c, d), daemon=True).start()
-    threading.Thread(target=pump, args=(d, c), daemon=True).start()
-PY
-}
+# The cuttable relay: tests/peers/cut-relay.py LPORT DHOST DPORT [SRC].
+RELAY_PY=$VDI_SRCDIR/tests/peers/cut-relay.py
 
 # desktop2_start: a second real desktop (its own Xvfb, another colour).
 desktop2_start() {
@@ -128,8 +73,7 @@ scen_setup() {
 		"$VDI_RUN/brokerd.conf"
 	"$BROKER" -t -f "$VDI_RUN/brokerd.conf" >"$VDI_RUN/conf-check.log" 2>&1 ||
 		vdi_die "the scenario's configuration is refused: $(cat "$VDI_RUN/conf-check.log")"
-	scen_write_relay
-	vdi_start relay python3 "$VDI_RUN/relay.py" "$RELAY_PORT" 127.0.0.1 "$GWP"
+	vdi_start relay python3 "$RELAY_PY" "$RELAY_PORT" 127.0.0.1 "$GWP"
 	vdi_wait_log relay listening 10 || vdi_die "relay did not start"
 	broker_start
 	gateway_start
@@ -148,7 +92,7 @@ scen_setup() {
 # that way.
 site_relay() {
 	SITE_PORT=$(vdi_free_port)
-	vdi_start "$1" python3 "$VDI_RUN/relay.py" "$SITE_PORT" 127.0.0.1 "$BROKER_PORT" "$2"
+	vdi_start "$1" python3 "$RELAY_PY" "$SITE_PORT" 127.0.0.1 "$BROKER_PORT" "$2"
 	vdi_wait_log "$1" listening 10 || vdi_die "$1 did not start"
 }
 
