@@ -326,6 +326,36 @@ exec_done(sqlite3_stmt *s)
 	return VDI_ERR_IO;
 }
 
+/*
+ * Steps s to its end, calling each(s, arg) for every row; stops at the
+ * first non-zero value each returns and passes it on. Finalizes s. A SQLite
+ * error that is not the callback's is VDI_ERR_IO.
+ */
+static int
+each_row(sqlite3_stmt *s, int (*each)(sqlite3_stmt *, void *), void *arg)
+{
+	int r = 0, rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((r = each(s, arg)) != 0)
+			break;
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	return r;
+}
+
+/* The caller's callback and argument, for the typed each_* adapters. */
+struct row_cb {
+	union {
+		int (*device)(const struct store_device *, void *);
+		int (*session)(const struct store_session *, void *);
+		int (*audit)(const struct store_audit *, void *);
+		int (*setting)(const char *, const char *, void *);
+	} fn;
+	void *arg;
+};
+
 static void
 col_text(sqlite3_stmt *s, int col, char *out, size_t outlen)
 {
@@ -359,6 +389,16 @@ row_device(sqlite3_stmt *s, struct store_device *d)
 	d->revoked_at = sqlite3_column_int64(s, 5);
 	col_text(s, 6, d->revoked_by, sizeof(d->revoked_by));
 	col_text(s, 7, d->revoke_reason, sizeof(d->revoke_reason));
+}
+
+static int
+each_device(sqlite3_stmt *s, void *arg)
+{
+	struct row_cb *cb = arg;
+	struct store_device d;
+
+	row_device(s, &d);
+	return cb->fn.device(&d, cb->arg);
 }
 
 int
@@ -444,25 +484,18 @@ int
 store_device_list(struct store *st, const char *tenant,
     int (*fn)(const struct store_device *, void *), void *arg)
 {
-	struct store_device d;
+	struct row_cb cb;
 	sqlite3_stmt *s;
-	int r, rc;
+	int r;
 
 	if ((r = prepare(st, &s,
 		 "SELECT " DEVICE_COLS " FROM devices WHERE (? = '' OR "
 		 "tenant = ?) ORDER BY last_seen DESC, thumbprint",
 		 "ss", tenant, tenant)) != 0)
 		return r;
-	r = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row_device(s, &d);
-		if ((r = fn(&d, arg)) != 0)
-			break;
-	}
-	sqlite3_finalize(s);
-	if (r == 0 && rc != SQLITE_DONE)
-		return VDI_ERR_IO;
-	return r;
+	cb.fn.device = fn;
+	cb.arg = arg;
+	return each_row(s, each_device, &cb);
 }
 
 /* --- sessions ----------------------------------------------------------- */
@@ -489,6 +522,16 @@ row_session(sqlite3_stmt *s, struct store_session *x)
 	x->ended = sqlite3_column_int64(s, 11);
 	col_text(s, 12, x->end_reason, sizeof(x->end_reason));
 	x->reconnect_window = sqlite3_column_int64(s, 13);
+}
+
+static int
+each_session(sqlite3_stmt *s, void *arg)
+{
+	struct row_cb *cb = arg;
+	struct store_session x;
+
+	row_session(s, &x);
+	return cb->fn.session(&x, cb->arg);
 }
 
 const char *
@@ -643,25 +686,18 @@ int
 store_session_list(struct store *st, int include_ended,
     int (*fn)(const struct store_session *, void *), void *arg)
 {
-	struct store_session x;
+	struct row_cb cb;
 	sqlite3_stmt *s;
-	int r, rc;
+	int r;
 
 	if ((r = prepare(st, &s,
 		 "SELECT " SESSION_COLS " FROM sessions WHERE (? OR state < 3) "
 		 "ORDER BY created, id",
 		 "n", include_ended ? 1 : 0)) != 0)
 		return r;
-	r = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row_session(s, &x);
-		if ((r = fn(&x, arg)) != 0)
-			break;
-	}
-	sqlite3_finalize(s);
-	if (r == 0 && rc != SQLITE_DONE)
-		return VDI_ERR_IO;
-	return r;
+	cb.fn.session = fn;
+	cb.arg = arg;
+	return each_row(s, each_session, &cb);
 }
 
 /* --- assignments -------------------------------------------------------- */
@@ -1003,6 +1039,16 @@ row_audit(sqlite3_stmt *s, struct store_audit *a)
 }
 
 static int
+each_audit(sqlite3_stmt *s, void *arg)
+{
+	struct row_cb *cb = arg;
+	struct store_audit a;
+
+	row_audit(s, &a);
+	return cb->fn.audit(&a, cb->arg);
+}
+
+static int
 audit_append_txn(struct store *st, void *arg)
 {
 	struct store_audit *ev = arg;
@@ -1053,9 +1099,9 @@ int
 store_audit_query(struct store *st, const struct store_audit_filter *f,
     int (*fn)(const struct store_audit *, void *), void *arg)
 {
-	struct store_audit a;
+	struct row_cb cb;
 	sqlite3_stmt *s;
-	int r, rc;
+	int r;
 
 	if ((r = prepare(st, &s,
 		 "SELECT " AUDIT_COLS " FROM audit WHERE (? = '' OR user = ?) "
@@ -1064,16 +1110,9 @@ store_audit_query(struct store *st, const struct store_audit_filter *f,
 		 "ssssii", f->user, f->user, f->device, f->device, f->since,
 		 f->limit > 0 ? (int64_t)f->limit : (int64_t)-1)) != 0)
 		return r;
-	r = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row_audit(s, &a);
-		if ((r = fn(&a, arg)) != 0)
-			break;
-	}
-	sqlite3_finalize(s);
-	if (r == 0 && rc != SQLITE_DONE)
-		return VDI_ERR_IO;
-	return r;
+	cb.fn.audit = fn;
+	cb.arg = arg;
+	return each_row(s, each_audit, &cb);
 }
 
 int
@@ -1175,28 +1214,31 @@ store_setting_set(struct store *st, const char *key, const char *value)
 	return exec_done(s);
 }
 
+static int
+each_setting(sqlite3_stmt *s, void *arg)
+{
+	struct row_cb *cb = arg;
+
+	return cb->fn.setting((const char *)sqlite3_column_text(s, 0),
+	    (const char *)sqlite3_column_text(s, 1), cb->arg);
+}
+
 int
 store_setting_list(struct store *st, const char *prefix,
     int (*fn)(const char *key, const char *value, void *), void *arg)
 {
+	struct row_cb cb;
 	sqlite3_stmt *s;
-	int r, rc;
+	int r;
 
 	if ((r = prepare(st, &s,
 		 "SELECT key, value FROM settings WHERE substr(key, 1, "
 		 "length(?)) = ? ORDER BY key",
 		 "ss", prefix, prefix)) != 0)
 		return r;
-	r = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((r = fn((const char *)sqlite3_column_text(s, 0),
-			 (const char *)sqlite3_column_text(s, 1), arg)) != 0)
-			break;
-	}
-	sqlite3_finalize(s);
-	if (r == 0 && rc != SQLITE_DONE)
-		return VDI_ERR_IO;
-	return r;
+	cb.fn.setting = fn;
+	cb.arg = arg;
+	return each_row(s, each_setting, &cb);
 }
 
 int
