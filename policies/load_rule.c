@@ -49,6 +49,51 @@ has_tenant(const struct policy_tenant *const *v, size_t n,
 	return 0;
 }
 
+/*
+ * The "tenants" list of group s (a rule or a mode): each name must be a
+ * defined tenant and, for a rule inside a mode that names tenants, one of
+ * that mode's. Duplicates are kept once. Returns 0, or -1 after reporting.
+ */
+static int
+load_tenant_refs(struct lctx *c, const config_setting_t *s,
+    const struct policy_mode *mode, const struct policy_tenant ***out,
+    size_t *nout)
+{
+	const config_setting_t *list, *e;
+	const struct policy_tenant *t;
+	const char *v;
+	size_t i, n;
+	int bad = 0;
+
+	if (lget_list(c, s, "tenants", 0, lname_ok, "tenant names", &list) != 0)
+		return -1;
+	if (list == NULL)
+		return 0;
+	n = (size_t)config_setting_length(list);
+	if ((*out = policy_arena_calloc(c->a, n, sizeof(**out))) == NULL)
+		return lerr_oom(c);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned int)i);
+		v = config_setting_get_string(e);
+		if ((t = policy_tenant_lookup(c->p, v)) == NULL) {
+			lerr(c, e,
+			    "undefined tenant \"%s\" (expected a name from "
+			    "tenants)",
+			    v);
+			bad = -1;
+		} else if (mode != NULL && mode->ntenants > 0 &&
+		    !has_tenant(mode->tenants, mode->ntenants, t)) {
+			lerr(c, e,
+			    "tenant \"%s\" is not one of this mode's tenants "
+			    "(expected one of the mode's tenants list)",
+			    v);
+			bad = -1;
+		} else if (!has_tenant(*out, *nout, t))
+			(*out)[(*nout)++] = t;
+	}
+	return bad;
+}
+
 static int
 load_rule(struct lctx *c, const config_setting_t *s, struct policy_rule *r,
     const struct policy_mode *mode)
@@ -106,35 +151,7 @@ load_rule(struct lctx *c, const config_setting_t *s, struct policy_rule *r,
 	    (strcmp(action, "allow") == 0 || strcmp(action, "deny") == 0);
 
 	/* tenants */
-	if (lget_list(c, s, "tenants", 0, lname_ok, "tenant names", &list) != 0)
-		bad = -1;
-	else if (list != NULL) {
-		n = (size_t)config_setting_length(list);
-		if ((r->tenants = policy_arena_calloc(
-			 c->a, n, sizeof(*r->tenants))) == NULL)
-			return lerr_oom(c);
-		for (i = 0; i < n; i++) {
-			e = config_setting_get_elem(list, (unsigned int)i);
-			v = config_setting_get_string(e);
-			if ((t = policy_tenant_lookup(c->p, v)) == NULL) {
-				lerr(c, e,
-				    "undefined tenant \"%s\" (expected "
-				    "a name from tenants)",
-				    v);
-				bad = -1;
-			} else if (mode != NULL && mode->ntenants > 0 &&
-			    !has_tenant(mode->tenants, mode->ntenants, t)) {
-				lerr(c, e,
-				    "tenant \"%s\" is not one of this "
-				    "mode's tenants (expected one of the "
-				    "mode's "
-				    "tenants list)",
-				    v);
-				bad = -1;
-			} else if (!has_tenant(r->tenants, r->ntenants, t))
-				r->tenants[r->ntenants++] = t;
-		}
-	}
+	bad |= load_tenant_refs(c, s, mode, &r->tenants, &r->ntenants);
 
 	/* users, groups */
 	if (lget_list(c, s, "users", 0, lprincipal_ok, "user names", &list) ==
@@ -432,34 +449,11 @@ lload_mode1(struct lctx *c, const config_setting_t *s, struct policy_mode *m)
 int
 lload_mode2(struct lctx *c, const config_setting_t *s, struct policy_mode *m)
 {
-	const config_setting_t *list, *e;
-	const struct policy_tenant *t;
-	const char *v;
-	size_t i, n;
 	int bad = 0;
 
 	if (!config_setting_is_group(s))
 		return -1;
-	if (lget_list(c, s, "tenants", 0, lname_ok, "tenant names", &list) != 0)
-		bad = -1;
-	else if (list != NULL) {
-		n = (size_t)config_setting_length(list);
-		if ((m->tenants = policy_arena_calloc(
-			 c->a, n, sizeof(*m->tenants))) == NULL)
-			return lerr_oom(c);
-		for (i = 0; i < n; i++) {
-			e = config_setting_get_elem(list, (unsigned int)i);
-			v = config_setting_get_string(e);
-			if ((t = policy_tenant_lookup(c->p, v)) == NULL) {
-				lerr(c, e,
-				    "undefined tenant \"%s\" (expected "
-				    "a name from tenants)",
-				    v);
-				bad = -1;
-			} else if (!has_tenant(m->tenants, m->ntenants, t))
-				m->tenants[m->ntenants++] = t;
-		}
-	}
+	bad |= load_tenant_refs(c, s, NULL, &m->tenants, &m->ntenants);
 	bad |= lload_rules(
 	    c, config_setting_get_member(s, "rules"), m, &m->rules, &m->nrules);
 	return bad;
