@@ -234,9 +234,21 @@ echo 'rules = ( { name = "x"; action = "maybe"; } );' >>"$VDI_RUN/policy.conf"
 vdi_check_not "vdictl policy reload refuses a broken policy" "$VDICTL" policy reload
 cp "$VDI_RUN/policy.good" "$VDI_RUN/policy.conf"
 vdi_check "vdictl policy reload" "$VDICTL" policy reload
+api "$A/shared-1" GET /v1/health >/dev/null
+vdi_assert_eq "shared-1 is accepted before its revocation" 200 "$(status)"
+# A new CRL published at run time: SIGHUP, no restart.
+vdi_revoke city-a shared-1
+chmod go+r "$VDI_PKI/city-a/crl.pem"
+mark=$(vdi_log_mark "$BROKER_NAME")
 vdi_signal "$BROKER_NAME" HUP
+vdi_check "SIGHUP reloads the policy and the CRLs" \
+	vdi_wait_log "$BROKER_NAME" "event=policy_reloaded" 5 "$mark"
 api "$A/tablet-2" GET /v1/health >/dev/null
 vdi_assert_eq "serving after SIGHUP" 200 "$(status)"
+api "$A/shared-1" GET /v1/health >/dev/null
+vdi_assert_eq "shared-1, now on the CRL, is refused at TLS" 000 "$(status)"
+vdi_check "... with the reason logged" \
+	vdi_wait_log "$BROKER_NAME" "certificate revoked" 5 "$mark"
 
 # --- kill -9: nothing acknowledged is lost ------------------------------------------
 "$VDICTL" --json sessions list | jget "['sessions']" >"$VDI_RUN/sessions-before.txt"
