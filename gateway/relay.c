@@ -148,6 +148,14 @@ relay_drdynvc(struct relay *r, enum rdp_dir dir, const struct rdp_mcs_pdu *p,
 		return 0; /* held until the whole message is here */
 	if ((e = rdp_dvc_filter(&r->dvc, &r->p.pol, dir, &st.msg, d)) != 0)
 		return e;
+	/* Each refused Create Request is answered here; a desktop that
+	 * keeps asking is closed rather than answered without end. */
+	r->dvc_refusals += (unsigned int)d->reply.n;
+	if (r->dvc_refusals > RELAY_DVC_REFUSALS_MAX) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "dvc_refusals_exceeded max=%u", RELAY_DVC_REFUSALS_MAX);
+		return 0;
+	}
 	if (strncmp(d->v.reason, "dvc_refused", 11) == 0 ||
 	    strncmp(d->v.reason, "dvc_table_full", 14) == 0)
 		record(r, reason_name(d->v.reason), 1, 0);
@@ -220,6 +228,127 @@ is_slow_input(const struct vbuf *data)
 	return 0;
 }
 
+static const char *
+dir_name(enum rdp_dir dir)
+{
+	return dir == RDP_C2S ? "client" : "desktop";
+}
+
+static const char *
+phase_name(enum relay_phase ph)
+{
+	switch (ph) {
+	case RELAY_CONNECT_INITIAL:
+		return "connect_initial";
+	case RELAY_CONNECT_RESPONSE:
+		return "connect_response";
+	case RELAY_DOMAIN:
+		return "domain";
+	case RELAY_LICENSING:
+		return "licensing";
+	case RELAY_SHARE:
+		return "share";
+	}
+	return "?";
+}
+
+/* 1 when reply is a client message that answers the desktop's asked. */
+static int
+license_answers(uint8_t asked, uint8_t reply)
+{
+	if (reply == RDP_LICENSE_ERROR_ALERT)
+		return 1;
+	if (asked == RDP_LICENSE_REQUEST)
+		return reply == RDP_LICENSE_NEW_LICENSE_REQUEST ||
+		    reply == RDP_LICENSE_INFO;
+	return asked == RDP_LICENSE_PLATFORM_CHALLENGE &&
+	    reply == RDP_LICENSE_PLATFORM_CHALLENGE_RESPONSE;
+}
+
+/*
+ * The licensing phase (relay.h). Both peers tell a licensing PDU from a
+ * Share Control PDU by the SEC_LICENSE_PKT flag (sec.h), so nothing but
+ * parsed licensing PDUs may pass here; a client PDU passes only as the one
+ * reply the desktop's last request or challenge asked for, so a desktop
+ * that is not waiting for a licensing reply never reads client bytes in
+ * this phase.
+ */
+static int
+relay_license(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
+    const struct rdp_mcs_pdu *p, struct relay_result *res)
+{
+	struct rdp_license l;
+	int e;
+
+	if (!rdp_sec_is_license(&p->data)) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "not_licensing_in_licensing from=%s", dir_name(dir));
+		return 0;
+	}
+	if ((e = rdp_sec_parse_license(&p->data, dir, &l)) != 0)
+		return close_err(res,
+		    dir == RDP_C2S ? "license_client" : "license_desktop", e);
+	if (dir == RDP_C2S) {
+		if (!license_answers((uint8_t)r->license_reply, l.msg_type)) {
+			rdp_verdict_set(&res->v, RDP_CLOSE,
+			    "license_unasked type=0x%02x asked=0x%02x",
+			    l.msg_type, (unsigned int)r->license_reply);
+			return 0;
+		}
+		r->license_reply = 0;
+		return vbuf_put_buf(res->fwd, pdu);
+	}
+	if (r->license_reply != 0) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "license_out_of_turn type=0x%02x", l.msg_type);
+		return 0;
+	}
+	switch (l.msg_type) {
+	case RDP_LICENSE_REQUEST:
+	case RDP_LICENSE_PLATFORM_CHALLENGE:
+		r->license_reply = l.msg_type;
+		break;
+	default: /* error alert, new or upgraded licence: done */
+		r->phase = RELAY_SHARE;
+		memset(&r->share, 0, sizeof(r->share));
+		break;
+	}
+	return vbuf_put_buf(res->fwd, pdu);
+}
+
+/* The Client Info PDU (2.2.1.11): rewritten, credentials injected, the
+ * client's own password wiped; then licensing. */
+static int
+relay_client_info(struct relay *r, const struct vbuf *pdu,
+    unsigned char *pdu_mut, const struct rdp_mcs_pdu *p,
+    const struct rdp_info_creds *creds, struct relay_result *res)
+{
+	struct vbuf *tmp;
+	int e;
+
+	if ((tmp = vbuf_new(RELAY_OUT_MAX)) == NULL)
+		return VDI_ERR_ALLOC;
+	e = rdp_info_rewrite(&p->data, &r->p.pol, creds, tmp);
+	if (e == 0) {
+		e = rdp_mcs_write_send_data(res->fwd, 0, p->initiator,
+		    p->channel_id, vbuf_ptr(tmp), vbuf_len(tmp));
+		res->secret = 1;
+	}
+	vbuf_wipe(tmp);
+	vbuf_free(tmp);
+	/* The client's own password, if it sent one, goes too. */
+	if (pdu_mut != NULL) {
+		size_t off = (size_t)(vbuf_ptr(&p->data) - vbuf_ptr(pdu));
+
+		(void)!rdp_info_wipe_password(
+		    pdu_mut + off, vbuf_len(&p->data));
+	}
+	if (e != 0)
+		return close_err(res, "client_info", e);
+	r->phase = RELAY_LICENSING;
+	return 0;
+}
+
 /* I/O channel data: Client Info, licensing, then Share Control PDUs. */
 static int
 relay_io(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
@@ -229,50 +358,25 @@ relay_io(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 	struct vbuf *tmp;
 	struct rdp_io_events ev;
 	struct rdp_verdict v;
-	struct rdp_license l;
 	int e, ind = dir == RDP_S2C;
 
-	if (dir == RDP_C2S && !r->info_done) {
-		if ((tmp = vbuf_new(RELAY_OUT_MAX)) == NULL)
-			return VDI_ERR_ALLOC;
-		e = rdp_info_rewrite(&p->data, &r->p.pol, creds, tmp);
-		if (e == 0) {
-			e = rdp_mcs_write_send_data(res->fwd, ind, p->initiator,
-			    p->channel_id, vbuf_ptr(tmp), vbuf_len(tmp));
-			res->secret = 1;
-		}
-		vbuf_wipe(tmp);
-		vbuf_free(tmp);
-		/* The client's own password, if it sent one, goes too. */
-		if (pdu_mut != NULL) {
-			size_t off =
-			    (size_t)(vbuf_ptr(&p->data) - vbuf_ptr(pdu));
-
-			(void)!rdp_info_wipe_password(
-			    pdu_mut + off, vbuf_len(&p->data));
-		}
-		if (e != 0)
-			return close_err(res, "client_info", e);
-		r->info_done = r->licensing = 1;
-		return 0;
+	switch (r->phase) {
+	case RELAY_DOMAIN:
+		if (dir == RDP_S2C)
+			return close_err(
+			    res, "io_before_client_info", VDI_ERR_BAD_FORMAT);
+		return relay_client_info(r, pdu, pdu_mut, p, creds, res);
+	case RELAY_LICENSING:
+		return relay_license(r, dir, pdu, p, res);
+	case RELAY_SHARE:
+		break;
+	default: /* relay_pdu() routes no data before DOMAIN */
+		return close_err(res, "io_out_of_phase", VDI_ERR_BAD_FORMAT);
 	}
-	if (dir == RDP_S2C && !r->info_done)
-		return close_err(
-		    res, "io_before_client_info", VDI_ERR_BAD_FORMAT);
-	if (r->licensing && rdp_sec_is_license(&p->data)) {
-		if ((e = rdp_sec_parse_license(&p->data, dir, &l)) != 0)
-			return close_err(res, "license", e);
-		if (dir == RDP_S2C &&
-		    (l.msg_type == RDP_LICENSE_ERROR_ALERT ||
-			l.msg_type == RDP_LICENSE_NEW_LICENSE ||
-			l.msg_type == RDP_LICENSE_UPGRADE_LICENSE))
-			r->licensing = 0;
-		return vbuf_put_buf(res->fwd, pdu);
-	}
-	r->licensing = 0;
 	if ((tmp = vbuf_new(RELAY_OUT_MAX)) == NULL)
 		return VDI_ERR_ALLOC;
-	if ((e = rdp_caps_filter_io(&p->data, dir, &ev, &v, tmp)) != 0)
+	if ((e = rdp_caps_filter_io(&p->data, dir, &r->share, &ev, &v, tmp)) !=
+	    0)
 		goto out;
 	if (dir == RDP_C2S && v.action != RDP_CLOSE && is_slow_input(&p->data))
 		res->input = 1;
@@ -327,7 +431,7 @@ connect_initial(
 		return close_err(res, "mcs_connect_initial", e);
 	for (i = 0; i < r->map.n; i++)
 		record(r, r->map.ch[i].name, 0, r->map.ch[i].kept);
-	r->ci_done = 1;
+	r->phase = RELAY_CONNECT_RESPONSE;
 	return 0;
 }
 
@@ -349,7 +453,7 @@ connect_response(
 		else if (strcasecmp(r->map.ch[i].name, "rdpsnd") == 0)
 			r->rdpsnd = r->map.ch[i].id;
 	}
-	r->crsp_done = 1;
+	r->phase = RELAY_DOMAIN;
 	return 0;
 }
 
@@ -369,6 +473,210 @@ joined_bit(const struct relay *r, uint16_t id)
 	return 0;
 }
 
+/* Index in the channel map of a fake id, or -1. */
+static int
+fake_index(const struct relay *r, uint16_t id)
+{
+	unsigned int i;
+
+	if (!rdp_gcc_is_fake_id(&r->map, id))
+		return -1;
+	for (i = 0; i < r->map.n && i < RDP_CHANNEL_MAX; i++)
+		if (r->map.ch[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* 1 when an MCS domain PDU of type t may travel in dir (T.125: requests
+ * go up to the provider, confirms and indications come down). */
+static int
+mcs_dir_allowed(enum rdp_dir dir, enum rdp_mcs_type t)
+{
+	switch (t) {
+	case RDP_MCS_DISCONNECT_PROVIDER_ULTIMATUM:
+		return 1;
+	case RDP_MCS_ERECT_DOMAIN_REQUEST:
+	case RDP_MCS_ATTACH_USER_REQUEST:
+	case RDP_MCS_CHANNEL_JOIN_REQUEST:
+	case RDP_MCS_SEND_DATA_REQUEST:
+		return dir == RDP_C2S;
+	case RDP_MCS_ATTACH_USER_CONFIRM:
+	case RDP_MCS_CHANNEL_JOIN_CONFIRM:
+	case RDP_MCS_SEND_DATA_INDICATION:
+		return dir == RDP_S2C;
+	}
+	return 0;
+}
+
+/* A client's Channel Join Request (2.2.1.8): only in the domain phase,
+ * after its Attach User Confirm, for its own user id, the I/O channel,
+ * or an id SC_NET gave it, once each. Fake ids are confirmed here. */
+static int
+join_request(struct relay *r, const struct vbuf *pdu,
+    const struct rdp_mcs_pdu *p, struct relay_result *res)
+{
+	unsigned int bit;
+	int i;
+
+	if (r->user_channel == 0 || p->initiator != r->user_channel) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "channel_join_before_attach id=%u", p->channel_id);
+		return 0;
+	}
+	if ((i = fake_index(r, p->channel_id)) >= 0) {
+		if (r->fake_asked & (1u << i))
+			goto repeated;
+		r->fake_asked |= 1u << i;
+		return rdp_mcs_write_channel_join_confirm(
+		    res->back, 0, p->initiator, p->channel_id, p->channel_id);
+	}
+	if ((bit = joined_bit(r, p->channel_id)) == 0) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "channel_join_unassigned id=%u", p->channel_id);
+		return 0;
+	}
+	if (r->join_asked & bit)
+		goto repeated;
+	r->join_asked |= bit;
+	return vbuf_put_buf(res->fwd, pdu);
+repeated:
+	rdp_verdict_set(
+	    &res->v, RDP_CLOSE, "channel_join_repeated id=%u", p->channel_id);
+	return 0;
+}
+
+/* The desktop's Channel Join Confirm: one per request passed on. */
+static int
+join_confirm(struct relay *r, const struct vbuf *pdu,
+    const struct rdp_mcs_pdu *p, struct relay_result *res)
+{
+	unsigned int bit = joined_bit(r, p->requested);
+
+	if (bit == 0 || (r->join_asked & bit) == 0 ||
+	    (r->join_answered & bit) != 0 ||
+	    (p->has_channel_id && p->channel_id != p->requested)) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "channel_join_confirm_unasked id=%u", p->requested);
+		return 0;
+	}
+	r->join_answered |= bit;
+	if (p->result == 0 && p->has_channel_id)
+		r->joined |= bit;
+	return vbuf_put_buf(res->fwd, pdu);
+}
+
+/* Connection-sequence PDUs of the domain phase other than joins. */
+static int
+domain_pdu(struct relay *r, const struct vbuf *pdu, const struct rdp_mcs_pdu *p,
+    struct relay_result *res)
+{
+	switch (p->type) {
+	case RDP_MCS_ERECT_DOMAIN_REQUEST:
+		if (r->erected)
+			break;
+		r->erected = 1;
+		return vbuf_put_buf(res->fwd, pdu);
+	case RDP_MCS_ATTACH_USER_REQUEST:
+		if (!r->erected || r->attach_asked)
+			break;
+		r->attach_asked = 1;
+		return vbuf_put_buf(res->fwd, pdu);
+	case RDP_MCS_ATTACH_USER_CONFIRM:
+		if (!r->attach_asked || r->user_channel != 0 || r->attached)
+			break;
+		r->attached = 1;
+		if (p->result == 0 && p->has_initiator) {
+			/* The user id must not collide with the fake ids the
+			 * client was given for refused channels. */
+			if (p->initiator >= RDP_FAKE_CHANNEL_BASE)
+				return close_err(res, "user_id_in_fake_range",
+				    VDI_ERR_BAD_FORMAT);
+			r->user_channel = p->initiator;
+		}
+		return vbuf_put_buf(res->fwd, pdu);
+	default:
+		break;
+	}
+	rdp_verdict_set(&res->v, RDP_CLOSE, "mcs_out_of_order type=%u",
+	    (unsigned int)p->type);
+	return 0;
+}
+
+/* Fast-path (2.2.8.1.2, 2.2.9.1.2): input once a Confirm Active went to
+ * the desktop, output once the session was activated; input still in
+ * flight during a reactivation is dropped. */
+static int
+relay_fastpath(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
+    struct relay_result *res)
+{
+	int e,
+	    active =
+		r->phase == RELAY_SHARE && r->share.phase == RDP_SHARE_ACTIVE;
+
+	if (!active && !(r->phase == RELAY_SHARE && r->share.activated)) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "fastpath_out_of_phase from=%s phase=%s", dir_name(dir),
+		    phase_name(r->phase));
+		return 0;
+	}
+	e = dir == RDP_S2C ? rdp_fastpath_check_output(pdu, &res->v)
+			   : rdp_fastpath_check_input(pdu, &res->v);
+	if (e != 0)
+		return close_err(res, "fastpath", e);
+	if (res->v.action == RDP_CLOSE)
+		return 0;
+	if (dir == RDP_C2S && !active) {
+		r->dropped++;
+		rdp_verdict_set(&res->v, RDP_DROP,
+		    "fastpath_input_during_reactivation_dropped");
+		return 0;
+	}
+	res->input = dir == RDP_C2S;
+	return vbuf_put_buf(res->fwd, pdu);
+}
+
+/* Send Data on a channel: the I/O channel's phases, the kept channels'
+ * filters; the user channel carries nothing. */
+static int
+send_data(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
+    unsigned char *pdu_mut, const struct rdp_mcs_pdu *p,
+    const struct rdp_info_creds *creds, struct relay_result *res)
+{
+	unsigned int bit = joined_bit(r, p->channel_id);
+
+	if (r->user_channel != 0 && p->channel_id == r->user_channel) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "user_channel_data from=%s id=%u", dir_name(dir),
+		    p->channel_id);
+		return 0;
+	}
+	if (p->channel_id != r->map.io_channel && r->phase != RELAY_SHARE) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "channel_data_out_of_phase from=%s phase=%s id=%u",
+		    dir_name(dir), phase_name(r->phase), p->channel_id);
+		return 0;
+	}
+	/* Only channels the desktop confirmed a join for carry data. */
+	if (bit != 0 && (r->joined & bit) == 0) {
+		r->dropped++;
+		rdp_verdict_set(&res->v, RDP_DROP, "channel_not_joined id=%u",
+		    p->channel_id);
+		return 0;
+	}
+	if (p->channel_id == r->map.io_channel)
+		return relay_io(r, dir, pdu, pdu_mut, p, creds, res);
+	if (r->drdynvc != 0 && p->channel_id == r->drdynvc)
+		return relay_drdynvc(r, dir, p, res);
+	if (r->rdpsnd != 0 && p->channel_id == r->rdpsnd)
+		return relay_svc_pass(r, dir, pdu, p, res);
+	/* Fake ids of refused channels, the dropped message channel, ids
+	 * nobody handed out: nothing gets through. */
+	r->dropped++;
+	rdp_verdict_set(
+	    &res->v, RDP_DROP, "channel_data_dropped id=%u", p->channel_id);
+	return 0;
+}
+
 int
 relay_pdu(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
     unsigned char *pdu_mut, const struct rdp_info_creds *creds,
@@ -385,90 +693,56 @@ relay_pdu(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 	    f.len != vbuf_len(pdu))
 		return close_err(
 		    res, "framing", e != 0 ? e : VDI_ERR_BAD_LENGTH);
-	if (f.kind == RDP_FRAME_FASTPATH) {
-		if (!r->info_done)
-			return close_err(
-			    res, "fastpath_too_early", VDI_ERR_BAD_FORMAT);
-		e = dir == RDP_S2C ? rdp_fastpath_check_output(pdu, &res->v)
-				   : rdp_fastpath_check_input(pdu, &res->v);
-		if (e != 0)
-			return close_err(res, "fastpath", e);
-		if (res->v.action == RDP_CLOSE)
-			return 0;
-		res->input = dir == RDP_C2S;
-		return vbuf_put_buf(res->fwd, pdu);
-	}
+	if (f.kind == RDP_FRAME_FASTPATH)
+		return relay_fastpath(r, dir, pdu, res);
 	t = rdp_x224_tpdu_type(pdu);
 	if (t == RDP_X224_TPDU_DR) {
 		rdp_verdict_set(&res->v, RDP_CLOSE, "x224_disconnect dir=%s",
-		    dir == RDP_C2S ? "client" : "desktop");
+		    dir_name(dir));
 		return 0;
 	}
 	if ((e = rdp_x224_parse_data(pdu, &mcs)) != 0)
 		return close_err(res, "x224_data", e);
-	if (!r->ci_done) {
+	switch (r->phase) {
+	case RELAY_CONNECT_INITIAL:
 		if (dir != RDP_C2S)
 			return close_err(
 			    res, "desktop_spoke_first", VDI_ERR_BAD_FORMAT);
 		return connect_initial(r, pdu, res);
-	}
-	if (!r->crsp_done) {
+	case RELAY_CONNECT_RESPONSE:
 		if (dir != RDP_S2C)
 			return close_err(
 			    res, "client_before_response", VDI_ERR_BAD_FORMAT);
 		return connect_response(r, pdu, res);
+	default:
+		break;
 	}
 	if ((e = rdp_mcs_parse_domain(&mcs, &p)) != 0)
 		return close_err(res, "mcs_domain", e);
+	if (!mcs_dir_allowed(dir, p.type)) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "mcs_wrong_direction from=%s type=%u", dir_name(dir),
+		    (unsigned int)p.type);
+		return 0;
+	}
 	switch (p.type) {
-	case RDP_MCS_CHANNEL_JOIN_REQUEST:
-		if (dir == RDP_C2S && rdp_gcc_is_fake_id(&r->map, p.channel_id))
-			return rdp_mcs_write_channel_join_confirm(res->back, 0,
-			    p.initiator, p.channel_id, p.channel_id);
-		return vbuf_put_buf(res->fwd, pdu);
-	case RDP_MCS_ATTACH_USER_CONFIRM:
-		if (dir == RDP_S2C && p.has_initiator) {
-			/* The user id must not collide with the fake ids the
-			 * client was given for refused channels. */
-			if (p.initiator >= RDP_FAKE_CHANNEL_BASE)
-				return close_err(res, "user_id_in_fake_range",
-				    VDI_ERR_BAD_FORMAT);
-			r->user_channel = p.initiator;
-		}
-		return vbuf_put_buf(res->fwd, pdu);
-	case RDP_MCS_CHANNEL_JOIN_CONFIRM:
-		if (dir == RDP_S2C && p.result == 0 && p.has_channel_id)
-			r->joined |= joined_bit(r, p.channel_id);
+	case RDP_MCS_DISCONNECT_PROVIDER_ULTIMATUM:
 		return vbuf_put_buf(res->fwd, pdu);
 	case RDP_MCS_SEND_DATA_REQUEST:
 	case RDP_MCS_SEND_DATA_INDICATION:
-		if ((dir == RDP_C2S) != (p.type == RDP_MCS_SEND_DATA_REQUEST))
-			return close_err(
-			    res, "send_data_direction", VDI_ERR_BAD_FORMAT);
-		break;
+		return send_data(r, dir, pdu, pdu_mut, &p, creds, res);
 	default:
-		return vbuf_put_buf(res->fwd, pdu);
+		break;
 	}
-	/* Only channels the desktop confirmed a join for carry data. */
-	if (joined_bit(r, p.channel_id) != 0 &&
-	    (r->joined & joined_bit(r, p.channel_id)) == 0) {
-		r->dropped++;
-		rdp_verdict_set(&res->v, RDP_DROP, "channel_not_joined id=%u",
-		    p.channel_id);
+	if (r->phase != RELAY_DOMAIN) {
+		rdp_verdict_set(&res->v, RDP_CLOSE,
+		    "mcs_out_of_phase type=%u phase=%s", (unsigned int)p.type,
+		    phase_name(r->phase));
 		return 0;
 	}
-	if (p.channel_id == r->map.io_channel)
-		return relay_io(r, dir, pdu, pdu_mut, &p, creds, res);
-	if (r->drdynvc != 0 && p.channel_id == r->drdynvc)
-		return relay_drdynvc(r, dir, &p, res);
-	if (r->rdpsnd != 0 && p.channel_id == r->rdpsnd)
-		return relay_svc_pass(r, dir, pdu, &p, res);
-	if (r->user_channel != 0 && p.channel_id == r->user_channel)
-		return vbuf_put_buf(res->fwd, pdu);
-	/* Fake ids of refused channels, the dropped message channel, ids
-	 * nobody handed out: nothing gets through. */
-	r->dropped++;
-	rdp_verdict_set(
-	    &res->v, RDP_DROP, "channel_data_dropped id=%u", p.channel_id);
-	return 0;
+	if (p.type == RDP_MCS_CHANNEL_JOIN_REQUEST)
+		return join_request(r, pdu, &p, res);
+	if (p.type == RDP_MCS_CHANNEL_JOIN_CONFIRM)
+		return join_confirm(r, pdu, &p, res);
+	return domain_pdu(r, pdu, &p, res);
 }

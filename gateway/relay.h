@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rdp/caps.h"
 #include "rdp/dvc.h"
 #include "rdp/gcc.h"
 #include "rdp/info.h"
@@ -47,12 +48,56 @@ struct relay_params {
 	uint32_t reassembly;       /* largest SVC message reassembled */
 };
 
+/*
+ * The phases of the connection sequence (MS-RDPBCGR 1.3.1.1) as the relay
+ * walks them. Each phase says what may come from which side; anything else
+ * closes the session with a reason naming the phase:
+ *
+ *   CONNECT_INITIAL   client: MCS Connect Initial
+ *   CONNECT_RESPONSE  desktop: MCS Connect Response
+ *   DOMAIN            client: Erect Domain, then Attach User, then one
+ *                     Channel Join Request per id it was given (the user
+ *                     id, the I/O channel, each channel of SC_NET; fake
+ *                     ids are answered here), then the Client Info PDU;
+ *                     desktop: the Attach User Confirm and one Channel
+ *                     Join Confirm per request passed on
+ *   LICENSING         desktop: licensing PDUs; client: only the licensing
+ *                     reply a License Request or Platform Challenge asks
+ *                     for, parsed as that message
+ *   SHARE             the capability exchange and the session (struct
+ *                     rdp_share_state, caps.h): Share Control PDUs on the
+ *                     I/O channel, fast-path once a Confirm Active passed,
+ *                     the kept channels' data
+ *
+ * Either side may end the connection (X.224 Disconnect, MCS Disconnect
+ * Provider Ultimatum) in any phase.
+ */
+enum relay_phase {
+	RELAY_CONNECT_INITIAL = 0,
+	RELAY_CONNECT_RESPONSE,
+	RELAY_DOMAIN,
+	RELAY_LICENSING,
+	RELAY_SHARE,
+};
+
+/* Most refused DVC Create Requests answered for one session: a desktop
+ * asking again and again for refused channels is closed. */
+#define RELAY_DVC_REFUSALS_MAX 256
+
 struct relay {
 	struct relay_params p;
-	int ci_done, crsp_done, info_done, licensing;
+	enum relay_phase phase;
+	int erected, attach_asked; /* DOMAIN: what the client sent */
+	int attached;              /* DOMAIN: Attach User Confirm seen */
+	int license_reply;         /* LICENSING: a client reply is due */
+	struct rdp_share_state share;
 	struct rdp_gcc_map map;
 	uint16_t drdynvc, rdpsnd, user_channel;
+	unsigned int join_asked;    /* RELAY_JOINED_*: join requested */
+	unsigned int join_answered; /* RELAY_JOINED_*: confirm seen */
 	unsigned int joined; /* RELAY_JOINED_*: join confirmed by the desktop */
+	uint32_t fake_asked; /* bit i: fake id of map.ch[i] joined locally */
+	unsigned int dvc_refusals;
 	struct rdp_svc_stream dyn[2], snd[2];
 	uint32_t dyn_show[2];
 	struct rdp_dvc_table dvc;

@@ -245,8 +245,93 @@ out:
 }
 
 int
+rdp_share_type2_allowed(enum rdp_dir dir, uint8_t t)
+{
+	if (dir == RDP_C2S) {
+		switch (t) {
+		case RDP_PDUTYPE2_CONTROL:
+		case RDP_PDUTYPE2_INPUT:
+		case RDP_PDUTYPE2_SYNCHRONIZE:
+		case RDP_PDUTYPE2_REFRESH_RECT:
+		case RDP_PDUTYPE2_SUPPRESS_OUTPUT:
+		case RDP_PDUTYPE2_SHUTDOWN_REQUEST:
+		case RDP_PDUTYPE2_FONTLIST:
+		case RDP_PDUTYPE2_BITMAPCACHE_ERROR:
+		case RDP_PDUTYPE2_OFFSCRCACHE_ERROR:
+		case RDP_PDUTYPE2_DRAWNINEGRID_ERROR:
+		case RDP_PDUTYPE2_DRAWGDIPLUS_ERROR:
+		case RDP_PDUTYPE2_FRAME_ACKNOWLEDGE:
+			return 1;
+		default:
+			return 0;
+		}
+	}
+	switch (t) {
+	case RDP_PDUTYPE2_UPDATE:
+	case RDP_PDUTYPE2_CONTROL:
+	case RDP_PDUTYPE2_POINTER:
+	case RDP_PDUTYPE2_SYNCHRONIZE:
+	case RDP_PDUTYPE2_PLAY_SOUND:
+	case RDP_PDUTYPE2_SHUTDOWN_DENIED:
+	case RDP_PDUTYPE2_SAVE_SESSION_INFO:
+	case RDP_PDUTYPE2_FONTMAP:
+	case RDP_PDUTYPE2_SET_KBD_INDICATORS:
+	case RDP_PDUTYPE2_SET_KBD_IME_STATUS:
+	case RDP_PDUTYPE2_SET_ERROR_INFO:
+	case RDP_PDUTYPE2_ARC_STATUS:
+	case RDP_PDUTYPE2_STATUS_INFO:
+	case RDP_PDUTYPE2_MONITOR_LAYOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static const char *
+phase_name(enum rdp_share_phase p)
+{
+	switch (p) {
+	case RDP_SHARE_WAIT_DEMAND:
+		return "wait_demand";
+	case RDP_SHARE_WAIT_CONFIRM:
+		return "wait_confirm";
+	case RDP_SHARE_ACTIVE:
+		return "active";
+	}
+	return "?";
+}
+
+/*
+ * The phase rule for one Data PDU (caps.h top): 0 to go on with it, 1 to
+ * drop it (client data in flight during a reactivation), -1 to close (v
+ * set).
+ */
+static int
+data_phase_rule(const struct rdp_share_state *st, enum rdp_dir dir,
+    const struct rdp_share_data *d, struct rdp_verdict *v)
+{
+	if (st->phase == RDP_SHARE_ACTIVE)
+		return 0;
+	if (dir == RDP_S2C) {
+		/* 2.2.12.1: before the Demand Active, or after a Deactivate
+		 * All once active (updates still in flight) */
+		if (d->pdu_type2 == RDP_PDUTYPE2_MONITOR_LAYOUT &&
+		    st->phase == RDP_SHARE_WAIT_DEMAND)
+			return 0;
+		if (st->activated && st->phase == RDP_SHARE_WAIT_DEMAND)
+			return 0;
+	} else if (st->activated)
+		return 1;
+	rdp_verdict_set(v, RDP_CLOSE,
+	    "share_data_out_of_phase phase=%s type2=0x%02x",
+	    phase_name(st->phase), d->pdu_type2);
+	return -1;
+}
+
+int
 rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
-    struct rdp_io_events *ev, struct rdp_verdict *v, struct vbuf *out)
+    struct rdp_share_state *st, struct rdp_io_events *ev, struct rdp_verdict *v,
+    struct vbuf *out)
 {
 	struct vbuf b = *data, pdu;
 	struct rdp_share_ctrl h;
@@ -281,6 +366,16 @@ rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
 				    "share_wrong_direction type=%u", h.type);
 				goto close;
 			}
+			/* A Demand Active starts every (re)activation; a
+			 * Confirm Active only answers one. */
+			if (h.type == RDP_PDUTYPE_CONFIRMACTIVE
+				? st->phase != RDP_SHARE_WAIT_CONFIRM
+				: st->phase == RDP_SHARE_WAIT_CONFIRM) {
+				rdp_verdict_set(v, RDP_CLOSE,
+				    "share_out_of_phase phase=%s type=%u",
+				    phase_name(st->phase), h.type);
+				goto close;
+			}
 			if ((r = rdp_caps_rewrite(&pdu, out)) != 0) {
 				if (r == VDI_ERR_ALLOC)
 					goto err;
@@ -288,10 +383,14 @@ rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
 				    "caps_malformed err=%s", vdi_errname(r));
 				goto close;
 			}
-			if (h.type == RDP_PDUTYPE_DEMANDACTIVE)
+			if (h.type == RDP_PDUTYPE_DEMANDACTIVE) {
 				ev->demand_active = 1;
-			else
+				st->phase = RDP_SHARE_WAIT_CONFIRM;
+			} else {
 				ev->confirm_active = 1;
+				st->phase = RDP_SHARE_ACTIVE;
+				st->activated = 1;
+			}
 			changed = any = 1;
 			continue;
 		case RDP_PDUTYPE_DEACTIVATEALL:
@@ -300,7 +399,14 @@ rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
 				    "share_wrong_direction type=%u", h.type);
 				goto close;
 			}
+			if (st->phase != RDP_SHARE_ACTIVE) {
+				rdp_verdict_set(v, RDP_CLOSE,
+				    "share_out_of_phase phase=%s type=%u",
+				    phase_name(st->phase), h.type);
+				goto close;
+			}
 			ev->deactivate_all = 1;
+			st->phase = RDP_SHARE_WAIT_DEMAND;
 			break;
 		case RDP_PDUTYPE_DATA:
 			if ((r = rdp_share_parse_data(&pdu, &d)) != 0) {
@@ -318,6 +424,22 @@ rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
 			    d.pdu_type2 == RDP_PDUTYPE2_PERSISTENT_LIST) {
 				rdp_verdict_set(v, RDP_REWRITE,
 				    "persistent_key_list_dropped");
+				ev->dropped++;
+				changed = 1;
+				continue;
+			}
+			if (!rdp_share_type2_allowed(dir, d.pdu_type2)) {
+				rdp_verdict_set(v, RDP_CLOSE,
+				    "share_data_type2_refused type2=0x%02x",
+				    d.pdu_type2);
+				goto close;
+			}
+			switch (data_phase_rule(st, dir, &d, v)) {
+			case -1:
+				goto close;
+			case 1:
+				rdp_verdict_set(v, RDP_REWRITE,
+				    "share_data_during_reactivation_dropped");
 				ev->dropped++;
 				changed = 1;
 				continue;

@@ -50,6 +50,81 @@ type_allowed(enum rdp_dir dir, uint8_t type)
 	    type == RDP_LICENSE_PLATFORM_CHALLENGE_RESPONSE;
 }
 
+/* A licensing binary blob (MS-RDPBCGR 2.2.1.12.1.2):
+ * wBlobType, wBlobLen, data. type 0 accepts any type (error blobs, and
+ * an empty blob may carry type 0). */
+static int
+get_blob(struct vbuf *b, uint16_t type)
+{
+	uint16_t t = 0, len = 0;
+	int r;
+
+	if ((r = vbuf_get_u16le(b, &t)) != 0 ||
+	    (r = vbuf_get_u16le(b, &len)) != 0)
+		return r;
+	if (type != 0 && t != type && !(len == 0 && t == 0))
+		return VDI_ERR_BAD_FORMAT;
+	return vbuf_consume(b, len);
+}
+
+/* The body of a client licensing message, or of an error alert either
+ * way, field by field; it must fill the message exactly. Server
+ * requests, challenges and licences go to the client, which parses them
+ * as licensing PDUs whatever they hold: their bodies are not read. */
+static int
+check_body(enum rdp_dir dir, uint8_t type, const struct vbuf *body)
+{
+	struct vbuf b = *body;
+	uint32_t alg = 0;
+	int r;
+
+	switch (type) {
+	case RDP_LICENSE_ERROR_ALERT:
+		/* dwErrorCode, dwStateTransition, bbErrorInfo */
+		if ((r = vbuf_consume(&b, 8)) != 0 ||
+		    (r = get_blob(&b, 0)) != 0)
+			return r;
+		break;
+	case RDP_LICENSE_NEW_LICENSE_REQUEST:
+	case RDP_LICENSE_INFO:
+		/* PreferredKeyExchangeAlg (KEY_EXCHANGE_ALG_RSA), PlatformId,
+		 * ClientRandom[32], EncryptedPreMasterSecret (BB_RANDOM) */
+		if ((r = vbuf_get_u32le(&b, &alg)) != 0)
+			return r;
+		if (alg != 1)
+			return VDI_ERR_BAD_FORMAT;
+		if ((r = vbuf_consume(&b, 4 + 32)) != 0 ||
+		    (r = get_blob(&b, 0x0002)) != 0)
+			return r;
+		if (type == RDP_LICENSE_NEW_LICENSE_REQUEST) {
+			/* ClientUserName, ClientMachineName */
+			if ((r = get_blob(&b, 0x000F)) != 0 ||
+			    (r = get_blob(&b, 0x0010)) != 0)
+				return r;
+		} else {
+			/* LicenseInfo (BB_DATA), EncryptedHWID, MACData */
+			if ((r = get_blob(&b, 0x0001)) != 0 ||
+			    (r = get_blob(&b, 0x0009)) != 0 ||
+			    (r = vbuf_consume(&b, 16)) != 0)
+				return r;
+		}
+		break;
+	case RDP_LICENSE_PLATFORM_CHALLENGE_RESPONSE:
+		/* EncryptedPlatformChallengeResponse, EncryptedHWID,
+		 * MACData */
+		if ((r = get_blob(&b, 0x0009)) != 0 ||
+		    (r = get_blob(&b, 0x0009)) != 0 ||
+		    (r = vbuf_consume(&b, 16)) != 0)
+			return r;
+		break;
+	default:
+		if (dir == RDP_C2S)
+			return VDI_ERR_UNSUPPORTED;
+		return 0;
+	}
+	return vbuf_len(&b) == 0 ? 0 : VDI_ERR_BAD_LENGTH;
+}
+
 int
 rdp_sec_parse_license(
     const struct vbuf *data, enum rdp_dir dir, struct rdp_license *l)
@@ -80,7 +155,8 @@ rdp_sec_parse_license(
 		r = VDI_ERR_UNSUPPORTED;
 		goto fail;
 	}
-	if ((r = vbuf_get_view(&b, vbuf_len(&b), &l->body)) != 0)
+	if ((r = vbuf_get_view(&b, vbuf_len(&b), &l->body)) != 0 ||
+	    (r = check_body(dir, l->msg_type, &l->body)) != 0)
 		goto fail;
 	return 0;
 fail:

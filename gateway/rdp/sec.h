@@ -76,7 +76,10 @@ struct rdp_license {
  * after the security header, the preamble version must be 2 or 3, and the
  * message type must be one dir may send (server: request, platform
  * challenge, new/upgrade license, error alert; client: license info, new
- * license request, platform challenge response, error alert). Returns 0,
+ * license request, platform challenge response, error alert). The body
+ * of every client message and of an error alert must parse as that
+ * message (MS-RDPBCGR 2.2.1.12.1.2, 2.2.2.2-2.2.2.5; MS-RDPELE 2.2.2.3,
+ * 2.2.2.5), blob types included, and fill the PDU exactly. Returns 0,
  * VDI_ERR_TRUNCATED, VDI_ERR_BAD_LENGTH, VDI_ERR_BAD_FORMAT or
  * VDI_ERR_UNSUPPORTED.
  */

@@ -53,19 +53,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rdp_io_events ev;
 	struct rdp_verdict v, v2;
+	struct rdp_share_state st, st2;
 	struct vbuf in, *out, *out2;
-	int d;
+	int d, ph;
 
 	vbuf_init_view(&in, data, size);
 	if ((out = vbuf_new(1u << 17)) == NULL ||
 	    (out2 = vbuf_new(1u << 17)) == NULL)
 		abort();
-	for (d = 0; d < 2; d++) {
-		enum rdp_dir dir = d ? RDP_S2C : RDP_C2S;
+	/* every direction in every phase: (phase, activated) */
+	for (d = 0; d < 2 * 6; d++) {
+		enum rdp_dir dir = d & 1 ? RDP_S2C : RDP_C2S;
 
+		ph = d >> 1;
+		st.phase = (enum rdp_share_phase)(ph % 3);
+		st.activated = ph >= 3;
+		st2 = st;
 		vbuf_reset(out);
 		vbuf_reset(out2);
-		if (rdp_caps_filter_io(&in, dir, &ev, &v, out) != 0)
+		if (rdp_caps_filter_io(&in, dir, &st, &ev, &v, out) != 0)
 			abort();
 		switch (v.action) {
 		case RDP_PASS:
@@ -77,7 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case RDP_REWRITE:
 			check_clean(out, dir);
-			if (rdp_caps_filter_io(out, dir, &ev, &v2, out2) != 0 ||
+			if (rdp_caps_filter_io(
+				out, dir, &st2, &ev, &v2, out2) != 0 ||
 			    v2.action == RDP_CLOSE || v2.action == RDP_DROP)
 				abort();
 			if (v2.action == RDP_REWRITE &&

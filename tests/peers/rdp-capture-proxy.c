@@ -74,6 +74,7 @@ static struct {
 	uint32_t client_requested; /* from the client's X.224 CR */
 	uint32_t selected;         /* from the server's CC */
 	int ci_done, crsp_done, info_done, licensing;
+	struct rdp_share_state share;
 	struct rdp_gcc_map map;
 	uint16_t drdynvc; /* 0 until the response is rewritten */
 	struct rdp_svc_stream dyn[2];
@@ -301,7 +302,8 @@ relay_io(struct side *from, struct side *to, enum rdp_dir dir, unsigned long n,
 		return;
 	}
 	rs.licensing = 0;
-	if ((r = rdp_caps_filter_io(&p->data, dir, &ev, &v, tmp)) != 0)
+	if ((r = rdp_caps_filter_io(&p->data, dir, &rs.share, &ev, &v, tmp)) !=
+	    0)
 		closing(vdi_errname(r));
 	if (v.reason[0] != '\0')
 		fprintf(stderr, "rdp-capture-proxy: %s: io %s %s\n", from->name,

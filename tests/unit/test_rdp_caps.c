@@ -306,6 +306,16 @@ rdp_caps_parse__when_lengths_lie__errors(void **state)
 
 /* --- I/O channel filter --------------------------------------------------- */
 
+/* The phase filter() runs in; each test sets it (at() below). */
+static struct rdp_share_state st;
+
+static void
+at(enum rdp_share_phase phase, int activated)
+{
+	st.phase = phase;
+	st.activated = activated;
+}
+
 static void
 filter(const void *p, size_t n, enum rdp_dir dir, struct rdp_verdict *v,
     struct rdp_io_events *ev, struct vbuf *out)
@@ -314,7 +324,7 @@ filter(const void *p, size_t n, enum rdp_dir dir, struct rdp_verdict *v,
 
 	vbuf_init_view(&in, p, n);
 	vbuf_reset(out);
-	assert_int_equal(rdp_caps_filter_io(&in, dir, ev, v, out), 0);
+	assert_int_equal(rdp_caps_filter_io(&in, dir, &st, ev, v, out), 0);
 }
 
 static void
@@ -347,6 +357,7 @@ rdp_caps_filter_io__when_captured_session__verdicts(void **state)
 	struct rdp_verdict v;
 	size_t i;
 
+	at(RDP_SHARE_WAIT_DEMAND, 0); /* licensing just ended */
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct cap c = cap_load(t[i].file);
 		struct vbuf d = cap_send_data(&c, NULL);
@@ -382,6 +393,7 @@ rdp_caps_filter_io__when_several_pdus__only_the_key_list_removed(void **s)
 	assert_int_equal(vbuf_put_buf(in, &da), 0);
 	assert_int_equal(vbuf_put_buf(in, &db), 0);
 	assert_int_equal(vbuf_put_buf(in, &dc), 0);
+	at(RDP_SHARE_ACTIVE, 1);
 	filter(vbuf_ptr(in), vbuf_len(in), RDP_C2S, &v, &ev, out);
 	assert_int_equal(v.action, RDP_REWRITE);
 	assert_int_equal(vbuf_len(out), vbuf_len(&da) + vbuf_len(&dc));
@@ -417,6 +429,7 @@ rdp_caps_filter_io__when_redirection_compression_or_unknown__close(void **s)
 	struct rdp_io_events ev;
 	struct rdp_verdict v;
 
+	at(RDP_SHARE_ACTIVE, 1);
 	filter(redir, sizeof(redir), RDP_S2C, &v, &ev, out);
 	assert_int_equal(v.action, RDP_CLOSE);
 	assert_string_equal(v.reason, "server_redirection");
@@ -453,6 +466,7 @@ rdp_caps_filter_io__when_flow_pdu_or_wrong_direction__drop_or_close(void **s)
 	struct rdp_io_events ev;
 	struct rdp_verdict v;
 
+	at(RDP_SHARE_ACTIVE, 1);
 	filter(flow, sizeof(flow), RDP_S2C, &v, &ev, out);
 	assert_int_equal(v.action, RDP_DROP);
 	assert_string_equal(v.reason, "flow_pdu_dropped");
@@ -470,6 +484,141 @@ rdp_caps_filter_io__when_flow_pdu_or_wrong_direction__drop_or_close(void **s)
 	assert_int_equal(v.action, RDP_CLOSE);
 	vbuf_free(out);
 	cap_free(&cp);
+}
+
+/* A Data PDU of type2 (no payload), as either side would send it. */
+static size_t
+data_pdu(unsigned char *b, uint8_t type2)
+{
+	memset(b, 0, 18);
+	b[0] = 18;   /* totalLength */
+	b[2] = 0x17; /* PDUTYPE_DATAPDU, version 1 */
+	b[4] = 0xEA;
+	b[5] = 0x03;
+	b[6] = 0xEA; /* shareId */
+	b[7] = 0x03;
+	b[8] = 0x01;
+	b[11] = 1; /* streamId */
+	b[14] = type2;
+	return 18;
+}
+
+static void
+rdp_share_type2_allowed__when_each_direction__allowlist(void **s)
+{
+	unsigned int t, c2s = 0, s2c = 0;
+
+	for (t = 0; t < 256; t++) {
+		c2s +=
+		    (unsigned int)rdp_share_type2_allowed(RDP_C2S, (uint8_t)t);
+		s2c +=
+		    (unsigned int)rdp_share_type2_allowed(RDP_S2C, (uint8_t)t);
+	}
+	assert_int_equal(c2s, 12);
+	assert_int_equal(s2c, 14);
+	assert_true(rdp_share_type2_allowed(RDP_C2S, RDP_PDUTYPE2_INPUT));
+	assert_false(rdp_share_type2_allowed(RDP_S2C, RDP_PDUTYPE2_INPUT));
+	assert_true(rdp_share_type2_allowed(RDP_S2C, RDP_PDUTYPE2_UPDATE));
+	assert_false(rdp_share_type2_allowed(RDP_C2S, RDP_PDUTYPE2_UPDATE));
+	assert_false(
+	    rdp_share_type2_allowed(RDP_C2S, RDP_PDUTYPE2_PERSISTENT_LIST));
+	assert_false(rdp_share_type2_allowed(RDP_C2S, 0x99));
+	assert_false(rdp_share_type2_allowed(RDP_S2C, 0x99));
+}
+
+static void
+rdp_caps_filter_io__when_type2_not_allowed__close(void **s)
+{
+	unsigned char b[18];
+	struct vbuf *out = vbuf_new(4096);
+	struct rdp_io_events ev;
+	struct rdp_verdict v;
+
+	at(RDP_SHARE_ACTIVE, 1);
+	filter(b, data_pdu(b, RDP_PDUTYPE2_UPDATE), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	assert_string_equal(v.reason, "share_data_type2_refused type2=0x02");
+	filter(b, data_pdu(b, RDP_PDUTYPE2_INPUT), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	filter(b, data_pdu(b, 0x99), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	assert_string_equal(v.reason, "share_data_type2_refused type2=0x99");
+	filter(b, data_pdu(b, RDP_PDUTYPE2_INPUT), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_PASS);
+	assert_int_equal(vbuf_len(out), 0);
+	vbuf_free(out);
+}
+
+static void
+rdp_caps_filter_io__when_out_of_phase__close_or_drop(void **s)
+{
+	static const unsigned char deact[] = { 0x0E, 0x00, 0x16, 0x00, 0xEA,
+		0x03, 1, 0, 0, 0, 2, 0, 0, 0 };
+	struct cap da =
+	    cap_load("shadow-persist/0021-s2c-io-demand-active.bin");
+	struct cap ca =
+	    cap_load("shadow-persist/0022-c2s-io-confirm-active.bin");
+	struct vbuf dd = cap_send_data(&da, NULL),
+		    dc = cap_send_data(&ca, NULL);
+	struct vbuf *out = vbuf_new(65536);
+	struct rdp_io_events ev;
+	struct rdp_verdict v;
+	unsigned char b[18];
+
+	/* after licensing: no client data, no Confirm Active yet */
+	at(RDP_SHARE_WAIT_DEMAND, 0);
+	filter(b, data_pdu(b, RDP_PDUTYPE2_INPUT), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	assert_string_equal(
+	    v.reason, "share_data_out_of_phase phase=wait_demand type2=0x1c");
+	at(RDP_SHARE_WAIT_DEMAND, 0);
+	filter(vbuf_ptr(&dc), vbuf_len(&dc), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	assert_string_equal(
+	    v.reason, "share_out_of_phase phase=wait_demand type=3");
+	/* a desktop update before the activation, a Deactivate All too */
+	at(RDP_SHARE_WAIT_DEMAND, 0);
+	filter(b, data_pdu(b, RDP_PDUTYPE2_UPDATE), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	at(RDP_SHARE_WAIT_DEMAND, 0);
+	filter(deact, sizeof(deact), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	/* a Monitor Layout PDU may come before the Demand Active */
+	at(RDP_SHARE_WAIT_DEMAND, 0);
+	filter(
+	    b, data_pdu(b, RDP_PDUTYPE2_MONITOR_LAYOUT), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_PASS);
+	/* the sequence: Demand Active, then only the Confirm Active */
+	filter(vbuf_ptr(&dd), vbuf_len(&dd), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_REWRITE);
+	assert_int_equal(st.phase, RDP_SHARE_WAIT_CONFIRM);
+	filter(b, data_pdu(b, RDP_PDUTYPE2_SYNCHRONIZE), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	at(RDP_SHARE_WAIT_CONFIRM, 0);
+	filter(vbuf_ptr(&dd), vbuf_len(&dd), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	at(RDP_SHARE_WAIT_CONFIRM, 0);
+	filter(vbuf_ptr(&dc), vbuf_len(&dc), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_REWRITE);
+	assert_int_equal(st.phase, RDP_SHARE_ACTIVE);
+	assert_true(st.activated);
+	/* active: a second Confirm Active is out of phase */
+	filter(vbuf_ptr(&dc), vbuf_len(&dc), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_CLOSE);
+	/* reactivation: client data in flight is dropped, desktop updates
+	 * before the new Demand Active pass */
+	at(RDP_SHARE_ACTIVE, 1);
+	filter(deact, sizeof(deact), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_PASS);
+	assert_int_equal(st.phase, RDP_SHARE_WAIT_DEMAND);
+	filter(b, data_pdu(b, RDP_PDUTYPE2_INPUT), RDP_C2S, &v, &ev, out);
+	assert_int_equal(v.action, RDP_DROP);
+	assert_string_equal(v.reason, "share_data_during_reactivation_dropped");
+	filter(b, data_pdu(b, RDP_PDUTYPE2_UPDATE), RDP_S2C, &v, &ev, out);
+	assert_int_equal(v.action, RDP_PASS);
+	vbuf_free(out);
+	cap_free(&da);
+	cap_free(&ca);
 }
 
 int
@@ -493,6 +642,12 @@ main(void)
 		    rdp_caps_filter_io__when_redirection_compression_or_unknown__close),
 		cmocka_unit_test(
 		    rdp_caps_filter_io__when_flow_pdu_or_wrong_direction__drop_or_close),
+		cmocka_unit_test(
+		    rdp_share_type2_allowed__when_each_direction__allowlist),
+		cmocka_unit_test(
+		    rdp_caps_filter_io__when_type2_not_allowed__close),
+		cmocka_unit_test(
+		    rdp_caps_filter_io__when_out_of_phase__close_or_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
