@@ -322,6 +322,19 @@ side(struct session *s, enum rdp_dir dir)
 	return dir == RDP_C2S ? s->cin : s->desk;
 }
 
+/* 1 when reading the side dir comes from must wait: what is queued
+ * towards the other side, or back towards this one, is over the mark.
+ * Every byte the relay queues comes from reading, so this caps both
+ * outputs at the mark plus one PDU's output. */
+static int
+over_water(struct session *s, enum rdp_dir dir)
+{
+	return evbuffer_get_length(bufferevent_get_output(side(s, !dir))) >
+	    SESSION_HIGH_WATER ||
+	    evbuffer_get_length(bufferevent_get_output(side(s, dir))) >
+	    SESSION_HIGH_WATER;
+}
+
 /*
  * Relays every whole PDU waiting on the side dir comes from. Returns 0, or
  * -1 when the session was closed (s is gone).
@@ -402,10 +415,11 @@ pump(struct session *s, enum rdp_dir dir)
 			session_close(s, "out_of_memory");
 			return -1;
 		}
-		if (evbuffer_get_length(bufferevent_get_output(to)) >
-		    SESSION_HIGH_WATER) {
-			/* The other side reads slowly: stop reading this
-			 * one until it catches up (write callback). */
+		if (over_water(s, dir)) {
+			/* A side reads slowly, the other one or this one
+			 * (the answers written here back to it): stop
+			 * reading this one until both catch up (write
+			 * callback). */
 			s->paused[dir] = 1;
 			bufferevent_disable(from, EV_READ);
 		}
@@ -421,18 +435,24 @@ relay_read(struct bufferevent *bev, void *arg)
 	(void)pump(s, bev == s->cin ? RDP_C2S : RDP_S2C);
 }
 
-/* Output towards bev drained below the low mark: resume the other side. */
+/* Output towards bev drained below the low mark: resume each side that
+ * waited and may go on. */
 static void
 relay_write(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
-	enum rdp_dir dir = bev == s->cin ? RDP_S2C : RDP_C2S;
+	enum rdp_dir first = bev == s->cin ? RDP_S2C : RDP_C2S, dir;
+	int i;
 
-	if (!s->paused[dir])
-		return;
-	s->paused[dir] = 0;
-	bufferevent_enable(side(s, dir), EV_READ);
-	(void)pump(s, dir);
+	for (i = 0; i < 2; i++) {
+		dir = i == 0 ? first : !first;
+		if (!s->paused[dir] || over_water(s, dir))
+			continue;
+		s->paused[dir] = 0;
+		bufferevent_enable(side(s, dir), EV_READ);
+		if (pump(s, dir) != 0)
+			return; /* s is gone */
+	}
 }
 
 static void
