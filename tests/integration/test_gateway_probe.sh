@@ -191,7 +191,7 @@ echo "# $(($(date +%s) - T0)) s: alice's session up, attacks next"
 # alice's session stays up. A login per attack: the broker reuses bob's
 # session and hands out a fresh token.
 ATTACKS=$("$HOSTILE" -l | awk '{print $1}')
-vdi_assert_eq "hostile-client lists 13 attacks" 13 "$(echo "$ATTACKS" | wc -l)"
+vdi_assert_eq "hostile-client lists 20 attacks" 20 "$(echo "$ATTACKS" | wc -l)"
 # What no record through the gateway may show, whatever the attack.
 CLEAN='(set(ch) <= {"drdynvc"} and all(c["nul"] for c in r["channels"])
 and r["other_ids"] == [] and not any(r["svc"].values())
@@ -203,6 +203,7 @@ and not r["caps"]["rail"] and not r["caps"]["window"] and r["caps"]["vc_flags"] 
 and r["persistent_key_list"]["pdus"] == 0 and r["gfx"]["cache_import_offer"] == 0
 and r["dvc"]["compressed"] == 0 and r["dvc"]["unrequested_responses"] == []
 and r["dvc"]["data_unopened"] == 0 and r["dvc"]["caps_version"] in (0, 1, 2)
+and r["data_types"] == [] and r["mcs_wrong_dir"] == 0 and r["fastpath_early"] == 0
 and set(r["dvc"]["opened"]) <= {"Microsoft::Windows::RDS::Graphics",
   "Microsoft::Windows::RDS::DisplayControl", "Microsoft::Windows::RDS::Input"})'
 CLOSED_BY_GW=
@@ -213,6 +214,7 @@ for a in $ATTACKS; do
 	vdi_wait_file "$VDI_RUN/t-$a.port" 10 "t-$a" || vdi_die "$a: tunnel got no 101"
 	gm=$(vdi_log_mark "$GW_NAME")
 	m=$(lines "$RA")
+	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$(vdi_pid "$GW_NAME")/status")
 	vdi_run "hostile-$a" 40 "$HOSTILE" -a "$a" \
 		-c "127.0.0.1:$(cat "$VDI_RUN/t-$a.port")" -w 2
 	H=$VDI_RUN/hostile-$a.log
@@ -242,10 +244,38 @@ for a in $ATTACKS; do
 		expr='sorted(ch) == ["drdynvc"] and all(c["nul"] for c in r["channels"]) and r["other_ids"] == []'
 		;;
 	svc-unjoined)
-		# data on drdynvc before its join: dropped as not joined
-		why=("name=cliprdr verdict=refused" "channel_data_dropped"
-			"channel_not_joined id=")
+		# channel data before the Client Info: out of phase, closed
+		why=("name=cliprdr verdict=refused" 'event=relay_close'
+			"channel_data_out_of_phase from=client phase=domain")
 		expr='"cliprdr" not in ch and ch["drdynvc"]["chunks"] == 0 and r["other_ids"] == []'
+		;;
+	license-disguise)
+		why=('event=relay_close' 'reason="license_client err=VDI_ERR_BAD_FORMAT"')
+		expr='not r["caps"]["rail"] and not r["caps"]["window"] and r["caps"]["vc_flags"] == 0 and r["caps"]["persistent_cells"] == 0 and r["persistent_key_list"]["pdus"] == 0 and r["caps"]["confirm_active"] == 0'
+		;;
+	user-channel-data)
+		why=('event=relay_close' 'reason="user_channel_data from=client')
+		expr='r["other_ids"] == []'
+		;;
+	join-unassigned)
+		why=('event=relay_close' 'channel_join_unassigned id=')
+		expr='not any(o["join_requested"] for o in r["other_ids"])'
+		;;
+	mcs-wrong-direction)
+		why=('event=relay_close' 'reason="mcs_wrong_direction from=client type=11"')
+		expr='r["mcs_wrong_dir"] == 0'
+		;;
+	fastpath-early)
+		why=('event=relay_close' 'reason="fastpath_out_of_phase from=client phase=licensing"')
+		expr='r["fastpath_early"] == 0 and r["fastpath_input"] == 0'
+		;;
+	share-data-type2)
+		why=('event=relay_close' 'reason="share_data_type2_refused type2=0x02"')
+		expr='r["data_types"] == []'
+		;;
+	join-flood)
+		why=('event=relay_close' 'reason="channel_join_repeated id=')
+		expr='"cliprdr" not in ch'
 		;;
 	svc-fake-id)
 		why=("channel_data_dropped id=$(sed -n 's/.*event=fake_id id=\([0-9]*\).*/\1/p' "$H")")
@@ -290,9 +320,17 @@ for a in $ATTACKS; do
 		vdi_assert_contains "$a: gateway log: $w" "$VDI_RUN/gw-$a.log" "$w"
 	done
 	case $a in
-	dvc-compressed | svc-length | svc-no-first)
+	dvc-compressed | svc-length | svc-no-first | svc-unjoined | license-disguise | \
+		user-channel-data | join-unassigned | mcs-wrong-direction | \
+		fastpath-early | share-data-type2 | join-flood)
 		vdi_assert_eq "$a: the gateway closed the session" yes "$closed" ;;
 	esac
+	# what the attack made the gateway hold (answers it queued itself)
+	rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$(vdi_pid "$GW_NAME")/status")
+	echo "# $a: gateway RSS ${rss0} -> ${rss1} KiB"
+	[ "$a" = join-flood ] &&
+		vdi_check "join-flood: the gateway's RSS grew by less than 8 MiB (${rss0} -> ${rss1} KiB)" \
+			test $((rss1 - rss0)) -lt 8192
 	echo "# $a: peer closed=$closed, record: end=$(rec "$RA" "$m" 'r["end"]') parse_error=$(rec "$RA" "$m" 'r["parse_error"]')"
 	vdi_alive "t-$a" && vdi_stop "t-$a" 2
 	vdi_check "after $a: the gateway and alice's session are still up" \

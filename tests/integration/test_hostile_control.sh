@@ -37,10 +37,10 @@ vdi_wait_file "$VDI_RUN/probe.port" 10 probe || vdi_die "probe did not start"
 PORT=$(cat "$VDI_RUN/probe.port")
 
 N=0
-# attack NAME: runs it, checks it was delivered, waits for its record.
+# attack NAME [OPTION...]: runs it, checks it was delivered, waits for its record.
 attack() {
 	N=$((N + 1))
-	vdi_run "hostile-$1" 40 "$HOSTILE" -a "$1" -c 127.0.0.1:"$PORT" -w 1
+	vdi_run "hostile-$1" 40 "$HOSTILE" -a "$1" -c 127.0.0.1:"$PORT" -w 1 "${@:2}"
 	vdi_assert_contains "$1: delivered" "$VDI_RUN/hostile-$1.log" \
 		"attack=$1 delivered=yes"
 	vdi_wait_until 10 grep -q "\"conn\":$N," "$REC" ||
@@ -105,6 +105,39 @@ vdi_assert_eq "SVC chunk shorter than its length reached the desktop" 1 \
 attack svc-no-first
 vdi_assert_eq "SVC chunk without FIRST reached the desktop" 1 \
 	"$(rec $N 'r["svc"]["no_first"]')"
+
+# The attacks of the hardening review: each reaches a desktop when nothing
+# stands in between.
+attack license-disguise
+vdi_assert_eq "the disguised Confirm Active reached the desktop: RAIL, WINDOW, VC compression, persistent cells" \
+	"true true 1 3 true" \
+	"$(rec $N '"%s %s %d %d %s" % (str(r["caps"]["rail"]).lower(), str(r["caps"]["window"]).lower(), r["caps"]["vc_flags"], r["caps"]["persistent_cells"], str(r["caps"]["persistent_keys_expected"]).lower())')"
+vdi_assert_eq "the disguised Persistent Key List reached the desktop" \
+	'{"pdus": 1, "entries": 11}' "$(rec $N 'r["persistent_key_list"]')"
+
+attack user-channel-data
+vdi_assert_eq "a Format List on the user channel reached the desktop" true \
+	"$(rec $N 'any(o["id"] == r["user_channel"] and o["chunks"] == 1 for o in r["other_ids"])')"
+
+attack join-unassigned
+vdi_assert_eq "joins for unassigned ids reached the desktop" true \
+	"$(rec $N 'sum(1 for o in r["other_ids"] if o["join_requested"]) >= 3')"
+
+attack mcs-wrong-direction
+vdi_assert_eq "an Attach User Confirm and a Channel Join Confirm from the client reached the desktop" 2 \
+	"$(rec $N 'r["mcs_wrong_dir"]')"
+
+attack fastpath-early
+vdi_assert_eq "fast-path input before any Confirm Active reached the desktop" 1 \
+	"$(rec $N 'r["fastpath_early"]')"
+
+attack share-data-type2
+vdi_assert_eq "client Data PDUs of server types reached the desktop" "[2, 50]" \
+	"$(rec $N 'r["data_types"]')"
+
+attack join-flood -n 2000
+vdi_assert_eq "repeated joins for one id reached the desktop" true \
+	"$(rec $N 'ch["cliprdr"]["join_requested"]')"
 
 vdi_assert_eq "the probe parsed every sane connection without error" 0 \
 	"$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["parse_error"].startswith(("connect_initial", "confirm_active", "client_info"))))' "$REC")"

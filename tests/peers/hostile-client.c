@@ -3,7 +3,7 @@
  * per invocation, for the gateway's tests. Test-only, never installed.
  *
  *   hostile-client -a ATTACK (-c HOST:PORT | -f FD) [-u USER] [-p PASS]
- *                  [-w SECONDS] [-x closed|open]
+ *                  [-w SECONDS] [-x closed|open] [-n COUNT]
  *   hostile-client -l          lists the attacks
  *
  * It speaks the real connection sequence (X.224 CR/CC, TLS without
@@ -11,8 +11,9 @@
  * Attach User, Channel Joins, Client Info, Confirm Active, finalization)
  * as far as the attack needs, built with vbuf and the gateway/rdp
  * builders, then sends the attack and watches the peer for -w seconds
- * (default 3). -f FD speaks over an already connected socket (a test
- * tunnel). What it saw goes to stdout as key=value lines; the last one is
+ * (default 3); -n sets how many joins join-flood sends (default a
+ * million, in writes of 5000). -f FD speaks over an already connected socket (a
+ * test tunnel). What it saw goes to stdout as key=value lines; the last one is
  *
  *   hostile attack=NAME delivered=yes|no peer=closed|open stage=STAGE
  *
@@ -67,6 +68,13 @@ enum attack {
 	A_GFX_IMPORT,
 	A_SVC_LENGTH,
 	A_SVC_NO_FIRST,
+	A_LICENSE_DISGUISE,
+	A_USER_CHANNEL,
+	A_JOIN_UNASSIGNED,
+	A_MCS_DIRECTION,
+	A_FASTPATH_EARLY,
+	A_SHARE_TYPE2,
+	A_JOIN_FLOOD,
 };
 
 static const struct {
@@ -114,6 +122,30 @@ static const struct {
 	{ "svc-no-first", A_SVC_NO_FIRST,
 	    "a drdynvc chunk with LAST but no "
 	    "FIRST outside any message" },
+	{ "license-disguise", A_LICENSE_DISGUISE,
+	    "with the Client Info, in one "
+	    "write, a Confirm Active (RAIL, WINDOW, persistent cells, VC "
+	    "compression) and a Persistent Key List that also parse as "
+	    "licensing PDUs" },
+	{ "user-channel-data", A_USER_CHANNEL,
+	    "a cliprdr Format List sent "
+	    "on the MCS user channel id" },
+	{ "join-unassigned", A_JOIN_UNASSIGNED,
+	    "after the joins, Channel Join "
+	    "Requests for ids nobody assigned: 0, 1, 1001, 1002, 65535" },
+	{ "mcs-wrong-direction", A_MCS_DIRECTION,
+	    "an Attach User Confirm and "
+	    "a Channel Join Confirm sent to the desktop" },
+	{ "fastpath-early", A_FASTPATH_EARLY,
+	    "fast-path input in the same "
+	    "write as the Client Info, before any Confirm Active" },
+	{ "share-data-type2", A_SHARE_TYPE2,
+	    "client Data PDUs of types only a "
+	    "server sends (Update 0x02, ARC Status 0x32)" },
+	{ "join-flood", A_JOIN_FLOOD,
+	    "after the joins, a million Channel "
+	    "Join Requests for a refused channel's id, never reading the "
+	    "answers" },
 };
 #define NATTACKS (sizeof(attacks) / sizeof(attacks[0]))
 
@@ -143,6 +175,7 @@ static enum attack A;
 static const char *attack_name;
 static int delivered; /* the PDU that carries the attack was written */
 static int opt_wait = 3;
+static long opt_count = 1000000; /* -n: join-flood's joins */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -569,6 +602,7 @@ attack_channels(unsigned char names[][8])
 	switch (A) {
 	case A_CLIPRDR:
 	case A_UNJOINED:
+	case A_JOIN_FLOOD:
 		extra = "cliprdr";
 		break;
 	case A_RDPDR:
@@ -1007,6 +1041,141 @@ dvc_ready(struct conn *c)
 	return c->closed ? -1 : 0;
 }
 
+/* A Share Control PDU of totalLength len whose first bytes also read as
+ * a client licensing PDU: totalLength (with 0x80) as SEC_LICENSE_PKT
+ * flags, pduSource 0x0313 as a New License Request preamble of version
+ * 3, and the low half of shareId as its wMsgSize. type: Share Control
+ * pduType; body (the rest after shareId) is copied in and padded. */
+static void
+disguise(unsigned char *p, size_t len, unsigned int type,
+    const unsigned char *body, size_t blen)
+{
+	memset(p, 0, len);
+	p16(p, (unsigned int)len);
+	p16(p + 2, 0x10 | type);
+	p16(p + 4, 0x0313);
+	p32(p + 6, 0x00010000u | (uint32_t)(len - 4));
+	if (blen > 0)
+		memcpy(p + 10, body, blen);
+}
+
+/* The Client Info, then the attack's PDUs, in one write. */
+static int
+client_info_and(struct conn *c, const char *user, const char *pass)
+{
+	unsigned char pdu[0x280];
+	struct vbuf *b = nb();
+	size_t n = 0;
+	int r = -1;
+
+	/* the Client Info PDU as do_client_info() sends it, captured */
+	{
+		struct conn tmp = *c;
+		int fds[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+			goto out;
+		tmp.ssl = NULL;
+		tmp.fd = fds[0];
+		r = do_client_info(&tmp, user, pass);
+		close(fds[0]);
+		if (r == 0) {
+			unsigned char tpkt[2048];
+			ssize_t got = read(fds[1], tpkt, sizeof(tpkt));
+
+			r = got > 0 ? vbuf_put(b, tpkt, (size_t)got) : -1;
+		}
+		close(fds[1]);
+		if (r != 0)
+			goto out;
+	}
+	r = -1;
+	if (A == A_FASTPATH_EARLY) {
+		/* one fast-path scancode event: 'a' down */
+		static const unsigned char fp[] = { 0x04, 0x04, 0x00, 0x1E };
+
+		if (vbuf_put(b, fp, sizeof(fp)) != 0)
+			goto out;
+	} else {
+		/* Confirm Active after shareId: originatorId,
+		 * lengthSourceDescriptor, lengthCombinedCapabilities,
+		 * source (padding the PDU to its disguised length),
+		 * numberCapabilities, pad, capability sets */
+		unsigned char sets[80] = { 0 };
+		size_t ns = 0, src;
+
+		/* RAIL (23): TS_RAIL_LEVEL_SUPPORTED */
+		p16(sets + ns, 23);
+		p16(sets + ns + 2, 8);
+		p32(sets + ns + 4, 1);
+		ns += 8;
+		/* WINDOW (24): level, 3 icon caches of 12 */
+		p16(sets + ns, 24);
+		p16(sets + ns + 2, 11);
+		p32(sets + ns + 4, 1);
+		sets[ns + 8] = 3;
+		p16(sets + ns + 9, 12);
+		ns += 11;
+		/* BITMAPCACHE_REV2 (19): persistent keys, 3 persistent cells */
+		p16(sets + ns, 19);
+		p16(sets + ns + 2, 40);
+		p16(sets + ns + 4, 0x0003);
+		sets[ns + 7] = 3;
+		p32(sets + ns + 8, 600 | 0x80000000u);
+		p32(sets + ns + 12, 600 | 0x80000000u);
+		p32(sets + ns + 16, 2048 | 0x80000000u);
+		ns += 40;
+		/* VIRTUALCHANNEL (20): VCCAPS_COMPR_SC */
+		p16(sets + ns, 20);
+		p16(sets + ns + 2, 12);
+		p32(sets + ns + 4, 1);
+		p32(sets + ns + 8, 1600);
+		ns += 12;
+		src = sizeof(pdu) - 16 - 4 - ns;
+		disguise(pdu, sizeof(pdu), RDP_PDUTYPE_CONFIRMACTIVE, NULL, 0);
+		p16(pdu + 10, 0x03EA);
+		p16(pdu + 12, (unsigned int)src);
+		p16(pdu + 14, (unsigned int)(4 + ns));
+		memcpy(pdu + 16, "MSTSC", 6);
+		p16(pdu + 16 + src, 4);
+		memcpy(pdu + 16 + src + 4, sets, ns);
+		if (rdp_mcs_write_send_data(
+			b, 0, c->user, c->io, pdu, sizeof(pdu)) != 0)
+			goto out;
+		/* Persistent Key List: 11 entries in cache 0, FIRST|LAST */
+		{
+			unsigned char pk[0x82], d[8 + 24 + 88] = { 0 };
+			unsigned int i;
+
+			d[1] = 1; /* streamId */
+			p16(d + 2, 24 + 88 + 4);
+			d[4] = RDP_PDUTYPE2_PERSISTENT_LIST;
+			p16(d + 8, 11);
+			p16(d + 18, 11);
+			d[28] = 0x03;
+			for (i = 0; i < 11; i++) {
+				p32(d + 32 + 8 * i, 0x22222222u * (i + 1));
+				p32(d + 36 + 8 * i, 0x5A5A5A5Au);
+			}
+			disguise(pk, sizeof(pk), RDP_PDUTYPE_DATA, d,
+			    sizeof(pk) - 10);
+			if (rdp_mcs_write_send_data(
+				b, 0, c->user, c->io, pk, sizeof(pk)) != 0)
+				goto out;
+		}
+		n = 2;
+	}
+	r = send_buf(c, b);
+	if (r == 0) {
+		say("event=attack_part what=client_info_and_%s pdus=%zu",
+		    A == A_FASTPATH_EARLY ? "fastpath" : "disguised", n);
+		delivered = 1;
+	}
+out:
+	vbuf_free(b);
+	return r;
+}
+
 static int
 run_attack(struct conn *c)
 {
@@ -1146,7 +1315,95 @@ run_attack(struct conn *c)
 		    ? -1
 		    : send_chunk(c, id, 8, RDP_CHANNEL_FLAG_LAST, junk, 8);
 	case A_PERSISTENT:
+	case A_LICENSE_DISGUISE:
+	case A_FASTPATH_EARLY:
 		return 0; /* sent during the connection sequence */
+	case A_USER_CHANNEL:
+		/* CB_FORMAT_LIST as in A_CLIPRDR, on the user id */
+		memset(buf, 0, 14);
+		p16(buf, 0x0002);
+		p32(buf + 4, 6);
+		p32(buf + 8, 13);
+		say("event=user_channel id=%u", c->user);
+		return send_svc(c, c->user, buf, 14);
+	case A_JOIN_UNASSIGNED: {
+		static const uint16_t ids[] = { 0, 1, 1001, 1002, 0xFFFF };
+		struct vbuf *b = nb();
+		unsigned char j[5] = { 0x38 };
+		int r = 0;
+
+		for (i = 0; i < sizeof(ids) / sizeof(ids[0]) && r == 0; i++) {
+			if (ids[i] == c->user || ids[i] == c->io)
+				continue;
+			j[1] = (unsigned char)((c->user - 1001) >> 8);
+			j[2] = (unsigned char)((c->user - 1001) & 0xFF);
+			j[3] = (unsigned char)(ids[i] >> 8);
+			j[4] = (unsigned char)(ids[i] & 0xFF);
+			r = rdp_x224_write_data(b, j, sizeof(j));
+			say("event=join_unassigned id=%u", ids[i]);
+		}
+		r = r == 0 ? send_buf(c, b) : -1;
+		vbuf_free(b);
+		return r;
+	}
+	case A_MCS_DIRECTION: {
+		/* Attach User Confirm (result 0, our id), Channel Join
+		 * Confirm for the I/O channel */
+		unsigned char auc[4] = { 0x2E, 0x00 }, cjc[8] = { 0x3E, 0x00 };
+
+		auc[2] = cjc[2] = (unsigned char)((c->user - 1001) >> 8);
+		auc[3] = cjc[3] = (unsigned char)((c->user - 1001) & 0xFF);
+		cjc[4] = cjc[6] = (unsigned char)(c->io >> 8);
+		cjc[5] = cjc[7] = (unsigned char)(c->io & 0xFF);
+		return send_x224(c, auc, sizeof(auc)) != 0 ||
+			send_x224(c, cjc, sizeof(cjc)) != 0
+		    ? -1
+		    : 0;
+	}
+	case A_SHARE_TYPE2:
+		/* an empty Update (updateType ORDERS) and an ARC Status */
+		memset(buf, 0, 16);
+		if (send_data_pdu(c, 0x02, buf, 4) != 0)
+			return -1;
+		return send_data_pdu(c, 0x32, buf, 16);
+	case A_JOIN_FLOOD: {
+		struct vbuf *b = nb();
+		unsigned char j[5] = { 0x38 };
+		int r = 0, k;
+
+		id = chan_id(c, "cliprdr");
+		if (id == 0) {
+			vbuf_free(b);
+			return -1;
+		}
+		j[1] = (unsigned char)((c->user - 1001) >> 8);
+		j[2] = (unsigned char)((c->user - 1001) & 0xFF);
+		j[3] = (unsigned char)(id >> 8);
+		j[4] = (unsigned char)(id & 0xFF);
+		/* the same join twice, then writes of up to 5000, never
+		 * reading; a peer that closes on the flood ends it, so the
+		 * attack counts as delivered once the first two went out */
+		long sent = 0, want = opt_count < 2 ? 2 : opt_count;
+		int first = -1;
+
+		for (k = 0; sent < want && r == 0; k++) {
+			long n = k == 0
+			    ? 2
+			    : (want - sent > 5000 ? 5000 : want - sent);
+
+			for (i = 0; i < (unsigned int)n && r == 0; i++)
+				r = rdp_x224_write_data(b, j, sizeof(j));
+			r = r == 0 ? send_buf(c, b) : -1;
+			if (r == 0)
+				sent += n;
+			if (k == 0)
+				first = r;
+			vbuf_reset(b);
+		}
+		vbuf_free(b);
+		say("event=join_flood id=%u sent=%ld", id, sent);
+		return first;
+	}
 	}
 	return -1;
 }
@@ -1215,14 +1472,25 @@ session(struct conn *c, const char *user, const char *pass)
 	for (i = 0; i < c->nch; i++)
 		if (c->ids[i] != 0 && join(c, c->ids[i]) != 0)
 			goto fail;
+	if (A == A_JOIN_UNASSIGNED || A == A_JOIN_FLOOD) {
+		/* more joins, still in the domain phase */
+		c->stage = "attack";
+		r = run_attack(c);
+		vbuf_free(b);
+		return r;
+	}
 	c->stage = "client_info";
-	if (do_client_info(c, user, pass) != 0)
+	if (A == A_LICENSE_DISGUISE || A == A_FASTPATH_EARLY) {
+		if (client_info_and(c, user, pass) != 0)
+			goto fail;
+	} else if (do_client_info(c, user, pass) != 0)
 		goto fail;
 	c->stage = "licensing";
 	if (!pump(c, have_demand, 10000))
 		goto fail;
 	c->stage = "capabilities";
-	if (do_confirm_active(c) != 0)
+	/* the disguised Confirm Active already reached the desktop */
+	if (A != A_LICENSE_DISGUISE && do_confirm_active(c) != 0)
 		goto fail;
 	c->stage = "finalization";
 	if (do_finalize(c) != 0 || !pump(c, have_font_map, 10000))
@@ -1243,7 +1511,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: " PROG " -a ATTACK (-c HOST:PORT | -f FD) "
-	    "[-u USER] [-p PASS] [-w SECONDS] [-x closed|open]\n"
+	    "[-u USER] [-p PASS] [-w SECONDS] [-x closed|open] [-n COUNT]\n"
 	    "       " PROG " -l\n");
 	exit(2);
 }
@@ -1257,7 +1525,7 @@ main(int argc, char **argv)
 	int ch, fd = -1, peer_closed;
 	size_t i;
 
-	while ((ch = getopt(argc, argv, "a:c:f:lp:u:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:f:ln:p:u:w:x:")) != -1) {
 		switch (ch) {
 		case 'a':
 			attack_name = optarg;
@@ -1273,6 +1541,11 @@ main(int argc, char **argv)
 				printf("%-24s %s\n", attacks[i].name,
 				    attacks[i].what);
 			return 0;
+		case 'n':
+			opt_count = atol(optarg);
+			if (opt_count < 1 || opt_count > 10000000)
+				usage();
+			break;
 		case 'p':
 			pass = optarg;
 			break;

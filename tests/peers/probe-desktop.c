@@ -587,6 +587,11 @@ struct rec {
 	unsigned int svc_no_first, svc_first_in_msg, svc_length_mismatch;
 	unsigned int svc_overrun, svc_short;
 	unsigned int fastpath_input, parse_errors;
+	unsigned int fastpath_early; /* before any Confirm Active */
+	unsigned int mcs_wrong_dir;  /* confirms/indications from the client */
+	unsigned int ntype2;         /* client Data PDU types only a server
+				      * sends, or none defines */
+	uint8_t type2[16];
 	unsigned long long bytes_c2s, bytes_s2c;
 	int demand_active;
 	char end[64];
@@ -884,6 +889,10 @@ c2s_io(const struct vbuf *data, int *refuse)
 			rec_parse_error("share_data", r);
 			continue;
 		}
+		if (sd.pdu_type2 != RDP_PDUTYPE2_PERSISTENT_LIST &&
+		    !rdp_share_type2_allowed(RDP_C2S, sd.pdu_type2) &&
+		    R.ntype2 < sizeof(R.type2))
+			R.type2[R.ntype2++] = sd.pdu_type2;
 		if (sd.pdu_type2 == RDP_PDUTYPE2_PERSISTENT_LIST) {
 			uint16_t n;
 			unsigned int k;
@@ -1088,6 +1097,8 @@ c2s_frame(const struct vbuf *pdu, int *refuse)
 
 	if (vbuf_peek_u8(pdu, 0, &b0) == 0 && b0 != 0x03) {
 		R.fastpath_input++;
+		if (R.confirm_active == 0)
+			R.fastpath_early++;
 		return;
 	}
 	if ((t = rdp_x224_tpdu_type(pdu)) < 0) {
@@ -1127,6 +1138,11 @@ c2s_frame(const struct vbuf *pdu, int *refuse)
 			c2s_io(&p.data, refuse);
 		else
 			c2s_svc(p.channel_id, &p.data);
+		break;
+	case RDP_MCS_ATTACH_USER_CONFIRM:
+	case RDP_MCS_CHANNEL_JOIN_CONFIRM:
+	case RDP_MCS_SEND_DATA_INDICATION:
+		R.mcs_wrong_dir++;
 		break;
 	default:
 		break;
@@ -1416,6 +1432,11 @@ rec_write(void)
 	    R.gfx_cache_entries);
 	jp(&j, ",\"fastpath_input\":%u,\"bytes_c2s\":%llu,\"bytes_s2c\":%llu",
 	    R.fastpath_input, R.bytes_c2s, R.bytes_s2c);
+	jp(&j, ",\"fastpath_early\":%u,\"mcs_wrong_dir\":%u,\"data_types\":[",
+	    R.fastpath_early, R.mcs_wrong_dir);
+	for (i = 0; i < R.ntype2; i++)
+		jp(&j, "%s%u", i ? "," : "", R.type2[i]);
+	jp(&j, "]");
 	jp(&j, ",\"parse_errors\":%u,\"parse_error\":\"%s\",\"end\":\"%s\"}\n",
 	    R.parse_errors, R.parse_error, R.end);
 	if (j.n >= sizeof(j.s)) {
