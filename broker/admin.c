@@ -684,6 +684,13 @@ caller_resolve(struct broker *b, int fd, struct admin_caller *c)
 		c->ngroups++;
 	}
 out:
+	if (r != 0) { /* keep nothing half-read: only what the user is */
+		for (i = 0; i < (int)c->ngroups; i++)
+			free(c->groups[i]);
+		free(c->groups);
+		c->groups = NULL;
+		c->ngroups = 0;
+	}
 	free(gids);
 	free(buf);
 	return r;
