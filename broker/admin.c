@@ -25,7 +25,24 @@ struct admin {
 	struct evconnlistener *lev;
 	gid_t admin_gid;
 	int have_gid;
+	gid_t operators_gid; /* operators_group: acts on every tenant */
+	int have_operators;
 };
+
+int
+admin_check_groups(const struct bconf *conf, char *err, size_t errlen)
+{
+	if (conf->operators_group[0] != '\0' &&
+	    getgrnam(conf->operators_group) == NULL) {
+		snprintf(err, errlen,
+		    "operators_group %s does not exist (create it with "
+		    "groupadd, or leave operators_group out: then only root "
+		    "acts on every tenant)",
+		    conf->operators_group);
+		return VDI_ERR_CONFIG;
+	}
+	return 0;
+}
 
 int
 admin_listen(const char *path, const char *group, char *err, size_t errlen)
@@ -97,6 +114,78 @@ ok(json_t *extra)
 	return o;
 }
 
+/* ---- tenant scope -------------------------------------------------------- */
+
+/* 1 when c may act on tenant: an operator, or an admin of a tenant of the
+ * current policy (its admins or admin_groups name c). Rows of no tenant
+ * ("") and of tenants the policy no longer lists are the operators'. */
+static int
+may(struct broker *b, const struct admin_caller *c, const char *tenant)
+{
+	if (c->all)
+		return 1;
+	if (tenant == NULL || *tenant == '\0')
+		return 0;
+	return policy_tenant_is_admin(policy_tenant_lookup(b->policy, tenant),
+	    c->user, (const char *const *)c->groups, c->ngroups);
+}
+
+/* Refuses a request of c on tenant (NULL or "": a request that acts on
+ * every tenant), audits the refusal in that tenant's chain with the
+ * caller and what was asked, and returns the reply. */
+static json_t *
+forbidden(struct broker *b, const struct admin_caller *c, const char *action,
+    const char *tenant, const char *user, const char *device,
+    const char *session, json_t *detail)
+{
+	char msg[STORE_TEXT_MAX - 16], why[STORE_TEXT_MAX];
+
+	if (tenant != NULL && *tenant != '\0')
+		snprintf(msg, sizeof(msg),
+		    "tenant %s is not administered by %s", tenant, c->user);
+	else
+		snprintf(msg, sizeof(msg),
+		    "%s acts on every tenant: only root and the operators "
+		    "group may, not %s",
+		    action, c->user);
+	snprintf(why, sizeof(why), "forbidden: %s", msg);
+	broker_audit(b, c->actor, action, "refused", tenant, user, device,
+	    session, why, detail);
+	return fail("forbidden", msg);
+}
+
+/* The tenants of the policy c administers, in *out (pointers into the
+ * policy; the caller frees the array). Operators get NULL: every tenant,
+ * also rows of no tenant and of tenants the policy no longer lists. */
+static int
+scope(struct broker *b, const struct admin_caller *c, const char ***out,
+    size_t *n)
+{
+	const struct policy_tenant *t;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (c->all)
+		return 0;
+	if ((*out = calloc(
+		 policy_tenant_count(b->policy) + 1, sizeof(**out))) == NULL)
+		return VDI_ERR_ALLOC;
+	for (i = 0; i < policy_tenant_count(b->policy); i++) {
+		t = policy_tenant_at(b->policy, i);
+		if (may(b, c, policy_tenant_name(t)))
+			(*out)[(*n)++] = policy_tenant_name(t);
+	}
+	return 0;
+}
+
+/* A list being filled for c: rows of tenants c may not see are left out. */
+struct scoped_list {
+	struct broker *b;
+	const struct admin_caller *c;
+	json_t *list;
+};
+
 static json_t *
 session_json(const struct store_session *s)
 {
@@ -113,8 +202,13 @@ session_json(const struct store_session *s)
 static int
 collect_session(const struct store_session *s, void *arg)
 {
-	return json_array_append_new(arg, session_json(s)) == 0 ? 0
-								: VDI_ERR_ALLOC;
+	struct scoped_list *l = arg;
+
+	if (!may(l->b, l->c, s->tenant))
+		return 0;
+	return json_array_append_new(l->list, session_json(s)) == 0
+	    ? 0
+	    : VDI_ERR_ALLOC;
 }
 
 struct dev_sessions {
@@ -136,7 +230,11 @@ collect_device_sessions(const struct store_session *s, void *arg)
 static int
 collect_device(const struct store_device *d, void *arg)
 {
-	return json_array_append_new(arg,
+	struct scoped_list *l = arg;
+
+	if (!may(l->b, l->c, d->tenant))
+		return 0;
+	return json_array_append_new(l->list,
 		   json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}",
 		       "tenant", d->tenant, "thumbprint", d->thumbprint,
 		       "subject", d->subject, "first_seen",
@@ -165,7 +263,7 @@ collect_audit(const struct store_audit *a, void *arg)
 }
 
 static json_t *
-desktops_list(struct broker *b)
+desktops_list(struct broker *b, const struct admin_caller *c)
 {
 	const struct policy_pool *pool;
 	const struct policy_desktop *d;
@@ -176,6 +274,8 @@ desktops_list(struct broker *b)
 
 	for (i = 0; i < policy_pool_count(b->policy); i++) {
 		pool = policy_pool_at(b->policy, i);
+		if (!may(b, c, policy_tenant_name(policy_pool_tenant(pool))))
+			continue;
 		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
 			d = policy_pool_desktop(pool, j);
 			if (store_desktop_get(b->store, d->name, &h) != 0 ||
@@ -198,11 +298,23 @@ desktops_list(struct broker *b)
 	return list;
 }
 
+/* audit.verify: one entry per chain the caller may see. */
+static int
+collect_chain(const char *tenant, int64_t rows, const char *head, void *arg)
+{
+	return json_array_append_new(arg,
+		   json_pack("{s:s, s:I, s:s}", "tenant", tenant, "rows",
+		       (json_int_t)rows, "head", head)) == 0
+	    ? 0
+	    : VDI_ERR_ALLOC;
+}
+
 json_t *
-admin_run(struct broker *b, const char *actor, json_t *req)
+admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	const char *name, *reason, *tenant, *mode;
+	const char *name, *reason, *tenant, *mode, *actor = c->actor;
+	struct scoped_list sl = { b, c, NULL };
 	struct store_session s;
 	struct store_device dev;
 	json_t *list, *detail;
@@ -215,10 +327,10 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 	reason = json_string_value(json_object_get(req, "reason"));
 
 	if (strcmp(cmd, "sessions.list") == 0) {
-		list = json_array();
+		sl.list = list = json_array();
 		if (store_session_list(b->store,
 			json_is_true(json_object_get(req, "all")),
-			collect_session, list) != 0) {
+			collect_session, &sl) != 0) {
 			json_decref(list);
 			return fail("store", "cannot read sessions");
 		}
@@ -228,6 +340,9 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		name = json_string_value(json_object_get(req, "id"));
 		if (name == NULL || store_session_get(b->store, name, &s) != 0)
 			return fail("not_found", "no such session");
+		if (!may(b, c, s.tenant))
+			return forbidden(b, c, "session_kill", s.tenant, s.user,
+			    s.device, s.id, NULL);
 		if (s.state == STORE_SESSION_ENDED)
 			return fail(
 			    "not_live", "the session has ended already");
@@ -237,31 +352,46 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		return ok(json_pack("{s:s}", "killed", s.id));
 	}
 	if (strcmp(cmd, "desktops.list") == 0)
-		return ok(json_pack("{s:o}", "desktops", desktops_list(b)));
+		return ok(json_pack("{s:o}", "desktops", desktops_list(b, c)));
 	if (strcmp(cmd, "desktops.drain") == 0 ||
 	    strcmp(cmd, "desktops.enable") == 0) {
 		int drain = strcmp(cmd, "desktops.drain") == 0;
+		const char *action = drain ? "desktop_drain" : "desktop_enable";
+		const struct policy_pool *pool = NULL;
 
 		name = json_string_value(json_object_get(req, "name"));
 		if (name == NULL ||
-		    assign_find_desktop(b->policy, name, NULL) == NULL)
+		    assign_find_desktop(b->policy, name, &pool) == NULL ||
+		    pool == NULL)
 			return fail(
 			    "not_found", "no such desktop in the policy");
-		if (store_desktop_set_drained(b->store, name, drain) != 0)
-			return fail("store", "cannot update the desktop");
+		tenant = policy_tenant_name(policy_pool_tenant(pool));
 		detail = json_pack("{s:s}", "desktop", name);
-		broker_audit(b, actor,
-		    drain ? "desktop_drain" : "desktop_enable", "ok", NULL,
-		    NULL, NULL, NULL, reason, detail);
+		if (!may(b, c, tenant)) {
+			json_t *f = forbidden(
+			    b, c, action, tenant, NULL, NULL, NULL, detail);
+
+			json_decref(detail);
+			return f;
+		}
+		if (store_desktop_set_drained(b->store, name, drain) != 0) {
+			json_decref(detail);
+			return fail("store", "cannot update the desktop");
+		}
+		broker_audit(b, actor, action, "ok", tenant, NULL, NULL, NULL,
+		    reason, detail);
 		json_decref(detail);
 		return ok(
 		    json_pack("{s:s, s:b}", "desktop", name, "drained", drain));
 	}
 	if (strcmp(cmd, "devices.list") == 0) {
 		tenant = json_string_value(json_object_get(req, "tenant"));
-		list = json_array();
+		if (tenant != NULL && *tenant != '\0' && !may(b, c, tenant))
+			return forbidden(b, c, "devices_list", tenant, NULL,
+			    NULL, NULL, NULL);
+		sl.list = list = json_array();
 		if (store_device_list(b->store, tenant ? tenant : "",
-			collect_device, list) != 0) {
+			collect_device, &sl) != 0) {
 			json_decref(list);
 			return fail("store", "cannot read devices");
 		}
@@ -281,6 +411,17 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		tenant = "";
 		if (store_device_get(b->store, name, &dev) == 0)
 			tenant = dev.tenant;
+		else if (!c->all)
+			/* A device not seen yet has no tenant to check: a
+			 * tenant admin revokes the devices of its tenants, an
+			 * operator may revoke one ahead of its first login. */
+			return fail("not_found",
+			    "no device with this thumbprint has been seen "
+			    "(only root and the operators group may revoke a "
+			    "device before its first login)");
+		if (!may(b, c, tenant))
+			return forbidden(b, c, "device_revoke", tenant, NULL,
+			    name, NULL, NULL);
 		if ((r = store_device_revoke(b->store, tenant, name, actor,
 			 reason ? reason : "revoked by admin", broker_now())) !=
 		    0)
@@ -303,6 +444,10 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		    "{s:s, s:i}", "revoked", name, "sessions_cut", (int)ds.n));
 	}
 	if (strcmp(cmd, "policy.reload") == 0) {
+		/* The policy is every tenant's: an operator's command. */
+		if (!c->all)
+			return forbidden(b, c, "policy_reload", NULL, NULL,
+			    NULL, NULL, NULL);
 		r = broker_reload(b, &errors);
 		broker_audit(b, actor, "policy_reload", r == 0 ? "ok" : "error",
 		    NULL, NULL, NULL, NULL, r == 0 ? NULL : "invalid policy",
@@ -325,6 +470,16 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		    policy_tenant_lookup(b->policy, tenant) == NULL)
 			return fail(
 			    "not_found", "no such tenant in the policy");
+		if (!may(b, c, tenant)) {
+			json_t *f;
+
+			detail = json_pack(
+			    "{s:s}", "mode", mode ? mode : "(policy)");
+			f = forbidden(b, c, "policy_mode", tenant, NULL, NULL,
+			    NULL, detail);
+			json_decref(detail);
+			return f;
+		}
 		if (mode != NULL && strcmp(mode, "none") != 0 &&
 		    ((m = policy_mode_lookup(b->policy, mode)) == NULL ||
 			!policy_mode_applies(
@@ -340,45 +495,206 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 		return ok(json_pack("{s:s, s:s}", "tenant", tenant, "mode",
 		    mode ? mode : "(policy)"));
 	}
-	if (strcmp(cmd, "audit.query") == 0) {
-		struct store_audit_filter f;
+	if (strcmp(cmd, "audit.query") == 0 ||
+	    strcmp(cmd, "audit.verify") == 0) {
+		int query = strcmp(cmd, "audit.query") == 0;
+		const char **tenants = NULL;
+		size_t ntenants = 0;
+		json_t *rep;
 
-		memset(&f, 0, sizeof(f));
-		f.user = json_string_value(json_object_get(req, "user"));
-		f.device = json_string_value(json_object_get(req, "device"));
-		f.since = json_integer_value(json_object_get(req, "since"));
-		f.limit =
-		    (size_t)json_integer_value(json_object_get(req, "limit"));
+		/* A tenant named: that tenant's rows (or chain) only. */
+		tenant = json_string_value(json_object_get(req, "tenant"));
+		if (tenant != NULL && !may(b, c, tenant))
+			return forbidden(b, c,
+			    query ? "audit_query" : "audit_verify", tenant,
+			    NULL, NULL, NULL, NULL);
+		if (tenant != NULL) {
+			if ((tenants = calloc(1, sizeof(*tenants))) == NULL)
+				return fail("alloc", "out of memory");
+			tenants[ntenants++] = tenant;
+		} else if (scope(b, c, &tenants, &ntenants) != 0)
+			return fail("alloc", "out of memory");
 		list = json_array();
-		if (store_audit_query(b->store, &f, collect_audit, list) != 0) {
-			json_decref(list);
-			return fail("store", "cannot read the audit log");
-		}
-		return ok(json_pack("{s:o}", "rows", list));
-	}
-	if (strcmp(cmd, "audit.verify") == 0) {
-		int64_t rows = 0, bad = 0;
-		char why[256];
+		if (query) {
+			struct store_audit_filter f;
 
-		r = store_audit_verify(b->store, &rows, &bad, why, sizeof(why));
-		if (r == VDI_ERR_BAD_FORMAT)
-			return json_pack("{s:b, s:b, s:I, s:I, s:s}", "ok", 1,
-			    "intact", 0, "rows", (json_int_t)rows, "bad_seq",
-			    (json_int_t)bad, "reason", why);
-		if (r != 0)
-			return fail("store", vdi_strerror(r));
-		return json_pack("{s:b, s:b, s:I}", "ok", 1, "intact", 1,
-		    "rows", (json_int_t)rows);
+			memset(&f, 0, sizeof(f));
+			f.user =
+			    json_string_value(json_object_get(req, "user"));
+			f.device =
+			    json_string_value(json_object_get(req, "device"));
+			f.since =
+			    json_integer_value(json_object_get(req, "since"));
+			f.limit = (size_t)json_integer_value(
+			    json_object_get(req, "limit"));
+			f.tenants = tenants;
+			f.ntenants = ntenants;
+			r = store_audit_query(
+			    b->store, &f, collect_audit, list);
+			free(tenants);
+			if (r != 0) {
+				json_decref(list);
+				return fail(
+				    "store", "cannot read the audit log");
+			}
+			return ok(json_pack("{s:o}", "rows", list));
+		} else {
+			int64_t rows = 0, bad = 0;
+			char why[256];
+
+			r = store_audit_verify_chains(b->store, tenants,
+			    ntenants, collect_chain, list, &rows, &bad, why,
+			    sizeof(why));
+			free(tenants);
+			if (r == VDI_ERR_BAD_FORMAT) {
+				json_decref(list);
+				return json_pack("{s:b, s:b, s:I, s:I, s:s}",
+				    "ok", 1, "intact", 0, "rows",
+				    (json_int_t)rows, "bad_seq",
+				    (json_int_t)bad, "reason", why);
+			}
+			if (r != 0) {
+				json_decref(list);
+				return fail("store", vdi_strerror(r));
+			}
+			rep = json_pack("{s:b, s:b, s:I, s:o, s:b}", "ok", 1,
+			    "intact", 1, "rows", (json_int_t)rows, "chains",
+			    list, "all_tenants", c->all && tenant == NULL);
+			return rep;
+		}
 	}
 	return fail("unknown_command", cmd);
+}
+
+json_t *
+admin_run(struct broker *b, const char *actor, json_t *req)
+{
+	struct admin_caller c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.actor, sizeof(c.actor), "%s", actor);
+	snprintf(c.user, sizeof(c.user), "%s",
+	    strncmp(actor, "admin:", 6) == 0 ? actor + 6 : actor);
+	c.all = 1;
+	return admin_run_as(b, &c, req);
 }
 
 /* ---- socket ------------------------------------------------------------ */
 
 struct admin_conn {
 	struct broker *b;
-	char actor[STORE_NAME_MAX];
+	struct admin_caller caller;
 };
+
+void
+admin_caller_clear(struct admin_caller *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->ngroups; i++)
+		free(c->groups[i]);
+	free(c->groups);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Who is on the other end of fd: SO_PEERCRED's uid, its user name and the
+ * names of its groups (the primary one and getgrouplist's), and whether it
+ * acts on every tenant (root, the broker's own user, who owns the store
+ * anyway, or a member of operators_group). These are NSS lookups on the
+ * event loop, once per admin connection (one request each); with local
+ * files they take microseconds, with a directory service (sssd, LDAP)
+ * they may take as long as it answers, which holds the loop meanwhile.
+ * Fails closed: a caller whose groups cannot be read keeps only what its
+ * user name grants.
+ */
+static int
+caller_resolve(struct broker *b, int fd, struct admin_caller *c)
+{
+	struct ucred uc;
+	socklen_t sl = sizeof(uc);
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp;
+	gid_t *gids = NULL, *ng;
+	char *buf = NULL;
+	long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t bufsz;
+	int n = 32, i, r = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) != 0)
+		return VDI_ERR_IO;
+	bufsz = sz > 0 ? (size_t)sz : 16384;
+	if (sysconf(_SC_GETGR_R_SIZE_MAX) > (long)bufsz)
+		bufsz = (size_t)sysconf(_SC_GETGR_R_SIZE_MAX);
+	if (bufsz < 65536)
+		bufsz = 65536; /* groups with many members need room */
+	if ((buf = malloc(bufsz)) == NULL)
+		return VDI_ERR_ALLOC;
+	if (getpwuid_r(uc.uid, &pw, buf, bufsz, &pwp) == 0 && pwp != NULL)
+		snprintf(c->user, sizeof(c->user), "%s", pw.pw_name);
+	else
+		snprintf(c->user, sizeof(c->user), "uid%u", (unsigned)uc.uid);
+	snprintf(c->actor, sizeof(c->actor), "admin:%s", c->user);
+	c->all = uc.uid == 0 || uc.uid == geteuid();
+	if (pwp == NULL)
+		goto out;
+	/* getgrouplist says how many there are when the array is short. */
+	for (;;) {
+		if ((ng = realloc(gids, (size_t)n * sizeof(*gids))) == NULL) {
+			r = VDI_ERR_ALLOC;
+			goto out;
+		}
+		gids = ng;
+		i = n;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &i) >= 0) {
+			n = i;
+			break;
+		}
+		if (i <= n || i > 65536) {
+			r = VDI_ERR_TOO_LARGE;
+			goto out;
+		}
+		n = i;
+	}
+	if ((ng = realloc(gids, (size_t)(n + 1) * sizeof(*gids))) == NULL) {
+		r = VDI_ERR_ALLOC;
+		goto out;
+	}
+	gids = ng;
+	gids[n++] = uc.gid; /* the peer's own primary group */
+	if ((c->groups = calloc((size_t)n, sizeof(*c->groups))) == NULL) {
+		r = VDI_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (b->admin != NULL && b->admin->have_operators &&
+		    gids[i] == b->admin->operators_gid)
+			c->all = 1;
+		grp = NULL;
+		if (getgrgid_r(gids[i], &gr, buf, bufsz, &grp) != 0 ||
+		    grp == NULL)
+			continue;
+		if ((c->groups[c->ngroups] = strdup(gr.gr_name)) == NULL) {
+			r = VDI_ERR_ALLOC;
+			goto out;
+		}
+		c->ngroups++;
+	}
+out:
+	if (r != 0) { /* keep nothing half-read: only what the user is */
+		for (i = 0; i < (int)c->ngroups; i++)
+			free(c->groups[i]);
+		free(c->groups);
+		c->groups = NULL;
+		c->ngroups = 0;
+	}
+	free(gids);
+	free(buf);
+	return r;
+}
 
 static int
 peer_allowed(struct broker *b, int fd, char *actor, size_t len)
@@ -412,7 +728,10 @@ peer_allowed(struct broker *b, int fd, char *actor, size_t len)
 static void
 conn_done(struct bufferevent *bev, void *arg)
 {
-	free(arg);
+	struct admin_conn *c = arg;
+
+	admin_caller_clear(&c->caller);
+	free(c);
 	bufferevent_free(bev);
 }
 
@@ -448,7 +767,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	if (!json_is_object(req))
 		rep = fail("bad_json", "send one JSON object on one line");
 	else
-		rep = admin_run(c->b, c->actor, req);
+		rep = admin_run_as(c->b, &c->caller, req);
 	json_decref(req);
 	out = json_dumps(rep, JSON_COMPACT);
 	json_decref(rep);
@@ -469,6 +788,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct bufferevent *bev;
 	struct admin_conn *c;
 	char actor[STORE_NAME_MAX];
+	int r;
 	const char *no = "{\"ok\":false,\"error\":\"denied\",\"message\":"
 			 "\"root or the admin group only\"}\n";
 
@@ -486,7 +806,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->b = b;
-	snprintf(c->actor, sizeof(c->actor), "%s", actor);
+	if ((r = caller_resolve(b, fd, &c->caller)) != 0)
+		vlog(VLOG_WARNING, "admin_caller",
+		    "peer=%s groups=unknown error=%s (acts only as its user)",
+		    actor, vdi_strerror(r));
 	bufferevent_setwatermark(bev, EV_READ, 0, ADMIN_REQUEST_MAX + 1);
 	bufferevent_setcb(bev, conn_read, NULL, conn_event, c);
 	{
@@ -508,6 +831,11 @@ admin_start(struct broker *b, int fd)
 	    (gr = getgrnam(b->conf.admin_group)) != NULL) {
 		b->admin->admin_gid = gr->gr_gid;
 		b->admin->have_gid = 1;
+	}
+	if (b->conf.operators_group[0] != '\0' &&
+	    (gr = getgrnam(b->conf.operators_group)) != NULL) {
+		b->admin->operators_gid = gr->gr_gid;
+		b->admin->have_operators = 1;
 	}
 	evutil_make_socket_nonblocking(fd);
 	b->admin->lev = evconnlistener_new(b->base, accept_cb, b,

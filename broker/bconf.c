@@ -62,7 +62,7 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	static const char *const top[] = { "listen", "metrics_listen",
 		"admin_socket", "admin_group", "user", "group", "policy",
 		"store", "tls", "gateway_ca", "gateway_crl", "gateways",
-		"token", "health", "login", NULL };
+		"token", "health", "login", "operators_group", NULL };
 	static const char *const tls_keys[] = { "cert", "key", NULL };
 	static const char *const token_keys[] = { "signing_key", "seal_key",
 		"issuer", "audience", "lifetime", NULL };
@@ -95,6 +95,8 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	    sizeof(b->admin_socket));
 	if (cfg_get_string(&c, NULL, "admin_group", 0, &s) == 1)
 		copy(b->admin_group, sizeof(b->admin_group), s);
+	if (cfg_get_string(&c, NULL, "operators_group", 0, &s) == 1)
+		copy(b->operators_group, sizeof(b->operators_group), s);
 	if (cfg_get_string(&c, NULL, "user", 0, &s) == 1)
 		copy(b->user, sizeof(b->user), s);
 	if (cfg_get_string(&c, NULL, "group", 0, &s) == 1)

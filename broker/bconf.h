@@ -50,6 +50,10 @@ struct bconf {
 	struct rl_config device_limits;
 	unsigned int max_body;   /* bytes of an HTTP request body */
 	unsigned int max_logins; /* PAM conversations at once */
+	/* Members act on every tenant through the admin socket ("" = root
+	 * only); other admin_group members act on the tenants whose policy
+	 * admins/admin_groups name them. */
+	char operators_group[BCONF_NAME_MAX];
 };
 
 /* Loads path into *out (defaults for what the file leaves out). Returns 0,

@@ -183,6 +183,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	if (admin_check_groups(&b.conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vdi-brokerd: %s\n", err);
+		return 1;
+	}
 	/* Sockets that need privileges are opened before the split. */
 	if ((admin_fd = admin_listen(b.conf.admin_socket, b.conf.admin_group,
 		 err, sizeof(err))) < 0) {

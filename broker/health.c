@@ -10,6 +10,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
+#include "assign.h"
 #include "frame.h"
 #include "health.h"
 #include "vlog.h"
@@ -38,6 +39,7 @@ probe_finish(struct probe *p, int healthy, const char *reason)
 	struct health *h = p->h;
 	struct broker *b = h->b;
 	struct store_desktop before;
+	const struct policy_pool *pool;
 	struct probe **pp;
 	json_t *detail;
 
@@ -48,9 +50,14 @@ probe_finish(struct probe *p, int healthy, const char *reason)
 		    reason);
 		detail = json_pack(
 		    "{s:s, s:b}", "desktop", p->desktop, "healthy", healthy);
+		/* In the chain of the desktop's tenant, for its admins. */
+		pool = NULL;
+		(void)assign_find_desktop(b->policy, p->desktop, &pool);
 		broker_audit(b, "broker", "desktop_health",
-		    healthy ? "ok" : "error", NULL, NULL, NULL, NULL, reason,
-		    detail);
+		    healthy ? "ok" : "error",
+		    pool != NULL ? policy_tenant_name(policy_pool_tenant(pool))
+				 : NULL,
+		    NULL, NULL, NULL, reason, detail);
 		json_decref(detail);
 	}
 	if (store_desktop_set_health(

@@ -4,7 +4,8 @@
  * Everything the broker must not forget lives here: devices seen and
  * revoked, sessions, persistent desktop assignments, reconnect tickets
  * (stored hashed), desktop health and drain flags, and the append-only
- * audit log whose rows each carry the SHA-256 of the row before.
+ * audit log: one hash chain per tenant, each row carrying the SHA-256 of
+ * the tenant's row before it (rows without a tenant chain as tenant "").
  *
  * The SQLite implementation (store_sqlite.c) runs in WAL mode with
  * synchronous=FULL, so a change the function reports as done survives
@@ -90,6 +91,9 @@ struct store_audit {
 	char detail[STORE_DETAIL_MAX]; /* compact JSON object or "" */
 	char prev_hash[65];            /* hex; set by the store */
 	char hash[65];                 /* hex; set by the store */
+	int format; /* set by the store: 2, prev_hash is the previous row of
+		       the same tenant; 1, rows written before per-tenant
+		       chains, prev_hash is the previous row of any tenant */
 };
 
 struct store_audit_filter {
@@ -97,6 +101,11 @@ struct store_audit_filter {
 	const char *device; /* NULL: any */
 	int64_t since;      /* 0: from the start */
 	size_t limit;       /* 0: no limit */
+	/* NULL: rows of any tenant; else only rows whose tenant is one of
+	 * the ntenants names ("" for rows without a tenant; none when
+	 * ntenants is 0). */
+	const char *const *tenants;
+	size_t ntenants;
 };
 
 /* Opens (creating if needed) the SQLite store at path, applies pending
@@ -255,9 +264,23 @@ int store_audit_append(struct store *st, struct store_audit *ev) VDI_WUR;
 int store_audit_query(struct store *st, const struct store_audit_filter *f,
     int (*fn)(const struct store_audit *, void *), void *arg) VDI_WUR;
 
-/* Walks the whole chain. Returns 0 when every row's hash and link are
- * right and *rows is the count; else VDI_ERR_BAD_FORMAT with *bad_seq the
- * first row that fails and why in reason. */
+/* Walks the chains of the given tenants ("" is the chain of rows without
+ * a tenant), or of every tenant when tenants is NULL; only then are gaps in
+ * seq and the old global chain (format 1) checked too, since a caller who
+ * sees some tenants cannot tell a gap from another tenant's row (format 1
+ * rows of the given tenants get their own hash checked). Returns 0 when
+ * every row's hash and link are right, *rows is the count of rows checked
+ * and fn (may be NULL) was called for each per-tenant chain met, in order
+ * of first row, with its row count and last hash (fn's non-zero value is
+ * passed on); else VDI_ERR_BAD_FORMAT with *bad_seq the first row that
+ * fails and why in reason. */
+int store_audit_verify_chains(struct store *st, const char *const *tenants,
+    size_t ntenants,
+    int (*fn)(const char *tenant, int64_t rows, const char *head, void *),
+    void *arg, int64_t *rows, int64_t *bad_seq, char *reason,
+    size_t reason_len) VDI_WUR;
+
+/* store_audit_verify_chains over every tenant, without fn. */
 int store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
     char *reason, size_t reason_len) VDI_WUR;
 

@@ -103,6 +103,12 @@ static const char *const migrations[] = {
 	/* 3: the session's reconnect window, counted from each drop */
 	"ALTER TABLE sessions ADD COLUMN reconnect_window INTEGER NOT NULL "
 	"DEFAULT 0;",
+	/* 4: one audit chain per tenant. Rows written before this migration
+	 * keep their single global chain (format 1); from here on each row
+	 * links to the row before it of the same tenant (format 2), so one
+	 * tenant's chain is verified without reading another's. */
+	"ALTER TABLE audit ADD COLUMN format INTEGER NOT NULL DEFAULT 1;"
+	"CREATE INDEX audit_tenant ON audit(tenant, seq);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -967,7 +973,9 @@ store_desktop_get(
 /*
  * A row's hash covers every field but the hash itself, each written as its
  * length, a colon and its bytes, so no choice of field contents can make
- * two different rows serialise the same way.
+ * two different rows serialise the same way. The first field names the
+ * format, so a row cannot be moved from a tenant's chain (format 2) to the
+ * old global one (format 1) without its hash changing.
  */
 static void
 hash_field(EVP_MD_CTX *md, const char *s)
@@ -994,7 +1002,7 @@ store_audit_hash(const struct store_audit *ev, char out[65])
 		EVP_MD_CTX_free(md);
 		return;
 	}
-	hash_field(md, "vdi-audit-v1");
+	hash_field(md, ev->format == 1 ? "vdi-audit-v1" : "vdi-audit-v2");
 	snprintf(num, sizeof(num), "%lld", (long long)ev->seq);
 	hash_field(md, num);
 	snprintf(num, sizeof(num), "%lld", (long long)ev->time);
@@ -1017,7 +1025,7 @@ store_audit_hash(const struct store_audit *ev, char out[65])
 
 #define AUDIT_COLS                                                             \
 	"seq, time, actor, action, outcome, tenant, user, device, session, "   \
-	"reason, detail, prev_hash, hash"
+	"reason, detail, prev_hash, hash, format"
 
 static void
 row_audit(sqlite3_stmt *s, struct store_audit *a)
@@ -1036,6 +1044,7 @@ row_audit(sqlite3_stmt *s, struct store_audit *a)
 	col_text(s, 10, a->detail, sizeof(a->detail));
 	col_text(s, 11, a->prev_hash, sizeof(a->prev_hash));
 	col_text(s, 12, a->hash, sizeof(a->hash));
+	a->format = sqlite3_column_int(s, 13);
 }
 
 static int
@@ -1055,29 +1064,39 @@ audit_append_txn(struct store *st, void *arg)
 	sqlite3_stmt *s;
 	int r, rc;
 
+	/* seq counts every row; prev_hash links to the tenant's last row
+	 * (rows without a tenant form the chain of tenant ""). */
+	if ((r = prepare(st, &s, "SELECT max(seq) FROM audit", "")) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	ev->seq = (rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0) + 1;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return VDI_ERR_IO;
 	if ((r = prepare(st, &s,
-		 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-		 "")) != 0)
+		 "SELECT hash FROM audit WHERE tenant = ? AND format = 2 "
+		 "ORDER BY seq DESC LIMIT 1",
+		 "s", ev->tenant)) != 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		ev->seq = sqlite3_column_int64(s, 0) + 1;
-		col_text(s, 1, ev->prev_hash, sizeof(ev->prev_hash));
+		col_text(s, 0, ev->prev_hash, sizeof(ev->prev_hash));
 	} else {
-		ev->seq = 1;
 		memset(ev->prev_hash, '0', 64);
 		ev->prev_hash[64] = '\0';
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return VDI_ERR_IO;
+	ev->format = 2;
 	store_audit_hash(ev, ev->hash);
 	if ((r = prepare(st, &s,
 		 "INSERT INTO audit (" AUDIT_COLS
-		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 "iisssssssssss", ev->seq, ev->time, ev->actor, ev->action,
+		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 "iisssssssssssn", ev->seq, ev->time, ev->actor, ev->action,
 		 ev->outcome, ev->tenant, ev->user, ev->device, ev->session,
-		 ev->reason, ev->detail, ev->prev_hash, ev->hash)) != 0)
+		 ev->reason, ev->detail, ev->prev_hash, ev->hash,
+		 ev->format)) != 0)
 		return r;
 	return exec_done(s);
 }
@@ -1089,10 +1108,58 @@ store_audit_append(struct store *st, struct store_audit *ev)
 		return VDI_ERR_INVALID_ARG;
 	/* Fields must be NUL-terminated inside their buffers. */
 	if (memchr(ev->actor, 0, sizeof(ev->actor)) == NULL ||
+	    memchr(ev->tenant, 0, sizeof(ev->tenant)) == NULL ||
 	    memchr(ev->reason, 0, sizeof(ev->reason)) == NULL ||
 	    memchr(ev->detail, 0, sizeof(ev->detail)) == NULL)
 		return VDI_ERR_TOO_LARGE;
 	return store_txn(st, audit_append_txn, ev);
+}
+
+/*
+ * A tenant set as one string, "\nt1\nt2\n", for instr() in SQL; a name with
+ * a newline is refused (policy tenant names are letters, digits, '-', '_').
+ * Returns a new string or NULL (out of memory: *r = VDI_ERR_ALLOC, bad
+ * name: VDI_ERR_INVALID_ARG).
+ */
+static char *
+tenant_set(const char *const *tenants, size_t n, int *r)
+{
+	size_t i, len = 2;
+	char *set, *p;
+
+	for (i = 0; i < n; i++) {
+		if (tenants[i] == NULL || strchr(tenants[i], '\n') != NULL) {
+			*r = VDI_ERR_INVALID_ARG;
+			return NULL;
+		}
+		len += strlen(tenants[i]) + 1;
+	}
+	if ((set = malloc(len)) == NULL) {
+		*r = VDI_ERR_ALLOC;
+		return NULL;
+	}
+	p = set;
+	*p++ = '\n';
+	for (i = 0; i < n; i++) {
+		memcpy(p, tenants[i], strlen(tenants[i]));
+		p += strlen(tenants[i]);
+		*p++ = '\n';
+	}
+	*p = '\0';
+	return set;
+}
+
+static int
+in_scope(const char *const *tenants, size_t n, const char *tenant)
+{
+	size_t i;
+
+	if (tenants == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (strcmp(tenants[i], tenant) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -1101,27 +1168,72 @@ store_audit_query(struct store *st, const struct store_audit_filter *f,
 {
 	struct row_cb cb;
 	sqlite3_stmt *s;
-	int r;
+	char *set = NULL;
+	int r = 0;
 
-	if ((r = prepare(st, &s,
-		 "SELECT " AUDIT_COLS " FROM audit WHERE (? = '' OR user = ?) "
-		 "AND (? = '' OR device = ?) AND time >= ? ORDER BY seq "
-		 "LIMIT ?",
-		 "ssssii", f->user, f->user, f->device, f->device, f->since,
-		 f->limit > 0 ? (int64_t)f->limit : (int64_t)-1)) != 0)
+	if (f->tenants != NULL &&
+	    (set = tenant_set(f->tenants, f->ntenants, &r)) == NULL)
 		return r;
+	if ((r = prepare(st, &s,
+		 "SELECT " AUDIT_COLS " FROM audit WHERE (?1 = '' OR "
+		 "user = ?2) AND (?3 = '' OR device = ?4) AND time >= ?5 AND "
+		 "(?7 IS NULL OR instr(?7, char(10) || tenant || char(10)) > "
+		 "0) ORDER BY seq LIMIT ?6",
+		 "ssssii", f->user, f->user, f->device, f->device, f->since,
+		 f->limit > 0 ? (int64_t)f->limit : (int64_t)-1)) != 0) {
+		free(set);
+		return r;
+	}
+	if (set != NULL &&
+	    sqlite3_bind_text(s, 7, set, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		free(set);
+		return VDI_ERR_IO;
+	}
+	free(set);
 	cb.fn.audit = fn;
 	cb.arg = arg;
 	return each_row(s, each_audit, &cb);
 }
 
+/* One tenant's chain while verifying: its last hash and row count. */
+struct chain {
+	char tenant[STORE_NAME_MAX];
+	char last[65];
+	int64_t rows;
+};
+
+static struct chain *
+chain_of(struct chain **chains, size_t *n, const char *tenant)
+{
+	struct chain *c;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*chains)[i].tenant, tenant) == 0)
+			return &(*chains)[i];
+	if ((c = realloc(*chains, (*n + 1) * sizeof(*c))) == NULL)
+		return NULL;
+	*chains = c;
+	c = &c[(*n)++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant);
+	memset(c->last, '0', 64);
+	return c;
+}
+
 int
-store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
-    char *reason, size_t reason_len)
+store_audit_verify_chains(struct store *st, const char *const *tenants,
+    size_t ntenants,
+    int (*fn)(const char *tenant, int64_t rows, const char *head, void *),
+    void *arg, int64_t *rows, int64_t *bad_seq, char *reason, size_t reason_len)
 {
 	struct store_audit a;
+	struct chain *chains = NULL, *c;
 	char prev[65], h[65];
 	int64_t expect_seq = 1;
+	size_t nchains = 0, i;
+	int seen_v2 = 0;
 	sqlite3_stmt *s;
 	int r, rc;
 
@@ -1136,7 +1248,9 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 	r = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row_audit(s, &a);
-		if (a.seq != expect_seq) {
+		/* Only a caller who sees every row can tell a gap in seq from
+		 * another tenant's row. */
+		if (tenants == NULL && a.seq != expect_seq) {
 			vdi_seterr(reason, reason_len,
 			    "row %lld missing (next row is %lld)",
 			    (long long)expect_seq, (long long)a.seq);
@@ -1144,10 +1258,51 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 			r = VDI_ERR_BAD_FORMAT;
 			break;
 		}
-		if (strcmp(a.prev_hash, prev) != 0) {
+		expect_seq = a.seq + 1;
+		if (!in_scope(tenants, ntenants, a.tenant))
+			continue;
+		if (a.format == 1 && tenants == NULL && seen_v2) {
 			vdi_seterr(reason, reason_len,
-			    "row %lld does not link to the row before it",
+			    "row %lld is in the old single-chain format after "
+			    "rows of per-tenant chains",
 			    (long long)a.seq);
+			*bad_seq = a.seq;
+			r = VDI_ERR_BAD_FORMAT;
+			break;
+		}
+		if (a.format == 1) {
+			/* The old global chain links across tenants: only
+			 * a caller who sees every row can follow it. */
+			if (tenants == NULL && strcmp(a.prev_hash, prev) != 0) {
+				vdi_seterr(reason, reason_len,
+				    "row %lld does not link to the row before "
+				    "it",
+				    (long long)a.seq);
+				*bad_seq = a.seq;
+				r = VDI_ERR_BAD_FORMAT;
+				break;
+			}
+			c = NULL;
+		} else if (a.format == 2) {
+			seen_v2 = 1;
+			if ((c = chain_of(&chains, &nchains, a.tenant)) ==
+			    NULL) {
+				r = VDI_ERR_ALLOC;
+				break;
+			}
+			if (strcmp(a.prev_hash, c->last) != 0) {
+				vdi_seterr(reason, reason_len,
+				    "row %lld does not link to the row before "
+				    "it in the chain of tenant \"%s\"",
+				    (long long)a.seq, a.tenant);
+				*bad_seq = a.seq;
+				r = VDI_ERR_BAD_FORMAT;
+				break;
+			}
+		} else {
+			vdi_seterr(reason, reason_len,
+			    "row %lld has an unknown format %d",
+			    (long long)a.seq, a.format);
 			*bad_seq = a.seq;
 			r = VDI_ERR_BAD_FORMAT;
 			break;
@@ -1162,14 +1317,28 @@ store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
 			r = VDI_ERR_BAD_FORMAT;
 			break;
 		}
+		if (c != NULL) {
+			memcpy(c->last, a.hash, sizeof(c->last));
+			c->rows++;
+		}
 		memcpy(prev, a.hash, sizeof(prev));
-		expect_seq++;
 		(*rows)++;
 	}
 	sqlite3_finalize(s);
 	if (r == 0 && rc != SQLITE_DONE)
-		return VDI_ERR_IO;
+		r = VDI_ERR_IO;
+	for (i = 0; r == 0 && fn != NULL && i < nchains; i++)
+		r = fn(chains[i].tenant, chains[i].rows, chains[i].last, arg);
+	free(chains);
 	return r;
+}
+
+int
+store_audit_verify(struct store *st, int64_t *rows, int64_t *bad_seq,
+    char *reason, size_t reason_len)
+{
+	return store_audit_verify_chains(
+	    st, NULL, 0, NULL, NULL, rows, bad_seq, reason, reason_len);
 }
 
 /* --- settings and sealed credentials ----------------------------------- */

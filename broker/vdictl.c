@@ -38,8 +38,12 @@ usage(FILE *f)
 	    "  policy reload\n"
 	    "  policy mode TENANT MODE      (MODE \"default\": the policy's "
 	    "own)\n"
-	    "  audit [--user U] [--device T] [--since TIME] [--limit N]\n"
-	    "  audit verify\n"
+	    "  audit [--tenant T] [--user U] [--device T] [--since TIME] "
+	    "[--limit N]\n"
+	    "  audit verify [--tenant T]\n"
+	    "each command sees only the tenants the caller administers "
+	    "(root and the\n"
+	    "broker's operators_group: every tenant)\n"
 	    "TIME: 2026-11-21T09:00+09:00, a unix time, or an age like 2h\n"
 	    "socket: -s, else $VDI_BROKER_SOCKET, else " DEFAULT_SOCKET "\n");
 }
@@ -187,11 +191,24 @@ print_human(const char *what, json_t *rep)
 		return;
 	}
 	if (json_object_get(rep, "intact") != NULL) {
-		if (json_is_true(json_object_get(rep, "intact")))
-			printf("audit chain intact: %lld rows\n",
+		if (json_is_true(json_object_get(rep, "intact"))) {
+			list = json_object_get(rep, "chains");
+			json_array_foreach(list, i, o)
+			    printf("chain %s: %lld rows intact, last %.16s\n",
+				*str(o, "tenant") != '\0' ? str(o, "tenant")
+							  : "(no tenant)",
+				(long long)json_integer_value(
+				    json_object_get(o, "rows")),
+				str(o, "head"));
+			printf(
+			    "audit chain intact: %lld rows in %zu chains%s\n",
 			    (long long)json_integer_value(
-				json_object_get(rep, "rows")));
-		else
+				json_object_get(rep, "rows")),
+			    json_array_size(list),
+			    json_is_true(json_object_get(rep, "all_tenants"))
+				? ", every tenant"
+				: " (the tenants you administer)");
+		} else
 			printf("AUDIT CHAIN BROKEN at row %lld: %s (%lld rows "
 			       "before it verify)\n",
 			    (long long)json_integer_value(

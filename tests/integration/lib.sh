@@ -59,6 +59,9 @@
 #   vdi_finish                    print "N passed, N failed" and exit 0 or 1
 #   vdi_skip REASON               exit 77 (never when CI=true: then 99)
 #   vdi_die REASON                hard error: exit 99
+#   vdi_at_exit COMMAND           run COMMAND (a string, eval'd) on every
+#                                 exit, after the processes are killed, e.g.
+#                                 to delete UNIX users a test created
 # Any failure, error or interruption prints every log of the run. Processes
 # are killed (whole process groups) on every exit, SIGINT and SIGTERM.
 #
@@ -72,6 +75,7 @@ VDI_FAILED=0
 VDI_FINISHED=0
 declare -A VDI_PIDS=()
 VDI_NAMES=()
+VDI_AT_EXIT=()
 
 vdi_log() {
 	echo "# $*"
@@ -172,10 +176,13 @@ vdi__kill_all() {
 }
 
 vdi__on_exit() {
-	local rc=$?
+	local rc=$? c
 
 	trap - EXIT INT TERM
 	vdi__kill_all
+	for c in "${VDI_AT_EXIT[@]}"; do
+		eval "$c" >/dev/null 2>&1
+	done
 	if [ "$VDI_FINISHED" -ne 1 ] && [ "$rc" -eq 0 ]; then
 		echo "ERROR: the test ended without vdi_finish"
 		rc=99
@@ -187,6 +194,10 @@ vdi__on_exit() {
 		rmdir "$(dirname "$VDI_RUN")" 2>/dev/null
 	fi
 	exit "$rc"
+}
+
+vdi_at_exit() {
+	VDI_AT_EXIT+=("$*")
 }
 
 vdi__on_signal() {

@@ -92,9 +92,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 3);
+	assert_int_equal(store_schema_version(f->st), 4);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 3);
+	assert_int_equal(store_schema_version(f->st), 4);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -510,6 +510,175 @@ store_audit_verify__when_row_deleted_or_rehashed__reports_break(void **state)
 }
 
 static void
+append_t(struct store *st, const char *tenant, const char *user)
+{
+	struct store_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.time = 2000;
+	snprintf(a.actor, sizeof(a.actor), "broker");
+	snprintf(a.action, sizeof(a.action), "login");
+	snprintf(a.outcome, sizeof(a.outcome), "ok");
+	snprintf(a.tenant, sizeof(a.tenant), "%s", tenant);
+	snprintf(a.user, sizeof(a.user), "%s", user);
+	assert_int_equal(store_audit_append(st, &a), 0);
+	assert_int_equal(a.format, 2);
+}
+
+struct chains_seen {
+	char names[4][16];
+	int64_t rows[4];
+	int n;
+};
+
+static int
+chain_cb(const char *tenant, int64_t rows, const char *head, void *arg)
+{
+	struct chains_seen *c = arg;
+
+	assert_int_equal(strlen(head), 64);
+	if (c->n < 4) {
+		snprintf(c->names[c->n], sizeof(c->names[0]), "%s", tenant);
+		c->rows[c->n++] = rows;
+	}
+	return 0;
+}
+
+static void
+store_audit_verify_chains__when_tenants__each_chain_alone(void **state)
+{
+	struct fixture *f = *state;
+	const char *a[] = { "a" }, *b[] = { "b" }, *ab[] = { "a", "b" };
+	struct store_audit_filter flt = { 0 };
+	struct chains_seen cs;
+	int64_t rows, bad;
+	char reason[256];
+	int n = 0;
+
+	append_t(f->st, "a", "alice"); /* 1 */
+	append_t(f->st, "b", "bob");   /* 2 */
+	append_t(f->st, "", "");       /* 3: no tenant */
+	append_t(f->st, "a", "ann");   /* 4 */
+	append_t(f->st, "b", "ben");   /* 5 */
+	memset(&cs, 0, sizeof(cs));
+	assert_int_equal(store_audit_verify_chains(f->st, NULL, 0, chain_cb,
+			     &cs, &rows, &bad, reason, sizeof(reason)),
+	    0);
+	assert_int_equal(rows, 5);
+	assert_int_equal(cs.n, 3);
+	assert_string_equal(cs.names[0], "a");
+	assert_int_equal(cs.rows[0], 2);
+	assert_string_equal(cs.names[2], "");
+	memset(&cs, 0, sizeof(cs));
+	assert_int_equal(store_audit_verify_chains(f->st, a, 1, chain_cb, &cs,
+			     &rows, &bad, reason, sizeof(reason)),
+	    0);
+	assert_int_equal(rows, 2);
+	assert_int_equal(cs.n, 1);
+	/* the query sees only the tenants it is given */
+	flt.tenants = ab;
+	flt.ntenants = 2;
+	assert_int_equal(store_audit_query(f->st, &flt, audit_count, &n), 0);
+	assert_int_equal(n, 4);
+	n = 0;
+	flt.ntenants = 0;
+	assert_int_equal(store_audit_query(f->st, &flt, audit_count, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* an edited row of b breaks b's chain and the whole log, not a's */
+	store_close(f->st);
+	f->st = NULL;
+	tamper(f->path,
+	    "DROP TRIGGER audit_no_update;"
+	    "UPDATE audit SET user='eve' WHERE seq=2;");
+	reopen(f);
+	assert_int_equal(store_audit_verify_chains(f->st, a, 1, NULL, NULL,
+			     &rows, &bad, reason, sizeof(reason)),
+	    0);
+	assert_int_equal(store_audit_verify_chains(f->st, b, 1, NULL, NULL,
+			     &rows, &bad, reason, sizeof(reason)),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(bad, 2);
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(bad, 2);
+
+	/* a row of a removed: a's chain breaks at the next row of a */
+	store_close(f->st);
+	f->st = NULL;
+	tamper(f->path,
+	    "DROP TRIGGER audit_no_delete;"
+	    "DELETE FROM audit WHERE seq=1;");
+	reopen(f);
+	assert_int_equal(store_audit_verify_chains(f->st, a, 1, NULL, NULL,
+			     &rows, &bad, reason, sizeof(reason)),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(bad, 4);
+	assert_non_null(strstr(reason, "tenant \"a\""));
+}
+
+/* Rows written before per-tenant chains (format 1, one global chain) stay
+ * verifiable, and new rows start per-tenant chains after them. */
+static void
+store_audit_verify__when_old_global_chain__still_verifies(void **state)
+{
+	struct fixture *f = *state;
+	const char *a[] = { "a" };
+	struct store_audit r;
+	char prev[65], sql[1024];
+	int64_t rows, bad;
+	char reason[256];
+	int i;
+
+	store_close(f->st);
+	f->st = NULL;
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	for (i = 1; i <= 3; i++) {
+		memset(&r, 0, sizeof(r));
+		r.seq = i;
+		r.time = 500;
+		r.format = 1;
+		snprintf(r.actor, sizeof(r.actor), "broker");
+		snprintf(r.action, sizeof(r.action), "login");
+		snprintf(r.outcome, sizeof(r.outcome), "ok");
+		snprintf(r.tenant, sizeof(r.tenant), "%s", i == 2 ? "b" : "a");
+		snprintf(r.prev_hash, sizeof(r.prev_hash), "%s", prev);
+		store_audit_hash(&r, r.hash);
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO audit (seq, time, actor, action, outcome, "
+		    "tenant, user, device, session, reason, detail, "
+		    "prev_hash, hash, format) VALUES (%d, 500, 'broker', "
+		    "'login', 'ok', '%s', '', '', '', '', '', '%s', '%s', 1);",
+		    i, r.tenant, r.prev_hash, r.hash);
+		tamper(f->path, sql);
+		memcpy(prev, r.hash, sizeof(prev));
+	}
+	reopen(f);
+	append_t(f->st, "a", "ann"); /* 4: first row of a's own chain */
+	append_t(f->st, "b", "bob"); /* 5 */
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)), 0);
+	assert_int_equal(rows, 5);
+	assert_int_equal(store_audit_verify_chains(f->st, a, 1, NULL, NULL,
+			     &rows, &bad, reason, sizeof(reason)),
+	    0);
+	assert_int_equal(rows, 3); /* 1 and 3 by their hashes, then 4 */
+	/* an old-format row after the new ones is refused */
+	store_close(f->st);
+	f->st = NULL;
+	tamper(f->path,
+	    "DROP TRIGGER audit_no_update;"
+	    "UPDATE audit SET format=1 WHERE seq=5;");
+	reopen(f);
+	assert_int_equal(
+	    store_audit_verify(f->st, &rows, &bad, reason, sizeof(reason)),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(bad, 5);
+}
+
+static void
 store_audit_hash__when_fields_shift__hash_differs(void **state)
 {
 	struct store_audit a, b;
@@ -621,6 +790,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_audit_verify__when_row_deleted_or_rehashed__reports_break,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_audit_verify_chains__when_tenants__each_chain_alone,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_audit_verify__when_old_global_chain__still_verifies,
 		    setup, teardown),
 		cmocka_unit_test(
 		    store_audit_hash__when_fields_shift__hash_differs),
