@@ -285,7 +285,9 @@ admin_run(struct broker *b, const char *actor, json_t *req)
 			 reason ? reason : "revoked by admin", broker_now())) !=
 		    0)
 			return fail("store", vdi_strerror(r));
-		/* Cut and end every live session of the device, at once. */
+		/* No tunnel of the device, whatever its token, from now on;
+		 * then cut and end every live session of the device. */
+		broker_cut_device(b, name, "device_revoked");
 		memset(&ds, 0, sizeof(ds));
 		ds.device = name;
 		(void)!store_session_list(
