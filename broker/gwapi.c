@@ -44,6 +44,7 @@ struct gwq {
 	size_t nwaiting;
 	struct gwq_ack acks[4 * BCONF_GATEWAYS_MAX];
 	size_t nacks;
+	int64_t pruned; /* last store_cut_prune */
 };
 
 /* Drops the cuts whose hold is over (a prefix: holds are equal). */
@@ -97,6 +98,7 @@ gwq_init(struct broker *b)
 	if ((r = token_random_id(b->gwq->epoch)) != 0)
 		return r;
 	/* The cuts still in force before a restart (kill -9 included). */
+	b->gwq->pruned = now;
 	if (store_cut_prune(b->store, now) != 0 ||
 	    store_cut_list(b->store, now, load_cut, b->gwq) != 0)
 		vlog(VLOG_ERROR, "gateway_cuts_unreadable",
@@ -224,7 +226,10 @@ queue(struct broker *b, enum store_cut_kind kind, const char *key,
 	snprintf(c.reason, sizeof(c.reason), "%s", reason);
 	/* Persisted before anyone is told: a broker killed right after the
 	 * admin's answer serves it again when it starts. */
-	(void)!store_cut_prune(b->store, c.time);
+	if (c.time - q->pruned >= 60) {
+		(void)!store_cut_prune(b->store, c.time);
+		q->pruned = c.time;
+	}
 	if ((r = store_cut_add(b->store, &c)) != 0)
 		vlog(VLOG_ERROR, "gateway_cut_not_persisted",
 		    "%s=%s reason=%s error=\"%s\"",

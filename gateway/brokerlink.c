@@ -260,6 +260,7 @@ apply(struct brokerlink *bl, json_t *cmd)
 	int64_t now = (int64_t)time(NULL);
 	struct cut c;
 	unsigned int n;
+	size_t i;
 	int held;
 
 	memset(&c, 0, sizeof(c));
@@ -268,7 +269,13 @@ apply(struct brokerlink *bl, json_t *cmd)
 	    strlen(sid != NULL ? sid : dev) >= sizeof(c.key) ||
 	    (keep != NULL &&
 		(dev != NULL || strlen(keep) >= sizeof(c.keep_jti))) ||
-	    (!json_is_integer(t) && !json_is_integer(before))) {
+	    (!json_is_integer(t) && !json_is_integer(before)) ||
+	    strspn(sid != NULL ? sid : dev, "0123456789abcdef") !=
+		strlen(sid != NULL ? sid : dev) ||
+	    (keep != NULL &&
+		strspn(keep,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_-") != strlen(keep))) {
 		vlog(VLOG_WARNING, "broker_command_ignored", "type=%s",
 		    type != NULL ? type : "?");
 		return;
@@ -279,6 +286,12 @@ apply(struct brokerlink *bl, json_t *cmd)
 		snprintf(c.keep_jti, sizeof(c.keep_jti), "%s", keep);
 	snprintf(c.reason, sizeof(c.reason), "%s",
 	    reason != NULL && reason[0] != '\0' ? reason : "broker");
+	/* The reason goes into log lines and answers as a bare token. */
+	for (i = 0; c.reason[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-",
+			c.reason[i]) == NULL)
+			c.reason[i] = '_';
 	/* "before" (older brokers): tunnels of tokens before it. */
 	c.time = json_is_integer(t) ? (int64_t)json_integer_value(t)
 				    : (int64_t)json_integer_value(before) - 1;
