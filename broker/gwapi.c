@@ -293,6 +293,55 @@ acked(struct gwq *q, const char *gw, uint64_t after)
 static const char *gw_name(
     const struct broker_peer *peer, char *buf, size_t len);
 
+uint64_t
+gwq_last_seq(struct broker *b)
+{
+	return b->gwq->next_seq - 1;
+}
+
+json_t *
+gwq_status(struct broker *b)
+{
+	struct gwq *q = b->gwq;
+	json_t *cuts = json_array(), *gws = json_array(), *o;
+	const char *name;
+	uint64_t acked;
+	size_t i, j;
+
+	if (cuts == NULL || gws == NULL) {
+		json_decref(cuts);
+		json_decref(gws);
+		return NULL;
+	}
+	expire(q, broker_now());
+	for (i = 0; i < q->ncmds; i++) {
+		const struct gwq_cmd *c = &q->cmds[i];
+
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "seq",
+		    (json_int_t)c->seq, "kind",
+		    c->cut.kind == STORE_CUT_DEVICE ? "device" : "session",
+		    "name", c->cut.key, "keep_jti", c->cut.keep_jti, "reason",
+		    c->cut.reason, "time", (json_int_t)c->cut.time, "expires",
+		    (json_int_t)c->cut.expires);
+		if (o != NULL)
+			json_array_append_new(cuts, o);
+	}
+	/* Every configured gateway, polled or not. */
+	for (i = 0; i < b->conf.ngateways; i++) {
+		name = b->conf.gateways[i].name;
+		acked = 0;
+		for (j = 0; j < q->nacks; j++)
+			if (strcmp(q->acks[j].name, name) == 0)
+				acked = q->acks[j].after;
+		o = json_pack("{s:s, s:I, s:b}", "name", name, "acked",
+		    (json_int_t)acked, "current", acked + 1 >= q->next_seq);
+		if (o != NULL)
+			json_array_append_new(gws, o);
+	}
+	return json_pack("{s:s, s:I, s:o, s:o}", "epoch", q->epoch, "last_seq",
+	    (json_int_t)(q->next_seq - 1), "cuts", cuts, "gateways", gws);
+}
+
 static void
 wait_timeout(evutil_socket_t fd, short what, void *arg)
 {

@@ -49,6 +49,15 @@ void gwq_cut(struct broker *b, const char *sid, const char *keep_jti,
 void gwq_cut_device(
     struct broker *b, const char *thumbprint, const char *reason);
 
+/* The seq of the newest command (0: none yet in this epoch). */
+uint64_t gwq_last_seq(struct broker *b);
+
+/* {"epoch","last_seq","cuts":[{seq,kind,name,keep_jti,reason,time,
+ * expires}],"gateways":[{name,acked,current}]}: the cuts in force and, per
+ * configured gateway, the last seq its polls acknowledged (current: every
+ * cut). NULL when out of memory. Caller owns it. */
+json_t *gwq_status(struct broker *b);
+
 /* Number of long-poll requests waiting (for tests and metrics). */
 size_t gwq_waiting(struct broker *b);
 

@@ -92,8 +92,23 @@ TOK2=$(echo "$out" | jget "['token']")
 SID2=$(echo "$out" | jget "['session']")
 bmark=$(vdi_log_mark "$BROKER_NAME")
 gmark=$(vdi_log_mark "$GW_NAME")
-vdi_check "vdictl sessions kill bob's session" "$VDICTL" sessions kill "$SID2"
+vdi_check "vdictl sessions kill bob's session" sh -c \
+	"'$VDICTL' --json sessions kill '$SID2' >'$VDI_RUN/kill2.json'"
+SEQ2=$(jget "['cut_seq']" <"$VDI_RUN/kill2.json")
 vdi_check "... the gateway acknowledges the cut" acked "$bmark"
+"$VDICTL" --json cuts list >"$VDI_RUN/cuts2.json"
+vdi_check "vdictl cuts list: the cut, and the gateway acknowledged it" \
+	python3 - "$VDI_RUN/cuts2.json" "$SID2" "$SEQ2" <<'PY'
+import json, sys
+d, sid, seq = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3])
+cut = [c for c in d["cuts"] if c["seq"] == seq]
+gw = [g for g in d["gateways"] if g["name"] == "gateway"]
+sys.exit(0 if cut and cut[0]["name"] == sid and cut[0]["kind"] == "session"
+         and cut[0]["reason"] == "admin_kill" and gw and gw[0]["acked"] >= seq
+         and gw[0]["current"] else 1)
+PY
+"$VDICTL" cuts list >"$VDI_RUN/cuts2.txt"
+vdi_assert_contains "... said plainly" "$VDI_RUN/cuts2.txt" "has every cut"
 probe p2 "$A/tablet-2" "$TOK2"
 vdi_assert_eq "bob's unused token, issued before the kill: refused (403)" \
 	403 "$(pstatus p2)"
@@ -174,6 +189,10 @@ vdi_stop "$GW_NAME" 10
 broker_start
 vdi_check "the restarted broker loads the cuts in force" \
 	vdi_wait_log "$BROKER_NAME" "event=gateway_cuts_loaded" 5
+"$VDICTL" cuts list >"$VDI_RUN/cuts5.txt"
+vdi_assert_contains "... carol's among them" "$VDI_RUN/cuts5.txt" "$SID5"
+vdi_assert_contains "... and no gateway has acknowledged them yet" \
+	"$VDI_RUN/cuts5.txt" "NOT POLLING"
 gateway_start
 vdi_check "the new gateway polls the restarted broker" \
 	vdi_wait_log "$GW_NAME" "event=broker_connected" 10
