@@ -19,6 +19,7 @@
 #include "admin.h"
 #include "assign.h"
 #include "grant.h"
+#include "gwapi.h"
 #include "vlog.h"
 
 struct admin {
@@ -349,7 +350,13 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		broker_cut_session(b, s.id, "admin_kill", 1);
 		broker_audit(b, actor, "session_kill", "ok", s.tenant, s.user,
 		    s.device, s.id, reason ? reason : "admin kill", NULL);
-		return ok(json_pack("{s:s}", "killed", s.id));
+		return ok(json_pack("{s:s, s:I}", "killed", s.id, "cut_seq",
+		    (json_int_t)gwq_last_seq(b)));
+	}
+	if (strcmp(cmd, "cuts.list") == 0) {
+		json_t *st = gwq_status(b);
+
+		return st != NULL ? ok(st) : fail("internal", "out of memory");
 	}
 	if (strcmp(cmd, "desktops.list") == 0)
 		return ok(json_pack("{s:o}", "desktops", desktops_list(b, c)));
@@ -426,7 +433,9 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 			 reason ? reason : "revoked by admin", broker_now())) !=
 		    0)
 			return fail("store", vdi_strerror(r));
-		/* Cut and end every live session of the device, at once. */
+		/* No tunnel of the device, whatever its token, from now on;
+		 * then cut and end every live session of the device. */
+		broker_cut_device(b, name, "device_revoked");
 		memset(&ds, 0, sizeof(ds));
 		ds.device = name;
 		(void)!store_session_list(
@@ -440,8 +449,9 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		}
 		broker_audit(b, actor, "device_revoke", "ok", tenant, NULL,
 		    name, NULL, reason ? reason : "revoked by admin", NULL);
-		return ok(json_pack(
-		    "{s:s, s:i}", "revoked", name, "sessions_cut", (int)ds.n));
+		return ok(json_pack("{s:s, s:i, s:I}", "revoked", name,
+		    "sessions_cut", (int)ds.n, "cut_seq",
+		    (json_int_t)gwq_last_seq(b)));
 	}
 	if (strcmp(cmd, "policy.reload") == 0) {
 		/* The policy is every tenant's: an operator's command. */

@@ -169,6 +169,12 @@ broker_cut_session(
 }
 
 void
+broker_cut_device(struct broker *b, const char *thumbprint, const char *reason)
+{
+	gwq_cut_device(b, thumbprint, reason);
+}
+
+void
 broker_cut_session_except(struct broker *b, const char *session_id,
     const char *keep_jti, const char *reason)
 {

@@ -120,6 +120,11 @@ int broker_audit(struct broker *b, const char *actor, const char *action,
 void broker_cut_session(
     struct broker *b, const char *session_id, const char *reason, int end);
 
+/* Cuts every tunnel of a device (revoked) on the gateways, whatever its
+ * session: also those of tokens issued before and not used yet. */
+void broker_cut_device(
+    struct broker *b, const char *thumbprint, const char *reason);
+
 /* Cuts the tunnels of a session except the one whose token has keep_jti
  * (after a reconnect or a takeover). */
 void broker_cut_session_except(struct broker *b, const char *session_id,

@@ -15,10 +15,13 @@
 
 struct gwq_cmd {
 	uint64_t seq;
-	int64_t time;
-	char sid[STORE_ID_MAX];
-	char keep_jti[64];
-	char reason[64];
+	struct store_cut cut;
+};
+
+/* What each gateway (by certificate CN) has acknowledged. */
+struct gwq_ack {
+	char name[BCONF_NAME_MAX];
+	uint64_t after;
 };
 
 struct gwq_wait {
@@ -30,21 +33,80 @@ struct gwq_wait {
 	double t0;
 };
 
+/* The cuts in force, by seq (this epoch's numbering); the store has them
+ * too, so that a restarted broker serves them again. */
 struct gwq {
 	char epoch[TOKEN_ID_HEX];
 	uint64_t next_seq; /* seq of the next command */
-	struct gwq_cmd ring[GWQ_RING];
+	struct gwq_cmd *cmds;
+	size_t ncmds, cap;
 	struct gwq_wait *waiting;
 	size_t nwaiting;
+	struct gwq_ack acks[4 * BCONF_GATEWAYS_MAX];
+	size_t nacks;
+	int64_t pruned; /* last store_cut_prune */
 };
+
+/* Drops the cuts whose hold is over (a prefix: holds are equal). */
+static void
+expire(struct gwq *q, int64_t now)
+{
+	size_t n = 0;
+
+	while (n < q->ncmds && q->cmds[n].cut.expires <= now)
+		n++;
+	if (n == 0)
+		return;
+	memmove(q->cmds, q->cmds + n, (q->ncmds - n) * sizeof(*q->cmds));
+	q->ncmds -= n;
+}
+
+static int
+push(struct gwq *q, const struct store_cut *c)
+{
+	struct gwq_cmd *nc;
+	size_t ncap;
+
+	if (q->ncmds == q->cap) {
+		ncap = q->cap ? q->cap * 2 : 64;
+		if ((nc = realloc(q->cmds, ncap * sizeof(*nc))) == NULL)
+			return VDI_ERR_ALLOC;
+		q->cmds = nc;
+		q->cap = ncap;
+	}
+	q->cmds[q->ncmds].seq = q->next_seq++;
+	q->cmds[q->ncmds].cut = *c;
+	q->ncmds++;
+	return 0;
+}
+
+static int
+load_cut(const struct store_cut *c, void *arg)
+{
+	return push(arg, c);
+}
 
 int
 gwq_init(struct broker *b)
 {
+	int64_t now = broker_now();
+	int r;
+
 	if ((b->gwq = calloc(1, sizeof(*b->gwq))) == NULL)
 		return VDI_ERR_ALLOC;
 	b->gwq->next_seq = 1;
-	return token_random_id(b->gwq->epoch);
+	if ((r = token_random_id(b->gwq->epoch)) != 0)
+		return r;
+	/* The cuts still in force before a restart (kill -9 included). */
+	b->gwq->pruned = now;
+	if (store_cut_prune(b->store, now) != 0 ||
+	    store_cut_list(b->store, now, load_cut, b->gwq) != 0)
+		vlog(VLOG_ERROR, "gateway_cuts_unreadable",
+		    "detail=\"cuts made before this start are not served\"");
+	else if (b->gwq->ncmds > 0)
+		vlog(VLOG_NOTICE, "gateway_cuts_loaded", "cuts=%zu",
+		    b->gwq->ncmds);
+	return 0;
 }
 
 static void
@@ -80,6 +142,7 @@ gwq_free(struct broker *b)
 		n = w->next;
 		wait_free(w);
 	}
+	free(b->gwq->cmds);
 	free(b->gwq);
 	b->gwq = NULL;
 }
@@ -90,32 +153,46 @@ gwq_waiting(struct broker *b)
 	return b->gwq != NULL ? b->gwq->nwaiting : 0;
 }
 
-/* Commands with seq > after, as a JSON reply. */
+/* Commands with seq > after (at most GWQ_ANSWER_MAX), as a JSON reply;
+ * "next" is the last seq in it, so a gateway pages through a backlog. */
 static json_t *
 commands_since(struct gwq *q, uint64_t after)
 {
 	json_t *list = json_array(), *o;
-	uint64_t first, s;
+	uint64_t next = q->next_seq - 1;
+	size_t i, n = 0;
 
 	if (list == NULL)
 		return NULL;
-	first = q->next_seq > GWQ_RING ? q->next_seq - GWQ_RING : 1;
-	if (after + 1 > first)
-		first = after + 1;
-	for (s = first; s < q->next_seq; s++) {
-		const struct gwq_cmd *c = &q->ring[s % GWQ_RING];
+	expire(q, broker_now());
+	for (i = 0; i < q->ncmds; i++) {
+		const struct gwq_cmd *c = &q->cmds[i];
 
+		if (c->seq <= after)
+			continue;
+		if (n == GWQ_ANSWER_MAX) {
+			next = c->seq - 1;
+			break;
+		}
 		o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq",
-		    (json_int_t)c->seq, "type", "cut", "sid", c->sid, "before",
-		    (json_int_t)c->time, "reason", c->reason);
-		if (o != NULL && c->keep_jti[0] != '\0')
+		    (json_int_t)c->seq, "type", "cut",
+		    c->cut.kind == STORE_CUT_DEVICE ? "device" : "sid",
+		    c->cut.key, "time", (json_int_t)c->cut.time, "reason",
+		    c->cut.reason);
+		/* "before": for gateways that know no "time" */
+		if (o != NULL && c->cut.kind == STORE_CUT_SESSION)
+			json_object_set_new(o, "before",
+			    json_integer((json_int_t)c->cut.time + 1));
+		if (o != NULL && c->cut.keep_jti[0] != '\0')
 			json_object_set_new(
-			    o, "keep_jti", json_string(c->keep_jti));
-		if (o != NULL)
+			    o, "keep_jti", json_string(c->cut.keep_jti));
+		if (o != NULL) {
 			json_array_append_new(list, o);
+			n++;
+		}
 	}
 	return json_pack("{s:s, s:I, s:o}", "epoch", q->epoch, "next",
-	    (json_int_t)(q->next_seq - 1), "commands", list);
+	    (json_int_t)next, "commands", list);
 }
 
 static void
@@ -130,30 +207,139 @@ answer(struct gwq_wait *w)
 	wait_free(w);
 }
 
-void
-gwq_cut(
-    struct broker *b, const char *sid, const char *keep_jti, const char *reason)
+static void
+queue(struct broker *b, enum store_cut_kind kind, const char *key,
+    const char *keep_jti, const char *reason)
 {
 	struct gwq *q = b->gwq;
-	struct gwq_cmd *c = &q->ring[q->next_seq % GWQ_RING];
 	struct gwq_wait *w, *n;
+	struct store_cut c;
+	int r;
 
-	memset(c, 0, sizeof(*c));
-	c->seq = q->next_seq++;
-	c->time = broker_now() + 1; /* tunnels from this second on are
-				     * named by keep_jti or not cut */
-	snprintf(c->sid, sizeof(c->sid), "%s", sid);
+	memset(&c, 0, sizeof(c));
+	c.kind = kind;
+	c.time = broker_now();
+	c.expires = c.time + GWQ_CUT_HOLD;
+	snprintf(c.key, sizeof(c.key), "%s", key);
 	if (keep_jti != NULL)
-		snprintf(c->keep_jti, sizeof(c->keep_jti), "%s", keep_jti);
-	snprintf(c->reason, sizeof(c->reason), "%s", reason);
+		snprintf(c.keep_jti, sizeof(c.keep_jti), "%s", keep_jti);
+	snprintf(c.reason, sizeof(c.reason), "%s", reason);
+	/* Persisted before anyone is told: a broker killed right after the
+	 * admin's answer serves it again when it starts. */
+	if (c.time - q->pruned >= 60) {
+		(void)!store_cut_prune(b->store, c.time);
+		q->pruned = c.time;
+	}
+	if ((r = store_cut_add(b->store, &c)) != 0)
+		vlog(VLOG_ERROR, "gateway_cut_not_persisted",
+		    "%s=%s reason=%s error=\"%s\"",
+		    kind == STORE_CUT_DEVICE ? "device" : "sid", key, reason,
+		    vdi_strerror(r));
+	expire(q, c.time);
+	if (push(q, &c) != 0) {
+		vlog(VLOG_ERROR, "gateway_cut_lost",
+		    "%s=%s reason=%s error=\"out of memory\"",
+		    kind == STORE_CUT_DEVICE ? "device" : "sid", key, reason);
+		return;
+	}
 	vlog(VLOG_INFO, "gateway_cut_queued",
-	    "seq=%llu sid=%s reason=%s "
-	    "waiting_gateways=%zu",
-	    (unsigned long long)c->seq, sid, reason, q->nwaiting);
+	    "seq=%llu %s=%s keep_jti=%s reason=%s waiting_gateways=%zu",
+	    (unsigned long long)(q->next_seq - 1),
+	    kind == STORE_CUT_DEVICE ? "device" : "sid", key,
+	    c.keep_jti[0] ? c.keep_jti : "-", reason, q->nwaiting);
 	for (w = q->waiting; w != NULL; w = n) {
 		n = w->next;
 		answer(w);
 	}
+}
+
+void
+gwq_cut(
+    struct broker *b, const char *sid, const char *keep_jti, const char *reason)
+{
+	queue(b, STORE_CUT_SESSION, sid, keep_jti, reason);
+}
+
+void
+gwq_cut_device(struct broker *b, const char *thumbprint, const char *reason)
+{
+	queue(b, STORE_CUT_DEVICE, thumbprint, NULL, reason);
+}
+
+/* A gateway's poll with "after" in this epoch acknowledges every command
+ * up to it: it applied them before asking again. Logged once per step. */
+static void
+acked(struct gwq *q, const char *gw, uint64_t after)
+{
+	struct gwq_ack *a = NULL;
+	size_t i;
+
+	for (i = 0; i < q->nacks && a == NULL; i++)
+		if (strcmp(q->acks[i].name, gw) == 0)
+			a = &q->acks[i];
+	if (a == NULL) {
+		if (q->nacks == sizeof(q->acks) / sizeof(q->acks[0]))
+			return;
+		a = &q->acks[q->nacks++];
+		snprintf(a->name, sizeof(a->name), "%s", gw);
+	}
+	if (after <= a->after)
+		return;
+	a->after = after;
+	vlog(VLOG_INFO, "gateway_cuts_acked", "gateway=%s upto=%llu", gw,
+	    (unsigned long long)after);
+}
+
+static const char *gw_name(
+    const struct broker_peer *peer, char *buf, size_t len);
+
+uint64_t
+gwq_last_seq(struct broker *b)
+{
+	return b->gwq->next_seq - 1;
+}
+
+json_t *
+gwq_status(struct broker *b)
+{
+	struct gwq *q = b->gwq;
+	json_t *cuts = json_array(), *gws = json_array(), *o;
+	const char *name;
+	uint64_t acked;
+	size_t i, j;
+
+	if (cuts == NULL || gws == NULL) {
+		json_decref(cuts);
+		json_decref(gws);
+		return NULL;
+	}
+	expire(q, broker_now());
+	for (i = 0; i < q->ncmds; i++) {
+		const struct gwq_cmd *c = &q->cmds[i];
+
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "seq",
+		    (json_int_t)c->seq, "kind",
+		    c->cut.kind == STORE_CUT_DEVICE ? "device" : "session",
+		    "name", c->cut.key, "keep_jti", c->cut.keep_jti, "reason",
+		    c->cut.reason, "time", (json_int_t)c->cut.time, "expires",
+		    (json_int_t)c->cut.expires);
+		if (o != NULL)
+			json_array_append_new(cuts, o);
+	}
+	/* Every configured gateway, polled or not. */
+	for (i = 0; i < b->conf.ngateways; i++) {
+		name = b->conf.gateways[i].name;
+		acked = 0;
+		for (j = 0; j < q->nacks; j++)
+			if (strcmp(q->acks[j].name, name) == 0)
+				acked = q->acks[j].after;
+		o = json_pack("{s:s, s:I, s:b}", "name", name, "acked",
+		    (json_int_t)acked, "current", acked + 1 >= q->next_seq);
+		if (o != NULL)
+			json_array_append_new(gws, o);
+	}
+	return json_pack("{s:s, s:I, s:o, s:o}", "epoch", q->epoch, "last_seq",
+	    (json_int_t)(q->next_seq - 1), "cuts", cuts, "gateways", gws);
 }
 
 static void
@@ -183,14 +369,21 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	struct apireq_error ae;
 	uint64_t after = 0;
 	int64_t wait;
+	char gw[BCONF_NAME_MAX], qgw[2 * BCONF_NAME_MAX + 8];
 
 	if (apireq_commands(body, GWQ_WAIT_MAX, &cr, &ae) != 0) {
 		http_error(b, req, 400, ae.code, ae.message, t0);
 		return;
 	}
-	/* Another epoch (the broker restarted): start over from 0. */
-	if (cr.epoch != NULL && strcmp(cr.epoch, q->epoch) == 0)
+	/* Another epoch (the broker restarted): start over from 0, which
+	 * serves every cut still in force. */
+	if (cr.epoch != NULL && strcmp(cr.epoch, q->epoch) == 0) {
 		after = cr.after;
+		if (after >= q->next_seq)
+			after = q->next_seq - 1;
+		gw_name(peer, gw, sizeof(gw));
+		acked(q, vlog_quote(gw, qgw, sizeof(qgw)), after);
+	}
 	wait = cr.wait;
 	if (after + 1 < q->next_seq || wait <= 0) {
 		http_reply(b, req, 200, commands_since(q, after), t0);
@@ -250,6 +443,29 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	snprintf(actor, sizeof(actor), "gateway:%s", gw);
 	b->m.gateway_events++;
 	if (strcmp(type, "start") == 0) {
+		const char *jti = json_string_value(json_object_get(ev, "jti"));
+		struct store_device dev;
+		const char *why = NULL;
+
+		/* A tunnel of an ended session or a revoked device (a gateway
+		 * that had not heard of the cut yet): answered with a cut. */
+		if (s.state == STORE_SESSION_ENDED)
+			why = "session_ended";
+		else if (store_device_get(b->store, s.device, &dev) == 0 &&
+		    dev.revoked_at != 0)
+			why = "device_revoked";
+		if (why != NULL) {
+			if (s.state == STORE_SESSION_ENDED)
+				gwq_cut(b, sid, NULL, why);
+			else
+				broker_cut_session(b, sid, why, 1);
+			detail = json_pack("{s:s, s:s}", "answer", "cut", "jti",
+			    jti != NULL ? jti : "");
+			broker_audit(b, actor, "tunnel_start", "refused",
+			    s.tenant, s.user, s.device, sid, why, detail);
+			json_decref(detail);
+			return;
+		}
 		(void)!store_session_set_state(
 		    b->store, sid, STORE_SESSION_ACTIVE, NULL, now);
 		/* While a tunnel is up its tickets stay good (a day at most,

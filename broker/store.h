@@ -255,6 +255,32 @@ int store_session_set_cred(
 int store_session_get_cred(
     struct store *st, const char *id, char *out, size_t outlen) VDI_WUR;
 
+/* --- cuts for gateways (gwapi.c) --- */
+
+enum store_cut_kind {
+	STORE_CUT_SESSION = 0, /* key: session id */
+	STORE_CUT_DEVICE,      /* key: device thumbprint (hex) */
+};
+
+struct store_cut {
+	int64_t id; /* set by store_cut_add, increasing */
+	enum store_cut_kind kind;
+	char key[STORE_THUMB_MAX];
+	char keep_jti[64]; /* "" = none */
+	char reason[64];
+	int64_t time;    /* when the broker cut */
+	int64_t expires; /* kept until then */
+};
+
+/* Persists a cut (id filled in). VDI_ERR_INVALID_ARG for an empty key or
+ * a field that does not fit. */
+int store_cut_add(struct store *st, struct store_cut *c) VDI_WUR;
+/* Calls fn for every cut with expires > now, by id. */
+int store_cut_list(struct store *st, int64_t now,
+    int (*fn)(const struct store_cut *, void *), void *arg) VDI_WUR;
+/* Deletes the cuts with expires <= now. */
+int store_cut_prune(struct store *st, int64_t now) VDI_WUR;
+
 /* --- audit --- */
 
 /* Appends ev (seq, prev_hash and hash are filled in, also in *ev). */

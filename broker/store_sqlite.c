@@ -109,6 +109,17 @@ static const char *const migrations[] = {
 	 * tenant's chain is verified without reading another's. */
 	"ALTER TABLE audit ADD COLUMN format INTEGER NOT NULL DEFAULT 1;"
 	"CREATE INDEX audit_tenant ON audit(tenant, seq);",
+	/* 5: cuts for gateways, kept until every token they could affect has
+	 * expired (broker restarts must not forget them) */
+	"CREATE TABLE cuts ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  kind INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  keep_jti TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  time INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE INDEX cuts_expires ON cuts(expires);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -358,6 +369,7 @@ struct row_cb {
 		int (*session)(const struct store_session *, void *);
 		int (*audit)(const struct store_audit *, void *);
 		int (*setting)(const char *, const char *, void *);
+		int (*cut)(const struct store_cut *, void *);
 	} fn;
 	void *arg;
 };
@@ -1445,4 +1457,78 @@ store_session_get_cred(
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
 	return out[0] != '\0' ? 0 : VDI_ERR_NOT_FOUND;
+}
+
+/* --- cuts for gateways --------------------------------------------------- */
+
+int
+store_cut_add(struct store *st, struct store_cut *c)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((c->kind != STORE_CUT_SESSION && c->kind != STORE_CUT_DEVICE) ||
+	    c->key[0] == '\0' || !fits(c->key, sizeof(c->key)) ||
+	    !fits(c->keep_jti, sizeof(c->keep_jti)) ||
+	    !fits(c->reason, sizeof(c->reason)))
+		return VDI_ERR_INVALID_ARG;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO cuts (kind, key, keep_jti, reason, time, "
+		 "expires) VALUES (?, ?, ?, ?, ?, ?)",
+		 "nsssii", (int)c->kind, c->key, c->keep_jti, c->reason,
+		 c->time, c->expires)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	c->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+static int
+each_cut(sqlite3_stmt *s, void *arg)
+{
+	struct row_cb *cb = arg;
+	struct store_cut c;
+
+	memset(&c, 0, sizeof(c));
+	c.id = sqlite3_column_int64(s, 0);
+	c.kind = sqlite3_column_int(s, 1) == STORE_CUT_DEVICE
+	    ? STORE_CUT_DEVICE
+	    : STORE_CUT_SESSION;
+	col_text(s, 2, c.key, sizeof(c.key));
+	col_text(s, 3, c.keep_jti, sizeof(c.keep_jti));
+	col_text(s, 4, c.reason, sizeof(c.reason));
+	c.time = sqlite3_column_int64(s, 5);
+	c.expires = sqlite3_column_int64(s, 6);
+	return cb->fn.cut(&c, cb->arg);
+}
+
+int
+store_cut_list(struct store *st, int64_t now,
+    int (*fn)(const struct store_cut *, void *), void *arg)
+{
+	struct row_cb cb;
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = prepare(st, &s,
+		 "SELECT id, kind, key, keep_jti, reason, time, expires "
+		 "FROM cuts WHERE expires > ? ORDER BY id",
+		 "i", now)) != 0)
+		return r;
+	cb.fn.cut = fn;
+	cb.arg = arg;
+	return each_row(s, each_cut, &cb);
+}
+
+int
+store_cut_prune(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = prepare(
+		 st, &s, "DELETE FROM cuts WHERE expires <= ?", "i", now)) != 0)
+		return r;
+	return exec_done(s);
 }

@@ -35,6 +35,8 @@ usage(FILE *f)
 	    "  desktops drain NAME | desktops enable NAME\n"
 	    "  devices list [--tenant T]\n"
 	    "  devices revoke THUMBPRINT [--reason TEXT]\n"
+	    "  cuts list                    (cuts in force, what each gateway "
+	    "acknowledged)\n"
 	    "  policy reload\n"
 	    "  policy mode TENANT MODE      (MODE \"default\": the policy's "
 	    "own)\n"
@@ -190,6 +192,29 @@ print_human(const char *what, json_t *rep)
 		    when(o, "revoked_at", t2, sizeof(t2)), str(o, "subject"));
 		return;
 	}
+	if ((list = json_object_get(rep, "cuts")) != NULL) {
+		printf("%-6s %-8s %-64s %-16s %-20s %s\n", "SEQ", "KIND",
+		    "NAME", "REASON", "HELD UNTIL", "KEEP_JTI");
+		json_array_foreach(list, i, o) printf(
+		    "%-6lld %-8s %-64s %-16s %-20s %s\n",
+		    (long long)json_integer_value(json_object_get(o, "seq")),
+		    str(o, "kind"), str(o, "name"), str(o, "reason"),
+		    when(o, "expires", t1, sizeof(t1)),
+		    str(o, "keep_jti")[0] ? str(o, "keep_jti") : "-");
+		printf("\n%-24s %-8s %s\n", "GATEWAY", "ACKED", "STATE");
+		json_array_foreach(json_object_get(rep, "gateways"), i, o)
+		{
+			long long a = (long long)json_integer_value(
+			    json_object_get(o, "acked"));
+
+			printf("%-24s %-8lld %s\n", str(o, "name"), a,
+			    json_is_true(json_object_get(o, "current"))
+				? "has every cut"
+				: a == 0 ? "NOT POLLING: cuts not acknowledged"
+					 : "BEHIND: cuts not acknowledged");
+		}
+		return;
+	}
 	if (json_object_get(rep, "intact") != NULL) {
 		if (json_is_true(json_object_get(rep, "intact"))) {
 			list = json_object_get(rep, "chains");
@@ -342,6 +367,8 @@ main(int argc, char **argv)
 	else if (IS(0, "devices") && IS(1, "revoke") && na == 3)
 		req = json_pack(
 		    "{s:s, s:s}", "cmd", "devices.revoke", "thumbprint", a[2]);
+	else if (IS(0, "cuts") && IS(1, "list") && na == 2)
+		req = json_pack("{s:s}", "cmd", "cuts.list");
 	else if (IS(0, "policy") && IS(1, "reload") && na == 2)
 		req = json_pack("{s:s}", "cmd", "policy.reload");
 	else if (IS(0, "policy") && IS(1, "mode") && na == 4) {

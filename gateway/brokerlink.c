@@ -10,7 +10,10 @@
  *   commands: one thread long-polls POST /internal/v1/commands
  *             {"epoch","after","wait"} and applies each "cut" through the
  *             registry as soon as the answer arrives (the broker answers a
- *             waiting poll the moment a command is queued).
+ *             waiting poll the moment a command is queued). A cut is held
+ *             (cutset.h) and applied before the next poll, so that poll's
+ *             "after" tells the broker this gateway has it: the cut's
+ *             acknowledgement.
  *
  * Why libcurl in two threads rather than evhttp on the event loops:
  * evhttp's client reconnects by reusing its bufferevent, which cannot work
@@ -31,6 +34,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cutset.h"
 #include "gateway.h"
 #include "vlog.h"
 
@@ -241,30 +245,71 @@ events_loop(void *arg)
 	return NULL;
 }
 
+/* Applies one command; a cut is held and applied through the registry
+ * before the next poll, whose "after" acknowledges it to the broker. */
 static void
 apply(struct brokerlink *bl, json_t *cmd)
 {
 	const char *type = json_string_value(json_object_get(cmd, "type"));
 	const char *sid = json_string_value(json_object_get(cmd, "sid"));
+	const char *dev = json_string_value(json_object_get(cmd, "device"));
 	const char *keep = json_string_value(json_object_get(cmd, "keep_jti"));
 	const char *reason = json_string_value(json_object_get(cmd, "reason"));
+	json_t *t = json_object_get(cmd, "time");
 	json_t *before = json_object_get(cmd, "before");
+	int64_t now = (int64_t)time(NULL);
+	struct cut c;
 	unsigned int n;
+	size_t i;
+	int held;
 
-	if (type == NULL || strcmp(type, "cut") != 0 || sid == NULL ||
-	    !json_is_integer(before)) {
+	memset(&c, 0, sizeof(c));
+	if (type == NULL || strcmp(type, "cut") != 0 ||
+	    (sid == NULL) == (dev == NULL) ||
+	    strlen(sid != NULL ? sid : dev) >= sizeof(c.key) ||
+	    (keep != NULL &&
+		(dev != NULL || strlen(keep) >= sizeof(c.keep_jti))) ||
+	    (!json_is_integer(t) && !json_is_integer(before)) ||
+	    strspn(sid != NULL ? sid : dev, "0123456789abcdef") !=
+		strlen(sid != NULL ? sid : dev) ||
+	    (keep != NULL &&
+		strspn(keep,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_-") != strlen(keep))) {
 		vlog(VLOG_WARNING, "broker_command_ignored", "type=%s",
 		    type != NULL ? type : "?");
 		return;
 	}
-	n = registry_cut(sid, json_integer_value(before), keep,
-	    reason != NULL ? reason : "broker");
+	c.kind = sid != NULL ? CUT_SESSION : CUT_DEVICE;
+	snprintf(c.key, sizeof(c.key), "%s", sid != NULL ? sid : dev);
+	if (keep != NULL)
+		snprintf(c.keep_jti, sizeof(c.keep_jti), "%s", keep);
+	snprintf(c.reason, sizeof(c.reason), "%s",
+	    reason != NULL && reason[0] != '\0' ? reason : "broker");
+	/* The reason goes into log lines and answers as a bare token. */
+	for (i = 0; c.reason[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-",
+			c.reason[i]) == NULL)
+			c.reason[i] = '_';
+	/* "before" (older brokers): tunnels of tokens before it. */
+	c.time = json_is_integer(t) ? (int64_t)json_integer_value(t)
+				    : (int64_t)json_integer_value(before) - 1;
+	n = registry_cut(&c, now, &held);
 	GW_INC(&bl->gw->m.broker_cuts);
-	vlog(VLOG_INFO, "broker_cut",
-	    "sid=%s before=%lld keep_jti=%s "
-	    "reason=%s tunnels=%u",
-	    sid, (long long)json_integer_value(before),
-	    keep != NULL ? keep : "-", reason != NULL ? reason : "-", n);
+	if (held == VDI_ERR_TOO_LARGE || held == VDI_ERR_ALLOC)
+		vlog(VLOG_ERROR, "cut_set_full",
+		    "held=%zu detail=\"every tunnel is refused until the "
+		    "cuts expire\"",
+		    registry_cuts_held(now));
+	vlog(held == VDI_ERR_EXISTS ? VLOG_DEBUG : VLOG_INFO, "broker_cut",
+	    "%s=%s time=%lld keep_jti=%s reason=%s tunnels=%u held=%s",
+	    c.kind == CUT_SESSION ? "sid" : "device", c.key, (long long)c.time,
+	    keep != NULL ? keep : "-", c.reason, n,
+	    held == 0                     ? "yes"
+		: held == VDI_ERR_EXISTS  ? "already"
+		: held == VDI_ERR_TIMEOUT ? "expired"
+					  : "no");
 }
 
 static void *
@@ -328,9 +373,10 @@ commands_loop(void *arg)
 		{
 			json_t *seq = json_object_get(c, "seq");
 
-			/* Commands from before this gateway's first poll of
-			 * an epoch are old: their "before" keeps newer
-			 * tunnels safe, so applying them is harmless. */
+			/* On a new epoch (a broker restart, or this
+			 * gateway's first poll) the broker sends every cut
+			 * still in force: the held ones are recognised
+			 * (cutset_add), the rest are held and applied. */
 			if (json_is_integer(seq) &&
 			    (uint64_t)json_integer_value(seq) <= bl->after &&
 			    strcmp(epoch, bl->epoch) == 0)

@@ -38,7 +38,8 @@ tests_fuzz_fuzz_upgrade_LDADD = $(GWD_LIBS)
 # daemon's own sources.
 gateway_libgwd_la_SOURCES += \
 	gateway/gwconf.h gateway/gwconf.c \
-	gateway/relay.h gateway/relay.c
+	gateway/relay.h gateway/relay.c \
+	gateway/cutset.h gateway/cutset.c
 gateway_libgwd_la_CFLAGS += -I$(top_srcdir)/gateway
 
 GWD_LIBS += $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
@@ -59,7 +60,8 @@ EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
 	gateway/examples/vdi-gatewayd.service docs/gateway.md
 
 # Unit tests of the pure modules.
-gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay
+gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay \
+	tests/unit/test_cutset
 check_PROGRAMS += $(gwd_more_unit_tests)
 TESTS += $(gwd_more_unit_tests)
 tests_unit_test_gw_conf_SOURCES = tests/unit/test_gw_conf.c
@@ -68,6 +70,9 @@ tests_unit_test_gw_conf_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_gw_relay_SOURCES = tests/unit/test_gw_relay.c
 tests_unit_test_gw_relay_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_gw_relay_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_cutset_SOURCES = tests/unit/test_cutset.c
+tests_unit_test_cutset_CFLAGS = $(GWD_TEST_CFLAGS)
+tests_unit_test_cutset_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 
 # Test tunnel client (stand-in for the client shim): mTLS + Upgrade, then
 # splices a loopback listener into the tunnel.
@@ -85,6 +90,9 @@ TESTS += tests/integration/test_gateway_idle.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_idle.sh
 TESTS += tests/integration/test_gateway_probe.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh
+# The lost-device guarantee under deterministic timing (no RDP client).
+integration_tests += tests/integration/test_cut_race.sh
+EXTRA_DIST += tests/peers/hold-relay.py
 TESTS += tests/integration/test_gateway_xrdp.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_xrdp.sh
 EXTRA_DIST += tests/integration/xrdp/env.sh

@@ -8,7 +8,9 @@
  *                 RDP-level TLS inside the tunnel, the relay loop
  *   desktop.c     the desktop leg: TCP, X.224, TLS, pin or CA check
  *   relay.c       the pure relay engine (relay.h)
- *   registry.c    live tunnels by session id: one per sid, broker cuts
+ *   registry.c    tunnels from token acceptance on, one per sid once
+ *                 started, and the broker's cuts (cutset.c) they are
+ *                 checked against
  *   brokerlink.c  events to the broker and its commands (libcurl threads)
  *   gwmetrics.c   counters and the Prometheus page
  *
@@ -67,6 +69,7 @@ enum gw_refusal {
 	GWR_NLA_UNSUPPORTED,
 	GWR_CREDENTIALS,
 	GWR_CLIENT_PROTOCOL, /* X.224 or RDP-level TLS with the client */
+	GWR_CUT,             /* a broker cut names the session or device */
 	GWR_COUNT,
 };
 
@@ -140,14 +143,30 @@ int desktop_connect(struct session *s);
 
 /* ---- registry.c ------------------------------------------------------- */
 
-/* Registers a started tunnel (after 101); kills the other tunnels of the
- * same sid on this gateway ("replaced"). */
-void registry_add(struct session *s);
+struct cut;
+
+/* Sets up the held cuts (hold: seconds a cut is kept, see cutset.h).
+ * Returns 0 or VDI_ERR_ALLOC. */
+int registry_init(int64_t hold) VDI_WUR;
+void registry_fini(void);
+/* Registers a tunnel whose token was just accepted, unless a held cut
+ * refuses it: then VDI_ERR_DENIED with "cut:REASON" in why. Checking and
+ * registering are one step under the registry lock, so a cut either
+ * refuses the tunnel here or finds it registered (registry_cut). */
+int registry_admit(
+    struct session *s, int64_t now, char *why, size_t whylen) VDI_WUR;
+/* Right before the 101: VDI_ERR_DENIED (why set) when s was told to close
+ * or a held cut refuses it; else kills the other tunnels of the same sid
+ * on this gateway ("replaced") and returns 0. */
+int registry_start(
+    struct session *s, int64_t now, char *why, size_t whylen) VDI_WUR;
 /* Removes s (no-op when absent). Call before freeing s's kill event. */
 void registry_remove(struct session *s);
-/* Applies a broker cut. Returns how many tunnels were told to close. */
-unsigned int registry_cut(
-    const char *sid, int64_t before, const char *keep_jti, const char *reason);
+/* Applies a broker cut: holds it (*held: cutset_add's result) and tells
+ * every registered tunnel it matches to close. Returns how many. */
+unsigned int registry_cut(const struct cut *c, int64_t now, int *held);
+/* Cuts held now (metrics). */
+size_t registry_cuts_held(int64_t now);
 /* Closes every tunnel (shutdown). */
 unsigned int registry_cut_all(const char *reason);
 

@@ -33,6 +33,8 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "claims.h"
+#include "cutset.h"
 #include "gateway.h"
 #include "policy.h"
 #include "policy_files.h"
@@ -447,6 +449,7 @@ cleanup(struct gw *gw)
 	SSL_CTX_free(gw->desk_pin_ctx);
 	SSL_CTX_free(gw->desk_ca_ctx);
 	replay_free(gw->replay);
+	registry_fini();
 	OPENSSL_cleanse(gw->seal_key, sizeof(gw->seal_key));
 }
 
@@ -570,6 +573,12 @@ main(int argc, char **argv)
 		    evsignal_new(gw->main_base, signums[i], on_signal, gw);
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) != 0)
 			goto out;
+	}
+	/* Cuts are held as long as a token issued before them is good. */
+	if (registry_init((int64_t)CLAIMS_GATEWAY_LIFETIME +
+		gw->conf.clock_skew + CUTSET_MARGIN) != 0) {
+		fprintf(stderr, "vdi-gatewayd: out of memory\n");
+		goto out;
 	}
 	if (brokerlink_start(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vdi-gatewayd: %s\n", err);

@@ -75,6 +75,9 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 	    "Events waiting for the broker.", "gauge", brokerlink_queued(gw));
 	counter(o, "vdi_gateway_broker_cuts_total", "Cut commands applied.",
 	    "counter", GW_GET(&m->broker_cuts));
+	counter(o, "vdi_gateway_cuts_held",
+	    "Cuts held to refuse tokens issued before them.", "gauge",
+	    registry_cuts_held((int64_t)time(NULL)));
 }
 
 static void

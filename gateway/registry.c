@@ -1,10 +1,21 @@
 /*
- * registry.c: the live tunnels of this gateway by broker session id (see
- * gateway.h). One list under one mutex: cuts and replacements are rare,
- * and a lookup walks at most max_sessions entries. A session is told to
- * close by setting its kill_reason and activating its kill event under the
- * lock; it unregisters itself (under the lock) before freeing that event,
- * so the event is never touched after it is gone.
+ * registry.c: the tunnels of this gateway from token acceptance to close,
+ * and the cuts received from the broker (see gateway.h, cutset.h). One list
+ * and one cut set under one mutex: cuts and admissions are rare, and a
+ * lookup walks at most max_sessions entries.
+ *
+ * Why one lock for both: a tunnel is checked against the held cuts and
+ * registered in the same critical section (registry_admit), and a cut is
+ * added to the set and applied to the registered tunnels in another
+ * (registry_cut). Whichever comes first, the other sees it: either the
+ * cut is held when the tunnel asks (refused), or the tunnel is registered
+ * when the cut arrives (told to close). No time comparison decides it.
+ *
+ * A session is told to close by setting its kill_reason and activating
+ * its kill event under the lock; it unregisters itself (under the lock)
+ * before freeing that event, so the event is never touched after it is
+ * gone. registry_start, right before the 101, refuses a session that was
+ * told already (its kill event may still be pending on its loop).
  */
 #include "config.h"
 
@@ -12,11 +23,41 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cutset.h"
 #include "session.h"
 #include "vlog.h"
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct session *reg_head;
+static struct cutset *reg_cuts;
+
+int
+registry_init(int64_t hold)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (reg_cuts == NULL)
+		reg_cuts = cutset_new(hold, 0);
+	pthread_mutex_unlock(&reg_lock);
+	return reg_cuts != NULL ? 0 : VDI_ERR_ALLOC;
+}
+
+void
+registry_fini(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	cutset_free(reg_cuts);
+	reg_cuts = NULL;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void
+subject(const struct session *s, struct cut_subject *t)
+{
+	t->sid = s->tok.sid;
+	t->device = s->device;
+	t->jti = s->tok.jti;
+	t->iat = s->tok.iat;
+}
 
 /* Under the lock. */
 static void
@@ -28,19 +69,29 @@ kill_locked(struct session *s, const char *reason)
 	event_active(s->kill, 0, 0);
 }
 
-void
-registry_add(struct session *s)
+/* Under the lock: the held cut that refuses s, as "cut:REASON". */
+static int
+refused_locked(struct session *s, int64_t now, char *why, size_t whylen)
 {
-	struct session *o;
+	struct cut_subject t;
+	const struct cut *c;
+
+	subject(s, &t);
+	if (reg_cuts == NULL || (c = cutset_match(reg_cuts, &t, now)) == NULL)
+		return 0;
+	snprintf(why, whylen, "cut:%s", c->reason);
+	return 1;
+}
+
+int
+registry_admit(struct session *s, int64_t now, char *why, size_t whylen)
+{
+	int r = 0;
 
 	pthread_mutex_lock(&reg_lock);
-	for (o = reg_head; o != NULL; o = o->reg_next) {
-		if (strcmp(o->tok.sid, s->tok.sid) == 0) {
-			vlog(VLOG_INFO, "tunnel_replaced",
-			    "sid=%s old_jti=%s new_jti=%s", s->tok.sid,
-			    o->tok.jti, s->tok.jti);
-			kill_locked(o, "replaced");
-		}
+	if (refused_locked(s, now, why, whylen)) {
+		r = VDI_ERR_DENIED;
+		goto out;
 	}
 	s->reg_prev = NULL;
 	s->reg_next = reg_head;
@@ -48,7 +99,42 @@ registry_add(struct session *s)
 		reg_head->reg_prev = s;
 	reg_head = s;
 	s->registered = 1;
+out:
 	pthread_mutex_unlock(&reg_lock);
+	return r;
+}
+
+int
+registry_start(struct session *s, int64_t now, char *why, size_t whylen)
+{
+	struct session *o;
+	int r = 0;
+
+	pthread_mutex_lock(&reg_lock);
+	if (!s->registered || s->kill_reason[0] != '\0') {
+		snprintf(why, whylen, "%s",
+		    s->kill_reason[0] != '\0' ? s->kill_reason
+					      : "not_registered");
+		r = VDI_ERR_DENIED;
+		goto out;
+	}
+	if (refused_locked(s, now, why, whylen)) {
+		snprintf(s->kill_reason, sizeof(s->kill_reason), "%s", why);
+		r = VDI_ERR_DENIED;
+		goto out;
+	}
+	/* One tunnel per session on this gateway: the one starting now. */
+	for (o = reg_head; o != NULL; o = o->reg_next) {
+		if (o != s && strcmp(o->tok.sid, s->tok.sid) == 0) {
+			vlog(VLOG_INFO, "tunnel_replaced",
+			    "sid=%s old_jti=%s new_jti=%s", s->tok.sid,
+			    o->tok.jti, s->tok.jti);
+			kill_locked(o, "replaced");
+		}
+	}
+out:
+	pthread_mutex_unlock(&reg_lock);
+	return r;
 }
 
 void
@@ -69,25 +155,44 @@ registry_remove(struct session *s)
 }
 
 unsigned int
-registry_cut(
-    const char *sid, int64_t before, const char *keep_jti, const char *reason)
+registry_cut(const struct cut *c, int64_t now, int *held)
 {
 	struct session *s;
+	struct cut_subject t;
 	char why[96];
 	unsigned int n = 0;
+	int r;
 
-	snprintf(why, sizeof(why), "cut:%s", reason != NULL ? reason : "");
+	snprintf(why, sizeof(why), "cut:%s", c->reason);
 	pthread_mutex_lock(&reg_lock);
+	r = reg_cuts != NULL ? cutset_add(reg_cuts, c, now) : VDI_ERR_INTERNAL;
+	*held = r;
+	/* Held already: applied when it first came. A one-tunnel cut whose
+	 * hold is over is old news (newer tunnels must stay); a session's or
+	 * device's end is applied whenever it comes. */
+	if (r == VDI_ERR_EXISTS ||
+	    (r == VDI_ERR_TIMEOUT && c->kind == CUT_SESSION &&
+		c->keep_jti[0] != '\0'))
+		goto out;
 	for (s = reg_head; s != NULL; s = s->reg_next) {
-		if (strcmp(s->tok.sid, sid) != 0)
-			continue;
-		if ((int64_t)s->started >= before)
-			continue;
-		if (keep_jti != NULL && strcmp(s->tok.jti, keep_jti) == 0)
+		subject(s, &t);
+		if (!cut_matches_live(c, &t))
 			continue;
 		kill_locked(s, why);
 		n++;
 	}
+out:
+	pthread_mutex_unlock(&reg_lock);
+	return n;
+}
+
+size_t
+registry_cuts_held(int64_t now)
+{
+	size_t n;
+
+	pthread_mutex_lock(&reg_lock);
+	n = reg_cuts != NULL ? cutset_count(reg_cuts, now) : 0;
 	pthread_mutex_unlock(&reg_lock);
 	return n;
 }

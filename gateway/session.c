@@ -65,6 +65,7 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 	"nla_unsupported",
 	"credentials_invalid",
 	"client_protocol",
+	"cut",
 };
 
 static void session_free(struct session *s);
@@ -81,6 +82,8 @@ status_phrase(int status)
 		return "Unauthorized";
 	case 403:
 		return "Forbidden";
+	case 409:
+		return "Conflict";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -271,6 +274,25 @@ session_killed(struct session *s, const char *reason)
 	session_close(s, reason);
 }
 
+/* A tunnel told to close before its 101 (its desktop leg was still
+ * connecting): it gets an HTTP answer saying why. */
+static void
+refuse_killed(struct session *s, const char *reason)
+{
+	char detail[sizeof(s->kill_reason) + 16];
+
+	snprintf(detail, sizeof(detail), "cut=%s", reason);
+	if (strncmp(reason, "cut:", 4) == 0)
+		refuse(s, GWR_CUT, 403, "cut",
+		    "the broker has cut this session", detail);
+	else if (strcmp(reason, "replaced") == 0)
+		refuse(s, GWR_CUT, 409, "replaced",
+		    "a newer tunnel of this session replaced this one", detail);
+	else
+		refuse(s, GWR_BUSY, 503, "closing",
+		    "this gateway is closing its tunnels", detail);
+}
+
 static void
 kill_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -280,6 +302,11 @@ kill_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(reason, sizeof(reason), "%s", s->kill_reason);
 	if (s->state == SS_CLOSING)
 		return;
+	if (s->state < SS_CLIENT_CR) {
+		GW_INC(&s->gw->m.closes_cut);
+		refuse_killed(s, reason[0] ? reason : "cut:");
+		return;
+	}
 	session_killed(s, reason[0] ? reason : "cut");
 }
 
@@ -648,17 +675,23 @@ session_desktop_ready(struct session *s)
 	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\n"
 				 "Connection: Upgrade\r\n"
 				 "Upgrade: vdi-rdp\r\n\r\n";
-	char q[300];
+	char q[300], why[sizeof(s->kill_reason)];
 
 	if (s->state != SS_DESKTOP)
 		return;
+	/* A cut that came while the desktop leg connected, or one held
+	 * since, stops it here: no 101, nothing relayed. */
+	if (registry_start(s, (int64_t)time(NULL), why, sizeof(why)) != 0) {
+		GW_INC(&s->gw->m.closes_cut);
+		refuse_killed(s, why);
+		return;
+	}
 	/* The desktop leg waits (not read) until the relay starts. */
 	bufferevent_setcb(s->desk, NULL, NULL, relay_event, s);
 	bufferevent_disable(s->desk, EV_READ);
 	bufferevent_write(s->cli, ok, sizeof(ok) - 1);
 	s->state = SS_CLIENT_CR;
 	GW_INC(&s->gw->m.sessions_started);
-	registry_add(s);
 	vlog(VLOG_INFO, "tunnel_start",
 	    "conn=%llu peer=%s sid=%s jti=%s user=%s tenant=%s device=%s "
 	    "dst=%s:%u pin=%s sso=%s audio_out=%s idle=%u",
@@ -765,6 +798,7 @@ got_request(struct session *s, const struct upgrade_req *req)
 	struct gw_token_policy pol;
 	enum gw_token_error te;
 	enum gw_refusal why;
+	char cut[sizeof(s->kill_reason)], detail[sizeof(cut) + 16];
 
 	if (req->error != UPGRADE_OK) {
 		why = req->error == UPGRADE_NO_TOKEN ? GWR_TOKEN_MISSING
@@ -795,6 +829,14 @@ got_request(struct session *s, const struct upgrade_req *req)
 	}
 	s->has_tok = 1;
 	s->started = time(NULL);
+	/* From here on the tunnel is registered: a cut that arrives while the
+	 * desktop leg connects finds it. */
+	if (registry_admit(s, (int64_t)s->started, cut, sizeof(cut)) != 0) {
+		snprintf(detail, sizeof(detail), "cut=%s", cut);
+		refuse(s, GWR_CUT, 403, "cut",
+		    "the broker has cut this session", detail);
+		return;
+	}
 	if (s->tok.nla) {
 		refuse(s, GWR_NLA_UNSUPPORTED, 503, "nla_unsupported",
 		    "the desktop pool uses NLA (sec=nla), which this gateway "

@@ -69,12 +69,12 @@ struct session {
 	char cred_pass[512];
 	struct rdp_info_creds creds;
 
-	time_t started; /* token accepted (cuts compare this) */
+	time_t started; /* token accepted (for the log) */
 	time_t last_input;
 	uint64_t bytes_c2s, bytes_s2c;
 	int paused[2]; /* reading paused for back-pressure */
 
-	/* registry (under its lock) */
+	/* registry (under its lock), from token acceptance to free */
 	struct session *reg_next, *reg_prev;
 	int registered;
 	char kill_reason[96];

@@ -92,9 +92,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 4);
+	assert_int_equal(store_schema_version(f->st), 5);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 4);
+	assert_int_equal(store_schema_version(f->st), 5);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -752,6 +752,72 @@ store_session_cred__when_session_ends__erased(void **state)
 	    store_session_set_cred(f->st, "s1", "again"), VDI_ERR_NOT_FOUND);
 }
 
+static int
+collect_cut(const struct store_cut *c, void *arg)
+{
+	struct store_cut *out = arg;
+	size_t i;
+
+	for (i = 0; out[i].key[0] != '\0'; i++)
+		;
+	if (i >= 3)
+		return VDI_ERR_TOO_LARGE;
+	out[i] = *c;
+	return 0;
+}
+
+static void
+store_cut__when_added_and_reopened__listed_until_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct store_cut a, b, bad, got[4];
+
+	memset(&a, 0, sizeof(a));
+	a.kind = STORE_CUT_SESSION;
+	snprintf(a.key, sizeof(a.key), "s1");
+	snprintf(a.keep_jti, sizeof(a.keep_jti), "jti-new");
+	snprintf(a.reason, sizeof(a.reason), "reconnect");
+	a.time = 100;
+	a.expires = 460;
+	b = a;
+	b.kind = STORE_CUT_DEVICE;
+	snprintf(b.key, sizeof(b.key), "%064d", 7);
+	b.keep_jti[0] = '\0';
+	snprintf(b.reason, sizeof(b.reason), "device_revoked");
+	b.time = 200;
+	b.expires = 560;
+	assert_int_equal(store_cut_add(f->st, &a), 0);
+	assert_int_equal(store_cut_add(f->st, &b), 0);
+	assert_true(b.id > a.id);
+	bad = a;
+	bad.key[0] = '\0';
+	assert_int_equal(store_cut_add(f->st, &bad), VDI_ERR_INVALID_ARG);
+	/* a broker killed and started again finds them */
+	reopen(f);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(store_cut_list(f->st, 300, collect_cut, got), 0);
+	assert_int_equal(got[0].id, a.id);
+	assert_int_equal(got[0].kind, STORE_CUT_SESSION);
+	assert_string_equal(got[0].key, "s1");
+	assert_string_equal(got[0].keep_jti, "jti-new");
+	assert_string_equal(got[0].reason, "reconnect");
+	assert_int_equal(got[0].time, 100);
+	assert_int_equal(got[0].expires, 460);
+	assert_int_equal(got[1].kind, STORE_CUT_DEVICE);
+	assert_string_equal(got[1].key, b.key);
+	assert_string_equal(got[2].key, "");
+	/* an expired cut is no longer listed, and pruning deletes it */
+	memset(got, 0, sizeof(got));
+	assert_int_equal(store_cut_list(f->st, 460, collect_cut, got), 0);
+	assert_string_equal(got[0].key, b.key);
+	assert_string_equal(got[1].key, "");
+	assert_int_equal(store_cut_prune(f->st, 460), 0);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(store_cut_list(f->st, 0, collect_cut, got), 0);
+	assert_string_equal(got[0].key, b.key);
+	assert_string_equal(got[1].key, "");
+}
+
 int
 main(void)
 {
@@ -805,6 +871,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    store_session_cred__when_session_ends__erased, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_cut__when_added_and_reopened__listed_until_expiry,
+		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
