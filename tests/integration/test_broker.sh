@@ -141,6 +141,21 @@ vdi_assert_eq "... of alice's session" "$ALICE_SID" \
 	"$(echo "$cmds" | jget "['commands'][-1]['sid']")"
 out=$(api "$A/tablet-2" POST /v1/reconnect "{\"ticket\":\"$ALICE_TICKET\"}")
 vdi_assert_eq "the first device's ticket died with the takeover" 401 "$(status)"
+vdi_assert_eq "... refused as replaced" replaced "$(echo "$out" | jget "['error']")"
+# The newest login wins on one device too (the app started twice): carol's
+# second login voids the first one's ticket; the new line of tickets works.
+out=$(login "$A/tablet-1" carol carol-pw)
+vdi_assert_eq "carol logs in again on the same device: same session" "$CAROL_SID" \
+	"$(echo "$out" | jget "['session']")"
+CAROL2_TICKET=$(echo "$out" | jget "['ticket']")
+cmds=$(gw_poll "$before")
+vdi_assert_eq "... her other tunnel is cut as replaced" replaced \
+	"$(echo "$cmds" | jget "['commands'][-1]['reason']")"
+out=$(api "$A/tablet-1" POST /v1/reconnect "{\"ticket\":\"$NEW_TICKET\"}")
+vdi_assert_eq "the first program's ticket is refused as replaced (401)" \
+	401:replaced "$(status):$(echo "$out" | jget "['error']")"
+out=$(api "$A/tablet-1" POST /v1/reconnect "{\"ticket\":\"$CAROL2_TICKET\"}")
+vdi_assert_eq "the newer program's ticket works" 200 "$(status)"
 
 # --- attempt limits ----------------------------------------------------------
 # free_failures = 3: the fourth failure starts the backoff.
