@@ -449,21 +449,44 @@ vdic_logoff(struct vdic *c)
 
 /* --- the RDP client process -------------------------------------------- */
 
+/* The client's private home, once per vdic_connect(): only in memory. */
+static int
+make_privdir(struct vdic *c)
+{
+	char why[SHIM_PATH_MAX * 2 + 256], q[sizeof(why) * 2 + 3];
+	int r;
+
+	if (c->privdir[0] != '\0')
+		return VDIC_OK;
+	if ((r = shim_privdir_make(c->cfg, c->privdir, sizeof(c->privdir), why,
+		 sizeof(why))) == 0)
+		return VDIC_OK;
+	c->privdir[0] = '\0';
+	vlog(VLOG_ERROR, "privdir_refused", "reason=%s",
+	    vlog_quote(why, q, sizeof(q)));
+	if (r == VDI_ERR_DENIED) {
+		vdi_seterr(c->msg, sizeof(c->msg),
+		    "No memory-backed place for the desktop client's private "
+		    "files, so nothing of the session may be written to this "
+		    "device's disk: %s. Set private_dir to a tmpfs directory "
+		    "(or provide $XDG_RUNTIME_DIR or /dev/shm on tmpfs).",
+		    why);
+		return VDIC_ERR_CONFIG;
+	}
+	vdi_seterr(c->msg, sizeof(c->msg),
+	    "Cannot make a private directory for the desktop client (%s).",
+	    why);
+	return VDIC_ERR_CLIENT;
+}
+
 static int
 launch(struct vdic *c, unsigned int port)
 {
 	char **argv = NULL, **env = NULL;
 	int r;
 
-	if (c->privdir[0] == '\0' &&
-	    shim_privdir_make(c->cfg, c->privdir, sizeof(c->privdir)) != 0) {
-		c->privdir[0] = '\0';
-		vdi_seterr(c->msg, sizeof(c->msg),
-		    "Cannot make a private directory for the desktop client "
-		    "(%s).",
-		    strerror(errno));
-		return VDIC_ERR_CLIENT;
-	}
+	if ((r = make_privdir(c)) != VDIC_OK)
+		return r;
 	if (shim_rdp_argv(c->cfg, c->user, port, &argv) != 0 ||
 	    shim_rdp_env((const char *const *)environ, c->privdir, &env) != 0) {
 		shim_argv_free(argv);
@@ -850,6 +873,9 @@ vdic_connect(struct vdic *c)
 	}
 	if ((st = ensure_device(c)) != VDIC_OK)
 		return st;
+	/* Where the client may write, before anything is spent. */
+	if ((st = make_privdir(c)) != VDIC_OK)
+		goto out;
 	st = shim_tunnel_open(&c->dev, c->gateway, c->token,
 	    c->cfg->connect_timeout, c->cancel[0], &t, c->msg, sizeof(c->msg));
 	OPENSSL_cleanse(c->token, sizeof(c->token));
