@@ -77,8 +77,7 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 			break;
 		case VDI_ERR_REPLACED:
 			code = "replaced";
-			msg = "a newer login took this session over (from this "
-			      "device or another): this connection is closed";
+			msg = "a newer login took this session over";
 			break;
 		case VDI_ERR_DENIED:
 			code = "ticket_wrong_device";
