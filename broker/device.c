@@ -75,6 +75,10 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 			code = "ticket_expired";
 			msg = "the reconnect window has passed: log in";
 			break;
+		case VDI_ERR_REPLACED:
+			code = "replaced";
+			msg = "a newer login took this session over";
+			break;
 		case VDI_ERR_DENIED:
 			code = "ticket_wrong_device";
 			msg = "this ticket belongs to another device: log in";
@@ -86,7 +90,11 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 			break;
 		}
 		b->m.reconnects_refused++;
-		rl_fail(b->rl_device, peer->thumb_hex, now);
+		/* A replaced ticket is a genuine one: no guessing to slow
+		 * down, and the newer program on this device must not wait
+		 * for the older one's refusal. */
+		if (r != VDI_ERR_REPLACED)
+			rl_fail(b->rl_device, peer->thumb_hex, now);
 		/* Name the ticket's session and user when it is known, so
 		 * `vdictl audit --user` finds the refusal. */
 		s.user[0] = '\0';

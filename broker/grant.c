@@ -193,7 +193,7 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	json_t *claims = NULL, *reply, *detail;
 	int64_t now = broker_now();
 	size_t ngroups = 0;
-	int rc;
+	int rc, replaces = 0;
 
 	memset(&res, 0, sizeof(res));
 	if (grant_device_check(b, g->peer, &dev, &code, msg, sizeof(msg)) !=
@@ -318,9 +318,16 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	}
 	jti = json_string_value(json_object_get(claims, "jti"));
 
-	/* A takeover leaves the old device nothing to come back with. */
-	if (res.takeover &&
-	    store_ticket_revoke_session(b->store, res.session.id) != 0) {
+	/* The newest login wins: a login into a running session (from
+	 * another device, or a second program on this one) voids every
+	 * ticket the session had, so the older program is told "replaced"
+	 * when it comes back instead of taking the session back with its
+	 * ticket and cutting this one (docs/architecture.md). A ticket
+	 * reconnect continues its own login's line of tickets. */
+	replaces =
+	    res.how == ASSIGN_REUSED && (g->session_id == NULL || res.takeover);
+	if (replaces &&
+	    store_ticket_replace_session(b->store, res.session.id) != 0) {
 		http_error(b, req, 500, "internal_error", "store failed", t0);
 		goto out;
 	}
@@ -338,7 +345,9 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	 * this one) is cut: one live tunnel per session. */
 	if (res.how == ASSIGN_REUSED)
 		broker_cut_session_except(b, res.session.id, jti,
-		    res.takeover ? "takeover" : "reconnect");
+		    res.takeover   ? "takeover"
+			: replaces ? "replaced"
+				   : "reconnect");
 
 	if (res.takeover) {
 		b->m.takeovers++;

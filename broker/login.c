@@ -394,14 +394,22 @@ nomem_nofd:
 	http_error(b, req, 500, "internal_error", "out of memory", t0);
 }
 
+int
+login_id_equal(const char *id, const char *given)
+{
+	/* The length first: CRYPTO_memcmp reads TOKEN_ID_HEX - 1 bytes of
+	 * both. A length is no secret (every id has the same one). */
+	return strnlen(given, TOKEN_ID_HEX) == TOKEN_ID_HEX - 1 &&
+	    CRYPTO_memcmp(id, given, TOKEN_ID_HEX - 1) == 0;
+}
+
 static struct login *
 find_login(struct broker *b, const char *id, const char *thumb)
 {
 	struct login *l;
 
 	for (l = b->logins->head; l != NULL; l = l->next)
-		if (CRYPTO_memcmp(l->id, id, sizeof(l->id) - 1) == 0 &&
-		    strlen(id) == sizeof(l->id) - 1 &&
+		if (login_id_equal(l->id, id) &&
 		    strcmp(l->peer.thumb_hex, thumb) == 0)
 			return l;
 	return NULL;

@@ -30,4 +30,9 @@ size_t login_pending(struct broker *b);
 void login_handle(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0);
 
+/* 1 when given (a NUL-terminated string from a request, any length) is
+ * the login id id (TOKEN_ID_HEX - 1 characters), else 0. The bytes are
+ * compared in constant time, and never past the end of given. */
+int login_id_equal(const char *id, const char *given);
+
 #endif

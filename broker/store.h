@@ -207,9 +207,10 @@ int store_ticket_put(struct store *st, const char *hash_hex,
 
 /* Uses a ticket once, atomically. Returns 0 and the session id, or:
  * VDI_ERR_NOT_FOUND (unknown), VDI_ERR_EXISTS (already used),
- * VDI_ERR_TOKEN_EXPIRED (expired, or voided), VDI_ERR_DENIED (other
- * device); on these refusals session_id names the ticket's session. A
- * refused ticket stays as it was. */
+ * VDI_ERR_TOKEN_EXPIRED (expired, or voided), VDI_ERR_REPLACED (voided by
+ * a newer login into its session), VDI_ERR_DENIED (other device); on these
+ * refusals session_id names the ticket's session. A refused ticket stays
+ * as it was. */
 int store_ticket_use(struct store *st, const char *hash_hex, const char *device,
     int64_t now, char session_id[STORE_ID_MAX]) VDI_WUR;
 
@@ -222,6 +223,13 @@ int store_ticket_set_expiry(
 int store_ticket_revoke_session(
     struct store *st, const char *session_id) VDI_WUR;
 int store_ticket_revoke_device(struct store *st, const char *device) VDI_WUR;
+
+/* Voids every unused ticket of a session because a newer login took the
+ * session (on this device or another): using one of them afterwards
+ * answers VDI_ERR_REPLACED, so the program that held it learns that it
+ * was replaced rather than that its window ran out. */
+int store_ticket_replace_session(
+    struct store *st, const char *session_id) VDI_WUR;
 
 /* --- desktop health and drain --- */
 

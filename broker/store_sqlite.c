@@ -800,6 +800,11 @@ store_ticket_put(struct store *st, const char *hash_hex, const char *session_id,
 	return exec_done(s);
 }
 
+/* used_at of a ticket that can never be used: voided (idle end, logoff,
+ * revoked device, ...) or replaced by a newer login into its session. */
+#define TICKET_VOIDED   (-1)
+#define TICKET_REPLACED (-2)
+
 struct ticket_use {
 	const char *hash, *device;
 	int64_t now;
@@ -832,9 +837,10 @@ ticket_use_txn(struct store *st, void *arg)
 	sqlite3_finalize(s);
 	/* The session is named on refusals too, for the audit log. */
 	memcpy(u->session_id, sid, STORE_ID_MAX);
-	if (used == -1)
-		return VDI_ERR_TOKEN_EXPIRED; /* voided: idle end, logoff, ...
-					       */
+	if (used == TICKET_VOIDED)
+		return VDI_ERR_TOKEN_EXPIRED; /* idle end, logoff, ... */
+	if (used == TICKET_REPLACED)
+		return VDI_ERR_REPLACED; /* a newer login took the session */
 	if (used != 0)
 		return VDI_ERR_EXISTS;
 	if (strcmp(dev, u->device) != 0)
@@ -887,6 +893,20 @@ store_ticket_revoke_session(struct store *st, const char *session_id)
 	/* A revoked ticket is one that can never be used: mark it used. */
 	if ((r = prepare(st, &s,
 		 "UPDATE tickets SET used_at = -1 WHERE session_id = ? AND "
+		 "used_at = 0",
+		 "s", session_id)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_ticket_replace_session(struct store *st, const char *session_id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = prepare(st, &s,
+		 "UPDATE tickets SET used_at = -2 WHERE session_id = ? AND "
 		 "used_at = 0",
 		 "s", session_id)) != 0)
 		return r;

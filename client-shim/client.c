@@ -103,6 +103,8 @@ vdic_status_str(int status)
 		return "RDP client failed";
 	case VDIC_ERR_CANCELLED:
 		return "cancelled";
+	case VDIC_ERR_REPLACED:
+		return "replaced by a newer connection";
 	default:
 		return "internal error";
 	}
@@ -401,6 +403,10 @@ vdic_reconnect(struct vdic *c)
 			st = refused(c, r);
 			vlog(VLOG_NOTICE, "reconnect_refused", "code=%s",
 			    r->error);
+			/* A newer login voided it at the broker: never
+			 * offer it again. */
+			if (st == VDIC_ERR_REPLACED)
+				OPENSSL_cleanse(c->ticket, sizeof(c->ticket));
 		}
 	}
 	shim_reply_wipe(r);
@@ -443,21 +449,44 @@ vdic_logoff(struct vdic *c)
 
 /* --- the RDP client process -------------------------------------------- */
 
+/* The client's private home, once per vdic_connect(): only in memory. */
+static int
+make_privdir(struct vdic *c)
+{
+	char why[SHIM_PATH_MAX * 2 + 256], q[sizeof(why) * 2 + 3];
+	int r;
+
+	if (c->privdir[0] != '\0')
+		return VDIC_OK;
+	if ((r = shim_privdir_make(c->cfg, c->privdir, sizeof(c->privdir), why,
+		 sizeof(why))) == 0)
+		return VDIC_OK;
+	c->privdir[0] = '\0';
+	vlog(VLOG_ERROR, "privdir_refused", "reason=%s",
+	    vlog_quote(why, q, sizeof(q)));
+	if (r == VDI_ERR_DENIED) {
+		vdi_seterr(c->msg, sizeof(c->msg),
+		    "No memory-backed place for the desktop client's private "
+		    "files, so nothing of the session may be written to this "
+		    "device's disk: %s. Set private_dir to a tmpfs directory "
+		    "(or provide $XDG_RUNTIME_DIR or /dev/shm on tmpfs).",
+		    why);
+		return VDIC_ERR_CONFIG;
+	}
+	vdi_seterr(c->msg, sizeof(c->msg),
+	    "Cannot make a private directory for the desktop client (%s).",
+	    why);
+	return VDIC_ERR_CLIENT;
+}
+
 static int
 launch(struct vdic *c, unsigned int port)
 {
 	char **argv = NULL, **env = NULL;
 	int r;
 
-	if (c->privdir[0] == '\0' &&
-	    shim_privdir_make(c->cfg, c->privdir, sizeof(c->privdir)) != 0) {
-		c->privdir[0] = '\0';
-		vdi_seterr(c->msg, sizeof(c->msg),
-		    "Cannot make a private directory for the desktop client "
-		    "(%s).",
-		    strerror(errno));
-		return VDIC_ERR_CLIENT;
-	}
+	if ((r = make_privdir(c)) != VDIC_OK)
+		return r;
 	if (shim_rdp_argv(c->cfg, c->user, port, &argv) != 0 ||
 	    shim_rdp_env((const char *const *)environ, c->privdir, &env) != 0) {
 		shim_argv_free(argv);
@@ -714,23 +743,73 @@ nap(struct vdic *c, long ms)
 	return p.revents || c->cancelled ? -1 : 0;
 }
 
-/* After a drop: ticket at the broker, tunnel again, with backoff. */
+/* Back-off against tunnels that keep ending soon after they came up (a
+ * path that breaks every new connection, a desktop that drops each
+ * client): the wait before reconnecting grows while they do. */
+#define FLAP_LASTED_MS 10000 /* a tunnel that lived this long resets it */
+#define FLAP_FIRST_MS  500   /* the wait after the second short tunnel */
+#define FLAP_MAX_MS    30000
+
+/* The wait (ms) before reconnecting after the flaps-th tunnel in a row
+ * that ended within FLAP_LASTED_MS of coming up: none after the first
+ * (a single drop is a network change: come back at once), then 0.5 s,
+ * 1 s, 2 s ... up to FLAP_MAX_MS and, with a reconnect window, half of
+ * it; each with +-20 % jitter so that programs cut together do not come
+ * back together. */
+static long
+flap_wait(const struct vdic *c, unsigned int flaps)
+{
+	long w = FLAP_FIRST_MS, cap = FLAP_MAX_MS;
+	unsigned int i;
+
+	if (flaps < 2)
+		return 0;
+	for (i = 2; i < flaps && w < cap; i++)
+		w *= 2;
+	if (c->reconnect_window > 0 && c->reconnect_window * 500 < cap)
+		cap = c->reconnect_window * 500;
+	if (w > cap)
+		w = cap;
+	return w * (80 + (long)arc4random_uniform(41)) / 100;
+}
+
+/* After a drop: ticket at the broker, tunnel again, with backoff.
+ * *attempt counts the tries since the last tunnel that lasted; wait is
+ * flap_wait()'s pause before the first try; lasted how long the tunnel
+ * that dropped had been up. */
 static int
-resume(struct vdic *c, struct shim_tunnel *t, long t_drop)
+resume(struct vdic *c, struct shim_tunnel *t, long t_drop, long lasted,
+    long wait, unsigned int *attempt)
 {
 	long give_up = (long)c->cfg->reconnect_give_up * 1000;
-	long delay = c->cfg->reconnect_initial_ms;
+	long delay = c->cfg->reconnect_initial_ms, t_try;
 	char text[1200];
-	unsigned int attempt = 0;
 	int st;
 
 	if (c->reconnect_window > 0 && c->reconnect_window * 1000 < give_up)
 		give_up = c->reconnect_window * 1000;
-	for (;;) {
-		attempt++;
+	if (wait > 0) {
 		vdi_seterr(text, sizeof(text),
-		    "Connection lost; reconnecting (attempt %u).", attempt);
-		emit(c, VDIC_EV_RECONNECTING, text, attempt, now_ms() - t_drop);
+		    "Connection lost again %ld.%ld s after reconnecting; next "
+		    "try in %ld.%ld s (attempt %u).",
+		    lasted / 1000, lasted % 1000 / 100, wait / 1000,
+		    wait % 1000 / 100, *attempt + 1);
+		vlog(VLOG_NOTICE, "reconnect_backoff",
+		    "session=%s lasted_ms=%ld wait_ms=%ld attempt=%u",
+		    c->session, lasted, wait, *attempt + 1);
+		emit(c, VDIC_EV_RECONNECTING, text, *attempt + 1,
+		    now_ms() - t_drop);
+		if (nap(c, wait) != 0)
+			return VDIC_ERR_CANCELLED;
+	}
+	/* The back-off pause is not part of the time allowed to get back. */
+	t_try = now_ms();
+	for (;;) {
+		++*attempt;
+		vdi_seterr(text, sizeof(text),
+		    "Connection lost; reconnecting (attempt %u).", *attempt);
+		emit(
+		    c, VDIC_EV_RECONNECTING, text, *attempt, now_ms() - t_drop);
 		st = vdic_reconnect(c);
 		if (st == VDIC_OK) {
 			st = shim_tunnel_open(&c->dev, c->gateway, c->token,
@@ -743,13 +822,20 @@ resume(struct vdic *c, struct shim_tunnel *t, long t_drop)
 		if (st == VDIC_ERR_CANCELLED || c->cancelled)
 			return VDIC_ERR_CANCELLED;
 		vlog(VLOG_NOTICE, "reconnect_failed", "attempt=%u status=%d",
-		    attempt, st);
+		    *attempt, st);
+		if (st == VDIC_ERR_REPLACED) {
+			/* Newest wins: the other program keeps the session;
+			 * this one stops (its ticket is void). */
+			emit(c, VDIC_EV_GAVE_UP, c->msg, *attempt,
+			    now_ms() - t_drop);
+			return st;
+		}
 		/* Only network-ish failures are worth another try. */
 		if (st != VDIC_ERR_BROKER && st != VDIC_ERR_GATEWAY &&
 		    !(st == VDIC_ERR_NO_DESKTOP &&
 			strstr(c->msg, "cannot be reached") != NULL))
 			break;
-		if (now_ms() - t_drop + delay > give_up)
+		if (now_ms() - t_try + delay > give_up)
 			break;
 		if (nap(c, delay) != 0)
 			return VDIC_ERR_CANCELLED;
@@ -762,9 +848,9 @@ resume(struct vdic *c, struct shim_tunnel *t, long t_drop)
 	    "restored after %u attempts in %ld s. Last problem: %s Your "
 	    "desktop keeps running for a while: start the connection again "
 	    "to return to it.",
-	    attempt, (now_ms() - t_drop + 999) / 1000, c->msg);
+	    *attempt, (now_ms() - t_drop + 999) / 1000, c->msg);
 	vdi_seterr(c->msg, sizeof(c->msg), "%s", text);
-	emit(c, VDIC_EV_GAVE_UP, c->msg, attempt, now_ms() - t_drop);
+	emit(c, VDIC_EV_GAVE_UP, c->msg, *attempt, now_ms() - t_drop);
 	return VDIC_ERR_GAVE_UP;
 }
 
@@ -772,9 +858,9 @@ int
 vdic_connect(struct vdic *c)
 {
 	struct shim_tunnel t;
-	long t_drop = -1, t_up = 0;
-	int st, lfd = -1, cfd = -1, code, flaps = 0;
-	unsigned int port;
+	long t_drop = -1, t_up = 0, lasted;
+	int st, lfd = -1, cfd = -1, code;
+	unsigned int port, flaps = 0, attempt = 0;
 	enum end why;
 	size_t down;
 	char text[128];
@@ -787,11 +873,15 @@ vdic_connect(struct vdic *c)
 	}
 	if ((st = ensure_device(c)) != VDIC_OK)
 		return st;
+	/* Where the client may write, before anything is spent. */
+	if ((st = make_privdir(c)) != VDIC_OK)
+		goto out;
 	st = shim_tunnel_open(&c->dev, c->gateway, c->token,
 	    c->cfg->connect_timeout, c->cancel[0], &t, c->msg, sizeof(c->msg));
 	OPENSSL_cleanse(c->token, sizeof(c->token));
 	if (st != VDIC_OK)
 		goto out;
+	t_up = now_ms();
 	for (;;) {
 		if ((lfd = listen_loopback(&port)) < 0) {
 			vdi_seterr(c->msg, sizeof(c->msg),
@@ -825,7 +915,6 @@ vdic_connect(struct vdic *c)
 					emit(c, VDIC_EV_CONNECTED, c->desktop,
 					    0, 0);
 				}
-				t_up = now_ms();
 				why = splice_loop(c, cfd, &t, &down);
 			}
 			close(cfd);
@@ -859,21 +948,17 @@ vdic_connect(struct vdic *c)
 			st = VDIC_OK;
 			goto out;
 		}
-		/* END_DROP. A tunnel that keeps dying right after it came
-		 * up is being replaced: the same session was opened
-		 * elsewhere (another device or program took it over). */
+		/* END_DROP. Whether another login took the session is the
+		 * broker's to say (the ticket is refused as "replaced");
+		 * here only count tunnels that keep ending soon after they
+		 * came up, to back off. */
 		t_drop = now_ms();
-		flaps = t_drop - t_up < 3000 ? flaps + 1 : 0;
-		if (flaps >= 3) {
-			shim_tunnel_close(&t, 0);
-			(void)reap(c, 1);
-			vdi_seterr(c->msg, sizeof(c->msg),
-			    "Your desktop session was opened from somewhere "
-			    "else and this connection was closed. Start the "
-			    "connection again to take it back.");
-			emit(c, VDIC_EV_GAVE_UP, c->msg, 0, 0);
-			st = VDIC_ERR_GAVE_UP;
-			goto out;
+		lasted = t_drop - t_up;
+		if (lasted < FLAP_LASTED_MS) {
+			flaps++;
+		} else {
+			flaps = 1;
+			attempt = 0;
 		}
 		shim_tunnel_close(&t, 0);
 		(void)reap(c, 1);
@@ -888,11 +973,13 @@ vdic_connect(struct vdic *c)
 			st = VDIC_ERR_GAVE_UP;
 			goto out;
 		}
-		if ((st = resume(c, &t, t_drop)) != VDIC_OK) {
+		if ((st = resume(c, &t, t_drop, lasted, flap_wait(c, flaps),
+			 &attempt)) != VDIC_OK) {
 			if (st == VDIC_ERR_CANCELLED)
 				st = VDIC_OK;
 			goto out;
 		}
+		t_up = now_ms();
 	}
 out:
 	if (lfd >= 0)

@@ -19,6 +19,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "shim.h"
 
@@ -180,25 +182,90 @@ shim_rdp_env(const char *const *envp, const char *privdir, char ***env)
 }
 
 int
-shim_privdir_make(const struct vdic_config *cfg, char *out, size_t outlen)
+shim_mem_backed(const char *path, const char **fstype)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} known[] = { { TMPFS_MAGIC, "tmpfs" }, { RAMFS_MAGIC, "ramfs" },
+		{ EXT4_SUPER_MAGIC, "ext2/3/4" }, { XFS_SUPER_MAGIC, "xfs" },
+		{ BTRFS_SUPER_MAGIC, "btrfs" },
+		{ OVERLAYFS_SUPER_MAGIC, "overlay" },
+		{ NFS_SUPER_MAGIC, "nfs" }, { PROC_SUPER_MAGIC, "proc" } };
+	struct statfs sf;
+	size_t i;
+
+	if (fstype != NULL)
+		*fstype = "unknown";
+	if (statfs(path, &sf) != 0)
+		return -1;
+	for (i = 0; fstype != NULL && i < sizeof(known) / sizeof(known[0]); i++)
+		if ((unsigned long)sf.f_type == known[i].magic)
+			*fstype = known[i].name;
+	return (unsigned long)sf.f_type == TMPFS_MAGIC ||
+	    (unsigned long)sf.f_type == RAMFS_MAGIC;
+}
+
+/* Whether base may hold the private directory; else a reason in why. */
+static int
+usable_base(const char *what, const char *base, char *why, size_t whylen)
+{
+	const char *fs;
+	int m = shim_mem_backed(base, &fs);
+
+	if (m == 1)
+		return 1;
+	if (m < 0)
+		vdi_seterr(why, whylen, "%s %s cannot be examined (%s)", what,
+		    base, strerror(errno));
+	else
+		vdi_seterr(why, whylen,
+		    "%s %s is on %s, not in memory (tmpfs or ramfs)", what,
+		    base, fs);
+	return 0;
+}
+
+int
+shim_privdir_make(const struct vdic_config *cfg, char *out, size_t outlen,
+    char *why, size_t whylen)
 {
 	static const char *const subs[] = { "config", "cache", "data", "state",
 		"run", "tmp", NULL };
-	const char *base = cfg->private_base;
-	char sub[SHIM_PATH_MAX + 16];
+	const char *base = NULL, *xdg = getenv("XDG_RUNTIME_DIR");
+	char sub[SHIM_PATH_MAX + 16], no_xdg[SHIM_PATH_MAX + 96] = "";
+	char no_shm[SHIM_PATH_MAX + 96];
 	size_t i;
 
-	if (base[0] == '\0')
-		base = getenv("XDG_RUNTIME_DIR");
-	if (base == NULL || *base == '\0')
-		base = getenv("TMPDIR");
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
+	out[0] = '\0';
+	vdi_seterr(why, whylen, "%s", "");
+	if (cfg->private_base[0] != '\0') {
+		/* Asked for: that place or none. */
+		if (!usable_base("private_dir", cfg->private_base, why, whylen))
+			return VDI_ERR_DENIED;
+		base = cfg->private_base;
+	} else if (xdg != NULL && *xdg == '/' &&
+	    usable_base("$XDG_RUNTIME_DIR", xdg, no_xdg, sizeof(no_xdg))) {
+		base = xdg;
+	} else if (usable_base(
+		       "/dev/shm", "/dev/shm", no_shm, sizeof(no_shm))) {
+		base = "/dev/shm";
+	} else {
+		vdi_seterr(why, whylen, "%s%s%s", no_xdg,
+		    no_xdg[0] != '\0' ? ", and " : "", no_shm);
+		return VDI_ERR_DENIED;
+	}
 	if ((size_t)snprintf(out, outlen, "%s/vdi-connect.XXXXXX", base) >=
-	    outlen)
+	    outlen) {
+		vdi_seterr(why, whylen, "the path %s is too long", base);
+		out[0] = '\0';
 		return VDI_ERR_TOO_LARGE;
-	if (mkdtemp(out) == NULL) /* mode 0700 */
+	}
+	if (mkdtemp(out) == NULL) { /* mode 0700 */
+		vdi_seterr(why, whylen, "cannot make a directory in %s (%s)",
+		    base, strerror(errno));
+		out[0] = '\0';
 		return VDI_ERR_SYSTEM;
+	}
 	if (chmod(out, 0700) != 0)
 		goto fail;
 	for (i = 0; subs[i] != NULL; i++) {
@@ -208,7 +275,9 @@ shim_privdir_make(const struct vdic_config *cfg, char *out, size_t outlen)
 	}
 	return 0;
 fail:
+	vdi_seterr(why, whylen, "cannot prepare %s (%s)", out, strerror(errno));
 	shim_privdir_remove(out);
+	out[0] = '\0';
 	return VDI_ERR_SYSTEM;
 }
 

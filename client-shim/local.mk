@@ -54,3 +54,8 @@ dist_noinst_SCRIPTS += tests/integration/test_shim.sh
 # reconnect to the same X display, logoff.
 TESTS += tests/integration/test_shim_xrdp.sh
 dist_noinst_SCRIPTS += tests/integration/test_shim_xrdp.sh
+
+# Reconnect storms: two vdi-connect for one user (one device certificate,
+# then two) and a path that keeps cutting each new tunnel.
+TESTS += tests/integration/test_shim_storm.sh
+dist_noinst_SCRIPTS += tests/integration/test_shim_storm.sh

@@ -217,6 +217,11 @@ static const struct explanation explanations[] = {
 	{ "cut", VDIC_ERR_AUTH,
 	    "The service ended this session (%s). Log in again; if you "
 	    "cannot, call the help desk." },
+	{ "replaced", VDIC_ERR_REPLACED,
+	    "Your desktop session was opened by a newer connection, on this "
+	    "tablet or another one, so this one was closed (%s). Use the "
+	    "newer one; to continue here, start the connection again and "
+	    "log in." },
 	{ "token_wrong_device", VDIC_ERR_DEVICE,
 	    "The gateway refused this tablet (%s). Call the help desk." },
 	{ "desktop_unreachable", VDIC_ERR_NO_DESKTOP,

@@ -146,9 +146,19 @@ int shim_rdp_env(
 /* --- I/O helpers (launch.c) --------------------------------------------------
  */
 
-/* Makes the private directory (mode 0700) under cfg->private_base or the
- * default places; path into out. Returns 0 or VDI_ERR_SYSTEM. */
-int shim_privdir_make(const struct vdic_config *cfg, char *out, size_t outlen);
+/* 1 when path is on a memory-backed file system (tmpfs, ramfs: statfs's
+ * f_type, not the name), 0 on any other, -1 when it cannot be examined
+ * (errno). *fstype (may be NULL) gets a short name of the file system. */
+int shim_mem_backed(const char *path, const char **fstype);
+
+/* Makes the private directory (mode 0700) in a memory-backed place only,
+ * so nothing of the client's reaches a disk: cfg->private_base when set
+ * (refused when it is not memory-backed), else $XDG_RUNTIME_DIR when it is
+ * memory-backed, else /dev/shm when it is. Returns 0 with the path in out;
+ * VDI_ERR_DENIED when no such place exists, VDI_ERR_SYSTEM when making it
+ * failed (errno); on failure why (whylen bytes) says where and why. */
+int shim_privdir_make(const struct vdic_config *cfg, char *out, size_t outlen,
+    char *why, size_t whylen);
 
 /* Removes the directory tree at path (no symlinks followed). */
 void shim_privdir_remove(const char *path);

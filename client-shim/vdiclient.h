@@ -43,6 +43,7 @@ enum vdic_status {
 	VDIC_ERR_GATEWAY = 9,    /* gateway refused or unreachable at start */
 	VDIC_ERR_CLIENT = 10,    /* the RDP client could not run */
 	VDIC_ERR_CANCELLED = 11, /* the person cancelled the login */
+	VDIC_ERR_REPLACED = 12,  /* a newer login took the session over */
 };
 
 /* Prompt styles of a PAM conversation. */
@@ -111,7 +112,8 @@ int vdic_login(struct vdic *c, const char *user);
  * the session running, tunnelling again with the reconnect ticket when the
  * tunnel drops. Returns when the client is closed or vdic_cancel() was
  * called (VDIC_OK), or on failure (VDIC_ERR_GATEWAY, VDIC_ERR_CLIENT,
- * VDIC_ERR_GAVE_UP, ...). */
+ * VDIC_ERR_GAVE_UP, VDIC_ERR_REPLACED when a newer login took the session,
+ * ...). */
 int vdic_connect(struct vdic *c);
 
 /* One reconnect at the broker with the ticket (new token and ticket),

@@ -27,6 +27,7 @@
 	X(VDI_ERR_NOT_FOUND, -14, "not found")                                 \
 	X(VDI_ERR_EXISTS, -15, "already exists")                               \
 	X(VDI_ERR_DENIED, -16, "permission denied")                            \
+	X(VDI_ERR_REPLACED, -17, "replaced by a newer one")                    \
 	X(VDI_ERR_TLS, -20, "TLS library error")                               \
 	X(VDI_ERR_CERT_LOAD, -21, "cannot load certificate or key")            \
 	X(VDI_ERR_CERT_VERIFY, -22, "certificate verification failed")         \

@@ -85,6 +85,13 @@ vdi_assert_eq "olga: second prompt is the one-time code" "One-time code: " \
 	"$(echo "$out" | jget "['prompts'][0]['text']")"
 out=$(api "$A/tablet-1" POST /v1/login "{\"login_id\":\"$id\",\"answers\":[\"424242\"]}")
 vdi_assert_eq "a login cannot be continued from another device" 404 "$(status)"
+# A login is pending: a step with a short or a too long login_id is just
+# unknown (the id is compared after its length is checked).
+for bad in a "${id:0:31}" "${id}0"; do
+	out=$(api "$B/tablet-1" POST /v1/login "{\"login_id\":\"$bad\",\"answers\":[\"x\"]}")
+	vdi_assert_eq "a ${#bad}-character login_id: 404 no_such_login" 404:no_such_login \
+		"$(status):$(echo "$out" | jget "['error']")"
+done
 out=$(api "$B/tablet-1" POST /v1/login "{\"login_id\":\"$id\",\"answers\":[\"424242\"]}")
 vdi_assert_eq "olga: password and code accepted" ok "$(echo "$out" | jget "['state']")"
 OLGA_TICKET=$(echo "$out" | jget "['ticket']")
@@ -141,6 +148,21 @@ vdi_assert_eq "... of alice's session" "$ALICE_SID" \
 	"$(echo "$cmds" | jget "['commands'][-1]['sid']")"
 out=$(api "$A/tablet-2" POST /v1/reconnect "{\"ticket\":\"$ALICE_TICKET\"}")
 vdi_assert_eq "the first device's ticket died with the takeover" 401 "$(status)"
+vdi_assert_eq "... refused as replaced" replaced "$(echo "$out" | jget "['error']")"
+# The newest login wins on one device too (the app started twice): carol's
+# second login voids the first one's ticket; the new line of tickets works.
+out=$(login "$A/tablet-1" carol carol-pw)
+vdi_assert_eq "carol logs in again on the same device: same session" "$CAROL_SID" \
+	"$(echo "$out" | jget "['session']")"
+CAROL2_TICKET=$(echo "$out" | jget "['ticket']")
+cmds=$(gw_poll "$before")
+vdi_assert_eq "... her other tunnel is cut as replaced" replaced \
+	"$(echo "$cmds" | jget "['commands'][-1]['reason']")"
+out=$(api "$A/tablet-1" POST /v1/reconnect "{\"ticket\":\"$NEW_TICKET\"}")
+vdi_assert_eq "the first program's ticket is refused as replaced (401)" \
+	401:replaced "$(status):$(echo "$out" | jget "['error']")"
+out=$(api "$A/tablet-1" POST /v1/reconnect "{\"ticket\":\"$CAROL2_TICKET\"}")
+vdi_assert_eq "the newer program's ticket works" 200 "$(status)"
 
 # --- attempt limits ----------------------------------------------------------
 # free_failures = 3: the fourth failure starts the backoff.

@@ -162,13 +162,18 @@ for ch in cliprdr rdpdr rdpsnd; do
 	vdi_check "the gateway refuses $ch asked for by the client" \
 		vdi_wait_log "$GW_NAME" "name=$ch verdict=refused" 10 "$mark"
 done
-PRIV=$(ls -d "$DEV_TMP"/vdi-connect.* 2>/dev/null | head -1)
-vdi_check "a private directory exists during the session" test -d "$PRIV"
-vdi_assert_eq "... with mode 0700" 700 "$(stat -c %a "$PRIV" 2>/dev/null)"
 vdi_wait_until 10 client_pid shim1 >/dev/null
 XPID=$(client_pid shim1)
-vdi_check "xfreerdp runs with HOME in the private directory" \
-	sh -c "tr '\0' '\n' </proc/$XPID/environ | grep -qx 'HOME=$PRIV'"
+# xfreerdp's HOME is the private directory: with XDG_RUNTIME_DIR empty and
+# TMPDIR on disk it must be in /dev/shm (memory), never in TMPDIR.
+PRIV=$(tr '\0' '\n' </proc/"$XPID"/environ | sed -n 's/^HOME=//p')
+vdi_check "a private directory exists during the session" test -d "$PRIV"
+vdi_assert_eq "... with mode 0700" 700 "$(stat -c %a "$PRIV" 2>/dev/null)"
+vdi_check "... in /dev/shm, not in the disk-backed TMPDIR ($PRIV)" \
+	test "${PRIV#/dev/shm/vdi-connect.}" != "$PRIV"
+vdi_assert_eq "... on a memory file system" tmpfs "$(stat -f -c %T "$PRIV" 2>/dev/null)"
+vdi_check "xfreerdp runs with TMPDIR in the private directory" \
+	sh -c "tr '\0' '\n' </proc/$XPID/environ | grep -qx 'TMPDIR=$PRIV/tmp'"
 vdi_check "xfreerdp has core dumps off" \
 	sh -c "grep -E '^Max core file size +0 +0' /proc/$XPID/limits"
 vdi_check_not "no password on xfreerdp's command line" \
@@ -323,7 +328,19 @@ vdi_assert_eq "broker unreachable: exit 7" 7 "$(cat "$VDI_RUN/unreach.rc")"
 vdi_assert_contains "... 'Cannot reach the VDI service'" "$VDI_RUN/unreach.log" \
 	"Cannot reach the VDI service"
 
-for f in wrongpw expired revokedcrl revoked hours nodesk unreach; do
+# A private_dir on disk is refused before the tunnel (exit 2), saying why.
+connect_conf "$VDI_RUN/diskpriv.conf" "$A/tablet-1" "private_dir = \"$DEV_TMP\";"
+mark=$(vdi_log_mark "$GW_NAME")
+shim_fail diskpriv "$VDI_RUN/diskpriv.conf" bob bob-pw
+vdi_assert_eq "private_dir on a disk: exit 2" 2 "$(cat "$VDI_RUN/diskpriv.rc")"
+vdi_assert_contains "... 'No memory-backed place'" "$VDI_RUN/diskpriv.log" \
+	"No memory-backed place for the desktop client's private files"
+vdi_assert_contains "... naming the directory and that it is not in memory" \
+	"$VDI_RUN/diskpriv.log" "private_dir $DEV_TMP is on "
+vdi_check "... before any tunnel was opened" \
+	sh -c "! tail -n +$((mark + 1)) '$VDI_RUN/$GW_NAME.log' | grep -q 'event=tunnel_start'"
+
+for f in wrongpw expired revokedcrl revoked hours nodesk unreach diskpriv; do
 	echo "# $f: $(grep -v -e '^Password' -e '^One' "$VDI_RUN/$f.log" | tail -1)"
 done
 vdi_check "no private directory left behind" \

@@ -1,12 +1,16 @@
 /* Unit tests for client-shim/launch.c: the RDP client's arguments and
- * environment. */
+ * environment, and where its private directory may be made. */
 #include "config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -131,6 +135,96 @@ shim_rdp_env__when_env__private_dirs_and_whitelist(void **state)
 	shim_argv_free(e);
 }
 
+/* A directory on a disk file system: the build directory, unless that is
+ * in memory itself (then the disk cases cannot run here). */
+static const char *
+disk_dir(void)
+{
+	static char cwd[SHIM_PATH_MAX - 32];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL || shim_mem_backed(cwd, NULL) != 0)
+		return NULL;
+	return cwd;
+}
+
+static void
+shim_mem_backed__when_each_fs__by_type_not_name(void **state)
+{
+	const char *fs, *disk = disk_dir();
+
+	(void)state;
+	assert_int_equal(shim_mem_backed("/dev/shm", &fs), 1);
+	assert_string_equal(fs, "tmpfs");
+	/* /proc is in memory but not a place for files: not accepted */
+	assert_int_equal(shim_mem_backed("/proc", &fs), 0);
+	assert_string_equal(fs, "proc");
+	assert_int_equal(shim_mem_backed("/nonexistent/x", &fs), -1);
+	if (disk != NULL)
+		assert_int_equal(shim_mem_backed(disk, &fs), 0);
+}
+
+static void
+shim_privdir_make__when_private_dir_on_disk__refused_with_reason(void **state)
+{
+	struct vdic_config c;
+	char out[SHIM_PATH_MAX], why[1024];
+	const char *disk = disk_dir();
+
+	(void)state;
+	if (disk == NULL)
+		skip();
+	base(&c);
+	snprintf(c.private_base, sizeof(c.private_base), "%s", disk);
+	assert_int_equal(
+	    shim_privdir_make(&c, out, sizeof(out), why, sizeof(why)),
+	    VDI_ERR_DENIED);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(why, "private_dir"));
+	assert_non_null(strstr(why, disk));
+	assert_non_null(strstr(why, "not in memory"));
+	/* a memory-backed private_dir is used */
+	snprintf(c.private_base, sizeof(c.private_base), "/dev/shm");
+	assert_int_equal(
+	    shim_privdir_make(&c, out, sizeof(out), why, sizeof(why)), 0);
+	assert_int_equal(strncmp(out, "/dev/shm/vdi-connect.", 21), 0);
+	shim_privdir_remove(out);
+}
+
+static void
+shim_privdir_make__when_runtime_dir_on_disk__dev_shm_never_tmpdir(void **state)
+{
+	struct vdic_config c;
+	char out[SHIM_PATH_MAX], why[1024], xdg[] = "/dev/shm/vdi-test.XXXXXX";
+	const char *disk = disk_dir();
+	struct stat st;
+
+	(void)state;
+	base(&c);
+	if (disk != NULL) {
+		/* $XDG_RUNTIME_DIR and $TMPDIR on disk: /dev/shm */
+		assert_int_equal(setenv("XDG_RUNTIME_DIR", disk, 1), 0);
+		assert_int_equal(setenv("TMPDIR", disk, 1), 0);
+		assert_int_equal(
+		    shim_privdir_make(&c, out, sizeof(out), why, sizeof(why)),
+		    0);
+		assert_int_equal(strncmp(out, "/dev/shm/vdi-connect.", 21), 0);
+		assert_int_equal(stat(out, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0700);
+		shim_privdir_remove(out);
+		assert_int_not_equal(stat(out, &st), 0);
+	}
+	/* $XDG_RUNTIME_DIR in memory: there */
+	assert_non_null(mkdtemp(xdg));
+	assert_int_equal(setenv("XDG_RUNTIME_DIR", xdg, 1), 0);
+	assert_int_equal(
+	    shim_privdir_make(&c, out, sizeof(out), why, sizeof(why)), 0);
+	assert_int_equal(strncmp(out, xdg, strlen(xdg)), 0);
+	shim_privdir_remove(out);
+	assert_int_equal(rmdir(xdg), 0);
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("TMPDIR");
+}
+
 int
 main(void)
 {
@@ -140,6 +234,12 @@ main(void)
 		cmocka_unit_test(shim_rdp_argv__when_bad_input__invalid),
 		cmocka_unit_test(
 		    shim_rdp_env__when_env__private_dirs_and_whitelist),
+		cmocka_unit_test(
+		    shim_mem_backed__when_each_fs__by_type_not_name),
+		cmocka_unit_test(
+		    shim_privdir_make__when_private_dir_on_disk__refused_with_reason),
+		cmocka_unit_test(
+		    shim_privdir_make__when_runtime_dir_on_disk__dev_shm_never_tmpdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,6 +157,11 @@ shim_explain__when_codes__status_and_text(void **state)
 	assert_non_null(strstr(m, "ended this session"));
 	assert_int_equal(shim_explain("token_replayed", "", 0, m, sizeof(m)),
 	    VDIC_ERR_GATEWAY);
+	assert_int_equal(
+	    shim_explain("replaced", "newer login", 0, m, sizeof(m)),
+	    VDIC_ERR_REPLACED);
+	assert_non_null(strstr(m, "opened by a newer connection"));
+	assert_non_null(strstr(m, "newer login"));
 	assert_int_equal(shim_explain("something_new", "", 0, m, sizeof(m)),
 	    VDIC_ERR_BROKER);
 	assert_non_null(strstr(m, "something_new"));

@@ -324,6 +324,44 @@ store_ticket_use__when_each_case__one_use_bound_and_expiring(void **state)
 }
 
 static void
+store_ticket_replace_session__when_newer_login__replaced_not_expired(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct store_session a = mk_session("s1", "alice", "d1");
+	struct store_session b = mk_session("s2", "bob", "d2");
+	char sid[STORE_ID_MAX];
+
+	assert_int_equal(store_session_create(f->st, &a), 0);
+	assert_int_equal(store_session_create(f->st, &b), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "h1", "s1", "dev1", 2000, 1000), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "h2", "s1", "dev1", 2000, 1000), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "h3", "s2", "dev2", 2000, 1000), 0);
+	assert_int_equal(store_ticket_use(f->st, "h1", "dev1", 1100, sid), 0);
+	assert_int_equal(store_ticket_replace_session(f->st, "s1"), 0);
+	/* unused tickets of s1 answer "replaced", naming their session */
+	assert_int_equal(
+	    store_ticket_use(f->st, "h2", "dev1", 1200, sid), VDI_ERR_REPLACED);
+	assert_string_equal(sid, "s1");
+	/* a used one stays used; other sessions' tickets are untouched */
+	assert_int_equal(
+	    store_ticket_use(f->st, "h1", "dev1", 1200, sid), VDI_ERR_EXISTS);
+	assert_int_equal(store_ticket_use(f->st, "h3", "dev2", 1200, sid), 0);
+	/* a ticket issued after the replacement works */
+	assert_int_equal(
+	    store_ticket_put(f->st, "h4", "s1", "dev1", 2000, 1200), 0);
+	assert_int_equal(store_ticket_use(f->st, "h4", "dev1", 1300, sid), 0);
+	/* a later void (session end) does not turn "replaced" into
+	 * "expired" */
+	assert_int_equal(store_ticket_revoke_session(f->st, "s1"), 0);
+	assert_int_equal(
+	    store_ticket_use(f->st, "h2", "dev1", 1300, sid), VDI_ERR_REPLACED);
+}
+
+static void
 store_ticket_set_expiry__when_drop__window_restarts(void **state)
 {
 	struct fixture *f = *state;
@@ -844,6 +882,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_desktop__when_probed_and_drained__flags_and_last_ok,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_ticket_replace_session__when_newer_login__replaced_not_expired,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_ticket_set_expiry__when_drop__window_restarts, setup,

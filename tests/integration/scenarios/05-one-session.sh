@@ -33,8 +33,11 @@ vdi_assert_eq "... now on tablet-2" "$T2" "$(sfield "$SID" device)"
 vdi_assert_eq "one live session for alice" 1 "$(live_count)"
 vdi_wait_exit s1 20
 rc=$?
-vdi_check "tablet-1's vdi-connect ends, not reconnecting (exit $rc)" test "$rc" = 8
-vdi_check "... its ticket was refused" grep -q "event=reconnect_refused" "$VDI_RUN/s1.log"
+vdi_check "tablet-1's vdi-connect ends, not reconnecting: replaced (exit $rc)" test "$rc" = 12
+vdi_check "... its ticket was refused as replaced" \
+	grep -q "event=reconnect_refused code=replaced" "$VDI_RUN/s1.log"
+vdi_assert_contains "... and it says a newer connection has the session" \
+	"$VDI_RUN/s1.log" "opened by a newer connection"
 work 2
 vdi_check "tablet-2 keeps the session" vdi_alive s2
 vdi_check "... active" sstate_is "$SID" active
