@@ -35,6 +35,20 @@
 
 SHIM="$VDI_BUILDDIR/vdi-connect"
 ADMIN="admin:$(id -un)"
+vdi_require xdotool xdotool
+
+# work SECONDS: a person at the tablet: the pointer moves over the client's
+# screen every quarter second, so xfreerdp sends real input through the
+# tunnel (the gateway's idle timer sees it).
+work() {
+	local end=$(($(date +%s) + $1)) x=300
+	while [ "$(date +%s)" -lt "$end" ]; do
+		DISPLAY=":$CDISP" xdotool mousemove "$x" 240 >/dev/null 2>&1 ||
+			vdi_die "work: xdotool could not move the pointer on :$CDISP"
+		x=$((x == 300 ? 340 : 300))
+		sleep 0.25
+	done
+}
 
 # The cuttable relay: tests/peers/cut-relay.py LPORT DHOST DPORT [SRC].
 RELAY_PY=$VDI_SRCDIR/tests/peers/cut-relay.py
