@@ -116,6 +116,8 @@ EXTRA_DIST += docs/privsep.md
 
 # Integration: the real daemon with real certificates, PAM and a desktop.
 integration_tests += tests/integration/test_broker.sh
+# The broker under descriptor pressure (a low RLIMIT_NOFILE and a flood).
+integration_tests += tests/integration/test_broker_nofile.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks: `make bench` (not part of make check; CI runs it).
