@@ -51,6 +51,19 @@ flood_round() {
 		test "$n" -le 50
 }
 
+# --- configuration: the new limits are checked ---------------------------------
+{ cat "$VDI_RUN/brokerd.conf"
+  printf 'limits = { max_connections = 100; max_connections_per_source = 101; };\n'
+} >"$VDI_RUN/bad.conf"
+"$BROKER" -t -f "$VDI_RUN/bad.conf" >"$VDI_RUN/bad.out" 2>&1
+vdi_assert_eq "vdi-brokerd -t refuses a per-source share above the cap" 1 "$?"
+vdi_assert_contains "... naming file:line and the key" "$VDI_RUN/bad.out" \
+	"bad.conf:$(wc -l <"$VDI_RUN/bad.conf"): limits.max_connections_per_source: 101 is above max_connections (100)"
+{ cat "$VDI_RUN/brokerd.conf"
+  printf 'limits = { request_timeout = "0s"; };\n'; } >"$VDI_RUN/bad2.conf"
+vdi_check_not "vdi-brokerd -t refuses request_timeout 0" \
+	"$BROKER" -t -f "$VDI_RUN/bad2.conf"
+
 # --- 1: the connection cap derived from the descriptor limit ------------------
 ulimit -S -n 256
 broker_start
