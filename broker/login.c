@@ -392,9 +392,8 @@ start_login(struct broker *b, struct evhttp_request *req,
 		    strcmp(share, "device_share") == 0
 			? "this device has too many logins in progress: finish "
 			  "or abandon one, then try again"
-			: "this user has too many logins in progress: finish "
-			  "or "
-			  "abandon one, then try again",
+			: "this user has too many logins in progress: "
+			  "finish or abandon one, then try again",
 		    t0);
 		return;
 	}
