@@ -108,6 +108,8 @@ vdi_check "the real session kept relaying during the flood ($b0 -> $b1 bytes)" \
 	test "${b1:-0}" -gt "${b0:-0}"
 vdi_check "... and xfreerdp is still connected" vdi_alive xfreerdp
 echo "# login + tunnel: ${base} ms without a flood; during it:${during} ms"
+vdi_check "only the relaying session counts against max_sessions (admitted 1)" \
+	vdi_wait_until 5 sh -c "curl -sS --max-time 2 'http://127.0.0.1:$GW_METRICS_PORT/metrics' | grep -qx 'vdi_gateway_sessions_admitted 1'"
 curl -sS --max-time 5 "http://127.0.0.1:$GW_METRICS_PORT/metrics" >"$VDI_RUN/metrics.txt"
 vdi_check "the gateway refused the flood by its per-source handshake limit" \
 	grep -qE '^vdi_gateway_handshakes_refused_total\{limit="per_source"\} [1-9]' \
