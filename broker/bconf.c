@@ -7,6 +7,7 @@
 
 #include "bconf.h"
 #include "cfgfile.h"
+#include "srclimit.h"
 
 static void
 defaults(struct bconf *b)
@@ -29,6 +30,11 @@ defaults(struct bconf *b)
 	b->device_limits = (struct rl_config){ 10, 900, 2, 300 };
 	b->max_body = 16384;
 	b->max_logins = 256;
+	b->max_logins_per_device = 4;
+	b->max_logins_per_user = 4;
+	b->max_connections = 0; /* from RLIMIT_NOFILE (http.c) */
+	b->max_connections_per_source = 64;
+	b->request_timeout = 10;
 }
 
 static void
@@ -62,7 +68,7 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	static const char *const top[] = { "listen", "metrics_listen",
 		"admin_socket", "admin_group", "user", "group", "policy",
 		"store", "tls", "gateway_ca", "gateway_crl", "gateways",
-		"token", "health", "login", "operators_group", NULL };
+		"token", "health", "login", "operators_group", "limits", NULL };
 	static const char *const tls_keys[] = { "cert", "key", NULL };
 	static const char *const token_keys[] = { "signing_key", "seal_key",
 		"issuer", "audience", "lifetime", NULL };
@@ -70,7 +76,10 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	static const char *const health_keys[] = { "interval", "timeout",
 		NULL };
 	static const char *const login_keys[] = { "timeout", "max_body",
-		"max_pending", "user_limits", "device_limits", NULL };
+		"max_pending", "max_pending_per_device", "max_pending_per_user",
+		"user_limits", "device_limits", NULL };
+	static const char *const limit_keys[] = { "max_connections",
+		"max_connections_per_source", "request_timeout", NULL };
 	const config_setting_t *root, *g, *list, *e;
 	struct cfg c;
 	const char *s;
@@ -142,9 +151,38 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 			b->max_body = (unsigned int)v;
 		if (cfg_get_int(&c, g, "max_pending", 0, 1, 100000, &v) == 1)
 			b->max_logins = (unsigned int)v;
+		if (cfg_get_int(
+			&c, g, "max_pending_per_device", 0, 1, 100000, &v) == 1)
+			b->max_logins_per_device = (unsigned int)v;
+		if (cfg_get_int(
+			&c, g, "max_pending_per_user", 0, 1, 100000, &v) == 1)
+			b->max_logins_per_user = (unsigned int)v;
 		get_limits(&c, g, "user_limits", &b->user_limits);
 		get_limits(&c, g, "device_limits", &b->device_limits);
 	}
+	if ((g = cfg_group(&c, NULL, "limits", 0)) != NULL) {
+		cfg_check_keys(&c, g, limit_keys);
+		if (cfg_get_int(&c, g, "max_connections", 0, 16,
+			SRCLIMIT_TOTAL_MAX, &v) == 1)
+			b->max_connections = (unsigned int)v;
+		if (cfg_get_int(&c, g, "max_connections_per_source", 0, 1,
+			SRCLIMIT_TOTAL_MAX, &v) == 1)
+			b->max_connections_per_source = (unsigned int)v;
+		cfg_get_duration(
+		    &c, g, "request_timeout", 0, 1, 300, &b->request_timeout);
+		if (b->max_connections != 0 &&
+		    b->max_connections_per_source > b->max_connections &&
+		    config_setting_get_member(
+			g, "max_connections_per_source") != NULL)
+			cfg_error(&c, g, "max_connections_per_source",
+			    "%u is above max_connections (%u)",
+			    b->max_connections_per_source, b->max_connections);
+	}
+	/* Shares above the whole are the whole. */
+	if (b->max_logins_per_device > b->max_logins)
+		b->max_logins_per_device = b->max_logins;
+	if (b->max_logins_per_user > b->max_logins)
+		b->max_logins_per_user = b->max_logins;
 
 	list = config_setting_get_member(root, "gateways");
 	if (list == NULL) {

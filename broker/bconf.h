@@ -48,8 +48,17 @@ struct bconf {
 	unsigned int login_timeout; /* PAM conversation, seconds */
 	struct rl_config user_limits;
 	struct rl_config device_limits;
-	unsigned int max_body;   /* bytes of an HTTP request body */
-	unsigned int max_logins; /* PAM conversations at once */
+	unsigned int max_body;              /* bytes of an HTTP request body */
+	unsigned int max_logins;            /* PAM conversations at once */
+	unsigned int max_logins_per_device; /* ... for one device certificate */
+	unsigned int max_logins_per_user;   /* ... for one tenant/user name */
+	/* The HTTPS front (limits = { ... }): open connections in all (0:
+	 * derived from RLIMIT_NOFILE at start) and from one source address,
+	 * and the seconds a request has to arrive whole (TLS handshake
+	 * included for the first one), however slowly its bytes come. */
+	unsigned int max_connections;
+	unsigned int max_connections_per_source;
+	unsigned int request_timeout;
 	/* Members act on every tenant through the admin socket ("" = root
 	 * only); other admin_group members act on the tenants whose policy
 	 * admins/admin_groups name them. */

@@ -293,8 +293,7 @@ out:
 	 * the login table. */
 	if (b.metrics_http != NULL)
 		evhttp_free(b.metrics_http);
-	if (b.http != NULL)
-		evhttp_free(b.http);
+	http_stop(&b);
 	health_stop(&b);
 	login_free(&b);
 	admin_stop(&b);

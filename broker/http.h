@@ -38,9 +38,22 @@ struct http_route {
 };
 
 /* Starts the front on conf.listen with the routes (NULL-terminated by
- * fn == NULL). Returns 0, or an error with a message in err. */
+ * fn == NULL). Derives the connection and PAM limits left at 0 from
+ * RLIMIT_NOFILE (into b->conf) and logs them. Returns 0, or an error with
+ * a message in err. */
 int http_start(struct broker *b, const struct http_route *routes, char *err,
     size_t errlen) VDI_WUR;
+
+/* Frees the front (b->http and every connection); NULL-safe on a front
+ * that never started. */
+void http_stop(struct broker *b);
+
+/* The front keeps one spare descriptor, closed to accept and drop a peer
+ * when accept() fails for lack of descriptors. A caller about to receive
+ * a descriptor (a PAM conversation socket from the monitor) may lend it
+ * first and give it back after. */
+void http_spare_fd_release(void);
+void http_spare_fd_restore(void);
 
 /* Sends a JSON reply (takes the reference to body) and records metrics.
  * t0 is the time the request arrived (http_time()). */

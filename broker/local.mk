@@ -122,6 +122,8 @@ EXTRA_DIST += docs/privsep.md
 integration_tests += tests/integration/test_broker.sh
 # Tenant isolation of the admin socket: creates UNIX users (root only).
 integration_tests += tests/integration/test_admin_tenants.sh
+# The broker under descriptor pressure (a low RLIMIT_NOFILE and a flood).
+integration_tests += tests/integration/test_broker_nofile.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks: `make bench` (not part of make check; CI runs it).

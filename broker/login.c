@@ -310,6 +310,33 @@ hold(struct login *l, struct evhttp_request *req, double t0)
 	arm_timeout(l);
 }
 
+/* One device or one user may hold only a share of the PAM slots, so that
+ * one peer cannot keep everybody else from logging in. Returns 0, or -1
+ * with *which "device_share" or "user_share". */
+static int
+pending_share(struct broker *b, const char *thumb, const char *rl_user,
+    const char **which)
+{
+	const struct login *l;
+	unsigned int dev = 0, usr = 0;
+
+	for (l = b->logins->head; l != NULL; l = l->next) {
+		if (strcmp(l->peer.thumb_hex, thumb) == 0)
+			dev++;
+		if (strcmp(l->rl_user, rl_user) == 0)
+			usr++;
+	}
+	if (dev >= b->conf.max_logins_per_device) {
+		*which = "device_share";
+		return -1;
+	}
+	if (usr >= b->conf.max_logins_per_user) {
+		*which = "user_share";
+		return -1;
+	}
+	return 0;
+}
+
 static void
 start_login(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, const char *user, double t0)
@@ -320,7 +347,8 @@ start_login(struct broker *b, struct evhttp_request *req,
 	const char *code;
 	char msg[300], rlkey[RL_KEY_MAX];
 	int64_t wait_u = 0, wait_d = 0, now = broker_now();
-	int fd = -1;
+	const char *share = NULL;
+	int fd = -1, r;
 
 	if (grant_device_check(b, peer, &dev, &code, msg, sizeof(msg)) != 0) {
 		b->m.login_failures[LOGIN_FAIL_DEVICE]++;
@@ -350,9 +378,34 @@ start_login(struct broker *b, struct evhttp_request *req,
 		    "too many logins in progress: try again", t0);
 		return;
 	}
+	if (pending_share(b, peer->thumb_hex, rlkey, &share) != 0) {
+		char q[PAMMSG_USER_MAX * 4 + 3];
+
+		vlog(VLOG_NOTICE, "login_refused",
+		    "device=%s tenant=%s user=%s reason=%s limit=%u",
+		    peer->thumb_hex, peer->ca_name,
+		    vlog_quote(user, q, sizeof(q)), share,
+		    strcmp(share, "device_share") == 0
+			? b->conf.max_logins_per_device
+			: b->conf.max_logins_per_user);
+		http_error(b, req, 503, "busy",
+		    strcmp(share, "device_share") == 0
+			? "this device has too many logins in progress: finish "
+			  "or abandon one, then try again"
+			: "this user has too many logins in progress: "
+			  "finish or abandon one, then try again",
+		    t0);
+		return;
+	}
 	t = policy_tenant_lookup(b->policy, peer->ca_name);
-	if (privsep_pam_begin(b->ps, policy_tenant_pam_service(t), user,
-		peer->addr, &fd) != 0) {
+	/* Receiving the conversation socket needs a free descriptor: lend
+	 * the front's spare one, so that descriptor pressure cannot fail
+	 * the login (and if it still does, only this request fails). */
+	http_spare_fd_release();
+	r = privsep_pam_begin(
+	    b->ps, policy_tenant_pam_service(t), user, peer->addr, &fd);
+	http_spare_fd_restore();
+	if (r != 0) {
 		b->m.login_failures[LOGIN_FAIL_INTERNAL]++;
 		http_error(b, req, 503, "pam_unavailable",
 		    "the login service is busy: try again", t0);

@@ -121,10 +121,14 @@ deadline_of(int timeout_ms)
 
 /* Reads once, without blocking, into in. A descriptor passed along is
  * stored in *passed (when passed is not NULL and *passed is -1) or
- * closed. Returns 0 (bytes read), VDI_ERR_NEED_MORE (nothing to read
- * now), VDI_ERR_IO (end of file), VDI_ERR_TOO_LARGE (in is full),
- * VDI_ERR_BAD_FORMAT (descriptors not expected or cut off) or
- * VDI_ERR_SYSTEM. */
+ * closed. When one was expected (passed not NULL) but the kernel could not
+ * install it because this process is out of descriptors (the control data
+ * comes back empty and MSG_CTRUNC set), *passed becomes PASSED_LOST and
+ * the bytes still count: the stream stays in step. Returns 0 (bytes
+ * read), VDI_ERR_NEED_MORE (nothing to read now), VDI_ERR_IO (end of
+ * file), VDI_ERR_TOO_LARGE (in is full), VDI_ERR_BAD_FORMAT (descriptors
+ * not expected or cut off) or VDI_ERR_SYSTEM. */
+#define PASSED_LOST (-2)
 static int
 read_some(int fd, struct vbuf *in, int *passed)
 {
@@ -181,6 +185,11 @@ read_some(int fd, struct vbuf *in, int *passed)
 				bad = 1;
 			}
 		}
+	}
+	if (!bad && (mh.msg_flags & MSG_CTRUNC) && passed != NULL &&
+	    *passed == -1 && CMSG_FIRSTHDR(&mh) == NULL && n > 0) {
+		*passed = PASSED_LOST;
+		return 0;
 	}
 	if (bad || (mh.msg_flags & MSG_CTRUNC))
 		return VDI_ERR_BAD_FORMAT;
@@ -961,6 +970,19 @@ request(
 		    passed != NULL ? &fd : NULL);
 	if (r == 0 && vbuf_len(ps->in) != 0)
 		r = VDI_ERR_BAD_FORMAT; /* nothing is sent unasked */
+	if (r == 0 && fd == PASSED_LOST && rep->type == want) {
+		/* The monitor answered in step, but the descriptor it sent
+		 * could not be received here (EMFILE/ENFILE: the kernel
+		 * dropped it, so the PAM child sees its socket close and
+		 * ends). This request fails; the link is fine. */
+		vlog(VLOG_WARNING, "privsep_fd_lost",
+		    "reason=descriptor_limit detail=\"the worker is out of "
+		    "descriptors; the request fails, later ones work\"");
+		errno = EMFILE;
+		return VDI_ERR_SYSTEM;
+	}
+	if (fd == PASSED_LOST)
+		fd = -1;
 	if (r == 0 && rep->type == PAMMSG_ERROR) {
 		r = rep->u.error.code;
 		if (strcmp(vdi_errname(r), "VDI_ERR_UNKNOWN") == 0)

@@ -123,7 +123,9 @@ int privsep_fd(const struct privsep *ps);
  * VDI_ERR_INVALID_ARG / VDI_ERR_BAD_FORMAT / VDI_ERR_TOO_LARGE (a field
  * breaks the rules of pammsg.h; checked before anything is sent),
  * VDI_ERR_DENIED (service not allowed, or too many conversations),
- * VDI_ERR_SYSTEM (the monitor could not fork), VDI_ERR_IO /
+ * VDI_ERR_SYSTEM (the monitor could not fork, or this process is out of
+ * descriptors and could not receive the socket: errno EMFILE; ps stays
+ * usable and a later call can succeed), VDI_ERR_IO /
  * VDI_ERR_TIMEOUT (monitor gone or silent: ps is unusable from then on).
  *
  * Then, for each readable event on *conv_fd, call privsep_pam_read()

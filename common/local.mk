@@ -6,6 +6,7 @@ common_libvdicommon_la_SOURCES = \
 	common/vbuf.c common/vbuf.h \
 	common/vlog.c common/vlog.h \
 	common/cidr.c common/cidr.h \
+	common/srclimit.c common/srclimit.h \
 	common/cfgfile.c common/cfgfile.h
 common_libvdicommon_la_SOURCES += \
 	common/b64url.c common/b64url.h \

@@ -87,6 +87,12 @@ integration_tests += tests/integration/test_gateway.sh
 EXTRA_DIST += tests/integration/gateway/env.sh \
 	tests/integration/gateway/measure-memory.sh
 TESTS += tests/integration/test_gateway_idle.sh
+# Pre-authentication floods against both daemons (tests/peers/flood.py).
+TESTS += tests/integration/test_flood.sh
+dist_noinst_SCRIPTS += tests/integration/test_flood.sh
+# The gateway out of descriptors (a low RLIMIT_NOFILE and a flood).
+TESTS += tests/integration/test_gateway_nofile.sh
+dist_noinst_SCRIPTS += tests/integration/test_gateway_nofile.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_idle.sh
 TESTS += tests/integration/test_gateway_probe.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh

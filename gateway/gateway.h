@@ -39,6 +39,8 @@
 #include "tls.h"
 
 struct session;
+struct srclimit;
+struct vdi_addr;
 struct brokerlink;
 struct evdns_base;
 
@@ -88,6 +90,12 @@ struct gw_metrics {
 	uint64_t bytes_c2s, bytes_s2c;
 	uint64_t broker_events_sent, broker_events_dropped;
 	uint64_t broker_cuts;
+	/* pre-authentication limits (gatewayd.c, session.c) */
+	uint64_t handshakes_active; /* gauge: accepted, token not yet good */
+	uint64_t sessions_admitted; /* gauge: token accepted, not closed */
+	uint64_t handshakes_refused_source; /* over max_handshakes_per_source */
+	uint64_t handshakes_refused_total;  /* over max_handshakes */
+	uint64_t accept_backoffs;           /* accept() failed: paused */
 };
 
 struct gw {
@@ -114,6 +122,12 @@ struct gw {
 	unsigned int nworkers, next_worker;
 	struct event_base *main_base;
 
+	/* Connections still in their handshake, per source address (the
+	 * listener takes a slot at accept, the session gives it back when
+	 * its token is accepted or it closes). */
+	pthread_mutex_t hs_lock;
+	struct srclimit *hs;
+
 	struct brokerlink *bl;
 	struct gw_metrics m;
 	uint64_t next_session_id;
@@ -125,10 +139,18 @@ struct gw {
 #define GW_ADD(p, n) __atomic_add_fetch((p), (n), __ATOMIC_RELAXED)
 #define GW_GET(p)    __atomic_load_n((p), __ATOMIC_RELAXED)
 
+/* ---- gatewayd.c ------------------------------------------------------ */
+
+/* Gives back the handshake slot the listener took for a connection from
+ * src (any thread). */
+void gw_handshake_release(struct gw *gw, const struct vdi_addr *src);
+
 /* ---- session.c ------------------------------------------------------- */
 
 /* Starts a session for an accepted socket on worker w (its thread).
- * Takes fd (closed on failure). */
+ * Takes fd (closed on failure) and the handshake slot taken for sa (given
+ * back with gw_handshake_release() once the token is accepted, or when
+ * the session ends before). */
 void session_accept(struct gw_worker *w, evutil_socket_t fd,
     const struct sockaddr *sa, int salen);
 

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <curl/curl.h>
@@ -36,6 +38,7 @@
 #include "claims.h"
 #include "cutset.h"
 #include "gateway.h"
+#include "srclimit.h"
 #include "policy.h"
 #include "policy_files.h"
 #include "vlog.h"
@@ -289,17 +292,96 @@ handoff_cb(evutil_socket_t unused, short what, void *arg)
 	free(h);
 }
 
+/* At most one log line a second per kind of refusal, with the number of
+ * lines left out since the last one (the listener's thread only). */
+struct log_gate {
+	time_t last;
+	unsigned long suppressed;
+};
+
+static int
+log_gate_open(struct log_gate *g, unsigned long *suppressed)
+{
+	time_t now = time(NULL);
+
+	if (g->last == now) {
+		g->suppressed++;
+		return 0;
+	}
+	g->last = now;
+	*suppressed = g->suppressed;
+	g->suppressed = 0;
+	return 1;
+}
+
+void
+gw_handshake_release(struct gw *gw, const struct vdi_addr *src)
+{
+	pthread_mutex_lock(&gw->hs_lock);
+	srclimit_release(gw->hs, src);
+	pthread_mutex_unlock(&gw->hs_lock);
+}
+
+/* Closes fd at once with a reset: a refused peer leaves no TIME_WAIT. */
+static void
+drop_connection(evutil_socket_t fd)
+{
+	struct linger lg = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	evutil_closesocket(fd);
+}
+
+/*
+ * Every accepted connection takes a handshake slot (max_handshakes in
+ * all, max_handshakes_per_source from one address) until its token is
+ * accepted; past either limit it is closed at once, so peers that never
+ * authenticate cannot crowd out the ones that do, nor admitted sessions.
+ */
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
+	static struct log_gate gates[2];
 	struct gw *gw = arg;
 	struct handoff *h;
 	struct timeval now = { 0, 0 };
+	struct vdi_addr src;
+	unsigned long suppressed;
+	unsigned int count, total;
+	char addr[64];
+	int r, per_source;
 
+	memset(&src, 0, sizeof(src));
+	(void)!vdi_addr_from_sockaddr(sa, (socklen_t)salen, &src);
+	pthread_mutex_lock(&gw->hs_lock);
+	r = srclimit_take(gw->hs, &src);
+	count = srclimit_count(gw->hs, &src);
+	total = srclimit_total(gw->hs);
+	pthread_mutex_unlock(&gw->hs_lock);
+	if (r != 0) {
+		drop_connection(fd);
+		per_source = r == VDI_ERR_DENIED;
+		GW_INC(per_source ? &gw->m.handshakes_refused_source
+				  : &gw->m.handshakes_refused_total);
+		if (log_gate_open(&gates[per_source], &suppressed))
+			vlog(VLOG_WARNING, "handshake_refused",
+			    "peer=%s reason=%s open=%u limit=%u "
+			    "suppressed=%lu",
+			    vdi_addr_format(&src, addr, sizeof(addr)),
+			    per_source ? "per_source_limit" : "handshake_limit",
+			    per_source ? count : total,
+			    per_source ? gw->conf.max_handshakes_per_source
+				       : gw->conf.max_handshakes,
+			    suppressed);
+		return;
+	}
+	GW_INC(&gw->m.handshakes_active);
 	if ((h = calloc(1, sizeof(*h))) == NULL || salen > (int)sizeof(h->sa)) {
 		free(h);
 		evutil_closesocket(fd);
+		GW_DEC(&gw->m.handshakes_active);
+		gw_handshake_release(gw, &src);
 		return;
 	}
 	h->w = &gw->workers[gw->next_worker++ % gw->nworkers];
@@ -310,16 +392,73 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    0) {
 		evutil_closesocket(fd);
 		free(h);
+		GW_DEC(&gw->m.handshakes_active);
+		gw_handshake_release(gw, &src);
 	}
+}
+
+/* accept() failing: out of descriptors (or memory) must not spin the
+ * loop. A reserve descriptor is closed to accept and drop the oldest
+ * waiting connection, the listener pauses for ACCEPT_BACKOFF_MS, and the
+ * log says so at most once a second. */
+#define ACCEPT_BACKOFF_MS 100
+
+static int reserve_fd = -1;
+static struct event *backoff_timer;
+
+static void
+reserve_open(void)
+{
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void
+backoff_done(evutil_socket_t unused, short what, void *arg)
+{
+	reserve_open();
+	if (listener != NULL && stop_timer == NULL)
+		evconnlistener_enable(listener);
 }
 
 static void
 accept_error(struct evconnlistener *l, void *arg)
 {
-	int e = EVUTIL_SOCKET_ERROR();
+	static struct log_gate gates[2];
+	struct timeval tv = { 0, ACCEPT_BACKOFF_MS * 1000 };
+	struct gw *gw = arg;
+	int e = EVUTIL_SOCKET_ERROR(), dropped = 0, fd;
+	unsigned long suppressed;
 
-	vlog(VLOG_WARNING, "accept_error", "error=\"%s\"",
-	    evutil_socket_error_to_string(e));
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
+		if (log_gate_open(&gates[0], &suppressed))
+			vlog(VLOG_WARNING, "accept_error",
+			    "error=\"%s\" suppressed=%lu",
+			    evutil_socket_error_to_string(e), suppressed);
+		return;
+	}
+	if (reserve_fd >= 0) {
+		close(reserve_fd);
+		reserve_fd = -1;
+		if ((fd = accept(evconnlistener_get_fd(l), NULL, NULL)) >= 0) {
+			drop_connection(fd);
+			dropped = 1;
+		}
+		reserve_open();
+	}
+	GW_INC(&gw->m.accept_backoffs);
+	evconnlistener_disable(l);
+	if (backoff_timer == NULL || evtimer_add(backoff_timer, &tv) != 0)
+		evconnlistener_enable(l);
+	if (log_gate_open(&gates[1], &suppressed))
+		vlog(VLOG_ERROR, "accept_backoff",
+		    "error=\"%s\" dropped=%d paused_ms=%d open=%llu "
+		    "handshakes=%llu suppressed=%lu",
+		    evutil_socket_error_to_string(e), dropped,
+		    ACCEPT_BACKOFF_MS,
+		    (unsigned long long)GW_GET(&gw->m.connections_active),
+		    (unsigned long long)GW_GET(&gw->m.handshakes_active),
+		    suppressed);
 }
 
 static void *
@@ -379,6 +518,26 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(gw->main_base, NULL);
 }
 
+/* Each admitted tunnel holds two descriptors (client, desktop) and each
+ * handshake one: say so when the limits do not fit the process's
+ * descriptor limit (then the accept back-off is what protects it). */
+static void
+nofile_check(const struct gw *gw)
+{
+	struct rlimit rl;
+	unsigned long long need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	need = 2ULL * gw->conf.max_sessions + gw->conf.max_handshakes + 64;
+	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+		vlog(VLOG_WARNING, "limits_above_nofile",
+		    "nofile=%llu need=%llu max_sessions=%u max_handshakes=%u "
+		    "detail=\"raise LimitNOFILE or lower the limits\"",
+		    (unsigned long long)rl.rlim_cur, need,
+		    gw->conf.max_sessions, gw->conf.max_handshakes);
+}
+
 static int
 bound_port(evutil_socket_t fd)
 {
@@ -426,6 +585,12 @@ listen_front(struct gw *gw, char *err, size_t errlen)
 		return VDI_ERR_SYSTEM;
 	}
 	evconnlistener_set_error_cb(listener, accept_error);
+	reserve_open();
+	if ((backoff_timer = evtimer_new(gw->main_base, backoff_done, gw)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return VDI_ERR_ALLOC;
+	}
 	return 0;
 }
 
@@ -450,6 +615,7 @@ cleanup(struct gw *gw)
 	SSL_CTX_free(gw->desk_ca_ctx);
 	replay_free(gw->replay);
 	registry_fini();
+	srclimit_free(gw->hs);
 	OPENSSL_cleanse(gw->seal_key, sizeof(gw->seal_key));
 }
 
@@ -536,8 +702,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pthread_mutex_init(&gw->replay_lock, NULL);
+	pthread_mutex_init(&gw->hs_lock, NULL);
 	if ((gw->replay = replay_new(gw->conf.max_sessions * 64 + 1024)) ==
 		NULL ||
+	    (gw->hs = srclimit_new(gw->conf.max_handshakes,
+		 gw->conf.max_handshakes_per_source)) == NULL ||
 	    (gw->main_base = event_base_new()) == NULL) {
 		fprintf(stderr, "vdi-gatewayd: out of memory\n");
 		goto out;
@@ -596,6 +765,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	nofile_check(gw);
 	port = bound_port(evconnlistener_get_fd(listener));
 	if (port_file != NULL &&
 	    (port < 0 || write_port_file(port_file, (unsigned int)port) != 0))
@@ -603,12 +773,14 @@ main(int argc, char **argv)
 		    port_file, strerror(errno));
 	vlog(VLOG_NOTICE, "started",
 	    "listen=%s:%d threads=%u tenants=%zu broker=%s metrics=%s:%u "
-	    "sso=%s desktop_ca=%s",
+	    "sso=%s desktop_ca=%s max_sessions=%u max_handshakes=%u "
+	    "max_handshakes_per_source=%u",
 	    gw->conf.listen_host, port, gw->nworkers, gw->ntenants,
 	    gw->conf.broker_url,
 	    gw->conf.metrics_enabled ? gw->conf.metrics_host : "-",
 	    gw->conf.metrics_port, gw->have_seal ? "on" : "off",
-	    gw->desk_ca_ctx != NULL ? "set" : "unset");
+	    gw->desk_ca_ctx != NULL ? "set" : "unset", gw->conf.max_sessions,
+	    gw->conf.max_handshakes, gw->conf.max_handshakes_per_source);
 	event_base_dispatch(gw->main_base);
 	for (i = 0; i < gw->nworkers; i++) {
 		event_base_loopexit(gw->workers[i].base, NULL);
@@ -622,8 +794,12 @@ out:
 			event_free(sigs[i]);
 	if (stop_timer != NULL)
 		event_free(stop_timer);
+	if (backoff_timer != NULL)
+		event_free(backoff_timer);
 	if (listener != NULL)
 		evconnlistener_free(listener);
+	if (reserve_fd >= 0)
+		close(reserve_fd);
 	gw_metrics_stop();
 	cleanup(gw);
 	if (gw->main_base != NULL)

@@ -7,6 +7,7 @@
 
 #include "cfgfile.h"
 #include "gwconf.h"
+#include "srclimit.h"
 
 void
 gwconf_defaults(struct gwconf *c)
@@ -19,6 +20,8 @@ gwconf_defaults(struct gwconf *c)
 	c->handshake_timeout = 10;
 	c->clock_skew = 30;
 	c->max_sessions = 1000;
+	c->max_handshakes = 1000;
+	c->max_handshakes_per_source = 32;
 	c->max_pdu = 65535;
 	c->reassembly = 1u << 20;
 	c->event_queue = 10000;
@@ -147,7 +150,8 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 	static const char *const broker_keys[] = { "url", "ca", "crl",
 		"public_key", "issuer", "audience", "event_queue", NULL };
 	static const char *const limit_keys[] = { "handshake_timeout",
-		"clock_skew", "max_sessions", "max_pdu", "reassembly", NULL };
+		"clock_skew", "max_sessions", "max_handshakes",
+		"max_handshakes_per_source", "max_pdu", "reassembly", NULL };
 	const config_setting_t *root, *g;
 	struct cfg c;
 	const char *s;
@@ -222,6 +226,18 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 		cfg_get_duration(
 		    &c, g, "clock_skew", 0, 0, 3600, &gc->clock_skew);
 		get_bytes(&c, g, "max_sessions", 1, 1000000, &gc->max_sessions);
+		get_bytes(&c, g, "max_handshakes", 1, SRCLIMIT_TOTAL_MAX,
+		    &gc->max_handshakes);
+		get_bytes(&c, g, "max_handshakes_per_source", 1,
+		    SRCLIMIT_TOTAL_MAX, &gc->max_handshakes_per_source);
+		if (gc->max_handshakes_per_source > gc->max_handshakes &&
+		    config_setting_get_member(g, "max_handshakes_per_source") ==
+			NULL)
+			gc->max_handshakes_per_source = gc->max_handshakes;
+		else if (gc->max_handshakes_per_source > gc->max_handshakes)
+			cfg_error(&c, g, "max_handshakes_per_source",
+			    "%u is above max_handshakes (%u)",
+			    gc->max_handshakes_per_source, gc->max_handshakes);
 		get_bytes(&c, g, "max_pdu", 1024, 65535, &gc->max_pdu);
 		get_bytes(
 		    &c, g, "reassembly", 16384, 16 << 20, &gc->reassembly);

@@ -49,9 +49,11 @@ struct gwconf {
 
 	unsigned int handshake_timeout; /* seconds: TLS + Upgrade + desktop */
 	unsigned int clock_skew;        /* seconds */
-	unsigned int max_sessions;      /* per gateway */
-	unsigned int max_pdu;           /* bytes, <= 65535 */
-	unsigned int reassembly;        /* bytes per SVC message */
+	unsigned int max_sessions;      /* admitted tunnels (token accepted) */
+	unsigned int max_handshakes;    /* connections before their token */
+	unsigned int max_handshakes_per_source; /* ... from one address */
+	unsigned int max_pdu;                   /* bytes, <= 65535 */
+	unsigned int reassembly;                /* bytes per SVC message */
 	unsigned int event_queue; /* broker events kept while it is down */
 };
 

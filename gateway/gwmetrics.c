@@ -37,6 +37,25 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 	    GW_GET(&m->sessions_started));
 	counter(o, "vdi_gateway_sessions", "Tunnels relaying RDP now.", "gauge",
 	    GW_GET(&m->sessions_active));
+	counter(o, "vdi_gateway_handshakes",
+	    "Connections before their token was accepted.", "gauge",
+	    GW_GET(&m->handshakes_active));
+	counter(o, "vdi_gateway_sessions_admitted",
+	    "Tunnels whose token was accepted (max_sessions counts these).",
+	    "gauge", GW_GET(&m->sessions_admitted));
+	evbuffer_add_printf(o,
+	    "# HELP vdi_gateway_handshakes_refused_total Connections closed at "
+	    "accept, by the limit they hit.\n"
+	    "# TYPE vdi_gateway_handshakes_refused_total counter\n"
+	    "vdi_gateway_handshakes_refused_total{limit=\"per_source\"} "
+	    "%llu\n"
+	    "vdi_gateway_handshakes_refused_total{limit=\"total\"} %llu\n",
+	    (unsigned long long)GW_GET(&m->handshakes_refused_source),
+	    (unsigned long long)GW_GET(&m->handshakes_refused_total));
+	counter(o, "vdi_gateway_accept_backoffs_total",
+	    "Times accept() failed (out of descriptors) and the listener "
+	    "paused.",
+	    "counter", GW_GET(&m->accept_backoffs));
 	evbuffer_add_printf(o,
 	    "# HELP vdi_gateway_refusals_total Tunnels refused, by reason.\n"
 	    "# TYPE vdi_gateway_refusals_total counter\n");

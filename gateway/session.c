@@ -175,10 +175,25 @@ refuse(struct session *s, enum gw_refusal why, int status, const char *code,
 
 /* ---- the end of a tunnel ------------------------------------------------ */
 
+/* The handshake is over (token accepted, or the connection ends): give
+ * the slot back. */
+static void
+handshake_done(struct session *s)
+{
+	if (!s->hs_held)
+		return;
+	s->hs_held = 0;
+	GW_DEC(&s->gw->m.handshakes_active);
+	gw_handshake_release(s->gw, &s->hs_src);
+}
+
 static void
 session_free(struct session *s)
 {
 	registry_remove(s);
+	handshake_done(s);
+	if (s->admitted)
+		GW_DEC(&s->gw->m.sessions_admitted);
 	if (s->kill != NULL)
 		event_free(s->kill);
 	if (s->timer != NULL)
@@ -807,7 +822,11 @@ got_request(struct session *s, const struct upgrade_req *req)
 		    upgrade_code(req->error), upgrade_reason(req->error), NULL);
 		return;
 	}
-	if (s->over_limit) {
+	/* Only tunnels past their token count against max_sessions: peers
+	 * still in the handshake have limits of their own (accept_cb).
+	 * Checked before the token too, so that a full gateway does not
+	 * use it up. */
+	if (GW_GET(&s->gw->m.sessions_admitted) >= s->gw->conf.max_sessions) {
 		refuse(s, GWR_BUSY, 503, "busy",
 		    "this gateway has reached max_sessions", NULL);
 		return;
@@ -829,6 +848,14 @@ got_request(struct session *s, const struct upgrade_req *req)
 	}
 	s->has_tok = 1;
 	s->started = time(NULL);
+	handshake_done(s);
+	if (GW_INC(&s->gw->m.sessions_admitted) > s->gw->conf.max_sessions) {
+		GW_DEC(&s->gw->m.sessions_admitted);
+		refuse(s, GWR_BUSY, 503, "busy",
+		    "this gateway has reached max_sessions", NULL);
+		return;
+	}
+	s->admitted = 1;
 	/* From here on the tunnel is registered: a cut that arrives while the
 	 * desktop leg connects finds it. */
 	if (registry_admit(s, (int64_t)s->started, cut, sizeof(cut)) != 0) {
@@ -962,17 +989,23 @@ session_accept(struct gw_worker *w, evutil_socket_t fd,
 	struct session *s;
 	char host[64] = "?", port[16] = "?";
 	SSL *ssl = NULL;
+	struct vdi_addr src;
 
+	memset(&src, 0, sizeof(src));
+	(void)!vdi_addr_from_sockaddr(sa, (socklen_t)salen, &src);
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		evutil_closesocket(fd);
+		GW_DEC(&gw->m.handshakes_active);
+		gw_handshake_release(gw, &src);
 		return;
 	}
 	s->gw = gw;
 	s->w = w;
 	s->id = GW_INC(&gw->next_session_id);
+	s->hs_held = 1;
+	s->hs_src = src;
 	GW_INC(&gw->m.accepted);
-	if (GW_INC(&gw->m.connections_active) > gw->conf.max_sessions)
-		s->over_limit = 1;
+	GW_INC(&gw->m.connections_active);
 	if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), port,
 		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(host, sizeof(host), "?");

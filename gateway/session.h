@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "cidr.h"
 #include "gateway.h"
 #include "relay.h"
 
@@ -52,7 +53,11 @@ struct session {
 	char tenant[128];
 	struct gw_token tok;
 	int has_tok;
-	int over_limit;
+	/* Pre-authentication limits: the handshake slot the listener took
+	 * (until the token is accepted), then a place among max_sessions. */
+	int hs_held;
+	struct vdi_addr hs_src;
+	int admitted;
 
 	uint32_t client_requested;
 	uint8_t desk_flags;

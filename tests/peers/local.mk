@@ -37,3 +37,6 @@ peer_integration_tests = tests/integration/test_probe_desktop.sh \
 TESTS += $(peer_integration_tests)
 dist_noinst_SCRIPTS += $(peer_integration_tests)
 EXTRA_DIST += tests/peers/cut-relay.py
+# flood.py: bounded pre-authentication floods (idle TCP, stalled TLS,
+# trickled requests, a held login) for tests/integration/test_flood.sh.
+EXTRA_DIST += tests/peers/flood.py

@@ -6,7 +6,8 @@ unit_common_tests = \
 	tests/unit/test_vbuf \
 	tests/unit/test_vdierr \
 	tests/unit/test_vlog \
-	tests/unit/test_cidr
+	tests/unit/test_cidr \
+	tests/unit/test_srclimit
 
 check_PROGRAMS += $(unit_common_tests)
 TESTS += $(unit_common_tests)
@@ -23,6 +24,9 @@ tests_unit_test_vlog_LDADD = $(UNIT_LIBS)
 tests_unit_test_cidr_SOURCES = tests/unit/test_cidr.c
 tests_unit_test_cidr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cidr_LDADD = $(UNIT_LIBS)
+tests_unit_test_srclimit_SOURCES = tests/unit/test_srclimit.c
+tests_unit_test_srclimit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_srclimit_LDADD = $(UNIT_LIBS)
 
 # common/ base64url, JWS and token claims.
 unit_common_tests += \

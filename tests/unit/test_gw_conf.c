@@ -131,6 +131,47 @@ gwconf_load__when_key_list_and_limits__reads_all(void **st)
 }
 
 static void
+gwconf_load__when_handshake_limits__read_checked_and_capped(void **st)
+{
+	struct gwconf c;
+	char *errors = NULL, text[2048];
+
+	write_conf(minimal);
+	assert_int_equal(gwconf_load(path, &c, &errors), 0);
+	assert_int_equal(c.max_handshakes, 1000);
+	assert_int_equal(c.max_handshakes_per_source, 32);
+	snprintf(text, sizeof(text),
+	    "%slimits = { max_handshakes = 200; "
+	    "max_handshakes_per_source = 5; };\n",
+	    minimal);
+	write_conf(text);
+	assert_int_equal(gwconf_load(path, &c, &errors), 0);
+	assert_int_equal(c.max_handshakes, 200);
+	assert_int_equal(c.max_handshakes_per_source, 5);
+	/* Left out, the share is capped to the whole; set above it, an
+	 * error naming the key. */
+	snprintf(text, sizeof(text), "%slimits = { max_handshakes = 8; };\n",
+	    minimal);
+	write_conf(text);
+	assert_int_equal(gwconf_load(path, &c, &errors), 0);
+	assert_int_equal(c.max_handshakes_per_source, 8);
+	snprintf(text, sizeof(text),
+	    "%slimits = { max_handshakes = 8;\n"
+	    "  max_handshakes_per_source = 9; };\n",
+	    minimal);
+	write_conf(text);
+	assert_int_equal(gwconf_load(path, &c, &errors), VDI_ERR_CONFIG);
+	assert_non_null(strstr(errors, "max_handshakes_per_source"));
+	free(errors);
+	snprintf(text, sizeof(text), "%slimits = { max_handshakes = 0; };\n",
+	    minimal);
+	write_conf(text);
+	assert_int_equal(gwconf_load(path, &c, &errors), VDI_ERR_CONFIG);
+	assert_non_null(strstr(errors, "max_handshakes"));
+	free(errors);
+}
+
+static void
 gwconf_load__when_required_missing__reports_each(void **st)
 {
 	struct gwconf c;
@@ -238,6 +279,8 @@ main(void)
 		    gwconf_load__when_unknown_key__names_file_line_and_key),
 		cmocka_unit_test(
 		    gwconf_load__when_key_list_and_limits__reads_all),
+		cmocka_unit_test(
+		    gwconf_load__when_handshake_limits__read_checked_and_capped),
 		cmocka_unit_test(
 		    gwconf_load__when_required_missing__reports_each),
 		cmocka_unit_test(gwconf_load__when_values_bad__refused),

@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -956,6 +957,35 @@ pam_begin__when_too_many_conversations__denied_until_some_end(void **state)
 	usleep(200000);
 }
 
+/* The worker out of descriptors when the monitor passes the conversation
+ * socket: that request fails (EMFILE), the monitor link stays in step
+ * and the next request works (issue 18: it used to be "monitor lost"). */
+static void
+pam_begin__when_worker_out_of_descriptors__fails_then_works(void **state)
+{
+	struct rlimit old, low;
+	int fd = -1, lowest, r;
+
+	SKIP_WITHOUT_PAM();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	/* Every number below the lowest free one is in use: a limit of
+	 * that number makes the next descriptor fail. */
+	assert_true((lowest = dup(0)) >= 0);
+	close(lowest);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	r = privsep_pam_begin(ps, "vdi-pw", "alice", NULL, &fd);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(r, VDI_ERR_SYSTEM);
+	assert_int_equal(fd, -1);
+	assert_int_equal(
+	    privsep_pam_begin(ps, "vdi-pw", "alice", NULL, &fd), 0);
+	assert_true(fd >= 0);
+	close(fd);
+	usleep(200000);
+}
+
 /* --- process lifetime (in throw-away process trees) ----------------------- */
 
 /* Forks a process that calls privsep_start() with cfg. Its worker writes
@@ -1125,6 +1155,8 @@ run_all(void)
 		cmocka_unit_test(pam_begin__when_service_or_user_bad__refused),
 		cmocka_unit_test(
 		    pam_begin__when_too_many_conversations__denied_until_some_end),
+		cmocka_unit_test(
+		    pam_begin__when_worker_out_of_descriptors__fails_then_works),
 		cmocka_unit_test(
 		    privsep_start__when_worker_exits__monitor_exits_with_its_status),
 		cmocka_unit_test(
