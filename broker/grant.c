@@ -223,8 +223,8 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 		b->m.login_failures[LOGIN_FAIL_POLICY]++;
 		code = deny_code(d.reason);
 		vlog(VLOG_NOTICE, "policy_denied",
-		    "user=%s device=%s from=%s %s", g->user, g->peer->thumb_hex,
-		    g->peer->addr, kv);
+		    "user=%s device=%s from=%s %s", VLOG_Q(g->user),
+		    g->peer->thumb_hex, g->peer->addr, kv);
 		detail = json_pack(
 		    "{s:s, s:s}", "from", g->peer->addr, "policy", kv);
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
@@ -266,7 +266,7 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, code, NULL);
 		vlog(VLOG_NOTICE, "assign_failed", "user=%s code=%s reason=%s",
-		    g->user, code, vlog_quote(res.reason, msg, sizeof(msg)));
+		    VLOG_Q(g->user), code, VLOG_Q(res.reason));
 		http_error(b, req, rc == VDI_ERR_NOT_FOUND ? 503 : http, code,
 		    res.reason[0] ? res.reason : vdi_strerror(rc), t0);
 		goto out;

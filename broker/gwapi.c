@@ -149,7 +149,8 @@ gwq_cut(
 	vlog(VLOG_INFO, "gateway_cut_queued",
 	    "seq=%llu sid=%s reason=%s "
 	    "waiting_gateways=%zu",
-	    (unsigned long long)c->seq, sid, reason, q->nwaiting);
+	    (unsigned long long)c->seq, VLOG_Q(sid), VLOG_Q(reason),
+	    q->nwaiting);
 	for (w = q->waiting; w != NULL; w = n) {
 		n = w->next;
 		answer(w);
@@ -241,7 +242,7 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	const char *reason = json_string_value(json_object_get(ev, "reason"));
 	const char *channel = json_string_value(json_object_get(ev, "channel"));
 	struct store_session s;
-	char actor[80], q[300];
+	char actor[80];
 	json_t *detail;
 	int64_t now = broker_now();
 
@@ -284,8 +285,8 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		    s.user, s.device, sid, reason, detail);
 		json_decref(detail);
 	} else {
-		vlog(VLOG_DEBUG, "session_bytes", "sid=%s gateway=%s", sid,
-		    vlog_quote(gw, q, sizeof(q)));
+		vlog(VLOG_DEBUG, "session_bytes", "sid=%s gateway=%s",
+		    VLOG_Q(sid), VLOG_Q(gw));
 	}
 }
 

@@ -116,6 +116,7 @@ EXTRA_DIST += docs/privsep.md
 
 # Integration: the real daemon with real certificates, PAM and a desktop.
 integration_tests += tests/integration/test_broker.sh
+integration_tests += tests/integration/test_broker_state.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks: `make bench` (not part of make check; CI runs it).

@@ -206,8 +206,8 @@ events_loop(void *arg)
 		if (st == 200 || (st >= 400 && st < 500)) {
 			if (st != 200)
 				vlog(VLOG_ERROR, "broker_events_refused",
-				    "status=%ld events=%zu body=%.200s", st, n,
-				    resp != NULL ? resp : "");
+				    "status=%ld events=%zu body=%s", st, n,
+				    VLOG_Q(resp));
 			else
 				GW_ADD(&bl->gw->m.broker_events_sent, n);
 			/* Meanwhile the queue may have dropped some of the
@@ -228,8 +228,8 @@ events_loop(void *arg)
 		}
 		free(resp);
 		vlog(VLOG_WARNING, "broker_events_retry",
-		    "status=%ld error=\"%s\" queued=%zu retry_in=%u", st,
-		    st ? "http error" : err, bl->n, backoff);
+		    "status=%ld error=%s queued=%zu retry_in=%u", st,
+		    VLOG_Q(st ? "http error" : err), bl->n, backoff);
 		if (nap_locked(bl, backoff) && final)
 			break;
 		backoff =
@@ -254,7 +254,7 @@ apply(struct brokerlink *bl, json_t *cmd)
 	if (type == NULL || strcmp(type, "cut") != 0 || sid == NULL ||
 	    !json_is_integer(before)) {
 		vlog(VLOG_WARNING, "broker_command_ignored", "type=%s",
-		    type != NULL ? type : "?");
+		    VLOG_Q(type != NULL ? type : "?"));
 		return;
 	}
 	n = registry_cut(sid, json_integer_value(before), keep,
@@ -263,8 +263,9 @@ apply(struct brokerlink *bl, json_t *cmd)
 	vlog(VLOG_INFO, "broker_cut",
 	    "sid=%s before=%lld keep_jti=%s "
 	    "reason=%s tunnels=%u",
-	    sid, (long long)json_integer_value(before),
-	    keep != NULL ? keep : "-", reason != NULL ? reason : "-", n);
+	    VLOG_Q(sid), (long long)json_integer_value(before),
+	    VLOG_Q(keep != NULL ? keep : "-"),
+	    VLOG_Q(reason != NULL ? reason : "-"), n);
 }
 
 static void *
@@ -306,8 +307,8 @@ commands_loop(void *arg)
 			pthread_mutex_lock(&bl->lock);
 			if (!bl->stopping)
 				vlog(VLOG_WARNING, "broker_poll_failed",
-				    "status=%ld error=\"%s\" retry_in=%u", st,
-				    st ? "bad answer" : err, backoff);
+				    "status=%ld error=%s retry_in=%u", st,
+				    VLOG_Q(st ? "bad answer" : err), backoff);
 			if (nap_locked(bl, backoff)) {
 				pthread_mutex_unlock(&bl->lock);
 				break;
@@ -318,7 +319,8 @@ commands_loop(void *arg)
 		}
 		backoff = 1;
 		if (strcmp(epoch, bl->epoch) != 0 && bl->epoch[0] != '\0')
-			vlog(VLOG_NOTICE, "broker_epoch", "epoch=%s", epoch);
+			vlog(VLOG_NOTICE, "broker_epoch", "epoch=%s",
+			    VLOG_Q(epoch));
 		if (!ok_once)
 			vlog(VLOG_INFO, "broker_connected", "url=%s",
 			    bl->gw->conf.broker_url);

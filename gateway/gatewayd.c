@@ -316,8 +316,8 @@ accept_error(struct evconnlistener *l, void *arg)
 {
 	int e = EVUTIL_SOCKET_ERROR();
 
-	vlog(VLOG_WARNING, "accept_error", "error=\"%s\"",
-	    evutil_socket_error_to_string(e));
+	vlog(VLOG_WARNING, "accept_error", "error=%s",
+	    VLOG_Q(evutil_socket_error_to_string(e)));
 }
 
 static void *
@@ -356,9 +356,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
 		if (load_policy_tls(gw, err, sizeof(err)) != 0)
 			vlog(VLOG_ERROR, "reload_failed",
-			    "kept=previous "
-			    "error=\"%s\"",
-			    err);
+			    "kept=previous error=%s", VLOG_Q(err));
 		else
 			vlog(VLOG_NOTICE, "reloaded",
 			    "tenants=%zu "
