@@ -113,8 +113,10 @@ void store_close(struct store *st);
 int store_schema_version(struct store *st);
 
 /* Runs fn inside one transaction: commits when fn returns 0, rolls back
- * otherwise and returns fn's code. Calls nest (inner calls join the outer
- * transaction). */
+ * otherwise and returns fn's code. Calls nest: an inner call runs in a
+ * savepoint of the outer transaction, so when it fails only its own
+ * changes are undone and the outer fn decides about the rest; nothing is
+ * on disk before the outermost call commits. */
 int store_txn(
     struct store *st, int (*fn)(struct store *, void *), void *arg) VDI_WUR;
 

@@ -237,9 +237,25 @@ store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
 	int r;
 
 	if (st->txn_depth > 0) {
+		/* Nested: a savepoint, so that a failing inner call undoes
+		 * its own changes and the outer one decides about the rest. */
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SAVEPOINT txn%d", st->txn_depth);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return VDI_ERR_IO;
 		st->txn_depth++;
 		r = fn(st, arg);
 		st->txn_depth--;
+		if (r != 0) {
+			snprintf(sql, sizeof(sql), "ROLLBACK TO txn%d",
+			    st->txn_depth);
+			sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		}
+		snprintf(sql, sizeof(sql), "RELEASE txn%d", st->txn_depth);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK &&
+		    r == 0)
+			r = VDI_ERR_IO;
 		return r;
 	}
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=

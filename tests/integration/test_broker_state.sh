@@ -59,4 +59,29 @@ vdi_assert_contains "the audit line quotes the name too" "$VDI_RUN/audit.fields"
 	"$(printf 'user\t"x reason=ok"')"
 vdi_check "vdictl policy mode city-a default" "$VDICTL" policy mode city-a default
 
+# --- 3. one grant, one transaction ----------------------------------------
+# A store failure after the assignment: every ticket insert fails (a
+# trigger put into the live store; the broker's statements see it).
+db() { sqlite3 -cmd '.timeout 5000' "$VDI_RUN/broker.db" "$@"; }
+db "CREATE TRIGGER test_ticket_fails BEFORE INSERT ON tickets
+    BEGIN SELECT RAISE(ABORT, 'injected by the test'); END;"
+mark=$(vdi_log_mark "$BROKER_NAME")
+out=$(login "$A/tablet-2" alice alice-pw)
+vdi_assert_eq "a failure after the assignment: 500" 500 "$(status)"
+vdi_assert_eq "... internal_error" internal_error "$(echo "$out" | jget "['error']")"
+vdi_assert_eq "no live session is left for alice" 0 \
+	"$(db "SELECT count(*) FROM sessions WHERE user='alice' AND state < 3")"
+vdi_assert_eq "no persistent assignment either" 0 \
+	"$(db "SELECT count(*) FROM assignments WHERE user='alice'")"
+vdi_check "the failure is logged with what failed" \
+	vdi_wait_log "$BROKER_NAME" 'event=grant_failed user=alice' 5 "$mark"
+"$VDICTL" audit --user alice >"$VDI_RUN/audit-alice.txt"
+vdi_assert_contains "... and audited as an error" "$VDI_RUN/audit-alice.txt" "outcome=error"
+db "DROP TRIGGER test_ticket_fails;"
+out=$(login "$A/tablet-2" alice alice-pw)
+vdi_assert_eq "without the failure alice logs in" 200 "$(status)"
+vdi_assert_eq "... to her own desktop" own-alice "$(echo "$out" | jget "['desktop']")"
+vdi_assert_eq "... one live session" 1 \
+	"$(db "SELECT count(*) FROM sessions WHERE user='alice' AND state < 3")"
+
 vdi_finish

@@ -583,6 +583,63 @@ store_session_cred__when_session_ends__erased(void **state)
 	    store_session_set_cred(f->st, "s1", "again"), VDI_ERR_NOT_FOUND);
 }
 
+struct txn_case {
+	const char *inner_id, *outer_id;
+	int inner_fails, outer_fails;
+};
+
+static int
+txn_inner(struct store *st, void *arg)
+{
+	const struct txn_case *c = arg;
+	struct store_session s = mk_session(c->inner_id, "bob", "d2");
+	int r;
+
+	if ((r = store_session_create(st, &s)) != 0)
+		return r;
+	return c->inner_fails ? VDI_ERR_IO : 0;
+}
+
+static int
+txn_outer(struct store *st, void *arg)
+{
+	const struct txn_case *c = arg;
+	struct store_session s = mk_session(c->outer_id, "alice", "d1");
+	int r;
+
+	if ((r = store_session_create(st, &s)) != 0)
+		return r;
+	/* The inner failure is the outer fn's to judge: it goes on. */
+	(void)!store_txn(st, txn_inner, arg);
+	return c->outer_fails ? VDI_ERR_DENIED : 0;
+}
+
+static void
+store_txn__when_nested_call_fails__only_its_changes_undone(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session out;
+	struct txn_case ok = { "in1", "out1", 0, 0 };
+	struct txn_case inner = { "in2", "out2", 1, 0 };
+	struct txn_case outer = { "in3", "out3", 0, 1 };
+
+	assert_int_equal(store_txn(f->st, txn_outer, &ok), 0);
+	assert_int_equal(store_txn(f->st, txn_outer, &inner), 0);
+	assert_int_equal(store_txn(f->st, txn_outer, &outer), VDI_ERR_DENIED);
+	reopen(f);
+	assert_int_equal(store_session_get(f->st, "out1", &out), 0);
+	assert_int_equal(store_session_get(f->st, "in1", &out), 0);
+	/* the failed inner call left nothing, its caller's row stayed */
+	assert_int_equal(store_session_get(f->st, "out2", &out), 0);
+	assert_int_equal(
+	    store_session_get(f->st, "in2", &out), VDI_ERR_NOT_FOUND);
+	/* a failing outer call undoes everything, the inner success too */
+	assert_int_equal(
+	    store_session_get(f->st, "out3", &out), VDI_ERR_NOT_FOUND);
+	assert_int_equal(
+	    store_session_get(f->st, "in3", &out), VDI_ERR_NOT_FOUND);
+}
+
 int
 main(void)
 {
@@ -600,6 +657,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_session__when_lifecycle__live_lookup_and_counts,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_txn__when_nested_call_fails__only_its_changes_undone,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_assignment__when_set__persistent_and_unique_per_pool,
