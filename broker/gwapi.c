@@ -19,6 +19,8 @@ struct gwq_cmd {
 	char sid[STORE_ID_MAX];
 	char keep_jti[64];
 	char reason[64];
+	char gateway[BCONF_NAME_MAX]; /* "": every gateway, else only this */
+	char jti[64];                 /* "": by time, else only this tunnel */
 };
 
 struct gwq_wait {
@@ -28,6 +30,7 @@ struct gwq_wait {
 	struct event *timer;
 	uint64_t after;
 	double t0;
+	char gw[BCONF_NAME_MAX]; /* the polling gateway's name */
 };
 
 struct gwq {
@@ -90,9 +93,9 @@ gwq_waiting(struct broker *b)
 	return b->gwq != NULL ? b->gwq->nwaiting : 0;
 }
 
-/* Commands with seq > after, as a JSON reply. */
+/* Commands with seq > after for gateway gw, as a JSON reply. */
 static json_t *
-commands_since(struct gwq *q, uint64_t after)
+commands_since(struct gwq *q, uint64_t after, const char *gw)
 {
 	json_t *list = json_array(), *o;
 	uint64_t first, s;
@@ -105,12 +108,16 @@ commands_since(struct gwq *q, uint64_t after)
 	for (s = first; s < q->next_seq; s++) {
 		const struct gwq_cmd *c = &q->ring[s % GWQ_RING];
 
+		if (c->gateway[0] != '\0' && strcmp(c->gateway, gw) != 0)
+			continue;
 		o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq",
 		    (json_int_t)c->seq, "type", "cut", "sid", c->sid, "before",
 		    (json_int_t)c->time, "reason", c->reason);
 		if (o != NULL && c->keep_jti[0] != '\0')
 			json_object_set_new(
 			    o, "keep_jti", json_string(c->keep_jti));
+		if (o != NULL && c->jti[0] != '\0')
+			json_object_set_new(o, "jti", json_string(c->jti));
 		if (o != NULL)
 			json_array_append_new(list, o);
 	}
@@ -126,13 +133,15 @@ answer(struct gwq_wait *w)
 	unlink_wait(q, w);
 	evhttp_connection_set_closecb(
 	    evhttp_request_get_connection(w->req), NULL, NULL);
-	http_reply(w->b, w->req, 200, commands_since(q, w->after), w->t0);
+	http_reply(
+	    w->b, w->req, 200, commands_since(q, w->after, w->gw), w->t0);
 	wait_free(w);
 }
 
-void
-gwq_cut(
-    struct broker *b, const char *sid, const char *keep_jti, const char *reason)
+/* Queues a command and answers every waiting poll. */
+static void
+queue(struct broker *b, const char *gateway, const char *sid,
+    const char *keep_jti, const char *jti, const char *reason)
 {
 	struct gwq *q = b->gwq;
 	struct gwq_cmd *c = &q->ring[q->next_seq % GWQ_RING];
@@ -145,16 +154,35 @@ gwq_cut(
 	snprintf(c->sid, sizeof(c->sid), "%s", sid);
 	if (keep_jti != NULL)
 		snprintf(c->keep_jti, sizeof(c->keep_jti), "%s", keep_jti);
+	if (gateway != NULL)
+		snprintf(c->gateway, sizeof(c->gateway), "%s", gateway);
+	if (jti != NULL)
+		snprintf(c->jti, sizeof(c->jti), "%s", jti);
 	snprintf(c->reason, sizeof(c->reason), "%s", reason);
 	vlog(VLOG_INFO, "gateway_cut_queued",
-	    "seq=%llu sid=%s reason=%s "
+	    "seq=%llu sid=%s reason=%s gateway=%s jti=%s "
 	    "waiting_gateways=%zu",
 	    (unsigned long long)c->seq, VLOG_Q(sid), VLOG_Q(reason),
-	    q->nwaiting);
+	    gateway != NULL ? VLOG_Q(gateway) : "all",
+	    jti != NULL ? VLOG_Q(jti) : "-", q->nwaiting);
 	for (w = q->waiting; w != NULL; w = n) {
 		n = w->next;
 		answer(w);
 	}
+}
+
+void
+gwq_cut(
+    struct broker *b, const char *sid, const char *keep_jti, const char *reason)
+{
+	queue(b, NULL, sid, keep_jti, NULL, reason);
+}
+
+void
+gwq_cut_tunnel(struct broker *b, const char *gateway, const char *sid,
+    const char *jti, const char *reason)
+{
+	queue(b, gateway, sid, NULL, jti, reason);
 }
 
 static void
@@ -173,6 +201,9 @@ wait_closed(struct evhttp_connection *conn, void *arg)
 	wait_free(w);
 }
 
+static const char *gw_name(
+    const struct broker_peer *peer, char *buf, size_t len);
+
 void
 gwapi_commands(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
@@ -182,6 +213,7 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	struct timeval tv;
 	struct apireq_commands cr;
 	struct apireq_error ae;
+	char gw[BCONF_NAME_MAX];
 	uint64_t after = 0;
 	int64_t wait;
 
@@ -193,8 +225,9 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	if (cr.epoch != NULL && strcmp(cr.epoch, q->epoch) == 0)
 		after = cr.after;
 	wait = cr.wait;
+	gw_name(peer, gw, sizeof(gw));
 	if (after + 1 < q->next_seq || wait <= 0) {
-		http_reply(b, req, 200, commands_since(q, after), t0);
+		http_reply(b, req, 200, commands_since(q, after, gw), t0);
 		return;
 	}
 	if (q->nwaiting >= 4 * BCONF_GATEWAYS_MAX ||
@@ -207,6 +240,7 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	w->req = req;
 	w->after = after;
 	w->t0 = 0; /* a long poll is not a latency sample */
+	snprintf(w->gw, sizeof(w->gw), "%s", gw);
 	if ((w->timer = evtimer_new(b->base, wait_timeout, w)) == NULL) {
 		free(w);
 		http_error(b, req, 500, "internal_error", "no timer", t0);
@@ -233,6 +267,68 @@ gw_name(const struct broker_peer *peer, char *buf, size_t len)
 	return buf;
 }
 
+/* Extra time a used token's id is remembered past the token's lifetime:
+ * gateways accept tokens a clock skew after exp, and events may arrive
+ * late. */
+#define TOKEN_USE_MARGIN 300
+
+/*
+ * Tokens are one-use per deployment, not per gateway: every gateway
+ * accepts the shared audience, and the broker may hand out an address
+ * that a TCP load balancer spreads over several gateways, so the token
+ * cannot name the gateway that will see it. The broker keeps the jti of
+ * every "start" in the store; a start for a jti another gateway used
+ * first is a replay, refused, audited and cut on that gateway alone (the
+ * same gateway sending the same start again is a retried batch). Returns
+ * 1 when the start was a replay.
+ */
+static int
+start_replayed(struct broker *b, const char *gw, const char *actor,
+    const struct store_session *s, json_t *ev, int64_t now)
+{
+	const char *jti = json_string_value(json_object_get(ev, "jti"));
+	char first[STORE_NAME_MAX];
+	json_t *detail;
+	int r;
+
+	if (jti == NULL || *jti == '\0')
+		return 0;
+	r = store_token_use(b->store, jti, s->id, gw, now,
+	    now + b->conf.token_lifetime + TOKEN_USE_MARGIN, first,
+	    sizeof(first));
+	if (r == 0 || (r == VDI_ERR_EXISTS && strcmp(first, gw) == 0))
+		return 0;
+	if (r != VDI_ERR_EXISTS) {
+		vlog(VLOG_ERROR, "store_error",
+		    "what=token_use sid=%s jti=%s error=%s", VLOG_Q(s->id),
+		    VLOG_Q(jti), vdi_errname(r));
+		return 0;
+	}
+	vlog(VLOG_WARNING, "token_replayed",
+	    "sid=%s jti=%s gateway=%s first_gateway=%s action=cut",
+	    VLOG_Q(s->id), VLOG_Q(jti), VLOG_Q(gw), VLOG_Q(first));
+	detail = json_pack("{s:s, s:s}", "jti", jti, "first_gateway", first);
+	broker_audit(b, actor, "tunnel_start", "refused", s->tenant, s->user,
+	    s->device, s->id, "token_replayed", detail);
+	json_decref(detail);
+	gwq_cut_tunnel(b, gw, s->id, jti, "token_replayed");
+	return 1;
+}
+
+/* 1 when ev is about a tunnel that a replayed token opened (its jti was
+ * used first on another gateway): its end or refused channels say nothing
+ * about the session, whose real tunnel is elsewhere. */
+static int
+of_replayed_tunnel(struct broker *b, const char *gw, json_t *ev)
+{
+	const char *jti = json_string_value(json_object_get(ev, "jti"));
+	char first[STORE_NAME_MAX];
+
+	return jti != NULL && *jti != '\0' &&
+	    store_token_gateway(b->store, jti, first, sizeof(first)) == 0 &&
+	    strcmp(first, gw) != 0;
+}
+
 /* Applies one checked event. */
 static void
 one_event(struct broker *b, const char *gw, json_t *ev)
@@ -251,6 +347,8 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	snprintf(actor, sizeof(actor), "gateway:%s", gw);
 	b->m.gateway_events++;
 	if (strcmp(type, "start") == 0) {
+		if (start_replayed(b, gw, actor, &s, ev, now))
+			return;
 		(void)!store_session_set_state(
 		    b->store, sid, STORE_SESSION_ACTIVE, NULL, now);
 		/* While a tunnel is up its tickets stay good (a day at most,
@@ -258,6 +356,9 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		(void)!store_ticket_set_expiry(b->store, sid, now + 86400);
 		broker_audit(b, actor, "tunnel_start", "ok", s.tenant, s.user,
 		    s.device, sid, NULL, NULL);
+	} else if (strcmp(type, "end") == 0 && of_replayed_tunnel(b, gw, ev)) {
+		broker_audit(b, actor, "tunnel_end", "ok", s.tenant, s.user,
+		    s.device, sid, reason, NULL);
 	} else if (strcmp(type, "end") == 0) {
 		detail = json_pack("{s:I, s:I}", "bytes_in",
 		    json_integer_value(json_object_get(ev, "bytes_in")),

@@ -11,9 +11,11 @@
  *
  * A cut names a session, a time (tunnels that started before it are cut)
  * and optionally the jti of the one tunnel to keep (the new one after a
- * reconnect or takeover). Commands live in memory in a bounded ring with an
- * epoch that changes on every broker start, so a gateway that sees a new
- * epoch starts over from 0.
+ * reconnect or takeover). A cut may be for one gateway only and name the
+ * jti of the one tunnel to cut (a token already used on another gateway:
+ * tokens are one-use per deployment, see start_replayed() in gwapi.c). Commands
+ * live in memory in a bounded ring with an epoch that changes on every broker
+ * start, so a gateway that sees a new epoch starts over from 0.
  */
 #ifndef VDI_BROKER_GWAPI_H
 #define VDI_BROKER_GWAPI_H
@@ -31,6 +33,11 @@ void gwq_free(struct broker *b);
 /* Queues a cut for session sid; keep_jti may be NULL. */
 void gwq_cut(struct broker *b, const char *sid, const char *keep_jti,
     const char *reason);
+
+/* Queues a cut for the one tunnel token jti opened on gateway (by the
+ * CN of its certificate); only that gateway is told. */
+void gwq_cut_tunnel(struct broker *b, const char *gateway, const char *sid,
+    const char *jti, const char *reason);
 
 /* Number of long-poll requests waiting (for tests and metrics). */
 size_t gwq_waiting(struct broker *b);

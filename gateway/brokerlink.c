@@ -248,6 +248,7 @@ apply(struct brokerlink *bl, json_t *cmd)
 	const char *sid = json_string_value(json_object_get(cmd, "sid"));
 	const char *keep = json_string_value(json_object_get(cmd, "keep_jti"));
 	const char *reason = json_string_value(json_object_get(cmd, "reason"));
+	const char *jti = json_string_value(json_object_get(cmd, "jti"));
 	json_t *before = json_object_get(cmd, "before");
 	unsigned int n;
 
@@ -257,14 +258,20 @@ apply(struct brokerlink *bl, json_t *cmd)
 		    VLOG_Q(type != NULL ? type : "?"));
 		return;
 	}
-	n = registry_cut(sid, json_integer_value(before), keep,
-	    reason != NULL ? reason : "broker");
+	/* "jti": only the tunnel that token opened (a token the broker saw
+	 * used on another gateway first). */
+	if (jti != NULL)
+		n = registry_cut_jti(
+		    sid, jti, reason != NULL ? reason : "broker");
+	else
+		n = registry_cut(sid, json_integer_value(before), keep,
+		    reason != NULL ? reason : "broker");
 	GW_INC(&bl->gw->m.broker_cuts);
 	vlog(VLOG_INFO, "broker_cut",
-	    "sid=%s before=%lld keep_jti=%s "
+	    "sid=%s before=%lld keep_jti=%s jti=%s "
 	    "reason=%s tunnels=%u",
 	    VLOG_Q(sid), (long long)json_integer_value(before),
-	    VLOG_Q(keep != NULL ? keep : "-"),
+	    VLOG_Q(keep != NULL ? keep : "-"), VLOG_Q(jti != NULL ? jti : "-"),
 	    VLOG_Q(reason != NULL ? reason : "-"), n);
 }
 

@@ -148,6 +148,11 @@ void registry_remove(struct session *s);
 /* Applies a broker cut. Returns how many tunnels were told to close. */
 unsigned int registry_cut(
     const char *sid, int64_t before, const char *keep_jti, const char *reason);
+/* Applies a broker cut of the one tunnel of session sid that token jti
+ * opened (a token used on another gateway first). Returns how many tunnels
+ * were told to close (0 or 1). */
+unsigned int registry_cut_jti(
+    const char *sid, const char *jti, const char *reason);
 /* Closes every tunnel (shutdown). */
 unsigned int registry_cut_all(const char *reason);
 

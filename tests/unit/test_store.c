@@ -92,9 +92,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 3);
+	assert_int_equal(store_schema_version(f->st), 4);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 3);
+	assert_int_equal(store_schema_version(f->st), 4);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -640,6 +640,42 @@ store_txn__when_nested_call_fails__only_its_changes_undone(void **state)
 	    store_session_get(f->st, "in3", &out), VDI_ERR_NOT_FOUND);
 }
 
+static void
+store_token_use__when_used_twice__first_gateway_named_until_expiry(void **state)
+{
+	struct fixture *f = *state;
+	char first[STORE_NAME_MAX];
+
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-a", 100, 460,
+			     first, sizeof(first)),
+	    0);
+	reopen(f);
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-b", 110, 470,
+			     first, sizeof(first)),
+	    VDI_ERR_EXISTS);
+	assert_string_equal(first, "gw-a");
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-a", 111, 471,
+			     first, sizeof(first)),
+	    VDI_ERR_EXISTS);
+	assert_string_equal(first, "gw-a");
+	assert_int_equal(
+	    store_token_gateway(f->st, "jti-1", first, sizeof(first)), 0);
+	assert_string_equal(first, "gw-a");
+	assert_int_equal(
+	    store_token_gateway(f->st, "jti-9", first, sizeof(first)),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_token_use(f->st, "jti-2", "s1", "gw-b", 120, 480,
+			     first, sizeof(first)),
+	    0);
+	/* past its expiry the id is forgotten */
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-b", 461, 821,
+			     first, sizeof(first)),
+	    0);
+	assert_int_equal(store_token_use(f->st, "", "s1", "gw-b", 1, 2, first,
+			     sizeof(first)),
+	    VDI_ERR_INVALID_ARG);
+}
+
 int
 main(void)
 {
@@ -660,6 +696,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_txn__when_nested_call_fails__only_its_changes_undone,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_token_use__when_used_twice__first_gateway_named_until_expiry,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_assignment__when_set__persistent_and_unique_per_pool,
