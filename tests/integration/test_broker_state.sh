@@ -84,4 +84,73 @@ vdi_assert_eq "... to her own desktop" own-alice "$(echo "$out" | jget "['deskto
 vdi_assert_eq "... one live session" 1 \
 	"$(db "SELECT count(*) FROM sessions WHERE user='alice' AND state < 3")"
 
+# --- 4. a tenant added by SIGHUP with a new PAM service can log in --------
+OPENSSL=$OPENSSL sh "$VDI_SRCDIR/tests/pki/mkpki.sh" "$VDI_RUN/pki-c" city-c \
+	>>"$VDI_RUN/mkpki.log" 2>&1 || vdi_die "mkpki.sh city-c failed"
+[ "$(id -u)" = 0 ] && chmod -R go+rX "$VDI_RUN/pki-c"
+C="$VDI_RUN/pki-c/city-c/devices"
+mods=$(sed -n 's|^auth required \(.*\)/pam_matrix.so.*|\1|p' "$VDI_RUN/pam/vdi-city-a" | head -1)
+for svc in vdi-city-c:carl vdi-city-c2:cora; do
+	cat >"$VDI_RUN/pam/${svc%:*}" <<EOP
+auth required $mods/pam_matrix.so passdb=$VDI_RUN/pam/passdb
+account required $mods/pam_matrix.so passdb=$VDI_RUN/pam/passdb
+EOP
+	echo "${svc#*:}:${svc#*:}-pw:${svc%:*}" >>"$VDI_RUN/pam/passdb"
+done
+python3 - "$VDI_RUN/policy.conf" "$DESKTOP_PORT" <<'PY'
+import sys
+path, port = sys.argv[1], sys.argv[2]
+s = open(path).read()
+tenant = """  city-c = {
+    ca = "pki-c/city-c/ca.pem"; crl = "pki-c/city-c/crl.pem";
+    device = { subject = { O = "city-c"; }; classes = ["field-tablet"]; };
+    pam_service = "vdi-city-c";
+  };
+"""
+pool = """  c-pool = { tenant = "city-c"; zone = "dc"; assignment = "pooled";
+             security = "tls"; capacity = 10; desktops = (
+               { name = "c-1"; address = "127.0.0.4:%s"; } ); };
+""" % port
+rule = """,
+  { name = "city-c"; action = "allow"; tenants = ["city-c"];
+    pools = ["c-pool"]; }"""
+s = s.replace("};\npools = {\n", tenant + "};\npools = {\n", 1)
+s = s.replace("};\nrules = (", pool + "};\nrules = (", 1)
+s = s.replace("\n);\nmodes = {", rule + "\n);\nmodes = {", 1)
+assert "city-c = {" in s and "c-pool" in s and 'name = "city-c"' in s
+open(path, "w").write(s)
+PY
+vdi_check "the policy with city-c is valid" "$BROKER" -t -f "$VDI_RUN/brokerd.conf"
+mark=$(vdi_log_mark "$BROKER_NAME")
+vdi_signal "$BROKER_NAME" HUP
+vdi_check "SIGHUP: the worker reloads the policy" \
+	vdi_wait_log "$BROKER_NAME" "event=policy_reloaded" 5 "$mark"
+vdi_check "... and the monitor its PAM services, itself" \
+	vdi_wait_log "$BROKER_NAME" "event=privsep_services_reloaded trigger=SIGHUP services=3" 5 "$mark"
+desktop_healthy() {
+	"$VDICTL" --json desktops list | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+rows = d["desktops"] if isinstance(d, dict) else d
+sys.exit(0 if any(r.get("desktop", r.get("name")) == sys.argv[1] and r["healthy"]
+                  for r in rows) else 1)' "$1"
+}
+vdi_check "city-c's desktop becomes healthy" vdi_wait_until 10 desktop_healthy c-1
+out=$(login "$C/tablet-1" carl carl-pw)
+vdi_assert_eq "carl of the new tenant logs in through its new PAM service" 200 "$(status)"
+vdi_assert_eq "... to city-c's desktop" c-1 "$(echo "$out" | jget "['desktop']")"
+vdi_assert_lacks "no service_not_allowed refusal" "$VDI_RUN/$BROKER_NAME.log" \
+	"reason=service_not_allowed"
+# vdictl policy reload reloads the worker only: the monitor reads the
+# policy itself when the worker names a service it does not know.
+sed -i 's|pam_service = "vdi-city-c";|pam_service = "vdi-city-c2";|' "$VDI_RUN/policy.conf"
+mark=$(vdi_log_mark "$BROKER_NAME")
+vdi_check "vdictl policy reload" "$VDICTL" policy reload
+sleep 1.1 # the monitor re-reads on a miss at most once a second
+out=$(login "$C/tablet-2" cora cora-pw)
+vdi_assert_eq "after vdictl policy reload the changed service works" ok \
+	"$(echo "$out" | jget "['state']")"
+vdi_check "... the monitor reloaded on the unknown service" \
+	vdi_wait_log "$BROKER_NAME" "event=privsep_services_reloaded trigger=unknown_service" 5 "$mark"
+
 vdi_finish
