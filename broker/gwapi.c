@@ -391,14 +391,34 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	}
 }
 
+/* One batch of checked events, applied inside one store transaction. */
+struct event_batch {
+	struct broker *b;
+	const char *gw;
+	json_t *events;
+};
+
+static int
+events_txn(struct store *st, void *arg)
+{
+	struct event_batch *eb = arg;
+	json_t *ev;
+	size_t i;
+
+	json_array_foreach(eb->events, i, ev) one_event(eb->b, eb->gw, ev);
+	return 0;
+}
+
 void
 gwapi_events(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
 {
-	json_t *events = json_object_get(body, "events"), *ev;
+	json_t *events = json_object_get(body, "events");
 	struct apireq_error ae;
+	struct event_batch eb;
 	char gw[BCONF_NAME_MAX];
-	size_t i, n = 0;
+	size_t n = 0;
+	int r;
 
 	/* Check the whole batch first: a refused batch changes nothing, so
 	 * the gateway can fix and resend it without duplicates. */
@@ -407,7 +427,22 @@ gwapi_events(struct broker *b, struct evhttp_request *req,
 		return;
 	}
 	gw_name(peer, gw, sizeof(gw));
-	json_array_foreach(events, i, ev) one_event(b, gw, ev);
+	/* One commit (one WAL sync) per batch instead of several per event:
+	 * gateways send their events in batches (brokerlink.c). When the
+	 * commit fails nothing of the batch is kept and the gateway sends it
+	 * again. */
+	eb.b = b;
+	eb.gw = gw;
+	eb.events = events;
+	if ((r = store_txn(b->store, events_txn, &eb)) != 0) {
+		vlog(VLOG_ERROR, "store_error",
+		    "what=gateway_events events=%zu "
+		    "gateway=%s error=%s",
+		    n, VLOG_Q(gw), vdi_errname(r));
+		http_error(b, req, 503, "store_unavailable",
+		    "the events were not stored: send them again", t0);
+		return;
+	}
 	http_reply(
 	    b, req, 200, json_pack("{s:I}", "accepted", (json_int_t)n), t0);
 }
