@@ -442,7 +442,11 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	run.p = policy_ref(b->policy);
 	run.now = broker_now();
 	run.fail = -1;
-	groups = grant_user_groups(g->user, &run.ngroups);
+	/* NSS (getgrouplist) blocks this loop for as long as its backend
+	 * takes (LDAP...): ask only when some rule names groups. */
+	groups = policy_uses_groups(run.p)
+	    ? grant_user_groups(g->user, &run.ngroups)
+	    : NULL;
 	run.groups = (const char *const *)groups;
 	rc = store_txn(b->store, grant_txn, &run);
 	if (rc != 0 && run.status == 0)

@@ -196,4 +196,18 @@ vdi_check "... in one commit (at most 2 syncs, was 80)" test "$syncs" -ge 1 -a "
 vdi_assert_eq "all 30 events are in the audit" 30 \
 	"$(grep -cE 'action=(tunnel_start|channel_refused|tunnel_end)' "$VDI_RUN/audit-carol.txt")"
 
+# --- 6b. no NSS lookup on the event loop when no rule names groups --------
+# The test policy has no groups rules: a login must not make the worker
+# read the user and group databases (getpwnam/getgrouplist).
+strace -f -qq -e trace=openat,connect -o "$VDI_RUN/strace-nss.out" -p "$WORKER" &
+STRACE=$!
+sleep 1 # strace has attached
+out=$(login "$A/tablet-2" bob bob-pw)
+sleep 0.5
+kill "$STRACE"
+wait "$STRACE" 2>/dev/null
+vdi_assert_eq "bob logs in" 200 "$(status)"
+vdi_assert_lacks "the worker did not read /etc/group" "$VDI_RUN/strace-nss.out" "/etc/group"
+vdi_assert_lacks "... nor /etc/passwd" "$VDI_RUN/strace-nss.out" "/etc/passwd"
+
 vdi_finish
