@@ -803,7 +803,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 			 "\"root or the admin group only\"}\n";
 
 	if (!peer_allowed(b, fd, actor, sizeof(actor))) {
-		vlog(VLOG_WARNING, "admin_refused", "peer=%s", actor);
+		vlog(VLOG_WARNING, "admin_refused", "peer=%s", VLOG_Q(actor));
 		(void)!write(fd, no, strlen(no));
 		close(fd);
 		return;

@@ -99,6 +99,54 @@ load_mode(const char *key, const char *value, void *arg)
 	return 0;
 }
 
+/* The PAM services p's tenants name, each once: a NULL-terminated list in
+ * one allocation (free()), or NULL. */
+static char **
+pam_services_of(const struct policy *p)
+{
+	size_t i, k, n = 0, bytes = 0, count = policy_tenant_count(p);
+	const char *s;
+	char **out, *str;
+
+	for (i = 0; i < count; i++)
+		bytes +=
+		    strlen(policy_tenant_pam_service(policy_tenant_at(p, i))) +
+		    1;
+	if ((out = malloc((count + 1) * sizeof(char *) + bytes)) == NULL)
+		return NULL;
+	str = (char *)(out + count + 1);
+	for (i = 0; i < count; i++) {
+		s = policy_tenant_pam_service(policy_tenant_at(p, i));
+		for (k = 0; k < n && strcmp(out[k], s) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		out[n++] = memcpy(str, s, strlen(s) + 1);
+		str += strlen(s) + 1;
+	}
+	out[n] = NULL;
+	return out;
+}
+
+/* privsep_config.reload_services: runs in the monitor, which reads the
+ * policy file itself (the worker's view is not asked). */
+static char **
+reload_pam_services(void *arg)
+{
+	const char *path = arg;
+	struct policy_errors pe = { 0 };
+	struct policy *p = NULL;
+	char **list;
+
+	if (policy_load_file(path, NULL, &p, &pe) != 0) {
+		policy_errors_clear(&pe);
+		return NULL;
+	}
+	list = pam_services_of(p);
+	policy_unref(p);
+	return list;
+}
+
 static int
 write_port_file(const char *path, unsigned int port)
 {
@@ -122,13 +170,14 @@ main(int argc, char **argv)
 	struct policy_errors pe = { 0 };
 	struct privsep_config pc;
 	const char *conf = SYSCONFDIR_VDI "/vdi-brokerd.conf";
-	const char *port_file = NULL, *services[65];
+	const char *port_file = NULL;
+	char **services = NULL;
 	enum vlog_level level = VLOG_INFO;
 	struct event *sigs[4] = { NULL };
 	static const int signums[] = { SIGHUP, SIGTERM, SIGINT };
 	char *errors = NULL, err[VDI_TLS_ERR_SIZE];
 	int ch, check = 0, foreground = 0, admin_fd = -1, rc = 1;
-	size_t i, n;
+	size_t i;
 
 	while ((ch = getopt(argc, argv, "df:hl:P:t")) != -1) {
 		switch (ch) {
@@ -205,20 +254,19 @@ main(int argc, char **argv)
 	pc.seal_key_path = b.conf.seal_key[0] ? b.conf.seal_key : NULL;
 	pc.conv_timeout = b.conf.login_timeout;
 	pc.token_lifetime = b.conf.token_lifetime;
-	/* The monitor runs only the PAM services the policy names now. */
-	for (i = 0, n = 0; i < policy_tenant_count(b.policy) && n < 64; i++) {
-		const char *s =
-		    policy_tenant_pam_service(policy_tenant_at(b.policy, i));
-		size_t k;
-
-		for (k = 0; k < n && strcmp(services[k], s) != 0; k++)
-			;
-		if (k == n)
-			services[n++] = s;
+	/* The monitor runs only the PAM services the policy names, read
+	 * again by the monitor itself on SIGHUP. */
+	if ((services = pam_services_of(b.policy)) == NULL) {
+		fprintf(stderr, "vdi-brokerd: out of memory\n");
+		return 1;
 	}
-	services[n] = NULL;
-	pc.pam_services = services;
-	if ((rc = privsep_start(&pc, &b.ps)) != 0) {
+	pc.pam_services = (const char *const *)services;
+	pc.reload_services = reload_pam_services;
+	pc.reload_arg = b.conf.policy;
+	rc = privsep_start(&pc, &b.ps);
+	free(services); /* the worker has no use for it */
+	services = NULL;
+	if (rc != 0) {
 		if (rc == VDI_ERR_NOT_FOUND)
 			fprintf(stderr,
 			    "vdi-brokerd: user %s or group %s does not exist: "

@@ -174,11 +174,61 @@ pick_gateway(struct broker *b)
 	return g;
 }
 
-void
-grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
-    double t0)
+/*
+ * One grant, run inside one store transaction (grant_txn). Everything it
+ * writes (the device seen, the session and its assignment, sealed
+ * credentials, tickets, audit rows) commits together or not at all: a
+ * failure after the assignment leaves no live session without a token.
+ * What must happen only once the transaction is on disk (the reply, cuts
+ * sent to the gateways, counters) is left here for grant() to do.
+ */
+struct grant_run {
+	struct broker *b;
+	const struct grant_req *g;
+	struct policy *p;
+	const char *const *groups;
+	size_t ngroups;
+	int64_t now;
+	int status;       /* HTTP status of the answer */
+	const char *code; /* error code; on rollback: what failed */
+	char msg[400];
+	json_t *reply; /* 200: the grant */
+	int fail;      /* login_failures index to count, or -1 */
+	char sid[STORE_ID_MAX];
+	char jti[64];
+	int reused, takeover;
+	int replaces; /* a login into a running session: its tickets void */
+};
+
+/* A refusal to answer once committed (its audit row is part of it). */
+static int
+refused(struct grant_run *run, int status, const char *code, const char *msg,
+    int fail)
 {
-	struct policy *p = policy_ref(b->policy);
+	run->status = status;
+	run->code = code;
+	snprintf(run->msg, sizeof(run->msg), "%s", msg);
+	run->fail = fail;
+	return 0;
+}
+
+/* An internal failure: the transaction is rolled back. */
+static int
+failed(struct grant_run *run, const char *what, int r)
+{
+	run->status = 500;
+	run->code = "internal_error";
+	snprintf(run->msg, sizeof(run->msg), "%s", what);
+	run->fail = LOGIN_FAIL_INTERNAL;
+	return r != 0 ? r : VDI_ERR_IO;
+}
+
+static int
+grant_txn(struct store *st, void *arg)
+{
+	struct grant_run *run = arg;
+	struct broker *b = run->b;
+	const struct grant_req *g = run->g;
 	struct policy_device dev;
 	struct policy_request pr;
 	struct policy_decision d;
@@ -188,55 +238,46 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	const struct bconf_gateway *gw;
 	char sid[TOKEN_ID_HEX], ticket[TOKEN_TICKET_SIZE] = "";
 	char thash[TOKEN_HASH_HEX], msg[400], kv[600], chbuf[64];
-	char *token = NULL, *cred = NULL, **groups = NULL;
+	char *token = NULL, *cred = NULL;
 	const char *code, *jti = NULL;
-	json_t *claims = NULL, *reply, *detail;
-	int64_t now = broker_now();
-	size_t ngroups = 0;
-	int rc, replaces = 0;
+	json_t *claims = NULL, *detail;
+	int64_t now = run->now;
+	int rc;
 
 	memset(&res, 0, sizeof(res));
 	if (grant_device_check(b, g->peer, &dev, &code, msg, sizeof(msg)) !=
 	    0) {
-		b->m.login_failures[LOGIN_FAIL_DEVICE]++;
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, code, NULL);
-		http_error(b, req, 403, code, msg, t0);
-		goto out;
+		return refused(run, 403, code, msg, LOGIN_FAIL_DEVICE);
 	}
-	groups = grant_user_groups(g->user, &ngroups);
 	memset(&pr, 0, sizeof(pr));
 	pr.tenant = g->tenant;
 	pr.user = g->user;
-	pr.groups = (const char *const *)groups;
-	pr.ngroups = ngroups;
+	pr.groups = run->groups;
+	pr.ngroups = run->ngroups;
 	pr.device_class = dev.device_class;
 	pr.from = g->peer->have_from ? &g->peer->from : NULL;
 	pr.now = now;
 	pr.mode = broker_tenant_mode(b, g->tenant);
-	if (policy_evaluate(p, &pr, &d, NULL, NULL) != 0) {
-		http_error(b, req, 500, "internal_error", "policy failed", t0);
-		goto out;
-	}
+	if ((rc = policy_evaluate(run->p, &pr, &d, NULL, NULL)) != 0)
+		return failed(run, "policy failed", rc);
 	(void)!policy_decision_format_kv(&d, kv, sizeof(kv));
 	if (d.verdict != POLICY_ALLOW) {
-		b->m.login_failures[LOGIN_FAIL_POLICY]++;
 		code = deny_code(d.reason);
 		vlog(VLOG_NOTICE, "policy_denied",
-		    "user=%s device=%s from=%s %s", g->user, g->peer->thumb_hex,
-		    g->peer->addr, kv);
+		    "user=%s device=%s from=%s %s", VLOG_Q(g->user),
+		    g->peer->thumb_hex, g->peer->addr, kv);
 		detail = json_pack(
 		    "{s:s, s:s}", "from", g->peer->addr, "policy", kv);
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, code, detail);
 		json_decref(detail);
-		http_error(b, req, 403, code, policy_reason_str(d.reason), t0);
-		goto out;
+		return refused(run, 403, code, policy_reason_str(d.reason),
+		    LOGIN_FAIL_POLICY);
 	}
-	if (token_random_id(sid) != 0) {
-		http_error(b, req, 500, "internal_error", "no randomness", t0);
-		goto out;
-	}
+	if ((rc = token_random_id(sid)) != 0)
+		return failed(run, "no randomness", rc);
 	memset(&ar, 0, sizeof(ar));
 	ar.tenant = g->tenant;
 	ar.user = g->user;
@@ -244,52 +285,48 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	ar.decision = &d;
 	ar.session_id = sid;
 	ar.now = now;
-	rc = assign_desktop(b->store, p, &ar, &res);
+	rc = assign_desktop(st, run->p, &ar, &res);
 	if (rc == 0 && g->session_id != NULL &&
 	    strcmp(res.session.id, g->session_id) != 0) {
 		/* A ticket only ever brings its own session back. */
-		(void)!store_session_set_state(b->store, res.session.id,
+		(void)!store_session_set_state(st, res.session.id,
 		    STORE_SESSION_ENDED, "reconnect_mismatch", now);
 		rc = VDI_ERR_NOT_FOUND;
 		snprintf(res.reason, sizeof(res.reason),
 		    "the ticket's session is no longer live");
 	}
-	if (rc != 0) {
-		int http = rc == VDI_ERR_DENIED ? 403 : 503;
-
-		code = rc == VDI_ERR_DENIED   ? "session_not_allowed_here"
-		    : rc == VDI_ERR_NOT_FOUND ? "no_desktop"
-					      : "internal_error";
-		b->m.login_failures[rc == VDI_ERR_NOT_FOUND
-			? LOGIN_FAIL_NO_DESKTOP
-			: LOGIN_FAIL_INTERNAL]++;
+	if (rc == VDI_ERR_DENIED || rc == VDI_ERR_NOT_FOUND) {
+		code = rc == VDI_ERR_DENIED ? "session_not_allowed_here"
+					    : "no_desktop";
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, code, NULL);
 		vlog(VLOG_NOTICE, "assign_failed", "user=%s code=%s reason=%s",
-		    g->user, code, vlog_quote(res.reason, msg, sizeof(msg)));
-		http_error(b, req, rc == VDI_ERR_NOT_FOUND ? 503 : http, code,
-		    res.reason[0] ? res.reason : vdi_strerror(rc), t0);
-		goto out;
+		    VLOG_Q(g->user), code, VLOG_Q(res.reason));
+		return refused(run, rc == VDI_ERR_DENIED ? 403 : 503, code,
+		    res.reason[0] ? res.reason : vdi_strerror(rc),
+		    rc == VDI_ERR_NOT_FOUND ? LOGIN_FAIL_NO_DESKTOP
+					    : LOGIN_FAIL_INTERNAL);
 	}
+	if (rc != 0)
+		return failed(run, "cannot assign a desktop", rc);
 	gw = pick_gateway(b);
 
 	/* Single sign-on: credentials sealed for the gateways only, bound to
 	 * the session (AAD = session id) so that a reconnect can reuse them
 	 * without the broker ever keeping the password. */
 	if (g->password != NULL && b->conf.seal_key[0] != '\0') {
-		if (seal_credentials(b, g->user, g->password, g->password_len,
-			res.session.id, &cred) != 0 ||
-		    store_session_set_cred(b->store, res.session.id, cred) !=
+		if ((rc = seal_credentials(b, g->user, g->password,
+			 g->password_len, res.session.id, &cred)) != 0 ||
+		    (rc = store_session_set_cred(st, res.session.id, cred)) !=
 			0) {
-			http_error(b, req, 500, "internal_error",
-			    "cannot seal credentials", t0);
+			failed(run, "cannot seal credentials", rc);
 			goto out;
 		}
 	} else if (b->conf.seal_key[0] != '\0') {
 		char stored[PAMMSG_SEALED_MAX + 1];
 
 		if (store_session_get_cred(
-			b->store, res.session.id, stored, sizeof(stored)) == 0)
+			st, res.session.id, stored, sizeof(stored)) == 0)
 			cred = strdup(stored);
 		OPENSSL_cleanse(stored, sizeof(stored));
 	}
@@ -310,10 +347,9 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	tp.idle = d.limits.idle_disconnect;
 	tp.device_x5t = g->peer->thumb_b64;
 	tp.cred = cred;
-	if (token_gateway_claims(&tp, &claims) != 0 ||
-	    privsep_sign(b->ps, claims, &token) != 0) {
-		http_error(
-		    b, req, 500, "internal_error", "cannot sign token", t0);
+	if ((rc = token_gateway_claims(&tp, &claims)) != 0 ||
+	    (rc = privsep_sign(b->ps, claims, &token)) != 0) {
+		failed(run, "cannot sign token", rc);
 		goto out;
 	}
 	jti = json_string_value(json_object_get(claims, "jti"));
@@ -324,33 +360,24 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	 * when it comes back instead of taking the session back with its
 	 * ticket and cutting this one (docs/architecture.md). A ticket
 	 * reconnect continues its own login's line of tickets. */
-	replaces =
+	run->replaces =
 	    res.how == ASSIGN_REUSED && (g->session_id == NULL || res.takeover);
-	if (replaces &&
-	    store_ticket_replace_session(b->store, res.session.id) != 0) {
-		http_error(b, req, 500, "internal_error", "store failed", t0);
+	if (run->replaces &&
+	    (rc = store_ticket_replace_session(st, res.session.id)) != 0) {
+		failed(run, "store failed", rc);
 		goto out;
 	}
 	if (d.limits.reconnect_ticket && !d.limits.shared_device) {
-		if (token_ticket_new(ticket, thash) != 0 ||
-		    store_ticket_put(b->store, thash, res.session.id,
-			g->peer->thumb_hex, now + d.limits.reconnect_window,
-			now) != 0) {
-			http_error(b, req, 500, "internal_error",
-			    "cannot store ticket", t0);
+		if ((rc = token_ticket_new(ticket, thash)) != 0 ||
+		    (rc = store_ticket_put(st, thash, res.session.id,
+			 g->peer->thumb_hex, now + d.limits.reconnect_window,
+			 now)) != 0) {
+			failed(run, "cannot store ticket", rc);
 			goto out;
 		}
 	}
-	/* Any older tunnel of this session (other device, or a dead link of
-	 * this one) is cut: one live tunnel per session. */
-	if (res.how == ASSIGN_REUSED)
-		broker_cut_session_except(b, res.session.id, jti,
-		    res.takeover   ? "takeover"
-			: replaces ? "replaced"
-				   : "reconnect");
 
 	if (res.takeover) {
-		b->m.takeovers++;
 		detail =
 		    json_pack("{s:s}", "previous_device", res.previous_device);
 		broker_audit(b, "user", "takeover", "ok", g->tenant, g->user,
@@ -361,17 +388,17 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	    policy_pool_name(res.pool), "desktop", res.desktop->name, "how",
 	    assign_how_name(res.how), "gateway", gw->name, "from",
 	    g->peer->addr, "policy", kv, "ticket", ticket[0] != '\0');
-	broker_audit(b, "user", g->action, "ok", g->tenant, g->user,
+	rc = broker_audit(b, "user", g->action, "ok", g->tenant, g->user,
 	    g->peer->thumb_hex, res.session.id, assign_how_name(res.how),
 	    detail);
 	json_decref(detail);
-	if (strcmp(g->action, "reconnect") == 0)
-		b->m.reconnects_ok++;
-	else
-		b->m.logins_ok++;
+	if (rc != 0) {
+		failed(run, "cannot write the audit log", rc);
+		goto out;
+	}
 
-	reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-			  " s:i, s:i, s:s, s:b}",
+	run->reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+			       " s:i, s:i, s:s, s:b}",
 	    "state", "ok", "user", g->user, "tenant", g->tenant, "session",
 	    res.session.id, "desktop", res.desktop->name, "pool",
 	    policy_pool_name(res.pool), "how", assign_how_name(res.how),
@@ -380,12 +407,21 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	    (json_int_t)d.limits.reconnect_window, "channels",
 	    policy_channels_format(d.channels, chbuf, sizeof(chbuf)),
 	    "shared_device", d.limits.shared_device);
-	if (reply != NULL && ticket[0] != '\0') {
-		json_object_set_new(reply, "ticket", json_string(ticket));
-		json_object_set_new(reply, "ticket_expires",
+	if (run->reply == NULL) {
+		failed(run, "out of memory", VDI_ERR_ALLOC);
+		goto out;
+	}
+	if (ticket[0] != '\0') {
+		json_object_set_new(run->reply, "ticket", json_string(ticket));
+		json_object_set_new(run->reply, "ticket_expires",
 		    json_integer(now + d.limits.reconnect_window));
 	}
-	http_reply(b, req, 200, reply, t0);
+	run->status = 200;
+	snprintf(run->sid, sizeof(run->sid), "%s", res.session.id);
+	snprintf(run->jti, sizeof(run->jti), "%s", jti != NULL ? jti : "");
+	run->reused = res.how == ASSIGN_REUSED;
+	run->takeover = res.takeover;
+	rc = 0;
 out:
 	OPENSSL_cleanse(ticket, sizeof(ticket));
 	if (token != NULL) {
@@ -397,6 +433,65 @@ out:
 		free(cred);
 	}
 	json_decref(claims);
+	return run->status == 200 ? 0 : (rc != 0 ? rc : VDI_ERR_IO);
+}
+
+void
+grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
+    double t0)
+{
+	struct grant_run run;
+	char **groups;
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	run.b = b;
+	run.g = g;
+	run.p = policy_ref(b->policy);
+	run.now = broker_now();
+	run.fail = -1;
+	/* NSS (getgrouplist) blocks this loop for as long as its backend
+	 * takes (LDAP...): ask only when some rule names groups. */
+	groups = policy_uses_groups(run.p)
+	    ? grant_user_groups(g->user, &run.ngroups)
+	    : NULL;
+	run.groups = (const char *const *)groups;
+	rc = store_txn(b->store, grant_txn, &run);
+	if (rc != 0 && run.status == 0)
+		failed(&run, "state store unavailable", rc);
+	if (rc != 0) {
+		/* Rolled back: nothing of this grant is left in the store. */
+		vlog(VLOG_ERROR, "grant_failed",
+		    "user=%s device=%s action=%s what=%s error=%s",
+		    VLOG_Q(g->user), g->peer->thumb_hex, g->action,
+		    VLOG_Q(run.msg), vdi_errname(rc));
+		(void)!broker_audit(b, "broker", g->action, "error", g->tenant,
+		    g->user, g->peer->thumb_hex, g->session_id, run.msg, NULL);
+		json_decref(run.reply);
+		run.reply = NULL;
+	}
+	if (run.fail >= 0)
+		b->m.login_failures[run.fail]++;
+	if (run.status != 200) {
+		http_error(b, req, run.status, run.code, run.msg, t0);
+		goto out;
+	}
+	/* Committed: now the gateways may hear of it. Any older tunnel of
+	 * this session (other device, or a dead link of this one) is cut:
+	 * one live tunnel per session. */
+	if (run.reused)
+		broker_cut_session_except(b, run.sid, run.jti,
+		    run.takeover       ? "takeover"
+			: run.replaces ? "replaced"
+				       : "reconnect");
+	if (run.takeover)
+		b->m.takeovers++;
+	if (strcmp(g->action, "reconnect") == 0)
+		b->m.reconnects_ok++;
+	else
+		b->m.logins_ok++;
+	http_reply(b, req, 200, run.reply, t0);
+out:
 	free(groups);
-	policy_unref(p);
+	policy_unref(run.p);
 }

@@ -16,6 +16,10 @@
 struct gwq_cmd {
 	uint64_t seq;
 	struct store_cut cut;
+	/* A cut of one tunnel on one gateway (a replayed token): not stored,
+	 * only for that gateway, only the tunnel of that jti. */
+	char gateway[BCONF_NAME_MAX];
+	char jti[64];
 };
 
 /* What each gateway (by certificate CN) has acknowledged. */
@@ -31,6 +35,7 @@ struct gwq_wait {
 	struct event *timer;
 	uint64_t after;
 	double t0;
+	char gw[BCONF_NAME_MAX]; /* the polling gateway's name */
 };
 
 /* The cuts in force, by seq (this epoch's numbering); the store has them
@@ -62,7 +67,8 @@ expire(struct gwq *q, int64_t now)
 }
 
 static int
-push(struct gwq *q, const struct store_cut *c)
+push(struct gwq *q, const struct store_cut *c, const char *gateway,
+    const char *jti)
 {
 	struct gwq_cmd *nc;
 	size_t ncap;
@@ -74,8 +80,13 @@ push(struct gwq *q, const struct store_cut *c)
 		q->cmds = nc;
 		q->cap = ncap;
 	}
+	memset(&q->cmds[q->ncmds], 0, sizeof(q->cmds[q->ncmds]));
 	q->cmds[q->ncmds].seq = q->next_seq++;
 	q->cmds[q->ncmds].cut = *c;
+	snprintf(q->cmds[q->ncmds].gateway, sizeof(q->cmds[q->ncmds].gateway),
+	    "%s", gateway != NULL ? gateway : "");
+	snprintf(q->cmds[q->ncmds].jti, sizeof(q->cmds[q->ncmds].jti), "%s",
+	    jti != NULL ? jti : "");
 	q->ncmds++;
 	return 0;
 }
@@ -83,7 +94,7 @@ push(struct gwq *q, const struct store_cut *c)
 static int
 load_cut(const struct store_cut *c, void *arg)
 {
-	return push(arg, c);
+	return push(arg, c, NULL, NULL);
 }
 
 int
@@ -153,10 +164,11 @@ gwq_waiting(struct broker *b)
 	return b->gwq != NULL ? b->gwq->nwaiting : 0;
 }
 
-/* Commands with seq > after (at most GWQ_ANSWER_MAX), as a JSON reply;
- * "next" is the last seq in it, so a gateway pages through a backlog. */
+/* Commands with seq > after for gateway gw (at most GWQ_ANSWER_MAX), as a
+ * JSON reply; "next" is the last seq in it, so a gateway pages through a
+ * backlog. */
 static json_t *
-commands_since(struct gwq *q, uint64_t after)
+commands_since(struct gwq *q, uint64_t after, const char *gw)
 {
 	json_t *list = json_array(), *o;
 	uint64_t next = q->next_seq - 1;
@@ -174,6 +186,8 @@ commands_since(struct gwq *q, uint64_t after)
 			next = c->seq - 1;
 			break;
 		}
+		if (c->gateway[0] != '\0' && strcmp(c->gateway, gw) != 0)
+			continue;
 		o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq",
 		    (json_int_t)c->seq, "type", "cut",
 		    c->cut.kind == STORE_CUT_DEVICE ? "device" : "sid",
@@ -186,6 +200,8 @@ commands_since(struct gwq *q, uint64_t after)
 		if (o != NULL && c->cut.keep_jti[0] != '\0')
 			json_object_set_new(
 			    o, "keep_jti", json_string(c->cut.keep_jti));
+		if (o != NULL && c->jti[0] != '\0')
+			json_object_set_new(o, "jti", json_string(c->jti));
 		if (o != NULL) {
 			json_array_append_new(list, o);
 			n++;
@@ -203,13 +219,18 @@ answer(struct gwq_wait *w)
 	unlink_wait(q, w);
 	evhttp_connection_set_closecb(
 	    evhttp_request_get_connection(w->req), NULL, NULL);
-	http_reply(w->b, w->req, 200, commands_since(q, w->after), w->t0);
+	http_reply(
+	    w->b, w->req, 200, commands_since(q, w->after, w->gw), w->t0);
 	wait_free(w);
 }
 
+/* Queues a cut and answers every waiting poll. A cut for every gateway
+ * is stored first; one for a single gateway's tunnel (gateway and jti
+ * set) lives in memory only. */
 static void
 queue(struct broker *b, enum store_cut_kind kind, const char *key,
-    const char *keep_jti, const char *reason)
+    const char *keep_jti, const char *gateway, const char *jti,
+    const char *reason)
 {
 	struct gwq *q = b->gwq;
 	struct gwq_wait *w, *n;
@@ -226,27 +247,30 @@ queue(struct broker *b, enum store_cut_kind kind, const char *key,
 	snprintf(c.reason, sizeof(c.reason), "%s", reason);
 	/* Persisted before anyone is told: a broker killed right after the
 	 * admin's answer serves it again when it starts. */
-	if (c.time - q->pruned >= 60) {
+	if (gateway == NULL && c.time - q->pruned >= 60) {
 		(void)!store_cut_prune(b->store, c.time);
 		q->pruned = c.time;
 	}
-	if ((r = store_cut_add(b->store, &c)) != 0)
+	if (gateway == NULL && (r = store_cut_add(b->store, &c)) != 0)
 		vlog(VLOG_ERROR, "gateway_cut_not_persisted",
 		    "%s=%s reason=%s error=\"%s\"",
 		    kind == STORE_CUT_DEVICE ? "device" : "sid", key, reason,
 		    vdi_strerror(r));
 	expire(q, c.time);
-	if (push(q, &c) != 0) {
+	if (push(q, &c, gateway, jti) != 0) {
 		vlog(VLOG_ERROR, "gateway_cut_lost",
 		    "%s=%s reason=%s error=\"out of memory\"",
 		    kind == STORE_CUT_DEVICE ? "device" : "sid", key, reason);
 		return;
 	}
 	vlog(VLOG_INFO, "gateway_cut_queued",
-	    "seq=%llu %s=%s keep_jti=%s reason=%s waiting_gateways=%zu",
+	    "seq=%llu %s=%s keep_jti=%s reason=%s gateway=%s jti=%s "
+	    "waiting_gateways=%zu",
 	    (unsigned long long)(q->next_seq - 1),
-	    kind == STORE_CUT_DEVICE ? "device" : "sid", key,
-	    c.keep_jti[0] ? c.keep_jti : "-", reason, q->nwaiting);
+	    kind == STORE_CUT_DEVICE ? "device" : "sid", VLOG_Q(key),
+	    VLOG_Q(c.keep_jti[0] ? c.keep_jti : "-"), VLOG_Q(reason),
+	    gateway != NULL ? VLOG_Q(gateway) : "all",
+	    jti != NULL ? VLOG_Q(jti) : "-", q->nwaiting);
 	for (w = q->waiting; w != NULL; w = n) {
 		n = w->next;
 		answer(w);
@@ -257,13 +281,20 @@ void
 gwq_cut(
     struct broker *b, const char *sid, const char *keep_jti, const char *reason)
 {
-	queue(b, STORE_CUT_SESSION, sid, keep_jti, reason);
+	queue(b, STORE_CUT_SESSION, sid, keep_jti, NULL, NULL, reason);
+}
+
+void
+gwq_cut_tunnel(struct broker *b, const char *gateway, const char *sid,
+    const char *jti, const char *reason)
+{
+	queue(b, STORE_CUT_SESSION, sid, NULL, gateway, jti, reason);
 }
 
 void
 gwq_cut_device(struct broker *b, const char *thumbprint, const char *reason)
 {
-	queue(b, STORE_CUT_DEVICE, thumbprint, NULL, reason);
+	queue(b, STORE_CUT_DEVICE, thumbprint, NULL, NULL, NULL, reason);
 }
 
 /* A gateway's poll with "after" in this epoch acknowledges every command
@@ -377,16 +408,16 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	}
 	/* Another epoch (the broker restarted): start over from 0, which
 	 * serves every cut still in force. */
+	gw_name(peer, gw, sizeof(gw));
 	if (cr.epoch != NULL && strcmp(cr.epoch, q->epoch) == 0) {
 		after = cr.after;
 		if (after >= q->next_seq)
 			after = q->next_seq - 1;
-		gw_name(peer, gw, sizeof(gw));
 		acked(q, vlog_quote(gw, qgw, sizeof(qgw)), after);
 	}
 	wait = cr.wait;
 	if (after + 1 < q->next_seq || wait <= 0) {
-		http_reply(b, req, 200, commands_since(q, after), t0);
+		http_reply(b, req, 200, commands_since(q, after, gw), t0);
 		return;
 	}
 	if (q->nwaiting >= 4 * BCONF_GATEWAYS_MAX ||
@@ -399,6 +430,7 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	w->req = req;
 	w->after = after;
 	w->t0 = 0; /* a long poll is not a latency sample */
+	snprintf(w->gw, sizeof(w->gw), "%s", gw);
 	if ((w->timer = evtimer_new(b->base, wait_timeout, w)) == NULL) {
 		free(w);
 		http_error(b, req, 500, "internal_error", "no timer", t0);
@@ -425,6 +457,68 @@ gw_name(const struct broker_peer *peer, char *buf, size_t len)
 	return buf;
 }
 
+/* Extra time a used token's id is remembered past the token's lifetime:
+ * gateways accept tokens a clock skew after exp, and events may arrive
+ * late. */
+#define TOKEN_USE_MARGIN 300
+
+/*
+ * Tokens are one-use per deployment, not per gateway: every gateway
+ * accepts the shared audience, and the broker may hand out an address
+ * that a TCP load balancer spreads over several gateways, so the token
+ * cannot name the gateway that will see it. The broker keeps the jti of
+ * every "start" in the store; a start for a jti another gateway used
+ * first is a replay, refused, audited and cut on that gateway alone (the
+ * same gateway sending the same start again is a retried batch). Returns
+ * 1 when the start was a replay.
+ */
+static int
+start_replayed(struct broker *b, const char *gw, const char *actor,
+    const struct store_session *s, json_t *ev, int64_t now)
+{
+	const char *jti = json_string_value(json_object_get(ev, "jti"));
+	char first[STORE_NAME_MAX];
+	json_t *detail;
+	int r;
+
+	if (jti == NULL || *jti == '\0')
+		return 0;
+	r = store_token_use(b->store, jti, s->id, gw, now,
+	    now + b->conf.token_lifetime + TOKEN_USE_MARGIN, first,
+	    sizeof(first));
+	if (r == 0 || (r == VDI_ERR_EXISTS && strcmp(first, gw) == 0))
+		return 0;
+	if (r != VDI_ERR_EXISTS) {
+		vlog(VLOG_ERROR, "store_error",
+		    "what=token_use sid=%s jti=%s error=%s", VLOG_Q(s->id),
+		    VLOG_Q(jti), vdi_errname(r));
+		return 0;
+	}
+	vlog(VLOG_WARNING, "token_replayed",
+	    "sid=%s jti=%s gateway=%s first_gateway=%s action=cut",
+	    VLOG_Q(s->id), VLOG_Q(jti), VLOG_Q(gw), VLOG_Q(first));
+	detail = json_pack("{s:s, s:s}", "jti", jti, "first_gateway", first);
+	broker_audit(b, actor, "tunnel_start", "refused", s->tenant, s->user,
+	    s->device, s->id, "token_replayed", detail);
+	json_decref(detail);
+	gwq_cut_tunnel(b, gw, s->id, jti, "token_replayed");
+	return 1;
+}
+
+/* 1 when ev is about a tunnel that a replayed token opened (its jti was
+ * used first on another gateway): its end or refused channels say nothing
+ * about the session, whose real tunnel is elsewhere. */
+static int
+of_replayed_tunnel(struct broker *b, const char *gw, json_t *ev)
+{
+	const char *jti = json_string_value(json_object_get(ev, "jti"));
+	char first[STORE_NAME_MAX];
+
+	return jti != NULL && *jti != '\0' &&
+	    store_token_gateway(b->store, jti, first, sizeof(first)) == 0 &&
+	    strcmp(first, gw) != 0;
+}
+
 /* Applies one checked event. */
 static void
 one_event(struct broker *b, const char *gw, json_t *ev)
@@ -434,7 +528,7 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	const char *reason = json_string_value(json_object_get(ev, "reason"));
 	const char *channel = json_string_value(json_object_get(ev, "channel"));
 	struct store_session s;
-	char actor[80], q[300];
+	char actor[80];
 	json_t *detail;
 	int64_t now = broker_now();
 
@@ -466,6 +560,8 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 			json_decref(detail);
 			return;
 		}
+		if (start_replayed(b, gw, actor, &s, ev, now))
+			return;
 		(void)!store_session_set_state(
 		    b->store, sid, STORE_SESSION_ACTIVE, NULL, now);
 		/* While a tunnel is up its tickets stay good (a day at most,
@@ -473,6 +569,9 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		(void)!store_ticket_set_expiry(b->store, sid, now + 86400);
 		broker_audit(b, actor, "tunnel_start", "ok", s.tenant, s.user,
 		    s.device, sid, NULL, NULL);
+	} else if (strcmp(type, "end") == 0 && of_replayed_tunnel(b, gw, ev)) {
+		broker_audit(b, actor, "tunnel_end", "ok", s.tenant, s.user,
+		    s.device, sid, reason, NULL);
 	} else if (strcmp(type, "end") == 0) {
 		detail = json_pack("{s:I, s:I}", "bytes_in",
 		    json_integer_value(json_object_get(ev, "bytes_in")),
@@ -500,19 +599,39 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		    s.user, s.device, sid, reason, detail);
 		json_decref(detail);
 	} else {
-		vlog(VLOG_DEBUG, "session_bytes", "sid=%s gateway=%s", sid,
-		    vlog_quote(gw, q, sizeof(q)));
+		vlog(VLOG_DEBUG, "session_bytes", "sid=%s gateway=%s",
+		    VLOG_Q(sid), VLOG_Q(gw));
 	}
+}
+
+/* One batch of checked events, applied inside one store transaction. */
+struct event_batch {
+	struct broker *b;
+	const char *gw;
+	json_t *events;
+};
+
+static int
+events_txn(struct store *st, void *arg)
+{
+	struct event_batch *eb = arg;
+	json_t *ev;
+	size_t i;
+
+	json_array_foreach(eb->events, i, ev) one_event(eb->b, eb->gw, ev);
+	return 0;
 }
 
 void
 gwapi_events(struct broker *b, struct evhttp_request *req,
     const struct broker_peer *peer, json_t *body, double t0)
 {
-	json_t *events = json_object_get(body, "events"), *ev;
+	json_t *events = json_object_get(body, "events");
 	struct apireq_error ae;
+	struct event_batch eb;
 	char gw[BCONF_NAME_MAX];
-	size_t i, n = 0;
+	size_t n = 0;
+	int r;
 
 	/* Check the whole batch first: a refused batch changes nothing, so
 	 * the gateway can fix and resend it without duplicates. */
@@ -521,7 +640,21 @@ gwapi_events(struct broker *b, struct evhttp_request *req,
 		return;
 	}
 	gw_name(peer, gw, sizeof(gw));
-	json_array_foreach(events, i, ev) one_event(b, gw, ev);
+	/* One commit (one WAL sync) per batch instead of several per event:
+	 * gateways send their events in batches (brokerlink.c). When the
+	 * commit fails nothing of the batch is kept and the gateway sends it
+	 * again. */
+	eb.b = b;
+	eb.gw = gw;
+	eb.events = events;
+	if ((r = store_txn(b->store, events_txn, &eb)) != 0) {
+		vlog(VLOG_ERROR, "store_error",
+		    "what=gateway_events events=%zu gateway=%s error=%s", n,
+		    VLOG_Q(gw), vdi_errname(r));
+		http_error(b, req, 503, "store_unavailable",
+		    "the events were not stored: send them again", t0);
+		return;
+	}
 	http_reply(
 	    b, req, 200, json_pack("{s:I}", "accepted", (json_int_t)n), t0);
 }

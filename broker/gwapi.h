@@ -24,6 +24,11 @@
  * next poll with "after" >= seq acknowledges the cut (it has closed the
  * matching tunnels and holds the cut against new ones): the broker logs
  * gateway_cuts_acked.
+ *
+ * A cut may also be for one gateway only and name the jti of the one
+ * tunnel to cut (a token already used on another gateway: tokens are
+ * one-use per deployment, see start_replayed() in gwapi.c); such a cut is
+ * not a cut of the session and is not stored.
  */
 #ifndef VDI_BROKER_GWAPI_H
 #define VDI_BROKER_GWAPI_H
@@ -57,6 +62,11 @@ uint64_t gwq_last_seq(struct broker *b);
  * configured gateway, the last seq its polls acknowledged (current: every
  * cut). NULL when out of memory. Caller owns it. */
 json_t *gwq_status(struct broker *b);
+
+/* Queues a cut for the one tunnel token jti opened on gateway (by the
+ * CN of its certificate); only that gateway is told. */
+void gwq_cut_tunnel(struct broker *b, const char *gateway, const char *sid,
+    const char *jti, const char *reason);
 
 /* Number of long-poll requests waiting (for tests and metrics). */
 size_t gwq_waiting(struct broker *b);

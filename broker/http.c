@@ -533,15 +533,15 @@ dispatch(struct evhttp_request *req, void *arg)
 		policy_tenant_lookup(b->policy, peer.ca_name) == NULL)) {
 		vlog(VLOG_WARNING, "http_refused",
 		    "path=%s peer=%s ca=%s reason=not_a_device_certificate",
-		    path, peer.addr, peer.ca_name);
+		    VLOG_Q(path), peer.addr, VLOG_Q(peer.ca_name));
 		http_error(b, req, 403, "not_a_device",
 		    "this endpoint needs a tenant's device certificate", t0);
 		return;
 	}
 	if (match->who == HTTP_GATEWAY && !is_gateway(b, &peer)) {
 		vlog(VLOG_WARNING, "http_refused",
-		    "path=%s peer=%s ca=%s reason=not_a_gateway", path,
-		    peer.addr, peer.ca_name);
+		    "path=%s peer=%s ca=%s reason=not_a_gateway", VLOG_Q(path),
+		    peer.addr, VLOG_Q(peer.ca_name));
 		http_error(b, req, 403, "not_a_gateway",
 		    "this endpoint needs a configured gateway's certificate",
 		    t0);
@@ -589,15 +589,10 @@ log_verify(int ok, X509_STORE_CTX *x)
 		if (vdi_addr_from_sockaddr((struct sockaddr *)&ss, sl, &a) == 0)
 			vdi_addr_format(&a, peer, sizeof(peer));
 	}
-	{
-		char q[300];
-
-		vlog(VLOG_WARNING, "tls_refused",
-		    "peer=%s depth=%d reason=%s subject=%s", peer,
-		    X509_STORE_CTX_get_error_depth(x),
-		    vlog_quote(X509_verify_cert_error_string(err), q, 128),
-		    vlog_quote(subject, q + 128, 172));
-	}
+	vlog(VLOG_WARNING, "tls_refused",
+	    "peer=%s depth=%d reason=%s subject=%s", peer,
+	    X509_STORE_CTX_get_error_depth(x),
+	    VLOG_Q(X509_verify_cert_error_string(err)), VLOG_Q(subject));
 	return ok;
 }
 

@@ -287,7 +287,8 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct login *l = arg;
 
-	vlog(VLOG_NOTICE, "login_timeout", "login=%s user=%s", l->id, l->user);
+	vlog(VLOG_NOTICE, "login_timeout", "login=%s user=%s", l->id,
+	    VLOG_Q(l->user));
 	fail_login(l, 408, "login_timeout",
 	    "the login took too long: start again", LOGIN_FAIL_AUTH, "timeout");
 }

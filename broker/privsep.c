@@ -65,6 +65,10 @@ struct monitor {
 	unsigned char seal_key[PRIVSEP_SEAL_KEY_LEN];
 	int have_seal_key;
 	const char *const *services;
+	char **own_services; /* the last list reload_services gave */
+	char **(*reload_services)(void *arg);
+	void *reload_arg;
+	int64_t services_loaded_ms; /* when reload_services last ran */
 	unsigned int conv_timeout, pam_timeout, max_conversations;
 	unsigned int token_lifetime, clock_skew;
 	struct vbuf *in, *out;
@@ -398,8 +402,34 @@ monitor_load_keys(struct monitor *mon, const struct privsep_config *cfg)
 	return 0;
 }
 
+/* Reads the PAM services again through reload_services (the policy file,
+ * read by the monitor itself: never a list the worker sends). On failure
+ * the old list stays. */
+static void
+monitor_reload_services(struct monitor *mon, const char *why)
+{
+	char **list;
+	size_t n = 0;
+
+	if (mon->reload_services == NULL)
+		return;
+	mon->services_loaded_ms = now_ms();
+	if ((list = mon->reload_services(mon->reload_arg)) == NULL) {
+		vlog(VLOG_ERROR, "privsep_services_reload_failed",
+		    "trigger=%s kept=previous", why);
+		return;
+	}
+	free(mon->own_services);
+	mon->own_services = list;
+	mon->services = (const char *const *)list;
+	while (list[n] != NULL)
+		n++;
+	vlog(VLOG_NOTICE, "privsep_services_reloaded",
+	    "trigger=%s services=%zu", why, n);
+}
+
 static int
-service_allowed(const struct monitor *mon, const char *service)
+service_listed(const struct monitor *mon, const char *service)
 {
 	size_t i;
 
@@ -410,6 +440,21 @@ service_allowed(const struct monitor *mon, const char *service)
 			return 1;
 	}
 	return 0;
+}
+
+/* A service not listed may belong to a tenant added since the last
+ * SIGHUP (`vdictl policy reload` reloads only the worker): the monitor
+ * then reads the policy itself, at most once a second. */
+static int
+service_allowed(struct monitor *mon, const char *service)
+{
+	if (service_listed(mon, service))
+		return 1;
+	if (mon->reload_services == NULL ||
+	    now_ms() - mon->services_loaded_ms < 1000)
+		return 0;
+	monitor_reload_services(mon, "unknown_service");
+	return service_listed(mon, service);
 }
 
 /* Reaps every child that has exited. */
@@ -646,8 +691,13 @@ monitor_signal(struct monitor *mon)
 	while ((n = read(mon->sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			monitor_reap(mon);
-		else if (!mon->worker_done)
+		else if (!mon->worker_done) {
+			/* The policy may name new PAM services: learn them
+			 * before the worker reloads and sends logins. */
+			if (si.ssi_signo == SIGHUP)
+				monitor_reload_services(mon, "SIGHUP");
 			kill(mon->worker, (int)si.ssi_signo);
+		}
 	}
 	monitor_reap(mon);
 }
@@ -709,6 +759,9 @@ monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
 	mon.sock = sock;
 	mon.worker = worker;
 	mon.services = cfg->pam_services;
+	mon.reload_services = cfg->reload_services;
+	mon.reload_arg = cfg->reload_arg;
+	mon.services_loaded_ms = now_ms();
 	mon.conv_timeout =
 	    limit(cfg->conv_timeout, PRIVSEP_CONV_TIMEOUT, CONV_TIMEOUT_MAX);
 	mon.pam_timeout =
@@ -800,6 +853,7 @@ monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
 
 	jws_key_free(mon.sign_key);
 	OPENSSL_cleanse(mon.seal_key, sizeof(mon.seal_key));
+	free(mon.own_services);
 	vbuf_free(mon.in);
 	vbuf_free(mon.out);
 	if (mon.sock >= 0)

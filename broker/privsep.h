@@ -70,6 +70,15 @@ struct privsep_config {
 	 * allows any syntactically valid service. Set it: a worker taken
 	 * over must not pick a service whose stack is weaker. */
 	const char *const *pam_services;
+	/* Re-reads the PAM services, in the monitor, from a file the monitor
+	 * reads itself (the policy): called on SIGHUP before the signal is
+	 * passed on to the worker, and when the worker names a service that
+	 * is not listed (at most once a second; `vdictl policy reload`
+	 * reloads the worker only). Returns a new NULL-terminated list in one
+	 * allocation (free() frees it), or NULL to keep the current one.
+	 * NULL: the list given at start stays. */
+	char **(*reload_services)(void *arg);
+	void *reload_arg;
 	/* Limits; 0 means the default above. */
 	unsigned int conv_timeout;
 	unsigned int pam_timeout;

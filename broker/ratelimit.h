@@ -4,8 +4,12 @@
  * One table per kind of key (user names, device thumbprints). After
  * `free_failures` failures inside `window` seconds a key is blocked for
  * base_delay * 2^(extra failures), capped at max_delay. A success clears the
- * key. The table has a fixed number of slots; when full, the entry whose
- * last failure is oldest is forgotten. Pure: time is a parameter.
+ * key. The table has a fixed number of slots; when full, an expired entry
+ * among the few with the oldest last failure, else the entry whose last
+ * failure is oldest, is forgotten. Every call costs O(1) on average (a
+ * keyed hash lookup; expired keys are forgotten when next looked at), not
+ * a walk over the table. Pure apart from the hash key, drawn at random:
+ * time is a parameter.
  */
 #ifndef VDI_BROKER_RATELIMIT_H
 #define VDI_BROKER_RATELIMIT_H

@@ -122,8 +122,10 @@ void store_close(struct store *st);
 int store_schema_version(struct store *st);
 
 /* Runs fn inside one transaction: commits when fn returns 0, rolls back
- * otherwise and returns fn's code. Calls nest (inner calls join the outer
- * transaction). */
+ * otherwise and returns fn's code. Calls nest: an inner call runs in a
+ * savepoint of the outer transaction, so when it fails only its own
+ * changes are undone and the outer fn decides about the rest; nothing is
+ * on disk before the outermost call commits. */
 int store_txn(
     struct store *st, int (*fn)(struct store *, void *), void *arg) VDI_WUR;
 
@@ -230,6 +232,24 @@ int store_ticket_revoke_device(struct store *st, const char *device) VDI_WUR;
  * was replaced rather than that its window ran out. */
 int store_ticket_replace_session(
     struct store *st, const char *session_id) VDI_WUR;
+
+/* --- gateway tokens used (one use per deployment) --- */
+
+/* Records that the token jti (of session_id) opened a tunnel on gateway,
+ * remembered until expires (when it can no longer be presented; older
+ * rows are forgotten on the way). Returns 0 the first time; VDI_ERR_EXISTS
+ * when jti was used already, with the gateway that used it first in
+ * first_gateway (a repeat from that same gateway is the same event sent
+ * again). VDI_ERR_INVALID_ARG for an empty jti, VDI_ERR_TOO_LARGE when a
+ * string does not fit. */
+int store_token_use(struct store *st, const char *jti, const char *session_id,
+    const char *gateway, int64_t now, int64_t expires, char *first_gateway,
+    size_t first_len) VDI_WUR;
+
+/* The gateway that used token jti first (VDI_ERR_NOT_FOUND: not used, or
+ * forgotten after its expiry). */
+int store_token_gateway(struct store *st, const char *jti, char *gateway,
+    size_t gateway_len) VDI_WUR;
 
 /* --- desktop health and drain --- */
 

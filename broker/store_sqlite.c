@@ -120,6 +120,14 @@ static const char *const migrations[] = {
 	"  time INTEGER NOT NULL,"
 	"  expires INTEGER NOT NULL);"
 	"CREATE INDEX cuts_expires ON cuts(expires);",
+	/* 6: gateway tokens used, one use per deployment (not per gateway) */
+	"CREATE TABLE token_uses ("
+	"  jti TEXT PRIMARY KEY,"
+	"  session_id TEXT NOT NULL,"
+	"  gateway TEXT NOT NULL,"
+	"  used_at INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE INDEX token_uses_expires ON token_uses(expires);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -254,9 +262,25 @@ store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
 	int r;
 
 	if (st->txn_depth > 0) {
+		/* Nested: a savepoint, so that a failing inner call undoes
+		 * its own changes and the outer one decides about the rest. */
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SAVEPOINT txn%d", st->txn_depth);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return VDI_ERR_IO;
 		st->txn_depth++;
 		r = fn(st, arg);
 		st->txn_depth--;
+		if (r != 0) {
+			snprintf(sql, sizeof(sql), "ROLLBACK TO txn%d",
+			    st->txn_depth);
+			sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		}
+		snprintf(sql, sizeof(sql), "RELEASE txn%d", st->txn_depth);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK &&
+		    r == 0)
+			r = VDI_ERR_IO;
 		return r;
 	}
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -804,6 +828,90 @@ store_ticket_put(struct store *st, const char *hash_hex, const char *session_id,
  * revoked device, ...) or replaced by a newer login into its session. */
 #define TICKET_VOIDED   (-1)
 #define TICKET_REPLACED (-2)
+
+/* --- gateway tokens used ------------------------------------------------ */
+
+struct token_use {
+	const char *jti, *session_id, *gateway;
+	int64_t now, expires;
+	char *first;
+	size_t firstlen;
+};
+
+static int
+token_use_txn(struct store *st, void *arg)
+{
+	struct token_use *u = arg;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	/* Forget what can no longer be used (the table stays small). */
+	if ((r = prepare(st, &s, "DELETE FROM token_uses WHERE expires < ?",
+		 "i", u->now)) != 0 ||
+	    (r = exec_done(s)) != 0)
+		return r;
+	if ((r = prepare(st, &s, "SELECT gateway FROM token_uses WHERE jti = ?",
+		 "s", u->jti)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		col_text(s, 0, u->first, u->firstlen);
+		sqlite3_finalize(s);
+		return VDI_ERR_EXISTS;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return VDI_ERR_IO;
+	if ((r = prepare(st, &s,
+		 "INSERT INTO token_uses (jti, session_id, gateway, used_at, "
+		 "expires) VALUES (?, ?, ?, ?, ?)",
+		 "sssii", u->jti, u->session_id, u->gateway, u->now,
+		 u->expires)) != 0)
+		return r;
+	return exec_done(s);
+}
+
+int
+store_token_gateway(
+    struct store *st, const char *jti, char *gateway, size_t gateway_len)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if (gateway == NULL || gateway_len == 0)
+		return VDI_ERR_INVALID_ARG;
+	gateway[0] = '\0';
+	if (!fits(jti, 65))
+		return VDI_ERR_TOO_LARGE;
+	if ((r = prepare(st, &s, "SELECT gateway FROM token_uses WHERE jti = ?",
+		 "s", jti)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, gateway, gateway_len);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0
+	    : rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND
+				: VDI_ERR_IO;
+}
+
+int
+store_token_use(struct store *st, const char *jti, const char *session_id,
+    const char *gateway, int64_t now, int64_t expires, char *first_gateway,
+    size_t first_len)
+{
+	struct token_use u = { jti, session_id, gateway, now, expires,
+		first_gateway, first_len };
+
+	if (first_gateway != NULL && first_len > 0)
+		first_gateway[0] = '\0';
+	if (!fits(jti, 65) || *jti == '\0' || !fits(session_id, STORE_ID_MAX) ||
+	    !fits(gateway, STORE_NAME_MAX) || first_gateway == NULL ||
+	    first_len == 0)
+		return jti != NULL && *jti == '\0' ? VDI_ERR_INVALID_ARG
+						   : VDI_ERR_TOO_LARGE;
+	return store_txn(st, token_use_txn, &u);
+}
 
 struct ticket_use {
 	const char *hash, *device;

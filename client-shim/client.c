@@ -310,7 +310,8 @@ vdic_login(struct vdic *c, const char *user)
 			vlog(VLOG_INFO, "logged_in",
 			    "user=%s session=%s "
 			    "desktop=%s gateway=%s",
-			    c->user, c->session, c->desktop, c->gateway);
+			    VLOG_Q(c->user), VLOG_Q(c->session),
+			    VLOG_Q(c->desktop), VLOG_Q(c->gateway));
 			emit(c, VDIC_EV_LOGGED_IN, c->desktop, 0, 0);
 			st = VDIC_OK;
 			goto out;
@@ -318,7 +319,7 @@ vdic_login(struct vdic *c, const char *user)
 		if (r->state == SHIM_REPLY_ERROR) {
 			st = refused(c, r);
 			vlog(VLOG_NOTICE, "login_refused", "user=%s code=%s",
-			    user, r->error);
+			    VLOG_Q(user), VLOG_Q(r->error));
 			goto out;
 		}
 		if (r->state != SHIM_REPLY_PROMPT) {
@@ -402,7 +403,7 @@ vdic_reconnect(struct vdic *c)
 		} else {
 			st = refused(c, r);
 			vlog(VLOG_NOTICE, "reconnect_refused", "code=%s",
-			    r->error);
+			    VLOG_Q(r->error));
 			/* A newer login voided it at the broker: never
 			 * offer it again. */
 			if (st == VDIC_ERR_REPLACED)
@@ -439,7 +440,7 @@ vdic_logoff(struct vdic *c)
 	if (st == VDIC_OK && r->state == SHIM_REPLY_ERROR)
 		st = refused(c, r);
 	if (st == VDIC_OK) {
-		vlog(VLOG_INFO, "logoff", "session=%s", c->session);
+		vlog(VLOG_INFO, "logoff", "session=%s", VLOG_Q(c->session));
 		wipe_grant(c);
 	}
 	shim_reply_wipe(r);
@@ -908,7 +909,7 @@ vdic_connect(struct vdic *c)
 					    c->desktop, el);
 					vlog(VLOG_NOTICE, "reconnected",
 					    "session=%s elapsed_ms=%ld",
-					    c->session, el);
+					    VLOG_Q(c->session), el);
 					emit(c, VDIC_EV_RECONNECTED, text, 0,
 					    el);
 				} else {
@@ -962,7 +963,8 @@ vdic_connect(struct vdic *c)
 		}
 		shim_tunnel_close(&t, 0);
 		(void)reap(c, 1);
-		vlog(VLOG_NOTICE, "tunnel_dropped", "session=%s", c->session);
+		vlog(VLOG_NOTICE, "tunnel_dropped", "session=%s",
+		    VLOG_Q(c->session));
 		emit(c, VDIC_EV_DROPPED,
 		    "The connection to the desktop was lost.", 0, 0);
 		if (!c->cfg->reconnect) {

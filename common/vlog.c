@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -142,10 +143,47 @@ safe_char(unsigned char c)
 	    (c >= '0' && c <= '9') || strchr("-_.:/@+,#%[]", c) != NULL;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence of two to four bytes at p (n
+ * bytes left), or 0 when p does not start one. Overlong forms, surrogates,
+ * code points above U+10FFFF and characters that move or break text on a
+ * terminal (C1 controls, U+2028/U+2029, the bidirectional overrides and
+ * isolates) count as not well-formed: they are escaped byte by byte.
+ */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		len = 2, cp = p[0] & 0x1F;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		len = 3, cp = p[0] & 0x0F;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	if (cp <= 0x9F || cp == 0x2028 || cp == 0x2029 ||
+	    (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return len;
+}
+
 char *
 vlog_quote(const char *s, char *out, size_t outlen)
 {
-	const unsigned char *p;
+	const unsigned char *p, *end;
 	size_t o = 0;
 	int plain = 1;
 
@@ -159,30 +197,39 @@ vlog_quote(const char *s, char *out, size_t outlen)
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
 		if (!safe_char(*p))
 			plain = 0;
-	if (plain && *s != '\0') {
-		snprintf(out, outlen, "%s", s);
+	end = p;
+	if (plain && *s != '\0' &&
+	    (size_t)(end - (const unsigned char *)s) < outlen) {
+		memcpy(out, s, (size_t)(end - (const unsigned char *)s) + 1);
 		return out;
 	}
 	out[o++] = '"';
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (p = (const unsigned char *)s; *p != '\0';) {
 		char esc[5];
-		size_t el;
+		size_t el, take = 1;
 
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
 			el = 2;
-		} else if (*p < 0x20 || *p == 0x7F) {
-			snprintf(esc, sizeof(esc), "\\x%02x", *p);
-			el = 4;
-		} else {
+		} else if (*p >= 0x20 && *p < 0x7F) {
 			esc[0] = (char)*p;
 			el = 1;
+		} else if (*p >= 0x80 &&
+		    (take = utf8_len(p, (size_t)(end - p))) > 0) {
+			memcpy(esc, p, take);
+			el = take;
+		} else {
+			snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			el = 4;
+			take = 1;
 		}
+		/* Room for this piece, the closing quote and the NUL. */
 		if (o + el + 2 > outlen)
 			break;
 		memcpy(out + o, esc, el);
 		o += el;
+		p += take;
 	}
 	out[o++] = '"';
 	out[o] = '\0';

@@ -47,9 +47,26 @@ void vlog(enum vlog_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Writes s into out as a log value: unchanged when it has only safe
- * characters, else in double quotes with \" \\ and \xNN escapes. The result
- * is always NUL-terminated and truncated to fit outlen (outlen >= 3).
- * Returns out. */
+ * characters (letters, digits and -_.:/@+,#%[]), else in double quotes with
+ * \" \\ and \xNN escapes for control bytes, bytes that are not well-formed
+ * UTF-8 and the Unicode characters that break or reorder a line (C1
+ * controls, U+2028/U+2029, bidirectional controls). NULL reads as "". The
+ * result is always one field, NUL-terminated and truncated to fit outlen
+ * (outlen >= 3; a truncated value keeps its closing quote). Returns out. */
 char *vlog_quote(const char *s, char *out, size_t outlen);
+
+/* Room VLOG_Q gives a value (quotes and escapes included). */
+#define VLOG_QUOTE_MAX 512
+
+/* Every value a peer controls (user names, PAM texts, certificate
+ * subjects, channel names, paths, headers, reasons quoting peer text) is
+ * logged through VLOG_Q:
+ *
+ *   vlog(VLOG_NOTICE, "login_timeout", "user=%s", VLOG_Q(user));
+ *
+ * It expands to vlog_quote() into a compound literal, a buffer that lives
+ * until the end of the enclosing block, so several may appear in one
+ * call. */
+#define VLOG_Q(s) vlog_quote((s), (char[VLOG_QUOTE_MAX]){ 0 }, VLOG_QUOTE_MAX)
 
 #endif

@@ -210,8 +210,8 @@ events_loop(void *arg)
 		if (st == 200 || (st >= 400 && st < 500)) {
 			if (st != 200)
 				vlog(VLOG_ERROR, "broker_events_refused",
-				    "status=%ld events=%zu body=%.200s", st, n,
-				    resp != NULL ? resp : "");
+				    "status=%ld events=%zu body=%s", st, n,
+				    VLOG_Q(resp));
 			else
 				GW_ADD(&bl->gw->m.broker_events_sent, n);
 			/* Meanwhile the queue may have dropped some of the
@@ -232,8 +232,8 @@ events_loop(void *arg)
 		}
 		free(resp);
 		vlog(VLOG_WARNING, "broker_events_retry",
-		    "status=%ld error=\"%s\" queued=%zu retry_in=%u", st,
-		    st ? "http error" : err, bl->n, backoff);
+		    "status=%ld error=%s queued=%zu retry_in=%u", st,
+		    VLOG_Q(st ? "http error" : err), bl->n, backoff);
 		if (nap_locked(bl, backoff) && final)
 			break;
 		backoff =
@@ -256,6 +256,7 @@ apply(struct brokerlink *bl, json_t *cmd)
 	const char *keep = json_string_value(json_object_get(cmd, "keep_jti"));
 	const char *reason = json_string_value(json_object_get(cmd, "reason"));
 	json_t *t = json_object_get(cmd, "time");
+	const char *jti = json_string_value(json_object_get(cmd, "jti"));
 	json_t *before = json_object_get(cmd, "before");
 	int64_t now = (int64_t)time(NULL);
 	struct cut c;
@@ -277,7 +278,7 @@ apply(struct brokerlink *bl, json_t *cmd)
 		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "0123456789_-") != strlen(keep))) {
 		vlog(VLOG_WARNING, "broker_command_ignored", "type=%s",
-		    type != NULL ? type : "?");
+		    VLOG_Q(type != NULL ? type : "?"));
 		return;
 	}
 	c.kind = sid != NULL ? CUT_SESSION : CUT_DEVICE;
@@ -295,6 +296,26 @@ apply(struct brokerlink *bl, json_t *cmd)
 	/* "before" (older brokers): tunnels of tokens before it. */
 	c.time = json_is_integer(t) ? (int64_t)json_integer_value(t)
 				    : (int64_t)json_integer_value(before) - 1;
+	/* "jti": only the tunnel that token opened (a token the broker saw
+	 * used on another gateway first): nothing to hold. */
+	if (jti != NULL) {
+		if (sid == NULL ||
+		    strspn(jti,
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"abcdefghijklmnopqrstuvwxyz"
+			"0123456789-_") != strlen(jti)) {
+			vlog(VLOG_WARNING, "broker_command_bad",
+			    "detail=\"a tunnel cut without a session or with a "
+			    "malformed jti\"");
+			return;
+		}
+		n = registry_cut_jti(sid, jti, c.reason);
+		GW_INC(&bl->gw->m.broker_cuts);
+		vlog(VLOG_INFO, "broker_cut",
+		    "sid=%s jti=%s reason=%s tunnels=%u", c.key, VLOG_Q(jti),
+		    c.reason, n);
+		return;
+	}
 	n = registry_cut(&c, now, &held);
 	GW_INC(&bl->gw->m.broker_cuts);
 	if (held == VDI_ERR_TOO_LARGE || held == VDI_ERR_ALLOC)
@@ -351,8 +372,8 @@ commands_loop(void *arg)
 			pthread_mutex_lock(&bl->lock);
 			if (!bl->stopping)
 				vlog(VLOG_WARNING, "broker_poll_failed",
-				    "status=%ld error=\"%s\" retry_in=%u", st,
-				    st ? "bad answer" : err, backoff);
+				    "status=%ld error=%s retry_in=%u", st,
+				    VLOG_Q(st ? "bad answer" : err), backoff);
 			if (nap_locked(bl, backoff)) {
 				pthread_mutex_unlock(&bl->lock);
 				break;
@@ -363,7 +384,8 @@ commands_loop(void *arg)
 		}
 		backoff = 1;
 		if (strcmp(epoch, bl->epoch) != 0 && bl->epoch[0] != '\0')
-			vlog(VLOG_NOTICE, "broker_epoch", "epoch=%s", epoch);
+			vlog(VLOG_NOTICE, "broker_epoch", "epoch=%s",
+			    VLOG_Q(epoch));
 		if (!ok_once)
 			vlog(VLOG_INFO, "broker_connected", "url=%s",
 			    bl->gw->conf.broker_url);

@@ -84,6 +84,7 @@ tests_peers_tunnel_client_LDADD = $(VDICOMMON_LIBS)
 # Integration: broker + gateway + shadow desktop + xfreerdp through the
 # test tunnel client.
 integration_tests += tests/integration/test_gateway.sh
+integration_tests += tests/integration/test_gateway_replay.sh
 EXTRA_DIST += tests/integration/gateway/env.sh \
 	tests/integration/gateway/measure-memory.sh
 TESTS += tests/integration/test_gateway_idle.sh

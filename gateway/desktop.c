@@ -76,8 +76,8 @@ tls_event(struct bufferevent *bev, short what, void *arg)
 			}
 		} else if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
 			fail(s, GWR_DESKTOP_CERT,
-			    "reason=desktop_cert_invalid verify=\"%s\"",
-			    X509_verify_cert_error_string(vr));
+			    "reason=desktop_cert_invalid verify=%s",
+			    VLOG_Q(X509_verify_cert_error_string(vr)));
 			return;
 		}
 		s->ds = DS_READY;
@@ -90,7 +90,7 @@ tls_event(struct bufferevent *bev, short what, void *arg)
 		    SSL_get_verify_result(ssl) != X509_V_OK
 		? GWR_DESKTOP_CERT
 		: GWR_DESKTOP_UNREACHABLE,
-	    "reason=desktop_tls_failed error=\"%s\"", why);
+	    "reason=desktop_tls_failed error=%s", VLOG_Q(why));
 }
 
 static void

@@ -189,6 +189,11 @@ void registry_remove(struct session *s);
 unsigned int registry_cut(const struct cut *c, int64_t now, int *held);
 /* Cuts held now (metrics). */
 size_t registry_cuts_held(int64_t now);
+/* Applies a broker cut of the one tunnel of session sid that token jti
+ * opened (a token used on another gateway first). Returns how many tunnels
+ * were told to close (0 or 1). */
+unsigned int registry_cut_jti(
+    const char *sid, const char *jti, const char *reason);
 /* Closes every tunnel (shutdown). */
 unsigned int registry_cut_all(const char *reason);
 

@@ -497,9 +497,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
 		if (load_policy_tls(gw, err, sizeof(err)) != 0)
 			vlog(VLOG_ERROR, "reload_failed",
-			    "kept=previous "
-			    "error=\"%s\"",
-			    err);
+			    "kept=previous error=%s", VLOG_Q(err));
 		else
 			vlog(VLOG_NOTICE, "reloaded",
 			    "tenants=%zu "

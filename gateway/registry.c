@@ -198,6 +198,26 @@ registry_cuts_held(int64_t now)
 }
 
 unsigned int
+registry_cut_jti(const char *sid, const char *jti, const char *reason)
+{
+	struct session *s;
+	char why[96];
+	unsigned int n = 0;
+
+	snprintf(why, sizeof(why), "cut:%s", reason != NULL ? reason : "");
+	pthread_mutex_lock(&reg_lock);
+	for (s = reg_head; s != NULL; s = s->reg_next) {
+		if (strcmp(s->tok.sid, sid) != 0 ||
+		    strcmp(s->tok.jti, jti) != 0)
+			continue;
+		kill_locked(s, why);
+		n++;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return n;
+}
+
+unsigned int
 registry_cut_all(const char *reason)
 {
 	struct session *s;

@@ -98,12 +98,6 @@ status_phrase(int status)
 	return "Error";
 }
 
-static const char *
-qs(const char *s, char *buf, size_t len)
-{
-	return vlog_quote(s != NULL ? s : "", buf, len);
-}
-
 static void
 arm_timer(struct session *s, unsigned int seconds)
 {
@@ -137,7 +131,7 @@ static void
 refuse(struct session *s, enum gw_refusal why, int status, const char *code,
     const char *message, const char *detail)
 {
-	char head[256], q1[300];
+	char head[256];
 	char *body;
 	json_t *j;
 
@@ -146,10 +140,11 @@ refuse(struct session *s, enum gw_refusal why, int status, const char *code,
 	    "conn=%llu peer=%s status=%d reason=%s device=%s tenant=%s "
 	    "sid=%s user=%s%s%s",
 	    (unsigned long long)s->id, s->peer, status, code,
-	    s->device[0] ? s->device : "-", s->tenant[0] ? s->tenant : "-",
-	    s->has_tok ? s->tok.sid : "-",
-	    s->has_tok ? qs(s->tok.sub, q1, sizeof(q1)) : "-",
-	    detail != NULL ? " " : "", detail != NULL ? detail : "");
+	    s->device[0] ? s->device : "-",
+	    s->tenant[0] ? VLOG_Q(s->tenant) : "-",
+	    s->has_tok ? VLOG_Q(s->tok.sid) : "-",
+	    s->has_tok ? VLOG_Q(s->tok.sub) : "-", detail != NULL ? " " : "",
+	    detail != NULL ? detail : "");
 	if (s->desk != NULL) {
 		bufferevent_free(s->desk);
 		s->desk = NULL;
@@ -230,9 +225,10 @@ report_channels(struct session *s)
 	rec = relay_records(&s->relay, &n);
 	for (i = s->rec_reported; i < n; i++) {
 		vlog(VLOG_INFO, "channel",
-		    "sid=%s jti=%s kind=%s name=%s verdict=%s", s->tok.sid,
-		    s->tok.jti, rec[i].dynamic ? "dynamic" : "static",
-		    rec[i].name, rec[i].allowed ? "allowed" : "refused");
+		    "sid=%s jti=%s kind=%s name=%s verdict=%s",
+		    VLOG_Q(s->tok.sid), VLOG_Q(s->tok.jti),
+		    rec[i].dynamic ? "dynamic" : "static", VLOG_Q(rec[i].name),
+		    rec[i].allowed ? "allowed" : "refused");
 		if (!rec[i].allowed) {
 			GW_INC(&s->gw->m.channels_refused);
 			brokerlink_event(s->gw, "refused", s->tok.sid,
@@ -246,7 +242,7 @@ report_channels(struct session *s)
 static void
 session_close(struct session *s, const char *reason)
 {
-	char chans[1024], q[200];
+	char chans[1024];
 	const struct relay_record *rec;
 	size_t n = 0, i, off = 0;
 
@@ -267,10 +263,11 @@ session_close(struct session *s, const char *reason)
 	vlog(VLOG_INFO, "tunnel_end",
 	    "conn=%llu sid=%s jti=%s user=%s reason=%s bytes_in=%llu "
 	    "bytes_out=%llu duration=%lld channels=%s",
-	    (unsigned long long)s->id, s->tok.sid, s->tok.jti,
-	    qs(s->tok.sub, q, sizeof(q)), reason,
+	    (unsigned long long)s->id, VLOG_Q(s->tok.sid), VLOG_Q(s->tok.jti),
+	    VLOG_Q(s->tok.sub), VLOG_Q(reason),
 	    (unsigned long long)s->bytes_c2s, (unsigned long long)s->bytes_s2c,
-	    (long long)(time(NULL) - s->started), chans[0] ? chans : "-");
+	    (long long)(time(NULL) - s->started),
+	    chans[0] ? VLOG_Q(chans) : "-");
 	brokerlink_event(s->gw, "end", s->tok.sid, s->tok.jti, reason, NULL,
 	    s->bytes_c2s, s->bytes_s2c);
 	if (s->state == SS_RELAY)
@@ -441,17 +438,18 @@ pump(struct session *s, enum rdp_dir dir)
 				snprintf(why, sizeof(why), "%s", res.v.reason);
 			GW_INC(&s->gw->m.closes_protocol);
 			vlog(VLOG_NOTICE, "relay_close",
-			    "sid=%s dir=%s reason=\"%s\"", s->tok.sid,
-			    dir == RDP_C2S ? "c2s" : "s2c", why);
+			    "sid=%s dir=%s reason=%s", VLOG_Q(s->tok.sid),
+			    dir == RDP_C2S ? "c2s" : "s2c", VLOG_Q(why));
 			session_close(s, "protocol_violation");
 			return -1;
 		}
 		if (res.input)
 			s->last_input = time(NULL);
 		if (res.v.reason[0] != '\0')
-			vlog(VLOG_DEBUG, "relay_rewrite", "sid=%s dir=%s %s",
-			    s->tok.sid, dir == RDP_C2S ? "c2s" : "s2c",
-			    res.v.reason);
+			vlog(VLOG_DEBUG, "relay_rewrite",
+			    "sid=%s dir=%s what=%s", VLOG_Q(s->tok.sid),
+			    dir == RDP_C2S ? "c2s" : "s2c",
+			    VLOG_Q(res.v.reason));
 		if (send_vbuf(to, s->fwd, res.secret) != 0 ||
 		    send_vbuf(from, s->back, 0) != 0) {
 			session_close(s, "out_of_memory");
@@ -538,7 +536,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "conn=%llu peer=%s reason=handshake_timeout state=%d "
 		    "sid=%s",
 		    (unsigned long long)s->id, s->peer, (int)s->state,
-		    s->has_tok ? s->tok.sid : "-");
+		    s->has_tok ? VLOG_Q(s->tok.sid) : "-");
 		if (s->state >= SS_CLIENT_CR)
 			session_close(s, "handshake_timeout");
 		else
@@ -601,8 +599,8 @@ inner_event(struct bufferevent *bev, short what, void *arg)
 	    bufferevent_openssl_get_ssl(bev), why, sizeof(why));
 	GW_INC(&s->gw->m.refusals[GWR_CLIENT_PROTOCOL]);
 	vlog(VLOG_NOTICE, "tunnel_client_failed",
-	    "conn=%llu sid=%s reason=rdp_tls_failed error=\"%s\"",
-	    (unsigned long long)s->id, s->tok.sid, why);
+	    "conn=%llu sid=%s reason=rdp_tls_failed error=%s",
+	    (unsigned long long)s->id, VLOG_Q(s->tok.sid), VLOG_Q(why));
 	session_close(s, "client_rdp_tls_failed");
 }
 
@@ -690,7 +688,7 @@ session_desktop_ready(struct session *s)
 	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\n"
 				 "Connection: Upgrade\r\n"
 				 "Upgrade: vdi-rdp\r\n\r\n";
-	char q[300], why[sizeof(s->kill_reason)];
+	char why[sizeof(s->kill_reason)];
 
 	if (s->state != SS_DESKTOP)
 		return;
@@ -710,10 +708,10 @@ session_desktop_ready(struct session *s)
 	vlog(VLOG_INFO, "tunnel_start",
 	    "conn=%llu peer=%s sid=%s jti=%s user=%s tenant=%s device=%s "
 	    "dst=%s:%u pin=%s sso=%s audio_out=%s idle=%u",
-	    (unsigned long long)s->id, s->peer, s->tok.sid, s->tok.jti,
-	    qs(s->tok.sub, q, sizeof(q)), s->tok.tid, s->device,
-	    s->tok.dst_host, s->tok.dst_port, s->tok.has_pin ? "yes" : "no",
-	    s->has_creds ? "yes" : "no",
+	    (unsigned long long)s->id, s->peer, VLOG_Q(s->tok.sid),
+	    VLOG_Q(s->tok.jti), VLOG_Q(s->tok.sub), VLOG_Q(s->tok.tid),
+	    s->device, VLOG_Q(s->tok.dst_host), s->tok.dst_port,
+	    s->tok.has_pin ? "yes" : "no", s->has_creds ? "yes" : "no",
 	    (s->tok.channels & GWT_CH_AUDIO_OUT) ? "yes" : "no", s->tok.idle);
 	brokerlink_event(
 	    s->gw, "start", s->tok.sid, s->tok.jti, NULL, NULL, 0, 0);
@@ -955,7 +953,8 @@ front_event(struct bufferevent *bev, short what, void *arg)
 		s->state = SS_UPGRADE;
 		vlog(VLOG_DEBUG, "tls_accept",
 		    "conn=%llu peer=%s device=%s tenant=%s",
-		    (unsigned long long)s->id, s->peer, s->device, s->tenant);
+		    (unsigned long long)s->id, s->peer, s->device,
+		    VLOG_Q(s->tenant));
 		return;
 	}
 	if (s->state == SS_TLS) {
@@ -964,9 +963,10 @@ front_event(struct bufferevent *bev, short what, void *arg)
 			(void)!vdi_tls_cert_subject(bad, subj, sizeof(subj));
 		GW_INC(&s->gw->m.refusals[GWR_TLS]);
 		vlog(VLOG_NOTICE, "tunnel_refused",
-		    "conn=%llu peer=%s reason=tls_handshake error=\"%s\" "
-		    "subject=\"%s\"",
-		    (unsigned long long)s->id, s->peer, why, subj);
+		    "conn=%llu peer=%s reason=tls_handshake error=%s "
+		    "subject=%s",
+		    (unsigned long long)s->id, s->peer, VLOG_Q(why),
+		    VLOG_Q(subj));
 		session_free(s);
 		return;
 	}

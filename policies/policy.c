@@ -352,6 +352,21 @@ policy_rule_allows(const struct policy_rule *r)
 	return r->allow;
 }
 
+int
+policy_uses_groups(const struct policy *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i].ngroups > 0)
+			return 1;
+	for (i = 0; i < p->nmodes; i++)
+		for (j = 0; j < p->modes[i].nrules; j++)
+			if (p->modes[i].rules[j].ngroups > 0)
+				return 1;
+	return 0;
+}
+
 const char *
 policy_rule_file(const struct policy_rule *r)
 {

@@ -170,6 +170,9 @@ const char *policy_rule_file(const struct policy_rule *r);
 unsigned int policy_rule_line(const struct policy_rule *r);
 /* The mode whose rule list holds r, or NULL for a base rule. */
 const struct policy_mode *policy_rule_mode(const struct policy_rule *r);
+/* 1 when any rule (base or of a mode) names groups, so that a decision
+ * needs the user's groups (an NSS lookup); 0 when none does. */
+int policy_uses_groups(const struct policy *p);
 
 const char *policy_mode_name(const struct policy_mode *m);
 /* Number of rules the mode puts before (or instead of) the base rules. */

@@ -15,6 +15,7 @@
 #                                          (empty, nextUpdate in 30 days)
 #   OUTDIR/infra/broker.{pem,key}          server, ECDSA P-256
 #   OUTDIR/infra/gateway.{pem,key}         server + TLS client, ECDSA P-256
+#   OUTDIR/infra/gateway-2.{pem,key}       the same for a second gateway
 #   OUTDIR/infra/desktop-{1,2}.{pem,key}   server, RSA 2048
 #     (every server cert: subjectAltName DNS:localhost, IP:127.0.0.1)
 #   OUTDIR/infra/admin.{pem,key}           admin client cert, CN=admin
@@ -241,9 +242,9 @@ now_start=$(utc '-1 hour')
 
 # Infrastructure: CA, servers, the gateway's client use, admin.
 make_ca "$out/infra" "/O=vdi-test/CN=vdi-test infrastructure CA"
-for s in broker gateway desktop-1 desktop-2 admin; do
+for s in broker gateway gateway-2 desktop-1 desktop-2 admin; do
 	case $s in
-	gateway) kt=ec ext=server_client_ec ;;
+	gateway | gateway-2) kt=ec ext=server_client_ec ;;
 	desktop-*) kt=rsa ext=server_rsa ;;
 	admin) kt=ec ext=client_ec ;;
 	*) kt=ec ext=server_ec ;;

@@ -623,10 +623,58 @@ policy_accessors__when_tenant_and_pools__expose_the_file(void **state)
 	assert_int_equal(policy_mode_count(pol), 3);
 }
 
+static struct policy *
+load_text(const char *text)
+{
+	struct policy_errors e;
+	struct policy *p = NULL;
+
+	if (policy_load_string(text, "groups.conf", NULL, NULL, &p, &e) != 0) {
+		fprintf(stderr, "%s", e.text != NULL ? e.text : "?");
+		policy_errors_clear(&e);
+	}
+	return p;
+}
+
+#define GROUPS_BASE                                                            \
+	"version = 1;\n"                                                       \
+	"zones = { dc = { }; };\n"                                             \
+	"tenants = { t1 = { ca = \"pki/t1/ca.pem\"; crl = "                    \
+	"\"pki/t1/crl.pem\";\n"                                                \
+	"  device = { classes = [\"field-tablet\"]; }; }; };\n"                \
+	"pools = { p = { tenant = \"t1\"; zone = \"dc\"; assignment = "        \
+	"\"pooled\"; security = \"tls\"; desktops = ( { name = \"d\"; "        \
+	"address = \"192.0.2.1:3389\"; } ); }; };\n"
+
+static void
+policy_uses_groups__when_rules_name_groups__1_else_0(void **state)
+{
+	struct policy *p;
+
+	/* the fixture: base rules and mode rules with groups */
+	assert_int_equal(policy_uses_groups(pol), 1);
+	p = load_text(
+	    GROUPS_BASE "rules = ( { name = \"all\"; action = \"allow\"; "
+			"users = [\"sato\"]; pools = [\"p\"]; } );\n");
+	assert_non_null(p);
+	assert_int_equal(policy_uses_groups(p), 0);
+	policy_unref(p);
+	p = load_text(GROUPS_BASE
+	    "rules = ( { name = \"all\"; action = \"allow\"; "
+	    "pools = [\"p\"]; } );\n"
+	    "modes = { m = { rules = ( { name = \"g\"; action = \"deny\"; "
+	    "groups = [\"x\"]; } ); }; };\n");
+	assert_non_null(p);
+	assert_int_equal(policy_uses_groups(p), 1);
+	policy_unref(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    policy_uses_groups__when_rules_name_groups__1_else_0),
 		cmocka_unit_test(
 		    policy_evaluate__when_no_rule_matches__deny_by_default),
 		cmocka_unit_test(

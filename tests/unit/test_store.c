@@ -92,9 +92,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 5);
+	assert_int_equal(store_schema_version(f->st), 6);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 5);
+	assert_int_equal(store_schema_version(f->st), 6);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -854,6 +854,98 @@ store_cut__when_added_and_reopened__listed_until_expiry(void **state)
 	assert_int_equal(store_cut_list(f->st, 0, collect_cut, got), 0);
 	assert_string_equal(got[0].key, b.key);
 	assert_string_equal(got[1].key, "");
+
+struct txn_case {
+	const char *inner_id, *outer_id;
+	int inner_fails, outer_fails;
+};
+
+static int
+txn_inner(struct store *st, void *arg)
+{
+	const struct txn_case *c = arg;
+	struct store_session s = mk_session(c->inner_id, "bob", "d2");
+	int r;
+
+	if ((r = store_session_create(st, &s)) != 0)
+		return r;
+	return c->inner_fails ? VDI_ERR_IO : 0;
+}
+
+static int
+txn_outer(struct store *st, void *arg)
+{
+	const struct txn_case *c = arg;
+	struct store_session s = mk_session(c->outer_id, "alice", "d1");
+	int r;
+
+	if ((r = store_session_create(st, &s)) != 0)
+		return r;
+	/* The inner failure is the outer fn's to judge: it goes on. */
+	(void)!store_txn(st, txn_inner, arg);
+	return c->outer_fails ? VDI_ERR_DENIED : 0;
+}
+
+static void
+store_txn__when_nested_call_fails__only_its_changes_undone(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session out;
+	struct txn_case ok = { "in1", "out1", 0, 0 };
+	struct txn_case inner = { "in2", "out2", 1, 0 };
+	struct txn_case outer = { "in3", "out3", 0, 1 };
+
+	assert_int_equal(store_txn(f->st, txn_outer, &ok), 0);
+	assert_int_equal(store_txn(f->st, txn_outer, &inner), 0);
+	assert_int_equal(store_txn(f->st, txn_outer, &outer), VDI_ERR_DENIED);
+	reopen(f);
+	assert_int_equal(store_session_get(f->st, "out1", &out), 0);
+	assert_int_equal(store_session_get(f->st, "in1", &out), 0);
+	/* the failed inner call left nothing, its caller's row stayed */
+	assert_int_equal(store_session_get(f->st, "out2", &out), 0);
+	assert_int_equal(
+	    store_session_get(f->st, "in2", &out), VDI_ERR_NOT_FOUND);
+	/* a failing outer call undoes everything, the inner success too */
+	assert_int_equal(
+	    store_session_get(f->st, "out3", &out), VDI_ERR_NOT_FOUND);
+	assert_int_equal(
+	    store_session_get(f->st, "in3", &out), VDI_ERR_NOT_FOUND);
+}
+
+static void
+store_token_use__when_used_twice__first_gateway_named_until_expiry(void **state)
+{
+	struct fixture *f = *state;
+	char first[STORE_NAME_MAX];
+
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-a", 100, 460,
+			     first, sizeof(first)),
+	    0);
+	reopen(f);
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-b", 110, 470,
+			     first, sizeof(first)),
+	    VDI_ERR_EXISTS);
+	assert_string_equal(first, "gw-a");
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-a", 111, 471,
+			     first, sizeof(first)),
+	    VDI_ERR_EXISTS);
+	assert_string_equal(first, "gw-a");
+	assert_int_equal(
+	    store_token_gateway(f->st, "jti-1", first, sizeof(first)), 0);
+	assert_string_equal(first, "gw-a");
+	assert_int_equal(
+	    store_token_gateway(f->st, "jti-9", first, sizeof(first)),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_token_use(f->st, "jti-2", "s1", "gw-b", 120, 480,
+			     first, sizeof(first)),
+	    0);
+	/* past its expiry the id is forgotten */
+	assert_int_equal(store_token_use(f->st, "jti-1", "s1", "gw-b", 461, 821,
+			     first, sizeof(first)),
+	    0);
+	assert_int_equal(store_token_use(f->st, "", "s1", "gw-b", 1, 2, first,
+			     sizeof(first)),
+	    VDI_ERR_INVALID_ARG);
 }
 
 int
@@ -873,6 +965,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_session__when_lifecycle__live_lookup_and_counts,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_txn__when_nested_call_fails__only_its_changes_undone,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_token_use__when_used_twice__first_gateway_named_until_expiry,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_assignment__when_set__persistent_and_unique_per_pool,

@@ -96,6 +96,127 @@ vlog_quote__when_plain__unchanged_else_quoted_escaped(void **state)
 }
 
 static void
+log_forged_user(void)
+{
+	vlog_init("vdi-test", VLOG_STDERR, VLOG_INFO);
+	vlog(VLOG_NOTICE, "login_timeout", "user=%s code=%s",
+	    VLOG_Q("x reason=ok"), VLOG_Q("auth_failed"));
+}
+
+/* Splits a log line after "event=..." into key=value fields the way a log
+ * reader does: a value in double quotes runs to the next unescaped quote.
+ * Returns the number of fields and copies the value of key into val. */
+static int
+fields(const char *line, const char *key, char *val, size_t vlen)
+{
+	const char *p = strstr(line, " level=");
+	int n = 0;
+
+	val[0] = '\0';
+	while (p != NULL && *p == ' ') {
+		const char *k = ++p, *eq = strchr(p, '=');
+		const char *v, *e;
+		size_t kl;
+
+		if (eq == NULL)
+			break;
+		kl = (size_t)(eq - k);
+		v = eq + 1;
+		if (*v == '"') {
+			for (e = v + 1; *e != '\0' && *e != '"'; e++)
+				if (*e == '\\' && e[1] != '\0')
+					e++;
+			if (*e == '"')
+				e++;
+		} else
+			e = v + strcspn(v, " \n");
+		if (kl == strlen(key) && strncmp(k, key, kl) == 0)
+			snprintf(val, vlen, "%.*s", (int)(e - v), v);
+		n++;
+		p = e;
+	}
+	return n;
+}
+
+static void
+vlog_q__when_user_name_forges_fields__one_quoted_field(void **state)
+{
+	char out[4096], val[256];
+
+	capture(log_forged_user, out, sizeof(out));
+	/* level, event, user, code: the name adds no field of its own */
+	assert_int_equal(fields(out, "user", val, sizeof(val)), 4);
+	assert_string_equal(val, "\"x reason=ok\"");
+	assert_int_equal(fields(out, "reason", val, sizeof(val)), 4);
+	assert_string_equal(val, "");
+	assert_int_equal(fields(out, "code", val, sizeof(val)), 4);
+	assert_string_equal(val, "auth_failed");
+}
+
+static void
+vlog_quote__when_quotes_controls_and_bad_utf8__escaped(void **state)
+{
+	char out[256];
+
+	/* a quote and a backslash cannot end the field early */
+	assert_string_equal(vlog_quote("a\" b=\\\"c", out, sizeof(out)),
+	    "\"a\\\" b=\\\\\\\"c\"");
+	/* newline, CR, tab, ESC and DEL become \xNN: still one line */
+	assert_string_equal(
+	    vlog_quote("x\ny\rz\t\x1b[2J\x7f", out, sizeof(out)),
+	    "\"x\\x0ay\\x0dz\\x09\\x1b[2J\\x7f\"");
+	/* bytes that are not UTF-8: lone continuation, truncated sequence,
+	 * overlong '/', a surrogate, 0xFF */
+	assert_string_equal(vlog_quote("\x80"
+				       "a\xc3",
+				out, sizeof(out)),
+	    "\"\\x80a\\xc3\"");
+	assert_string_equal(
+	    vlog_quote("\xc0\xaf", out, sizeof(out)), "\"\\xc0\\xaf\"");
+	assert_string_equal(vlog_quote("\xed\xa0\x80\xff", out, sizeof(out)),
+	    "\"\\xed\\xa0\\x80\\xff\"");
+	/* well-formed UTF-8 stays readable (quoted: not in the plain set) */
+	assert_string_equal(vlog_quote("山田", out, sizeof(out)), "\"山田\"");
+	/* ... but not C1 controls, line separators or bidi overrides */
+	assert_string_equal(vlog_quote("a\xc2\x85"
+				       "b",
+				out, sizeof(out)),
+	    "\"a\\xc2\\x85b\"");
+	assert_string_equal(
+	    vlog_quote("\xe2\x80\xa8\xe2\x80\xae", out, sizeof(out)),
+	    "\"\\xe2\\x80\\xa8\\xe2\\x80\\xae\"");
+	/* truncation never cuts an escape in half and keeps the quote */
+	assert_string_equal(vlog_quote("ab\ncd", out, 8), "\"ab\"");
+	assert_string_equal(vlog_quote("ab\ncd", out, 9), "\"ab\\x0a\"");
+}
+
+static void
+log_hostile_values(void)
+{
+	vlog_init("vdi-test", VLOG_STDERR, VLOG_INFO);
+	vlog(VLOG_WARNING, "pam_prompt", "user=%s text=%s subject=%s",
+	    VLOG_Q("eve\" admin=\"yes"), VLOG_Q("Password:\n level=error"),
+	    VLOG_Q("CN=\xff\xfe x=1"));
+}
+
+static void
+vlog_q__when_several_hostile_values__each_one_field_one_line(void **state)
+{
+	char out[4096], val[256];
+
+	capture(log_hostile_values, out, sizeof(out));
+	assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+	assert_int_equal(fields(out, "user", val, sizeof(val)), 5);
+	assert_string_equal(val, "\"eve\\\" admin=\\\"yes\"");
+	fields(out, "text", val, sizeof(val));
+	assert_string_equal(val, "\"Password:\\x0a level=error\"");
+	fields(out, "subject", val, sizeof(val));
+	assert_string_equal(val, "\"CN=\\xff\\xfe x=1\"");
+	assert_int_equal(fields(out, "admin", val, sizeof(val)), 5);
+	assert_string_equal(val, "");
+}
+
+static void
 vlog_level_parse__when_names__levels_else_error(void **state)
 {
 	enum vlog_level l = VLOG_ERROR;
@@ -118,6 +239,12 @@ main(void)
 		    vlog__when_line_too_long__truncated_single_line),
 		cmocka_unit_test(
 		    vlog_quote__when_plain__unchanged_else_quoted_escaped),
+		cmocka_unit_test(
+		    vlog_q__when_user_name_forges_fields__one_quoted_field),
+		cmocka_unit_test(
+		    vlog_quote__when_quotes_controls_and_bad_utf8__escaped),
+		cmocka_unit_test(
+		    vlog_q__when_several_hostile_values__each_one_field_one_line),
 		cmocka_unit_test(
 		    vlog_level_parse__when_names__levels_else_error),
 	};
