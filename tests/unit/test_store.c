@@ -854,6 +854,7 @@ store_cut__when_added_and_reopened__listed_until_expiry(void **state)
 	assert_int_equal(store_cut_list(f->st, 0, collect_cut, got), 0);
 	assert_string_equal(got[0].key, b.key);
 	assert_string_equal(got[1].key, "");
+}
 
 struct txn_case {
 	const char *inner_id, *outer_id;
