@@ -188,6 +188,7 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	const struct bconf_gateway *gw;
 	char sid[TOKEN_ID_HEX], ticket[TOKEN_TICKET_SIZE] = "";
 	char thash[TOKEN_HASH_HEX], msg[400], kv[600], chbuf[64];
+	char mgrant[PRIVSEP_GRANT_SIZE];
 	char *token = NULL, *cred = NULL, **groups = NULL;
 	const char *code, *jti = NULL;
 	json_t *claims = NULL, *reply, *detail;
@@ -310,8 +311,33 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	tp.idle = d.limits.idle_disconnect;
 	tp.device_x5t = g->peer->thumb_b64;
 	tp.cred = cred;
-	if (token_gateway_claims(&tp, &claims) != 0 ||
-	    privsep_sign(b->ps, claims, &token) != 0) {
+	/* The monitor signs a login only for the user its PAM child saw
+	 * succeed, and a reconnect only for a session whose login it signed
+	 * (the grant it returned then, kept with the session). */
+	mgrant[0] = '\0';
+	if (token_gateway_claims(&tp, &claims) != 0)
+		rc = VDI_ERR_ALLOC;
+	else if (g->login_id != NULL) {
+		if ((rc = privsep_sign_login(
+			 b->ps, g->login_id, claims, &token, mgrant)) == 0)
+			rc = store_session_set_grant(
+			    b->store, res.session.id, mgrant);
+	} else if ((rc = store_session_get_grant(
+			b->store, res.session.id, mgrant, sizeof(mgrant))) == 0)
+		rc = privsep_sign_reconnect(b->ps, mgrant, claims, &token);
+	if (rc == VDI_ERR_DENIED ||
+	    (rc == VDI_ERR_NOT_FOUND && g->login_id == NULL)) {
+		/* No grant for this session (e.g. from before grants were
+		 * kept), or the monitor refused: a login is needed. */
+		broker_audit(b, "broker", g->action, "refused", g->tenant,
+		    g->user, g->peer->thumb_hex, res.session.id,
+		    "monitor_refused", NULL);
+		http_error(b, req, 401, "ticket_invalid",
+		    "this session cannot be resumed without a login: log in",
+		    t0);
+		goto out;
+	}
+	if (rc != 0) {
 		http_error(
 		    b, req, 500, "internal_error", "cannot sign token", t0);
 		goto out;
