@@ -38,6 +38,7 @@
 
 struct session;
 struct brokerlink;
+struct policy;
 struct evdns_base;
 
 struct gw_worker {
@@ -67,6 +68,7 @@ enum gw_refusal {
 	GWR_NLA_UNSUPPORTED,
 	GWR_CREDENTIALS,
 	GWR_CLIENT_PROTOCOL, /* X.224 or RDP-level TLS with the client */
+	GWR_DST_POLICY,      /* the token's dst is no desktop of its tid */
 	GWR_COUNT,
 };
 
@@ -98,6 +100,12 @@ struct gw {
 	SSL_CTX *desk_pin_ctx;
 	SSL_CTX *desk_ca_ctx; /* NULL without desktop_ca */
 	size_t ntenants;
+
+	/* The policy of the last (re)load: tokens' dst must be one of its
+	 * desktops of the token's tenant. Replaced on SIGHUP; readers take
+	 * a reference under policy_lock. */
+	pthread_mutex_t policy_lock;
+	struct policy *policy;
 
 	struct jws_key *keys[GWCONF_KEYS_MAX];
 	size_t nkeys;

@@ -105,7 +105,7 @@ static int
 load_policy_tls(struct gw *gw, char *err, size_t errlen)
 {
 	struct policy_errors pe = { 0 };
-	struct policy *p = NULL;
+	struct policy *p = NULL, *old;
 	int r;
 
 	if ((r = policy_load_file(gw->conf.policy, NULL, &p, &pe)) != 0) {
@@ -114,7 +114,14 @@ load_policy_tls(struct gw *gw, char *err, size_t errlen)
 		policy_errors_clear(&pe);
 		return r;
 	}
-	r = front_configure(gw, p, err, errlen);
+	if ((r = front_configure(gw, p, err, errlen)) == 0) {
+		/* Keep it for the admission's dst check (session.c). */
+		pthread_mutex_lock(&gw->policy_lock);
+		old = gw->policy;
+		gw->policy = p;
+		p = old;
+		pthread_mutex_unlock(&gw->policy_lock);
+	}
 	policy_unref(p);
 	return r;
 }
@@ -447,6 +454,8 @@ cleanup(struct gw *gw)
 	SSL_CTX_free(gw->desk_pin_ctx);
 	SSL_CTX_free(gw->desk_ca_ctx);
 	replay_free(gw->replay);
+	policy_unref(gw->policy);
+	gw->policy = NULL;
 	OPENSSL_cleanse(gw->seal_key, sizeof(gw->seal_key));
 }
 
@@ -464,6 +473,7 @@ main(int argc, char **argv)
 	unsigned int i;
 
 	gw->conf_path = SYSCONFDIR_VDI "/vdi-gatewayd.conf";
+	pthread_mutex_init(&gw->policy_lock, NULL);
 	while ((ch = getopt(argc, argv, "df:hl:P:t")) != -1) {
 		switch (ch) {
 		case 'd':

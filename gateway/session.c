@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "policy.h"
 #include "rdp/frame.h"
 #include "rdp/x224.h"
 #include "session.h"
@@ -65,6 +66,7 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 	"nla_unsupported",
 	"credentials_invalid",
 	"client_protocol",
+	"dst_not_in_policy",
 };
 
 static void session_free(struct session *s);
@@ -739,6 +741,35 @@ open_creds(struct session *s)
 	return 0;
 }
 
+/* A token's dst must be a desktop of a pool of its tenant in the policy
+ * this gateway loaded: even a token signed by the broker's key (a broker
+ * taken over, a key stolen) cannot point the gateway anywhere else in the
+ * data center. Refuses s and returns 0 when it is not. */
+static int
+dst_in_policy(struct session *s)
+{
+	struct policy *p;
+	char detail[GWT_NAME_MAX * 2 + 64], qh[GWT_NAME_MAX * 4 + 3];
+	char qt[GWT_NAME_MAX * 4 + 3];
+	int ok;
+
+	pthread_mutex_lock(&s->gw->policy_lock);
+	p = policy_ref(s->gw->policy);
+	pthread_mutex_unlock(&s->gw->policy_lock);
+	ok = policy_tenant_desktop(
+		 p, s->tok.tid, s->tok.dst_host, s->tok.dst_port) != NULL;
+	policy_unref(p);
+	if (ok)
+		return 1;
+	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
+	    qs(s->tok.dst_host, qh, sizeof(qh)), (unsigned)s->tok.dst_port,
+	    qs(s->tok.tid, qt, sizeof(qt)));
+	refuse(s, GWR_DST_POLICY, 403, "dst_not_in_policy",
+	    "the token names a desktop the policy does not give its tenant",
+	    detail);
+	return 0;
+}
+
 static void
 got_request(struct session *s, const struct upgrade_req *req)
 {
@@ -775,6 +806,8 @@ got_request(struct session *s, const struct upgrade_req *req)
 	}
 	s->has_tok = 1;
 	s->started = time(NULL);
+	if (!dst_in_policy(s))
+		return;
 	if (s->tok.nla) {
 		refuse(s, GWR_NLA_UNSUPPORTED, 503, "nla_unsupported",
 		    "the desktop pool uses NLA (sec=nla), which this gateway "
