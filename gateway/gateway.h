@@ -109,8 +109,7 @@ struct gw {
 
 	struct jws_key *keys[GWCONF_KEYS_MAX];
 	size_t nkeys;
-	int have_seal;
-	unsigned char seal_key[SEAL_KEY_LEN];
+	int have_seal; /* the key process holds a seal key (keyproc.h) */
 
 	pthread_mutex_t replay_lock;
 	struct replay *replay;

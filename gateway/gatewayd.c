@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -34,6 +35,7 @@
 #include <openssl/ssl.h>
 
 #include "gateway.h"
+#include "keyproc.h"
 #include "policy.h"
 #include "policy_files.h"
 #include "vlog.h"
@@ -44,6 +46,7 @@ static struct gw G;
 static struct evconnlistener *listener;
 static struct event *stop_timer;
 static int stop_ticks;
+static int exit_code; /* 1 when the key process died */
 
 static void
 usage(void)
@@ -131,7 +134,9 @@ load_policy_tls(struct gw *gw, char *err, size_t errlen)
 static int
 inner_ctx_new(struct gw *gw, char *err, size_t errlen)
 {
+	EVP_PKEY *pk = NULL;
 	SSL_CTX *c;
+	int r;
 
 	if ((c = SSL_CTX_new(TLS_server_method())) == NULL)
 		goto fail;
@@ -146,17 +151,22 @@ inner_ctx_new(struct gw *gw, char *err, size_t errlen)
 		"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") !=
 	    1)
 		goto fail;
+	/* The certificate only: the private key is the key process's, used
+	 * through an EVP_PKEY that forwards (keypkey.c). */
 	if (SSL_CTX_use_certificate_chain_file(c, gw->conf.inner_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(
-		c, gw->conf.inner_key, SSL_FILETYPE_PEM) != 1 ||
+	    (r = keypkey_new(SSL_CTX_get0_certificate(c), &pk)) != 0 ||
+	    SSL_CTX_use_PrivateKey(c, pk) != 1 ||
 	    SSL_CTX_check_private_key(c) != 1) {
 		snprintf(err, errlen,
-		    "inner_rdp: cannot load %s / %s (PEM "
-		    "certificate and matching unencrypted key)",
+		    "inner_rdp: cannot use %s / %s (PEM "
+		    "certificate and the matching unencrypted EC or RSA key, "
+		    "held by the key process)",
 		    gw->conf.inner_cert, gw->conf.inner_key);
+		EVP_PKEY_free(pk);
 		SSL_CTX_free(c);
 		return VDI_ERR_CERT_LOAD;
 	}
+	EVP_PKEY_free(pk); /* the context keeps its reference */
 	gw->inner_ctx = c;
 	return 0;
 fail:
@@ -216,12 +226,8 @@ load_keys(struct gw *gw, char *err, size_t errlen)
 		}
 		gw->nkeys++;
 	}
-	if (gw->conf.seal_key[0] != '\0') {
-		if ((r = seal_key_load(
-			 gw->conf.seal_key, gw->seal_key, err, errlen)) != 0)
-			return r;
-		gw->have_seal = 1;
-	}
+	/* The seal key is the key process's alone. */
+	gw->have_seal = keyclient_have_seal();
 	return 0;
 }
 
@@ -332,6 +338,7 @@ worker_main(void *arg)
 {
 	struct gw_worker *w = arg;
 
+	keyclient_bind_thread(w->index + 1); /* channel 0 is the main's */
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
@@ -358,8 +365,25 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval tv = { 0, 100000 };
 	char err[VDI_TLS_ERR_SIZE];
 	unsigned int n;
+	int st = 0;
 
-	if (sig == SIGHUP) {
+	if (sig == SIGCHLD) {
+		/* Without its key process the gateway can neither open
+		 * credentials nor finish an inner TLS handshake: stop, and let
+		 * the service manager restart both. */
+		if (keyclient_pid() <= 0 ||
+		    waitpid(keyclient_pid(), &st, WNOHANG) != keyclient_pid())
+			return;
+		vlog(stop_timer != NULL ? VLOG_INFO : VLOG_ERROR,
+		    "keyproc_exited", "pid=%ld status=%d action=%s",
+		    (long)keyclient_pid(),
+		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+		    stop_timer != NULL ? "none" : "stop");
+		keyclient_forget();
+		if (stop_timer != NULL)
+			return; /* stopping anyway */
+		exit_code = 1;
+	} else if (sig == SIGHUP) {
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
 		if (load_policy_tls(gw, err, sizeof(err)) != 0)
 			vlog(VLOG_ERROR, "reload_failed",
@@ -456,17 +480,18 @@ cleanup(struct gw *gw)
 	replay_free(gw->replay);
 	policy_unref(gw->policy);
 	gw->policy = NULL;
-	OPENSSL_cleanse(gw->seal_key, sizeof(gw->seal_key));
+	keyclient_stop();
 }
 
 int
 main(int argc, char **argv)
 {
 	struct gw *gw = &G;
+	struct keyproc_config kc;
 	const char *port_file = NULL;
 	enum vlog_level level = VLOG_INFO;
-	struct event *sigs[3] = { NULL };
-	static const int signums[] = { SIGHUP, SIGTERM, SIGINT };
+	struct event *sigs[4] = { NULL };
+	static const int signums[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
 	char *errors = NULL, err[4096];
 	int ch, check = 0, foreground = 0, rc = 1, port;
 	long ncpu;
@@ -515,7 +540,29 @@ main(int argc, char **argv)
 		free(errors);
 		return 1;
 	}
+	gw->nworkers = gw->conf.threads;
+	if (gw->nworkers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		gw->nworkers = ncpu < 1         ? 1
+		    : ncpu > GWCONF_THREADS_MAX ? GWCONF_THREADS_MAX
+						: (unsigned int)ncpu;
+	}
+	/* First of all, before the policy, TLS, threads and the privilege
+	 * drop: the key process, which alone reads the seal key and the
+	 * inner private key. */
+	memset(&kc, 0, sizeof(kc));
+	kc.seal_key = gw->conf.seal_key;
+	kc.inner_cert = gw->conf.inner_cert;
+	kc.inner_key = gw->conf.inner_key;
+	kc.user = gw->conf.user;
+	kc.group = gw->conf.group;
 	err[0] = '\0';
+	if (keyclient_start(&kc, gw->nworkers + 1, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vdi-gatewayd: %s\n", err);
+		fprintf(stderr, "vdi-gatewayd: %s: configuration refused\n",
+		    gw->conf_path);
+		return 1;
+	}
 	if (load_policy_tls(gw, err, sizeof(err)) != 0 ||
 	    inner_ctx_new(gw, err, sizeof(err)) != 0 ||
 	    desktop_ctxs_new(gw, err, sizeof(err)) != 0 ||
@@ -548,13 +595,6 @@ main(int argc, char **argv)
 	    (gw->main_base = event_base_new()) == NULL) {
 		fprintf(stderr, "vdi-gatewayd: out of memory\n");
 		goto out;
-	}
-	gw->nworkers = gw->conf.threads;
-	if (gw->nworkers == 0) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		gw->nworkers = ncpu < 1         ? 1
-		    : ncpu > GWCONF_THREADS_MAX ? GWCONF_THREADS_MAX
-						: (unsigned int)ncpu;
 	}
 	if ((gw->workers = calloc(gw->nworkers, sizeof(*gw->workers))) == NULL)
 		goto out;
@@ -615,7 +655,7 @@ main(int argc, char **argv)
 		event_base_loopexit(gw->workers[i].base, NULL);
 		pthread_join(gw->workers[i].thread, NULL);
 	}
-	rc = 0;
+	rc = exit_code;
 out:
 	brokerlink_stop(gw);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
