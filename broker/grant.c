@@ -198,6 +198,7 @@ struct grant_run {
 	char jti[64];
 	int reused, takeover;
 	int replaces; /* a login into a running session: its tickets void */
+	int monitor_refused; /* the monitor would not sign (rolled back) */
 };
 
 /* A refusal to answer once committed (its audit row is part of it). */
@@ -238,6 +239,7 @@ grant_txn(struct store *st, void *arg)
 	const struct bconf_gateway *gw;
 	char sid[TOKEN_ID_HEX], ticket[TOKEN_TICKET_SIZE] = "";
 	char thash[TOKEN_HASH_HEX], msg[400], kv[600], chbuf[64];
+	char mgrant[PRIVSEP_GRANT_SIZE];
 	char *token = NULL, *cred = NULL;
 	const char *code, *jti = NULL;
 	json_t *claims = NULL, *detail;
@@ -347,8 +349,34 @@ grant_txn(struct store *st, void *arg)
 	tp.idle = d.limits.idle_disconnect;
 	tp.device_x5t = g->peer->thumb_b64;
 	tp.cred = cred;
-	if ((rc = token_gateway_claims(&tp, &claims)) != 0 ||
-	    (rc = privsep_sign(b->ps, claims, &token)) != 0) {
+	/* The monitor signs a login only for the user its PAM child saw
+	 * succeed, and a reconnect only for a session whose login it signed
+	 * (the grant it returned then, kept with the session). */
+	mgrant[0] = '\0';
+	if ((rc = token_gateway_claims(&tp, &claims)) != 0)
+		;
+	else if (g->login_id != NULL) {
+		if ((rc = privsep_sign_login(
+			 b->ps, g->login_id, claims, &token, mgrant)) == 0)
+			rc =
+			    store_session_set_grant(st, res.session.id, mgrant);
+	} else if ((rc = store_session_get_grant(
+			st, res.session.id, mgrant, sizeof(mgrant))) == 0)
+		rc = privsep_sign_reconnect(b->ps, mgrant, claims, &token);
+	if (rc == VDI_ERR_DENIED ||
+	    (rc == VDI_ERR_NOT_FOUND && g->login_id == NULL)) {
+		/* No grant for this session (e.g. from before grants were
+		 * kept), or the monitor refused: a login is needed. Rolled
+		 * back, audited by grant() after that. */
+		run->monitor_refused = 1;
+		run->status = 401;
+		run->code = "ticket_invalid";
+		snprintf(run->msg, sizeof(run->msg), "%s",
+		    "this session cannot be resumed without a login: log in");
+		rc = VDI_ERR_DENIED;
+		goto out;
+	}
+	if (rc != 0) {
 		failed(run, "cannot sign token", rc);
 		goto out;
 	}
@@ -459,7 +487,14 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	rc = store_txn(b->store, grant_txn, &run);
 	if (rc != 0 && run.status == 0)
 		failed(&run, "state store unavailable", rc);
-	if (rc != 0) {
+	if (rc != 0 && run.monitor_refused) {
+		/* Rolled back; audited now, outside the transaction. */
+		(void)!broker_audit(b, "broker", g->action, "refused",
+		    g->tenant, g->user, g->peer->thumb_hex, g->session_id,
+		    "monitor_refused", NULL);
+		json_decref(run.reply);
+		run.reply = NULL;
+	} else if (rc != 0) {
 		/* Rolled back: nothing of this grant is left in the store. */
 		vlog(VLOG_ERROR, "grant_failed",
 		    "user=%s device=%s action=%s what=%s error=%s",

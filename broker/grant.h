@@ -18,6 +18,7 @@ struct grant_req {
 	const char *user;
 	const char *action;     /* "login" or "reconnect" */
 	const char *session_id; /* reconnect: the ticket's session */
+	const char *login_id;   /* login: the monitor's id of the PAM login */
 	const char *password;   /* login: for single sign-on; may be NULL */
 	size_t password_len;
 };

@@ -20,6 +20,7 @@ struct login {
 	struct login *next;
 	struct broker *b;
 	char id[TOKEN_ID_HEX];
+	char mon_id[PRIVSEP_LOGIN_ID_SIZE]; /* the monitor's id of this login */
 	char tenant[STORE_NAME_MAX];
 	char user[PAMMSG_USER_MAX + 1];
 	char rl_user[RL_KEY_MAX];
@@ -214,6 +215,7 @@ on_result(struct login *l, const struct pammsg *m)
 	g.tenant = l->tenant;
 	g.user = l->user;
 	g.action = "login";
+	g.login_id = l->mon_id;
 	g.password = l->password;
 	g.password_len = l->password_len;
 	grant(b, req, &g, l->t0);
@@ -344,9 +346,10 @@ start_login(struct broker *b, struct evhttp_request *req,
 {
 	const struct policy_tenant *t;
 	struct policy_device dev;
+	struct privsep_login who;
 	struct login *l;
 	const char *code;
-	char msg[300], rlkey[RL_KEY_MAX];
+	char msg[300], rlkey[RL_KEY_MAX], mon_id[PRIVSEP_LOGIN_ID_SIZE];
 	int64_t wait_u = 0, wait_d = 0, now = broker_now();
 	const char *share = NULL;
 	int fd = -1, r;
@@ -399,12 +402,17 @@ start_login(struct broker *b, struct evhttp_request *req,
 		return;
 	}
 	t = policy_tenant_lookup(b->policy, peer->ca_name);
+	memset(&who, 0, sizeof(who));
+	who.service = policy_tenant_pam_service(t);
+	who.user = user;
+	who.rhost = peer->addr;
+	who.tenant = peer->ca_name;
+	who.device = peer->thumb_b64;
 	/* Receiving the conversation socket needs a free descriptor: lend
 	 * the front's spare one, so that descriptor pressure cannot fail
 	 * the login (and if it still does, only this request fails). */
 	http_spare_fd_release();
-	r = privsep_pam_begin(
-	    b->ps, policy_tenant_pam_service(t), user, peer->addr, &fd);
+	r = privsep_pam_begin(b->ps, &who, mon_id, &fd);
 	http_spare_fd_restore();
 	if (r != 0) {
 		b->m.login_failures[LOGIN_FAIL_INTERNAL]++;
@@ -416,6 +424,7 @@ start_login(struct broker *b, struct evhttp_request *req,
 		goto nomem;
 	l->conv_fd = fd;
 	l->b = b;
+	memcpy(l->mon_id, mon_id, sizeof(l->mon_id));
 	l->first_secret_index = -1;
 	snprintf(l->tenant, sizeof(l->tenant), "%s", peer->ca_name);
 	snprintf(l->user, sizeof(l->user), "%s", user);

@@ -174,7 +174,7 @@ out:
 }
 
 static int
-send_result(struct conv_state *cs, int status, const char *user)
+send_result(struct conv_state *cs, int fd, int status, const char *user)
 {
 	struct pammsg *m;
 	int r;
@@ -188,7 +188,8 @@ send_result(struct conv_state *cs, int status, const char *user)
 		    m->u.result.user, sizeof(m->u.result.user), "%s", user);
 	vbuf_reset(cs->out);
 	if ((r = pammsg_encode(cs->out, m)) == 0)
-		r = privsep_write_all(cs->fd, cs->out, RESULT_WRITE_MS);
+		r = privsep_write_all(fd, cs->out, RESULT_WRITE_MS);
+	vbuf_wipe(cs->out);
 	pammsg_clear(m);
 	free(m);
 	return r;
@@ -253,10 +254,19 @@ pam_child_run(const struct pam_child_args *a)
 	    qservice, quser, qrhost, pammsg_status_name(status), pr, qpam,
 	    cs.batches, status == PAMMSG_STATUS_OK ? qfinal : "-");
 
+	/* The monitor hears the result first: it signs only for what its
+	 * PAM children reported. The worker learns it only afterwards, so
+	 * the report is waiting when the worker asks for a signature. */
+	if ((r = send_result(&cs, a->report_fd, status, user)) != 0) {
+		vlog(VLOG_WARNING, "pam_report_lost", "error=%s",
+		    vdi_errname(r));
+		status = PAMMSG_STATUS_PAM_ERROR;
+	}
+	close(a->report_fd);
 	/* A worker that broke the protocol gets no result: it only sees the
 	 * socket close. */
 	if (!cs.broken || cs.timed_out) {
-		if ((r = send_result(&cs, status, user)) == 0)
+		if ((r = send_result(&cs, cs.fd, status, user)) == 0)
 			sent = 1;
 		else
 			vlog(VLOG_INFO, "pam_result_lost", "error=%s",

@@ -10,7 +10,8 @@
  *
  * and relays every batch of PAM messages to the worker over its socket
  * (PAMMSG_PROMPTS), waiting for PAMMSG_ANSWERS when the batch has
- * prompts, then sends PAMMSG_RESULT with the final PAM_USER and exits. It
+ * prompts, then sends PAMMSG_RESULT with the final PAM_USER to the monitor
+ * (report_fd) and then to the worker, and exits. It
  * never opens a PAM session and never sets credentials: the broker
  * authenticates, it does not log anyone in on this host.
  *
@@ -29,6 +30,8 @@ struct pam_child_args {
 	const char *user;
 	const char *rhost; /* "" for none */
 	int fd;            /* the child's end of the conversation socket */
+	int report_fd;     /* socket to the monitor: the RESULT goes there
+			      first, so the monitor knows what it signs for */
 	unsigned int conv_timeout; /* seconds */
 	unsigned int pam_timeout;  /* seconds */
 };

@@ -146,6 +146,8 @@ pammsg_check_rhost(const char *s, size_t len)
 	return 0;
 }
 
+static size_t slen(const char *s, size_t max);
+
 /* Token and sealed text: base64url characters, and '.' when dots is set. */
 static int
 b64_ok(const char *s, size_t len, int dots)
@@ -160,6 +162,55 @@ b64_ok(const char *s, size_t len, int dots)
 			return 0;
 	}
 	return 1;
+}
+
+int
+pammsg_check_tenant(const char *s, size_t len)
+{
+	if (len > PAMMSG_TENANT_MAX)
+		return VDI_ERR_TOO_LARGE;
+	return pammsg_check_service(s, len);
+}
+
+int
+pammsg_check_device(const char *s, size_t len)
+{
+	if (len > PAMMSG_DEVICE_LEN)
+		return VDI_ERR_TOO_LARGE;
+	if (len != PAMMSG_DEVICE_LEN || !b64_ok(s, len, 0))
+		return VDI_ERR_BAD_FORMAT;
+	return 0;
+}
+
+int
+pammsg_check_login_id(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > PAMMSG_LOGIN_ID_LEN)
+		return VDI_ERR_TOO_LARGE;
+	if (len != PAMMSG_LOGIN_ID_LEN)
+		return VDI_ERR_BAD_FORMAT;
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
+			return VDI_ERR_BAD_FORMAT;
+	}
+	return 0;
+}
+
+/* A grant: 1..PAMMSG_GRANT_MAX base64url characters and dots (empty when
+ * empty_ok). */
+static int
+grant_ok(const char *s, int empty_ok)
+{
+	size_t len = slen(s, PAMMSG_GRANT_MAX);
+
+	if (len > PAMMSG_GRANT_MAX)
+		return VDI_ERR_TOO_LARGE;
+	if ((len == 0 && !empty_ok) || !b64_ok(s, len, 1))
+		return VDI_ERR_BAD_FORMAT;
+	return 0;
 }
 
 /* Bounded strlen for the fixed arrays of struct pammsg: max + 1 when no NUL
@@ -223,9 +274,27 @@ validate(const struct pammsg *m)
 		if ((r = pammsg_check_user(m->u.pam_start.user,
 			 slen(m->u.pam_start.user, PAMMSG_USER_MAX))) != 0)
 			return r;
-		return pammsg_check_rhost(m->u.pam_start.rhost,
-		    slen(m->u.pam_start.rhost, PAMMSG_RHOST_MAX));
+		if ((r = pammsg_check_rhost(m->u.pam_start.rhost,
+			 slen(m->u.pam_start.rhost, PAMMSG_RHOST_MAX))) != 0)
+			return r;
+		if ((r = pammsg_check_tenant(m->u.pam_start.tenant,
+			 slen(m->u.pam_start.tenant, PAMMSG_TENANT_MAX))) != 0)
+			return r;
+		return pammsg_check_device(m->u.pam_start.device,
+		    slen(m->u.pam_start.device, PAMMSG_DEVICE_LEN));
+	case PAMMSG_PAM_STARTED:
+		return pammsg_check_login_id(m->u.pam_started.login,
+		    slen(m->u.pam_started.login, PAMMSG_LOGIN_ID_LEN));
 	case PAMMSG_SIGN:
+		if (m->u.sign.kind == PAMMSG_SIGN_LOGIN) {
+			if ((r = pammsg_check_login_id(m->u.sign.ref,
+				 slen(m->u.sign.ref, PAMMSG_GRANT_MAX))) != 0)
+				return r;
+		} else if (m->u.sign.kind == PAMMSG_SIGN_RECONNECT) {
+			if ((r = grant_ok(m->u.sign.ref, 0)) != 0)
+				return r;
+		} else
+			return VDI_ERR_UNSUPPORTED;
 		len = m->u.sign.len;
 		if (len > PAMMSG_CLAIMS_MAX)
 			return VDI_ERR_TOO_LARGE;
@@ -239,7 +308,7 @@ validate(const struct pammsg *m)
 			return VDI_ERR_TOO_LARGE;
 		if (len == 0 || !b64_ok(m->u.token.token, len, 1))
 			return VDI_ERR_BAD_FORMAT;
-		return 0;
+		return grant_ok(m->u.token.grant, 1);
 	case PAMMSG_SEAL:
 		if (m->u.seal.plain_len > PAMMSG_SEAL_PLAIN_MAX ||
 		    m->u.seal.aad_len > PAMMSG_SEAL_AAD_MAX)
@@ -254,7 +323,6 @@ validate(const struct pammsg *m)
 		if (len == 0 || !b64_ok(m->u.sealed.sealed, len, 0))
 			return VDI_ERR_BAD_FORMAT;
 		return 0;
-	case PAMMSG_PAM_STARTED:
 	case PAMMSG_READY:
 		return 0;
 	case PAMMSG_ERROR:
@@ -346,15 +414,26 @@ parse_body(struct vbuf *b, struct pammsg *m)
 	case PAMMSG_PAM_START:
 		if ((r = GET_TEXT(b, m->u.pam_start.service, &len)) != 0 ||
 		    (r = GET_TEXT(b, m->u.pam_start.user, &len)) != 0 ||
-		    (r = GET_TEXT(b, m->u.pam_start.rhost, &len)) != 0)
+		    (r = GET_TEXT(b, m->u.pam_start.rhost, &len)) != 0 ||
+		    (r = GET_TEXT(b, m->u.pam_start.tenant, &len)) != 0 ||
+		    (r = GET_TEXT(b, m->u.pam_start.device, &len)) != 0)
+			return r;
+		break;
+	case PAMMSG_PAM_STARTED:
+		if ((r = GET_TEXT(b, m->u.pam_started.login, &len)) != 0)
 			return r;
 		break;
 	case PAMMSG_SIGN:
-		if ((r = GET_TEXT(b, m->u.sign.claims, &m->u.sign.len)) != 0)
+		if ((r = vbuf_get_u8(b, &u8)) != 0)
+			return r;
+		m->u.sign.kind = u8;
+		if ((r = GET_TEXT(b, m->u.sign.ref, &len)) != 0 ||
+		    (r = GET_TEXT(b, m->u.sign.claims, &m->u.sign.len)) != 0)
 			return r;
 		break;
 	case PAMMSG_TOKEN:
-		if ((r = GET_TEXT(b, m->u.token.token, &len)) != 0)
+		if ((r = GET_TEXT(b, m->u.token.token, &len)) != 0 ||
+		    (r = GET_TEXT(b, m->u.token.grant, &len)) != 0)
 			return r;
 		break;
 	case PAMMSG_SEAL:
@@ -368,7 +447,6 @@ parse_body(struct vbuf *b, struct pammsg *m)
 		if ((r = GET_TEXT(b, m->u.sealed.sealed, &len)) != 0)
 			return r;
 		break;
-	case PAMMSG_PAM_STARTED:
 	case PAMMSG_READY:
 		break;
 	case PAMMSG_ERROR:
@@ -503,13 +581,22 @@ encode_fields(struct vbuf *b, const struct pammsg *m)
 		return put_text(b, m->u.result.user);
 	case PAMMSG_PAM_START:
 		if ((r = put_text(b, m->u.pam_start.service)) != 0 ||
-		    (r = put_text(b, m->u.pam_start.user)) != 0)
+		    (r = put_text(b, m->u.pam_start.user)) != 0 ||
+		    (r = put_text(b, m->u.pam_start.rhost)) != 0 ||
+		    (r = put_text(b, m->u.pam_start.tenant)) != 0)
 			return r;
-		return put_text(b, m->u.pam_start.rhost);
+		return put_text(b, m->u.pam_start.device);
+	case PAMMSG_PAM_STARTED:
+		return put_text(b, m->u.pam_started.login);
 	case PAMMSG_SIGN:
+		if ((r = vbuf_put_u8(b, m->u.sign.kind)) != 0 ||
+		    (r = put_text(b, m->u.sign.ref)) != 0)
+			return r;
 		return put_field(b, m->u.sign.claims, m->u.sign.len);
 	case PAMMSG_TOKEN:
-		return put_text(b, m->u.token.token);
+		if ((r = put_text(b, m->u.token.token)) != 0)
+			return r;
+		return put_text(b, m->u.token.grant);
 	case PAMMSG_SEAL:
 		if ((r = put_field(b, m->u.seal.plain, m->u.seal.plain_len)) !=
 		    0)
@@ -517,7 +604,6 @@ encode_fields(struct vbuf *b, const struct pammsg *m)
 		return put_field(b, m->u.seal.aad, m->u.seal.aad_len);
 	case PAMMSG_SEALED:
 		return put_text(b, m->u.sealed.sealed);
-	case PAMMSG_PAM_STARTED:
 	case PAMMSG_READY:
 		return 0;
 	case PAMMSG_ERROR:
@@ -570,7 +656,7 @@ pammsg_encode_empty(struct vbuf *out, enum pammsg_type type)
 	size_t start;
 	int r;
 
-	if (type != PAMMSG_PAM_STARTED && type != PAMMSG_READY)
+	if (type != PAMMSG_READY)
 		return VDI_ERR_INVALID_ARG;
 	r = frame_begin(out, type, &start);
 	return frame_end(out, start, r);

@@ -61,6 +61,14 @@
 #define PAMMSG_SEAL_PLAIN_MAX 1024
 #define PAMMSG_SEAL_AAD_MAX   256
 #define PAMMSG_SEALED_MAX     1408
+/* Tenant (same rules as a service name), device thumbprint (base64url of
+ * a SHA-256: exactly 43 characters), the monitor's login id (32 lowercase
+ * hex digits) and a grant (the monitor's signed record of a session it
+ * signed a login for: base64url and dots). */
+#define PAMMSG_TENANT_MAX   64
+#define PAMMSG_DEVICE_LEN   43
+#define PAMMSG_LOGIN_ID_LEN 32
+#define PAMMSG_GRANT_MAX    256
 
 enum pammsg_type {
 	/* PAM child -> worker: one batch of PAM messages. When the batch
@@ -78,17 +86,25 @@ enum pammsg_type {
 	 * PAM_USER, 1..PAMMSG_USER_MAX when status is OK, else empty). */
 	PAMMSG_RESULT = 3,
 
-	/* worker -> monitor: start a PAM conversation.
-	 * Fields: string service, string user, string rhost. */
+	/* worker -> monitor: start a PAM conversation for user of tenant on
+	 * the device with that certificate thumbprint. The monitor binds a
+	 * successful result to (user, tenant, device) and signs only for it.
+	 * Fields: string service, string user, string rhost, string tenant,
+	 * string device. */
 	PAMMSG_PAM_START = 16,
 	/* monitor -> worker: the conversation socket rides along with this
-	 * frame (SCM_RIGHTS). No fields. */
+	 * frame (SCM_RIGHTS). Fields: string login (the monitor's id of this
+	 * conversation, PAMMSG_LOGIN_ID_LEN lowercase hex digits). */
 	PAMMSG_PAM_STARTED = 17,
-	/* worker -> monitor: sign these claims. Fields: string claims (JSON
-	 * object text, 2..PAMMSG_CLAIMS_MAX). */
+	/* worker -> monitor: sign these claims. Fields: u8 kind (enum
+	 * pammsg_sign_kind), string ref (LOGIN: the login id of a
+	 * conversation that succeeded; RECONNECT: the grant the monitor
+	 * returned for the session's login, 1..PAMMSG_GRANT_MAX base64url and
+	 * dots), string claims (JSON object text, 2..PAMMSG_CLAIMS_MAX). */
 	PAMMSG_SIGN = 18,
 	/* monitor -> worker: fields: string token (1..PAMMSG_TOKEN_MAX,
-	 * base64url and dots only). */
+	 * base64url and dots only), string grant (0..PAMMSG_GRANT_MAX,
+	 * base64url and dots; set for a LOGIN signature, empty otherwise). */
 	PAMMSG_TOKEN = 19,
 	/* worker -> monitor: seal plaintext with AAD. Fields: string plain
 	 * (1..PAMMSG_SEAL_PLAIN_MAX, any bytes), string aad
@@ -103,6 +119,12 @@ enum pammsg_type {
 	/* monitor -> worker: a request failed. Fields: i32be code (a
 	 * negative VDI_ERR_* value). */
 	PAMMSG_ERROR = 31,
+};
+
+/* What a SIGN request is for. */
+enum pammsg_sign_kind {
+	PAMMSG_SIGN_LOGIN = 1,     /* after a PAM conversation succeeded */
+	PAMMSG_SIGN_RECONNECT = 2, /* for a session signed for before */
 };
 
 /* Message styles, numbered like Linux-PAM's PAM_PROMPT_ECHO_OFF.. */
@@ -154,13 +176,21 @@ struct pammsg {
 			char service[PAMMSG_SERVICE_MAX + 1];
 			char user[PAMMSG_USER_MAX + 1];
 			char rhost[PAMMSG_RHOST_MAX + 1];
+			char tenant[PAMMSG_TENANT_MAX + 1];
+			char device[PAMMSG_DEVICE_LEN + 1];
 		} pam_start;
 		struct {
+			char login[PAMMSG_LOGIN_ID_LEN + 1];
+		} pam_started;
+		struct {
+			uint8_t kind; /* enum pammsg_sign_kind */
+			char ref[PAMMSG_GRANT_MAX + 1];
 			size_t len;
 			char claims[PAMMSG_CLAIMS_MAX + 1];
 		} sign;
 		struct {
 			char token[PAMMSG_TOKEN_MAX + 1];
+			char grant[PAMMSG_GRANT_MAX + 1];
 		} token;
 		struct {
 			size_t plain_len, aad_len;
@@ -210,8 +240,8 @@ int pammsg_encode(struct vbuf *out, const struct pammsg *m) VDI_WUR;
 int pammsg_encode_answers(
     struct vbuf *out, const char *const *answers, size_t n) VDI_WUR;
 
-/* Appends a frame made of the type byte only (PAMMSG_PAM_STARTED,
- * PAMMSG_READY), or an ERROR frame with code (< 0). */
+/* Appends a frame made of the type byte only (PAMMSG_READY), or an ERROR frame
+ * with code (< 0). */
 int pammsg_encode_empty(struct vbuf *out, enum pammsg_type type) VDI_WUR;
 int pammsg_encode_error(struct vbuf *out, int code) VDI_WUR;
 
@@ -239,5 +269,10 @@ size_t pammsg_sanitize(const char *in, char *out, size_t outlen);
 int pammsg_check_service(const char *s, size_t len) VDI_WUR;
 int pammsg_check_user(const char *s, size_t len) VDI_WUR;
 int pammsg_check_rhost(const char *s, size_t len) VDI_WUR;
+/* Tenant: the service-name rules. Device: exactly PAMMSG_DEVICE_LEN
+ * base64url characters. Login id: PAMMSG_LOGIN_ID_LEN lowercase hex. */
+int pammsg_check_tenant(const char *s, size_t len) VDI_WUR;
+int pammsg_check_device(const char *s, size_t len) VDI_WUR;
+int pammsg_check_login_id(const char *s, size_t len) VDI_WUR;
 
 #endif

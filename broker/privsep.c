@@ -44,6 +44,15 @@
 #define CONVERSATIONS_MAX 4096
 #define LIFETIME_MAX      86400
 #define SKEW_MAX          3600
+#define GRANT_AGE_MAX     (366 * 86400)
+/* How long the monitor waits for a PAM child's report it knows is coming
+ * (the child reports to the monitor before it answers the worker). */
+#define REPORT_WAIT_MS 2000
+/* The domain-separation prefix of a grant's signing input: its NUL byte
+ * can never be part of a JWS signing input (base64url and a dot). */
+#define GRANT_DOMAIN    "vdi-grant-v1"
+#define GRANT_PREFIX    "g1."
+#define GRANT_INPUT_MAX 2048
 
 struct privsep {
 	int fd;           /* worker's end of the monitor socket */
@@ -51,6 +60,23 @@ struct privsep {
 	struct vbuf *in;  /* replies */
 	struct vbuf *out; /* requests (may hold plaintext: wiped) */
 	int broken;       /* framing lost or monitor gone: refuse all */
+};
+
+/* A PAM conversation the monitor started, from PAM_START until it has
+ * been signed for (once) or has expired. What the monitor signs for comes
+ * from here: the worker named (user, tenant, device) before PAM ran, and
+ * the PAM child reported its result to the monitor itself. */
+struct mon_login {
+	int used;
+	char id[PAMMSG_LOGIN_ID_LEN + 1];
+	pid_t pid;     /* the PAM child; 0 once reaped */
+	int report_fd; /* the child's report socket; -1 once read */
+	int have_result;
+	uint8_t status;                 /* enum pammsg_status */
+	char user[PAMMSG_USER_MAX + 1]; /* PAM's final user */
+	char tenant[PAMMSG_TENANT_MAX + 1];
+	char device[PAMMSG_DEVICE_LEN + 1];
+	int64_t done_ms; /* when the result was read (monotonic) */
 };
 
 /* The monitor's state. */
@@ -70,7 +96,10 @@ struct monitor {
 	void *reload_arg;
 	int64_t services_loaded_ms; /* when reload_services last ran */
 	unsigned int conv_timeout, pam_timeout, max_conversations;
-	unsigned int token_lifetime, clock_skew;
+	unsigned int token_lifetime, clock_skew, login_window;
+	unsigned int grant_lifetime;
+	struct mon_login *logins; /* 2 x max_conversations slots */
+	size_t nlogins;
 	struct vbuf *in, *out;
 };
 
@@ -457,6 +486,97 @@ service_allowed(struct monitor *mon, const char *service)
 	return service_listed(mon, service);
 }
 
+/* --- logins the monitor saw ---------------------------------------------- */
+
+static void
+login_clear(struct mon_login *l)
+{
+	if (l->report_fd >= 0)
+		close(l->report_fd);
+	OPENSSL_cleanse(l, sizeof(*l));
+	l->report_fd = -1;
+}
+
+/* Reads the PAM child's report (a RESULT frame) from l->report_fd, waiting
+ * at most timeout_ms, and closes the socket. A child that reported
+ * nothing, or garbage, counts as a failed login. */
+static void
+login_read_report(struct mon_login *l, int timeout_ms)
+{
+	struct vbuf *in;
+	struct pammsg *m;
+
+	if (l->report_fd < 0)
+		return;
+	l->have_result = 1;
+	l->status = PAMMSG_STATUS_PAM_ERROR;
+	l->done_ms = now_ms();
+	if ((in = vbuf_new(FRAME_BUF)) != NULL &&
+	    (m = calloc(1, sizeof(*m))) != NULL) {
+		if (privsep_read_msg(l->report_fd, in, m, timeout_ms) == 0 &&
+		    m->type == PAMMSG_RESULT) {
+			l->status = m->u.result.status;
+			snprintf(
+			    l->user, sizeof(l->user), "%s", m->u.result.user);
+		}
+		pammsg_clear(m);
+		free(m);
+	}
+	vbuf_free(in);
+	close(l->report_fd);
+	l->report_fd = -1;
+}
+
+/* Drops logins that failed, and successful ones not signed for within the
+ * login window. */
+static void
+login_sweep(struct monitor *mon)
+{
+	int64_t now = now_ms();
+	size_t i;
+
+	for (i = 0; i < mon->nlogins; i++) {
+		struct mon_login *l = &mon->logins[i];
+
+		if (!l->used || !l->have_result)
+			continue;
+		if (l->status != PAMMSG_STATUS_OK ||
+		    now - l->done_ms > (int64_t)mon->login_window * 1000)
+			login_clear(l);
+	}
+}
+
+static void
+login_reaped(struct monitor *mon, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < mon->nlogins; i++) {
+		struct mon_login *l = &mon->logins[i];
+
+		if (!l->used || l->pid != pid)
+			continue;
+		l->pid = 0;
+		/* The child has exited: its report, if any, is all there. */
+		login_read_report(l, 0);
+		if (l->status != PAMMSG_STATUS_OK)
+			login_clear(l);
+		return;
+	}
+}
+
+static struct mon_login *
+login_find(struct monitor *mon, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < mon->nlogins; i++) {
+		if (mon->logins[i].used && strcmp(mon->logins[i].id, id) == 0)
+			return &mon->logins[i];
+	}
+	return NULL;
+}
+
 /* Reaps every child that has exited. */
 static void
 monitor_reap(struct monitor *mon)
@@ -477,6 +597,7 @@ monitor_reap(struct monitor *mon)
 		}
 		if (mon->children > 0)
 			mon->children--;
+		login_reaped(mon, pid);
 		if (WIFSIGNALED(st))
 			vlog(VLOG_NOTICE, "pam_child_exit", "pid=%ld signal=%d",
 			    (long)pid, WTERMSIG(st));
@@ -487,9 +608,13 @@ static int
 monitor_pam_start(struct monitor *mon, const struct pammsg *req)
 {
 	struct pam_child_args args;
+	struct mon_login *l = NULL;
+	struct pammsg *rep = NULL;
 	sigset_t none;
 	char qs[96], qu[PAMMSG_USER_MAX * 4 + 3], qr[300];
-	int sv[2], r;
+	unsigned char rnd[PAMMSG_LOGIN_ID_LEN / 2];
+	int sv[2], rv[2], r, c, w;
+	size_t i;
 	pid_t pid;
 
 	vlog_quote(req->u.pam_start.service, qs, sizeof(qs));
@@ -508,11 +633,51 @@ monitor_pam_start(struct monitor *mon, const struct pammsg *req)
 		    qs, qu, qr, mon->max_conversations);
 		return VDI_ERR_DENIED;
 	}
+	login_sweep(mon);
+	for (i = 0; i < mon->nlogins && l == NULL; i++) {
+		if (!mon->logins[i].used)
+			l = &mon->logins[i];
+	}
+	/* Full: the oldest success not signed for yet makes room (its
+	 * person would have to log in again). Live conversations never do;
+	 * there are at most max_conversations of them, half the table. */
+	for (i = 0; l == NULL && i < mon->nlogins; i++) {
+		if (mon->logins[i].have_result)
+			l = &mon->logins[i];
+	}
+	for (i = 0; l != NULL && i < mon->nlogins; i++) {
+		struct mon_login *o = &mon->logins[i];
+
+		if (o->have_result && o->done_ms < l->done_ms)
+			l = o;
+	}
+	if (l != NULL) {
+		vlog(VLOG_NOTICE, "privsep_login_evicted",
+		    "login=%s reason=table_full limit=%zu", l->id,
+		    mon->nlogins);
+		login_clear(l);
+	}
+	if (l == NULL) {
+		vlog(VLOG_WARNING, "pam_start_refused",
+		    "service=%s user=%s rhost=%s reason=too_many_logins "
+		    "limit=%zu",
+		    qs, qu, qr, mon->nlogins);
+		return VDI_ERR_DENIED;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return VDI_ERR_TLS;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return VDI_ERR_SYSTEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rv) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return VDI_ERR_SYSTEM;
+	}
 	if ((pid = fork()) < 0) {
 		close(sv[0]);
 		close(sv[1]);
+		close(rv[0]);
+		close(rv[1]);
 		return VDI_ERR_SYSTEM;
 	}
 	if (pid == 0) {
@@ -527,32 +692,52 @@ monitor_pam_start(struct monitor *mon, const struct pammsg *req)
 		signal(SIGCHLD, SIG_DFL);
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		close(sv[0]);
+		close(rv[0]);
 		/* Drop the syslog socket before moving descriptors: its
 		 * number may become the conversation socket (or a file a
 		 * PAM module opens), and syslog() would write there. The
 		 * next log line connects again. */
 		closelog();
-		if (sv[1] != 3) {
-			if (dup2(sv[1], 3) < 0)
-				_exit(1);
-			close(sv[1]);
-		}
-		closefrom(4);
+		/* Conversation on 3, report to the monitor on 4: moved up
+		 * first so that neither dup2() lands on the other. */
+		if ((c = fcntl(sv[1], F_DUPFD, 10)) < 0 ||
+		    (w = fcntl(rv[1], F_DUPFD, 10)) < 0 || dup2(c, 3) < 0 ||
+		    dup2(w, 4) < 0)
+			_exit(1);
+		closefrom(5);
 		memset(&args, 0, sizeof(args));
 		args.service = req->u.pam_start.service;
 		args.user = req->u.pam_start.user;
 		args.rhost = req->u.pam_start.rhost;
 		args.fd = 3;
+		args.report_fd = 4;
 		args.conv_timeout = mon->conv_timeout;
 		args.pam_timeout = mon->pam_timeout;
 		pam_child_run(&args);
 	}
 	close(sv[1]);
+	close(rv[1]);
 	mon->children++;
-	vlog(VLOG_INFO, "pam_start", "service=%s user=%s rhost=%s pid=%ld", qs,
-	    qu, qr, (long)pid);
+	memset(l, 0, sizeof(*l));
+	l->used = 1;
+	l->pid = pid;
+	l->report_fd = rv[0];
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(l->id + 2 * i, 3, "%02x", rnd[i]);
+	memcpy(l->tenant, req->u.pam_start.tenant, sizeof(l->tenant));
+	memcpy(l->device, req->u.pam_start.device, sizeof(l->device));
+	vlog(VLOG_INFO, "pam_start",
+	    "service=%s user=%s rhost=%s pid=%ld login=%s", qs, qu, qr,
+	    (long)pid, l->id);
 	vbuf_reset(mon->out);
-	if ((r = pammsg_encode_empty(mon->out, PAMMSG_PAM_STARTED)) == 0)
+	r = VDI_ERR_ALLOC;
+	if ((rep = calloc(1, sizeof(*rep))) != NULL) {
+		rep->type = PAMMSG_PAM_STARTED;
+		memcpy(rep->u.pam_started.login, l->id, sizeof(l->id));
+		r = pammsg_encode(mon->out, rep);
+		free(rep);
+	}
+	if (r == 0)
 		r = write_with_fd(
 		    mon->sock, mon->out, sv[0], PRIVSEP_REQUEST_TIMEOUT_MS);
 	close(sv[0]);
@@ -579,14 +764,186 @@ check_lifetime(const struct monitor *mon, const json_t *claims)
 	return 0;
 }
 
+/* A string claim, or NULL. */
+static const char *
+claim_str(const json_t *claims, const char *key)
+{
+	json_t *v = json_object_get(claims, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The claims a grant binds: all present strings, or VDI_ERR_TOKEN_CLAIM. */
+struct bound {
+	const char *sid, *sub, *tid, *x5t, *dst;
+};
+
+static int
+bound_claims(const json_t *claims, struct bound *b)
+{
+	b->sid = claim_str(claims, "sid");
+	b->sub = claim_str(claims, "sub");
+	b->tid = claim_str(claims, "tid");
+	b->dst = claim_str(claims, "dst");
+	b->x5t = claim_str(json_object_get(claims, "cnf"), "x5t#S256");
+	if (b->sid == NULL || b->sub == NULL || b->tid == NULL ||
+	    b->dst == NULL || b->x5t == NULL || b->sid[0] == '\0' ||
+	    b->dst[0] == '\0')
+		return VDI_ERR_TOKEN_CLAIM;
+	return 0;
+}
+
+static int
+put_bound(struct vbuf *v, const char *s)
+{
+	size_t n = strlen(s);
+	int r;
+
+	if (n > 512)
+		return VDI_ERR_TOO_LARGE;
+	if ((r = vbuf_put_u32be(v, (uint32_t)n)) != 0)
+		return r;
+	return vbuf_put(v, s, n);
+}
+
+/* The signing input of a grant: GRANT_DOMAIN NUL, then sid, sub, tid,
+ * x5t, dst (u32be length + bytes each) and the login time (u32be high,
+ * u32be low). */
+static int
+grant_input(const struct bound *b, int64_t lat, struct vbuf *v)
+{
+	int r;
+
+	if ((r = vbuf_put(v, GRANT_DOMAIN, sizeof(GRANT_DOMAIN))) != 0 ||
+	    (r = put_bound(v, b->sid)) != 0 ||
+	    (r = put_bound(v, b->sub)) != 0 ||
+	    (r = put_bound(v, b->tid)) != 0 ||
+	    (r = put_bound(v, b->x5t)) != 0 ||
+	    (r = put_bound(v, b->dst)) != 0 ||
+	    (r = vbuf_put_u32be(v, (uint32_t)((uint64_t)lat >> 32))) != 0)
+		return r;
+	return vbuf_put_u32be(v, (uint32_t)lat);
+}
+
+/* Makes the grant "g1.<lat>.<base64url signature>" for b at login time
+ * lat into out (PAMMSG_GRANT_MAX + 1 bytes). */
+static int
+grant_make(const struct monitor *mon, const struct bound *b, int64_t lat,
+    char *out, size_t outlen)
+{
+	unsigned char sig[JWS_SIG_LEN];
+	char s64[100];
+	struct vbuf *v;
+	int r;
+
+	if ((v = vbuf_new(GRANT_INPUT_MAX)) == NULL)
+		return VDI_ERR_ALLOC;
+	if ((r = grant_input(b, lat, v)) == 0 &&
+	    (r = jws_sign_input(
+		 mon->sign_key, vbuf_ptr(v), vbuf_len(v), sig)) == 0 &&
+	    (r = b64url_encode(sig, sizeof(sig), s64, sizeof(s64))) == 0 &&
+	    (size_t)snprintf(out, outlen, "%s%lld.%s", GRANT_PREFIX,
+		(long long)lat, s64) >= outlen)
+		r = VDI_ERR_TOO_LARGE;
+	vbuf_free(v);
+	return r;
+}
+
+/* Checks that grant is the monitor's own for exactly b, and not older than
+ * grant_lifetime. Returns 0, VDI_ERR_BAD_FORMAT, VDI_ERR_JWS_SIGNATURE or
+ * VDI_ERR_TOKEN_EXPIRED; *why names the refusal for the log. */
+static int
+grant_check(const struct monitor *mon, const struct bound *b, const char *grant,
+    const char **why)
+{
+	unsigned char sig[JWS_SIG_LEN + 4];
+	const char *p = grant + strlen(GRANT_PREFIX), *dot;
+	int64_t lat = 0, now = (int64_t)time(NULL);
+	struct vbuf *v;
+	size_t n = 0;
+	int r;
+
+	*why = "bad_grant";
+	if (strncmp(grant, GRANT_PREFIX, strlen(GRANT_PREFIX)) != 0 ||
+	    (dot = strchr(p, '.')) == NULL || dot == p || dot - p > 12)
+		return VDI_ERR_BAD_FORMAT;
+	for (; p < dot; p++) {
+		if (*p < '0' || *p > '9')
+			return VDI_ERR_BAD_FORMAT;
+		lat = lat * 10 + (*p - '0');
+	}
+	if (b64url_decode(dot + 1, strlen(dot + 1), sig, sizeof(sig), &n) !=
+		0 ||
+	    n != JWS_SIG_LEN)
+		return VDI_ERR_BAD_FORMAT;
+	if ((v = vbuf_new(GRANT_INPUT_MAX)) == NULL)
+		return VDI_ERR_ALLOC;
+	r = grant_input(b, lat, v);
+	if (r == 0 &&
+	    jws_verify_input(mon->sign_key, vbuf_ptr(v), vbuf_len(v), sig,
+		JWS_SIG_LEN) != 0) {
+		*why = "grant_mismatch";
+		r = VDI_ERR_JWS_SIGNATURE;
+	}
+	vbuf_free(v);
+	if (r == 0 &&
+	    (lat > now + (int64_t)mon->clock_skew ||
+		now - lat > (int64_t)mon->grant_lifetime)) {
+		*why = "grant_expired";
+		r = VDI_ERR_TOKEN_EXPIRED;
+	}
+	return r;
+}
+
+/* LOGIN: ref names a conversation this monitor started, whose PAM child
+ * reported success to the monitor within the login window, for the very
+ * user, tenant and device the claims name. One signature per login. */
+static int
+sign_login_check(struct monitor *mon, const struct pammsg *req,
+    const struct bound *b, const char **why)
+{
+	struct mon_login *l;
+
+	login_sweep(mon);
+	if ((l = login_find(mon, req->u.sign.ref)) == NULL) {
+		*why = "unknown_login";
+		return VDI_ERR_DENIED;
+	}
+	if (!l->have_result)
+		login_read_report(l, REPORT_WAIT_MS);
+	if (l->status != PAMMSG_STATUS_OK) {
+		*why = "login_not_successful";
+		login_clear(l);
+		return VDI_ERR_DENIED;
+	}
+	if (strcmp(l->user, b->sub) != 0) {
+		*why = "sub_mismatch";
+		return VDI_ERR_DENIED;
+	}
+	if (strcmp(l->tenant, b->tid) != 0) {
+		*why = "tid_mismatch";
+		return VDI_ERR_DENIED;
+	}
+	if (strcmp(l->device, b->x5t) != 0) {
+		*why = "cnf_mismatch";
+		return VDI_ERR_DENIED;
+	}
+	/* Used up: a second grant needs a second login. */
+	login_clear(l);
+	return 0;
+}
+
 static int
 monitor_sign(struct monitor *mon, const struct pammsg *req, struct pammsg *rep)
 {
 	json_error_t jerr;
-	json_t *claims = NULL, *v;
-	char *token = NULL, qsub[300], qjti[100];
+	json_t *claims = NULL;
+	struct bound b;
+	const char *why = NULL, *kind;
+	char *token = NULL, qsub[300], qjti[100], qwhy[100];
 	int r;
 
+	kind = req->u.sign.kind == PAMMSG_SIGN_LOGIN ? "login" : "reconnect";
 	if (mon->sign_key == NULL)
 		return VDI_ERR_NOT_FOUND;
 	claims = json_loadb(
@@ -595,8 +952,29 @@ monitor_sign(struct monitor *mon, const struct pammsg *req, struct pammsg *rep)
 		r = VDI_ERR_JSON;
 		goto out;
 	}
+	vlog_quote(
+	    claim_str(claims, "sub") != NULL ? claim_str(claims, "sub") : "-",
+	    qsub, sizeof(qsub));
+	vlog_quote(
+	    claim_str(claims, "jti") != NULL ? claim_str(claims, "jti") : "-",
+	    qjti, sizeof(qjti));
 	if ((r = check_lifetime(mon, claims)) != 0) {
-		vlog(VLOG_WARNING, "privsep_sign_refused", "reason=lifetime");
+		why = "lifetime";
+		goto out;
+	}
+	if ((r = bound_claims(claims, &b)) != 0) {
+		why = "claims_missing";
+		goto out;
+	}
+	rep->type = PAMMSG_TOKEN;
+	if (req->u.sign.kind == PAMMSG_SIGN_LOGIN) {
+		if ((r = sign_login_check(mon, req, &b, &why)) != 0)
+			goto out;
+		if ((r = grant_make(mon, &b, (int64_t)time(NULL),
+			 rep->u.token.grant, sizeof(rep->u.token.grant))) != 0)
+			goto out;
+	} else if ((r = grant_check(mon, &b, req->u.sign.ref, &why)) != 0) {
+		r = VDI_ERR_DENIED;
 		goto out;
 	}
 	if ((r = jws_sign(mon->sign_key, claims, &token)) != 0)
@@ -605,17 +983,15 @@ monitor_sign(struct monitor *mon, const struct pammsg *req, struct pammsg *rep)
 		r = VDI_ERR_TOO_LARGE;
 		goto out;
 	}
-	rep->type = PAMMSG_TOKEN;
 	memcpy(rep->u.token.token, token, strlen(token) + 1);
-	v = json_object_get(claims, "sub");
-	vlog_quote(
-	    json_is_string(v) ? json_string_value(v) : "-", qsub, sizeof(qsub));
-	v = json_object_get(claims, "jti");
-	vlog_quote(
-	    json_is_string(v) ? json_string_value(v) : "-", qjti, sizeof(qjti));
-	vlog(VLOG_INFO, "privsep_sign", "sub=%s jti=%s exp=%lld", qsub, qjti,
+	vlog(VLOG_INFO, "privsep_sign", "kind=%s sub=%s jti=%s exp=%lld", kind,
+	    qsub, qjti,
 	    (long long)json_integer_value(json_object_get(claims, "exp")));
 out:
+	if (r != 0 && why != NULL)
+		vlog(VLOG_WARNING, "privsep_sign_refused",
+		    "kind=%s sub=%s jti=%s reason=%s", kind, qsub, qjti,
+		    vlog_quote(why, qwhy, sizeof(qwhy)));
 	free(token);
 	json_decref(claims);
 	return r;
@@ -752,6 +1128,7 @@ monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
 	struct monitor mon;
 	struct pollfd pfd[2];
 	sigset_t set;
+	size_t i;
 	int r, status, n;
 
 	memset(&mon, 0, sizeof(mon));
@@ -771,6 +1148,14 @@ monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
 	mon.token_lifetime =
 	    limit(cfg->token_lifetime, PRIVSEP_TOKEN_LIFETIME, LIFETIME_MAX);
 	mon.clock_skew = limit(cfg->clock_skew, PRIVSEP_CLOCK_SKEW, SKEW_MAX);
+	mon.login_window = PRIVSEP_LOGIN_WINDOW;
+	mon.grant_lifetime =
+	    limit(cfg->grant_lifetime, PRIVSEP_GRANT_LIFETIME, GRANT_AGE_MAX);
+	mon.nlogins = 2 * (size_t)mon.max_conversations;
+	if ((mon.logins = calloc(mon.nlogins, sizeof(*mon.logins))) == NULL)
+		mon.nlogins = 0;
+	for (i = 0; i < mon.nlogins; i++)
+		mon.logins[i].report_fd = -1;
 
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
@@ -783,7 +1168,8 @@ monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
 	sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
 	    (mon.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
-	    harden_process() != 0 || (mon.in = vbuf_new(FRAME_BUF)) == NULL ||
+	    harden_process() != 0 || mon.logins == NULL ||
+	    (mon.in = vbuf_new(FRAME_BUF)) == NULL ||
 	    (mon.out = vbuf_new(FRAME_BUF)) == NULL) {
 		vlog(VLOG_ERROR, "privsep_monitor_failed", "errno=%d", errno);
 		r = VDI_ERR_SYSTEM;
@@ -854,6 +1240,9 @@ monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
 	jws_key_free(mon.sign_key);
 	OPENSSL_cleanse(mon.seal_key, sizeof(mon.seal_key));
 	free(mon.own_services);
+	for (i = 0; i < mon.nlogins; i++)
+		login_clear(&mon.logins[i]);
+	free(mon.logins);
 	vbuf_free(mon.in);
 	vbuf_free(mon.out);
 	if (mon.sock >= 0)
@@ -1064,37 +1453,49 @@ request(
 }
 
 int
-privsep_pam_begin(struct privsep *ps, const char *service, const char *user,
-    const char *rhost, int *conv_fd)
+privsep_pam_begin(struct privsep *ps, const struct privsep_login *who,
+    char login_id[PRIVSEP_LOGIN_ID_SIZE], int *conv_fd)
 {
 	struct pammsg *m;
-	size_t sl, ul, rl;
+	const char *rhost;
+	size_t sl, ul, rl, tl, dl;
 	int r, fd = -1;
 
 	if (conv_fd != NULL)
 		*conv_fd = -1;
-	if (ps == NULL || service == NULL || user == NULL || conv_fd == NULL)
+	if (login_id != NULL)
+		login_id[0] = '\0';
+	if (ps == NULL || who == NULL || who->service == NULL ||
+	    who->user == NULL || who->tenant == NULL || who->device == NULL ||
+	    conv_fd == NULL)
 		return VDI_ERR_INVALID_ARG;
-	if (rhost == NULL)
-		rhost = "";
-	sl = strlen(service);
-	ul = strlen(user);
+	rhost = who->rhost != NULL ? who->rhost : "";
+	sl = strlen(who->service);
+	ul = strlen(who->user);
 	rl = strlen(rhost);
-	if ((r = pammsg_check_service(service, sl)) != 0 ||
-	    (r = pammsg_check_user(user, ul)) != 0 ||
-	    (r = pammsg_check_rhost(rhost, rl)) != 0)
+	tl = strlen(who->tenant);
+	dl = strlen(who->device);
+	if ((r = pammsg_check_service(who->service, sl)) != 0 ||
+	    (r = pammsg_check_user(who->user, ul)) != 0 ||
+	    (r = pammsg_check_rhost(rhost, rl)) != 0 ||
+	    (r = pammsg_check_tenant(who->tenant, tl)) != 0 ||
+	    (r = pammsg_check_device(who->device, dl)) != 0)
 		return r;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return VDI_ERR_ALLOC;
 	m->type = PAMMSG_PAM_START;
-	memcpy(m->u.pam_start.service, service, sl);
-	memcpy(m->u.pam_start.user, user, ul);
+	memcpy(m->u.pam_start.service, who->service, sl);
+	memcpy(m->u.pam_start.user, who->user, ul);
 	memcpy(m->u.pam_start.rhost, rhost, rl);
+	memcpy(m->u.pam_start.tenant, who->tenant, tl);
+	memcpy(m->u.pam_start.device, who->device, dl);
 	vbuf_reset(ps->out);
 	if ((r = pammsg_encode(ps->out, m)) == 0 &&
 	    (r = request(ps, PAMMSG_PAM_STARTED, m, &fd)) == 0 &&
 	    (r = set_nonblock(fd)) != 0)
 		close(fd);
+	if (r == 0 && login_id != NULL)
+		memcpy(login_id, m->u.pam_started.login, PRIVSEP_LOGIN_ID_SIZE);
 	pammsg_clear(m);
 	free(m);
 	if (r == 0)
@@ -1138,9 +1539,9 @@ privsep_pam_answer(int conv_fd, const char *const *answers, size_t n)
 }
 
 int
-privsep_pam_converse(struct privsep *ps, const char *service, const char *user,
-    const char *rhost, privsep_answer_fn answer_fn, privsep_answer_fn info_fn,
-    void *arg, struct pammsg *result)
+privsep_pam_converse(struct privsep *ps, const struct privsep_login *who,
+    privsep_answer_fn answer_fn, privsep_answer_fn info_fn, void *arg,
+    struct pammsg *result, char login_id[PRIVSEP_LOGIN_ID_SIZE])
 {
 	struct pammsg *m = NULL, *a = NULL;
 	struct vbuf *in = NULL, *out = NULL;
@@ -1156,7 +1557,7 @@ privsep_pam_converse(struct privsep *ps, const char *service, const char *user,
 		r = VDI_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = privsep_pam_begin(ps, service, user, rhost, &fd)) != 0)
+	if ((r = privsep_pam_begin(ps, who, login_id, &fd)) != 0)
 		goto out;
 	for (;;) {
 		/* The PAM child bounds the wait (conv and PAM timeouts). */
@@ -1202,8 +1603,9 @@ out:
 
 /* --- keys held by the monitor --------------------------------------------- */
 
-int
-privsep_sign(struct privsep *ps, const json_t *claims, char **token)
+static int
+sign_request(struct privsep *ps, enum pammsg_sign_kind kind, const char *ref,
+    const json_t *claims, char **token, char grant[PRIVSEP_GRANT_SIZE])
 {
 	struct pammsg *m;
 	char *text = NULL;
@@ -1212,8 +1614,13 @@ privsep_sign(struct privsep *ps, const json_t *claims, char **token)
 
 	if (token != NULL)
 		*token = NULL;
-	if (ps == NULL || token == NULL || !json_is_object(claims))
+	if (grant != NULL)
+		grant[0] = '\0';
+	if (ps == NULL || token == NULL || ref == NULL ||
+	    !json_is_object(claims))
 		return VDI_ERR_INVALID_ARG;
+	if (strlen(ref) > PAMMSG_GRANT_MAX)
+		return VDI_ERR_TOO_LARGE;
 	if ((text = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		return VDI_ERR_JSON;
 	if ((len = strlen(text)) > PAMMSG_CLAIMS_MAX) {
@@ -1225,17 +1632,45 @@ privsep_sign(struct privsep *ps, const json_t *claims, char **token)
 		return VDI_ERR_ALLOC;
 	}
 	m->type = PAMMSG_SIGN;
+	m->u.sign.kind = (uint8_t)kind;
+	snprintf(m->u.sign.ref, sizeof(m->u.sign.ref), "%s", ref);
 	m->u.sign.len = len;
 	memcpy(m->u.sign.claims, text, len);
 	free(text);
 	vbuf_reset(ps->out);
 	if ((r = pammsg_encode(ps->out, m)) == 0 &&
-	    (r = request(ps, PAMMSG_TOKEN, m, NULL)) == 0 &&
-	    (*token = strdup(m->u.token.token)) == NULL)
-		r = VDI_ERR_ALLOC;
+	    (r = request(ps, PAMMSG_TOKEN, m, NULL)) == 0) {
+		if (kind == PAMMSG_SIGN_LOGIN && m->u.token.grant[0] == '\0')
+			r = VDI_ERR_BAD_FORMAT;
+		else if ((*token = strdup(m->u.token.token)) == NULL)
+			r = VDI_ERR_ALLOC;
+		else if (grant != NULL)
+			memcpy(grant, m->u.token.grant, PRIVSEP_GRANT_SIZE);
+	}
 	pammsg_clear(m);
 	free(m);
 	return r;
+}
+
+int
+privsep_sign_login(struct privsep *ps, const char *login_id,
+    const json_t *claims, char **token, char grant[PRIVSEP_GRANT_SIZE])
+{
+	if (grant == NULL) {
+		if (token != NULL)
+			*token = NULL;
+		return VDI_ERR_INVALID_ARG;
+	}
+	return sign_request(
+	    ps, PAMMSG_SIGN_LOGIN, login_id, claims, token, grant);
+}
+
+int
+privsep_sign_reconnect(
+    struct privsep *ps, const char *grant, const json_t *claims, char **token)
+{
+	return sign_request(
+	    ps, PAMMSG_SIGN_RECONNECT, grant, claims, token, NULL);
 }
 
 int

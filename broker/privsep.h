@@ -6,7 +6,9 @@
  *   monitor (root, the process that called privsep_start())
  *     holds: the Ed25519 token signing key, the AES-256-GCM seal key
  *     does:  forks PAM children, signs claims, seals credentials;
- *            never reads HTTP or TLS; serves requests one at a time
+ *            never reads HTTP or TLS; serves requests one at a time;
+ *            signs only for logins its own PAM children reported as
+ *            successful, and reconnects of sessions it granted itself
  *   worker (unprivileged child, returns from privsep_start())
  *     holds: no signing or seal key, ever (they are loaded after the fork,
  *            in the monitor only)
@@ -46,6 +48,14 @@
 #define PRIVSEP_MAX_CONVERSATIONS 64  /* PAM children alive at once */
 #define PRIVSEP_TOKEN_LIFETIME    60  /* largest exp - iat the monitor signs */
 #define PRIVSEP_CLOCK_SKEW        60  /* |iat - monitor's clock| allowed */
+/* s after a PAM success within which its one login token may be signed */
+#define PRIVSEP_LOGIN_WINDOW 60
+/* s after a login that its grant still lets reconnects be signed (the
+ * largest max_session a policy may set) */
+#define PRIVSEP_GRANT_LIFETIME (30 * 86400)
+/* The monitor's login id (hex + NUL) and a grant (text + NUL). */
+#define PRIVSEP_LOGIN_ID_SIZE (PAMMSG_LOGIN_ID_LEN + 1)
+#define PRIVSEP_GRANT_SIZE    (PAMMSG_GRANT_MAX + 1)
 /* How long the worker waits for one monitor reply, in milliseconds. */
 #define PRIVSEP_REQUEST_TIMEOUT_MS 10000
 /* Seal key: AES-256, and the GCM nonce and tag sizes. */
@@ -85,6 +95,18 @@ struct privsep_config {
 	unsigned int max_conversations;
 	unsigned int token_lifetime;
 	unsigned int clock_skew;
+	unsigned int grant_lifetime;
+};
+
+/* Who logs in, as the worker tells the monitor before PAM runs. The
+ * monitor signs a login token only with sub = the user PAM reported,
+ * tid = tenant and cnf = device. */
+struct privsep_login {
+	const char *service; /* PAM service of the tenant */
+	const char *user;    /* the name the person typed */
+	const char *rhost;   /* PAM_RHOST; NULL or "" for none */
+	const char *tenant;  /* pammsg_check_tenant() */
+	const char *device;  /* base64url SHA-256 of the device certificate */
 };
 
 struct privsep;
@@ -125,13 +147,16 @@ int privsep_fd(const struct privsep *ps);
 
 /* --- PAM conversations ---------------------------------------------------- */
 
-/* Asks the monitor for a PAM child for user on service, with PAM_RHOST
- * rhost (may be NULL or ""), and stores the worker's end of the new
+/* Asks the monitor for a PAM child for who->user on who->service, with
+ * PAM_RHOST who->rhost, and stores the worker's end of the new
  * conversation socket in *conv_fd (non-blocking, close-on-exec; the
- * caller closes it, which also ends the child). Returns 0,
+ * caller closes it, which also ends the child) and the monitor's id of
+ * this login in login_id (may be NULL), which privsep_sign_login() needs
+ * after PAM succeeded. Returns 0,
  * VDI_ERR_INVALID_ARG / VDI_ERR_BAD_FORMAT / VDI_ERR_TOO_LARGE (a field
  * breaks the rules of pammsg.h; checked before anything is sent),
- * VDI_ERR_DENIED (service not allowed, or too many conversations),
+ * VDI_ERR_DENIED (service not allowed, too many conversations, or too
+ * many successful logins not yet signed for),
  * VDI_ERR_SYSTEM (the monitor could not fork, or this process is out of
  * descriptors and could not receive the socket: errno EMFILE; ps stays
  * usable and a later call can succeed), VDI_ERR_IO /
@@ -139,8 +164,8 @@ int privsep_fd(const struct privsep *ps);
  *
  * Then, for each readable event on *conv_fd, call privsep_pam_read()
  * until it returns VDI_ERR_NEED_MORE. */
-int privsep_pam_begin(struct privsep *ps, const char *service, const char *user,
-    const char *rhost, int *conv_fd) VDI_WUR;
+int privsep_pam_begin(struct privsep *ps, const struct privsep_login *who,
+    char login_id[PRIVSEP_LOGIN_ID_SIZE], int *conv_fd) VDI_WUR;
 
 /* Reads what conv_fd has (never blocks) into in (a vbuf the caller keeps
  * per conversation, PAMMSG_FRAME_MAX + PAMMSG_HEADER_LEN bytes or more)
@@ -180,24 +205,40 @@ typedef int (*privsep_answer_fn)(
 /* Whole conversation, blocking: for tests and command-line tools, never
  * for the event loop. Calls answer_fn for every batch with prompts, and
  * info_fn (may be NULL) for every batch without. Stores the RESULT in
- * *result. Returns 0 when a result arrived (look at
- * result->u.result.status), or the first error. */
-int privsep_pam_converse(struct privsep *ps, const char *service,
-    const char *user, const char *rhost, privsep_answer_fn answer_fn,
-    privsep_answer_fn info_fn, void *arg, struct pammsg *result) VDI_WUR;
+ * *result and the login id in login_id (may be NULL). Returns 0 when a
+ * result arrived (look at result->u.result.status), or the first error. */
+int privsep_pam_converse(struct privsep *ps, const struct privsep_login *who,
+    privsep_answer_fn answer_fn, privsep_answer_fn info_fn, void *arg,
+    struct pammsg *result, char login_id[PRIVSEP_LOGIN_ID_SIZE]) VDI_WUR;
 
 /* --- keys held by the monitor --------------------------------------------- */
 
 /* Has the monitor sign claims (a JSON object) as a compact JWS (see
- * jws.h) and stores the new NUL-terminated token in *token; the caller
- * frees it with free(). The monitor refuses claims without integer iat
- * and exp, with exp <= iat, exp - iat > token_lifetime or iat further than
- * clock_skew from its clock (VDI_ERR_TOKEN_CLAIM), and anything when it
- * has no signing key (VDI_ERR_NOT_FOUND). Other returns: VDI_ERR_JSON,
- * VDI_ERR_TOO_LARGE (claims over PAMMSG_CLAIMS_MAX serialized),
- * VDI_ERR_ALLOC, VDI_ERR_IO / VDI_ERR_TIMEOUT (monitor gone). */
-int privsep_sign(
-    struct privsep *ps, const json_t *claims, char **token) VDI_WUR;
+ * jws.h) for the login login_id (from privsep_pam_begin()) and stores the
+ * new NUL-terminated token in *token (the caller frees it with free())
+ * and the monitor's grant for the session in grant: store it with the
+ * session, privsep_sign_reconnect() needs it. The monitor signs once per
+ * login, only when its PAM child reported success at most
+ * PRIVSEP_LOGIN_WINDOW seconds ago, and only when the claims' sub is the
+ * user PAM ended with, tid and cnf.x5t#S256 the tenant and device of
+ * PAM_START; sid and dst must be present (the grant binds them).
+ * Refusals: VDI_ERR_DENIED (logged by the monitor with the reason),
+ * VDI_ERR_TOKEN_CLAIM (iat/exp missing, exp <= iat, exp - iat >
+ * token_lifetime, iat further than clock_skew from its clock, or a bound
+ * claim missing), VDI_ERR_NOT_FOUND (no signing key). Other returns:
+ * VDI_ERR_INVALID_ARG, VDI_ERR_JSON, VDI_ERR_TOO_LARGE (claims over
+ * PAMMSG_CLAIMS_MAX serialized), VDI_ERR_ALLOC, VDI_ERR_IO /
+ * VDI_ERR_TIMEOUT (monitor gone). */
+int privsep_sign_login(struct privsep *ps, const char *login_id,
+    const json_t *claims, char **token, char grant[PRIVSEP_GRANT_SIZE]) VDI_WUR;
+
+/* The same for a reconnect: grant is what privsep_sign_login() returned
+ * for the session's login. The monitor verifies its own signature on it
+ * over the claims' sid, sub, tid, cnf.x5t#S256 and dst, and that the login
+ * is at most grant_lifetime old; else VDI_ERR_DENIED. Works after a
+ * restart and on any broker holding the same signing key. */
+int privsep_sign_reconnect(struct privsep *ps, const char *grant,
+    const json_t *claims, char **token) VDI_WUR;
 
 /* Has the monitor seal len bytes of plain (1..PAMMSG_SEAL_PLAIN_MAX) with
  * AES-256-GCM under the seal key, binding aad (NUL-terminated, may be

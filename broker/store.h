@@ -309,6 +309,17 @@ int store_cut_list(struct store *st, int64_t now,
 /* Deletes the cuts with expires <= now. */
 int store_cut_prune(struct store *st, int64_t now) VDI_WUR;
 
+/* --- the monitor's grant of a live session (docs/privsep.md) --- */
+
+/* Stores the grant the monitor returned when it signed the session's login
+ * token; reconnects hand it back to the monitor, which signs only for
+ * sessions it granted itself. Replaced by each new login to the session. */
+int store_session_set_grant(
+    struct store *st, const char *id, const char *grant) VDI_WUR;
+/* VDI_ERR_NOT_FOUND when none (or the session ended). */
+int store_session_get_grant(
+    struct store *st, const char *id, char *out, size_t outlen) VDI_WUR;
+
 /* --- audit --- */
 
 /* Appends ev (seq, prev_hash and hash are filled in, also in *ev). */

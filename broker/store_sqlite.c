@@ -128,6 +128,8 @@ static const char *const migrations[] = {
 	"  used_at INTEGER NOT NULL,"
 	"  expires INTEGER NOT NULL);"
 	"CREATE INDEX token_uses_expires ON token_uses(expires);",
+	/* 7: the monitor's signed grant of the session's login (privsep.md) */
+	"ALTER TABLE sessions ADD COLUMN grant_rec TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1659,4 +1661,41 @@ store_cut_prune(struct store *st, int64_t now)
 		 st, &s, "DELETE FROM cuts WHERE expires <= ?", "i", now)) != 0)
 		return r;
 	return exec_done(s);
+}
+
+int
+store_session_set_grant(struct store *st, const char *id, const char *grant)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = prepare(st, &s,
+		 "UPDATE sessions SET grant_rec = ? WHERE id = ? AND state < 3",
+		 "ss", grant != NULL ? grant : "", id)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? 0 : VDI_ERR_NOT_FOUND;
+}
+
+int
+store_session_get_grant(
+    struct store *st, const char *id, char *out, size_t outlen)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if ((r = prepare(st, &s,
+		 "SELECT grant_rec FROM sessions WHERE id = ? AND state < 3",
+		 "s", id)) != 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, out, outlen);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
+	return out[0] != '\0' ? 0 : VDI_ERR_NOT_FOUND;
 }

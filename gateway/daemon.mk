@@ -39,7 +39,10 @@ tests_fuzz_fuzz_upgrade_LDADD = $(GWD_LIBS)
 gateway_libgwd_la_SOURCES += \
 	gateway/gwconf.h gateway/gwconf.c \
 	gateway/relay.h gateway/relay.c \
-	gateway/cutset.h gateway/cutset.c
+	gateway/cutset.h gateway/cutset.c \
+	gateway/keymsg.h gateway/keymsg.c \
+	gateway/keyproc.h gateway/keyproc.c gateway/keyclient.c \
+	gateway/keypkey.c
 gateway_libgwd_la_CFLAGS += -I$(top_srcdir)/gateway
 
 GWD_LIBS += $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
@@ -61,7 +64,7 @@ EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
 
 # Unit tests of the pure modules.
 gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay \
-	tests/unit/test_cutset
+	tests/unit/test_cutset tests/unit/test_keymsg tests/unit/test_keyproc
 check_PROGRAMS += $(gwd_more_unit_tests)
 TESTS += $(gwd_more_unit_tests)
 tests_unit_test_gw_conf_SOURCES = tests/unit/test_gw_conf.c
@@ -73,6 +76,19 @@ tests_unit_test_gw_relay_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_cutset_SOURCES = tests/unit/test_cutset.c
 tests_unit_test_cutset_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_cutset_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_keymsg_SOURCES = tests/unit/test_keymsg.c
+tests_unit_test_keymsg_CFLAGS = $(GWD_TEST_CFLAGS)
+tests_unit_test_keymsg_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_keyproc_SOURCES = tests/unit/test_keyproc.c
+tests_unit_test_keyproc_CFLAGS = $(GWD_TEST_CFLAGS)
+tests_unit_test_keyproc_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS) -lpthread
+
+fuzz_harnesses += tests/fuzz/fuzz_keymsg
+tests_fuzz_fuzz_keymsg_SOURCES = tests/fuzz/fuzz_keymsg.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_keymsg_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS) \
+	-I$(top_srcdir)/gateway
+tests_fuzz_fuzz_keymsg_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_keymsg_LDADD = $(GWD_LIBS)
 
 # Test tunnel client (stand-in for the client shim): mTLS + Upgrade, then
 # splices a loopback listener into the tunnel.
@@ -87,6 +103,8 @@ integration_tests += tests/integration/test_gateway.sh
 integration_tests += tests/integration/test_gateway_replay.sh
 EXTRA_DIST += tests/integration/gateway/env.sh \
 	tests/integration/gateway/measure-memory.sh
+TESTS += tests/integration/test_gateway_keys.sh
+dist_noinst_SCRIPTS += tests/integration/test_gateway_keys.sh
 TESTS += tests/integration/test_gateway_idle.sh
 # Pre-authentication floods against both daemons (tests/peers/flood.py).
 TESTS += tests/integration/test_flood.sh

@@ -42,6 +42,7 @@ struct session;
 struct srclimit;
 struct vdi_addr;
 struct brokerlink;
+struct policy;
 struct evdns_base;
 
 struct gw_worker {
@@ -72,6 +73,7 @@ enum gw_refusal {
 	GWR_CREDENTIALS,
 	GWR_CLIENT_PROTOCOL, /* X.224 or RDP-level TLS with the client */
 	GWR_CUT,             /* a broker cut names the session or device */
+	GWR_DST_POLICY,      /* the token's dst is no desktop of its tid */
 	GWR_COUNT,
 };
 
@@ -110,10 +112,15 @@ struct gw {
 	SSL_CTX *desk_ca_ctx; /* NULL without desktop_ca */
 	size_t ntenants;
 
+	/* The policy of the last (re)load: tokens' dst must be one of its
+	 * desktops of the token's tenant. Replaced on SIGHUP; readers take
+	 * a reference under policy_lock. */
+	pthread_mutex_t policy_lock;
+	struct policy *policy;
+
 	struct jws_key *keys[GWCONF_KEYS_MAX];
 	size_t nkeys;
-	int have_seal;
-	unsigned char seal_key[SEAL_KEY_LEN];
+	int have_seal; /* the key process holds a seal key (keyproc.h) */
 
 	pthread_mutex_t replay_lock;
 	struct replay *replay;

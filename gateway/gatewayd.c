@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -38,6 +39,7 @@
 #include "claims.h"
 #include "cutset.h"
 #include "gateway.h"
+#include "keyproc.h"
 #include "srclimit.h"
 #include "policy.h"
 #include "policy_files.h"
@@ -49,6 +51,7 @@ static struct gw G;
 static struct evconnlistener *listener;
 static struct event *stop_timer;
 static int stop_ticks;
+static int exit_code; /* 1 when the key process died */
 
 static void
 usage(void)
@@ -110,7 +113,7 @@ static int
 load_policy_tls(struct gw *gw, char *err, size_t errlen)
 {
 	struct policy_errors pe = { 0 };
-	struct policy *p = NULL;
+	struct policy *p = NULL, *old;
 	int r;
 
 	if ((r = policy_load_file(gw->conf.policy, NULL, &p, &pe)) != 0) {
@@ -119,7 +122,14 @@ load_policy_tls(struct gw *gw, char *err, size_t errlen)
 		policy_errors_clear(&pe);
 		return r;
 	}
-	r = front_configure(gw, p, err, errlen);
+	if ((r = front_configure(gw, p, err, errlen)) == 0) {
+		/* Keep it for the admission's dst check (session.c). */
+		pthread_mutex_lock(&gw->policy_lock);
+		old = gw->policy;
+		gw->policy = p;
+		p = old;
+		pthread_mutex_unlock(&gw->policy_lock);
+	}
 	policy_unref(p);
 	return r;
 }
@@ -129,7 +139,9 @@ load_policy_tls(struct gw *gw, char *err, size_t errlen)
 static int
 inner_ctx_new(struct gw *gw, char *err, size_t errlen)
 {
+	EVP_PKEY *pk = NULL;
 	SSL_CTX *c;
+	int r;
 
 	if ((c = SSL_CTX_new(TLS_server_method())) == NULL)
 		goto fail;
@@ -144,17 +156,22 @@ inner_ctx_new(struct gw *gw, char *err, size_t errlen)
 		"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") !=
 	    1)
 		goto fail;
+	/* The certificate only: the private key is the key process's, used
+	 * through an EVP_PKEY that forwards (keypkey.c). */
 	if (SSL_CTX_use_certificate_chain_file(c, gw->conf.inner_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(
-		c, gw->conf.inner_key, SSL_FILETYPE_PEM) != 1 ||
+	    (r = keypkey_new(SSL_CTX_get0_certificate(c), &pk)) != 0 ||
+	    SSL_CTX_use_PrivateKey(c, pk) != 1 ||
 	    SSL_CTX_check_private_key(c) != 1) {
 		snprintf(err, errlen,
-		    "inner_rdp: cannot load %s / %s (PEM "
-		    "certificate and matching unencrypted key)",
+		    "inner_rdp: cannot use %s / %s (PEM "
+		    "certificate and the matching unencrypted EC or RSA key, "
+		    "held by the key process)",
 		    gw->conf.inner_cert, gw->conf.inner_key);
+		EVP_PKEY_free(pk);
 		SSL_CTX_free(c);
 		return VDI_ERR_CERT_LOAD;
 	}
+	EVP_PKEY_free(pk); /* the context keeps its reference */
 	gw->inner_ctx = c;
 	return 0;
 fail:
@@ -214,12 +231,8 @@ load_keys(struct gw *gw, char *err, size_t errlen)
 		}
 		gw->nkeys++;
 	}
-	if (gw->conf.seal_key[0] != '\0') {
-		if ((r = seal_key_load(
-			 gw->conf.seal_key, gw->seal_key, err, errlen)) != 0)
-			return r;
-		gw->have_seal = 1;
-	}
+	/* The seal key is the key process's alone. */
+	gw->have_seal = keyclient_have_seal();
 	return 0;
 }
 
@@ -466,6 +479,7 @@ worker_main(void *arg)
 {
 	struct gw_worker *w = arg;
 
+	keyclient_bind_thread(w->index + 1); /* channel 0 is the main's */
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
@@ -492,8 +506,25 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval tv = { 0, 100000 };
 	char err[VDI_TLS_ERR_SIZE];
 	unsigned int n;
+	int st = 0;
 
-	if (sig == SIGHUP) {
+	if (sig == SIGCHLD) {
+		/* Without its key process the gateway can neither open
+		 * credentials nor finish an inner TLS handshake: stop, and let
+		 * the service manager restart both. */
+		if (keyclient_pid() <= 0 ||
+		    waitpid(keyclient_pid(), &st, WNOHANG) != keyclient_pid())
+			return;
+		vlog(stop_timer != NULL ? VLOG_INFO : VLOG_ERROR,
+		    "keyproc_exited", "pid=%ld status=%d action=%s",
+		    (long)keyclient_pid(),
+		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+		    stop_timer != NULL ? "none" : "stop");
+		keyclient_forget();
+		if (stop_timer != NULL)
+			return; /* stopping anyway */
+		exit_code = 1;
+	} else if (sig == SIGHUP) {
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
 		if (load_policy_tls(gw, err, sizeof(err)) != 0)
 			vlog(VLOG_ERROR, "reload_failed",
@@ -614,23 +645,27 @@ cleanup(struct gw *gw)
 	replay_free(gw->replay);
 	registry_fini();
 	srclimit_free(gw->hs);
-	OPENSSL_cleanse(gw->seal_key, sizeof(gw->seal_key));
+	policy_unref(gw->policy);
+	gw->policy = NULL;
+	keyclient_stop();
 }
 
 int
 main(int argc, char **argv)
 {
 	struct gw *gw = &G;
+	struct keyproc_config kc;
 	const char *port_file = NULL;
 	enum vlog_level level = VLOG_INFO;
-	struct event *sigs[3] = { NULL };
-	static const int signums[] = { SIGHUP, SIGTERM, SIGINT };
+	struct event *sigs[4] = { NULL };
+	static const int signums[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
 	char *errors = NULL, err[4096];
 	int ch, check = 0, foreground = 0, rc = 1, port;
 	long ncpu;
 	unsigned int i;
 
 	gw->conf_path = SYSCONFDIR_VDI "/vdi-gatewayd.conf";
+	pthread_mutex_init(&gw->policy_lock, NULL);
 	while ((ch = getopt(argc, argv, "df:hl:P:t")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -672,7 +707,29 @@ main(int argc, char **argv)
 		free(errors);
 		return 1;
 	}
+	gw->nworkers = gw->conf.threads;
+	if (gw->nworkers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		gw->nworkers = ncpu < 1         ? 1
+		    : ncpu > GWCONF_THREADS_MAX ? GWCONF_THREADS_MAX
+						: (unsigned int)ncpu;
+	}
+	/* First of all, before the policy, TLS, threads and the privilege
+	 * drop: the key process, which alone reads the seal key and the
+	 * inner private key. */
+	memset(&kc, 0, sizeof(kc));
+	kc.seal_key = gw->conf.seal_key;
+	kc.inner_cert = gw->conf.inner_cert;
+	kc.inner_key = gw->conf.inner_key;
+	kc.user = gw->conf.user;
+	kc.group = gw->conf.group;
 	err[0] = '\0';
+	if (keyclient_start(&kc, gw->nworkers + 1, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vdi-gatewayd: %s\n", err);
+		fprintf(stderr, "vdi-gatewayd: %s: configuration refused\n",
+		    gw->conf_path);
+		return 1;
+	}
 	if (load_policy_tls(gw, err, sizeof(err)) != 0 ||
 	    inner_ctx_new(gw, err, sizeof(err)) != 0 ||
 	    desktop_ctxs_new(gw, err, sizeof(err)) != 0 ||
@@ -708,13 +765,6 @@ main(int argc, char **argv)
 	    (gw->main_base = event_base_new()) == NULL) {
 		fprintf(stderr, "vdi-gatewayd: out of memory\n");
 		goto out;
-	}
-	gw->nworkers = gw->conf.threads;
-	if (gw->nworkers == 0) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		gw->nworkers = ncpu < 1         ? 1
-		    : ncpu > GWCONF_THREADS_MAX ? GWCONF_THREADS_MAX
-						: (unsigned int)ncpu;
 	}
 	if ((gw->workers = calloc(gw->nworkers, sizeof(*gw->workers))) == NULL)
 		goto out;
@@ -784,7 +834,7 @@ main(int argc, char **argv)
 		event_base_loopexit(gw->workers[i].base, NULL);
 		pthread_join(gw->workers[i].thread, NULL);
 	}
-	rc = 0;
+	rc = exit_code;
 out:
 	brokerlink_stop(gw);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)

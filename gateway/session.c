@@ -31,6 +31,8 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "keyproc.h"
+#include "policy.h"
 #include "rdp/frame.h"
 #include "rdp/x224.h"
 #include "session.h"
@@ -66,6 +68,7 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 	"credentials_invalid",
 	"client_protocol",
 	"cut",
+	"dst_not_in_policy",
 };
 
 static void session_free(struct session *s);
@@ -778,8 +781,9 @@ open_creds(struct session *s)
 	size_t len = 0, ul;
 	int r;
 
-	r = seal_open(s->gw->seal_key, s->tok.cred, s->tok.sid,
-	    strlen(s->tok.sid), plain, sizeof(plain), &len);
+	/* The key process opens them: this process has no seal key. */
+	r = keyclient_unseal(s->tok.cred, s->tok.sid, strlen(s->tok.sid), plain,
+	    sizeof(plain), &len);
 	OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
 	if (r != 0)
 		return -1;
@@ -802,6 +806,34 @@ open_creds(struct session *s)
 	s->creds.user = s->cred_user;
 	s->creds.password = s->cred_pass;
 	s->has_creds = 1;
+	return 0;
+}
+
+/* A token's dst must be a desktop of a pool of its tenant in the policy
+ * this gateway loaded: even a token signed by the broker's key (a broker
+ * taken over, a key stolen) cannot point the gateway anywhere else in the
+ * data center. Refuses s and returns 0 when it is not. */
+static int
+dst_in_policy(struct session *s)
+{
+	struct policy *p;
+	char detail[GWT_NAME_MAX * 8 + 64];
+	int ok;
+
+	pthread_mutex_lock(&s->gw->policy_lock);
+	p = policy_ref(s->gw->policy);
+	pthread_mutex_unlock(&s->gw->policy_lock);
+	ok = policy_tenant_desktop(
+		 p, s->tok.tid, s->tok.dst_host, s->tok.dst_port) != NULL;
+	policy_unref(p);
+	if (ok)
+		return 1;
+	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
+	    VLOG_Q(s->tok.dst_host), (unsigned)s->tok.dst_port,
+	    VLOG_Q(s->tok.tid));
+	refuse(s, GWR_DST_POLICY, 403, "dst_not_in_policy",
+	    "the token names a desktop the policy does not give its tenant",
+	    detail);
 	return 0;
 }
 
@@ -846,6 +878,8 @@ got_request(struct session *s, const struct upgrade_req *req)
 	}
 	s->has_tok = 1;
 	s->started = time(NULL);
+	if (!dst_in_policy(s))
+		return;
 	handshake_done(s);
 	if (GW_INC(&s->gw->m.sessions_admitted) > s->gw->conf.max_sessions) {
 		GW_DEC(&s->gw->m.sessions_admitted);

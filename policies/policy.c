@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/x509.h>
 
@@ -338,6 +339,30 @@ const struct policy_desktop *
 policy_pool_desktop(const struct policy_pool *pool, size_t i)
 {
 	return i < pool->ndesktops ? &pool->desktops[i] : NULL;
+}
+
+const struct policy_desktop *
+policy_tenant_desktop(
+    const struct policy *p, const char *tenant, const char *host, uint16_t port)
+{
+	const struct policy_pool *pool;
+	const struct policy_desktop *d;
+	size_t i, k;
+
+	if (p == NULL || tenant == NULL || host == NULL)
+		return NULL;
+	for (i = 0; i < policy_pool_count(p); i++) {
+		pool = policy_pool_at(p, i);
+		if (strcmp(policy_tenant_name(policy_pool_tenant(pool)),
+			tenant) != 0)
+			continue;
+		for (k = 0; k < pool->ndesktops; k++) {
+			d = &pool->desktops[k];
+			if (d->port == port && strcasecmp(d->host, host) == 0)
+				return d;
+		}
+	}
+	return NULL;
 }
 
 const char *

@@ -163,6 +163,13 @@ size_t policy_pool_desktop_count(const struct policy_pool *pool);
 const struct policy_desktop *policy_pool_desktop(
     const struct policy_pool *pool, size_t i);
 
+/* The desktop at host:port in a pool of tenant tenant, or NULL when no
+ * pool of that tenant lists one (hosts compared without regard to case,
+ * as the broker writes them into tokens). The gateway refuses tokens
+ * whose dst is not a desktop of their tid. */
+const struct policy_desktop *policy_tenant_desktop(const struct policy *p,
+    const char *tenant, const char *host, uint16_t port);
+
 const char *policy_rule_name(const struct policy_rule *r);
 /* 1 for an allow rule, 0 for a deny rule. */
 int policy_rule_allows(const struct policy_rule *r);

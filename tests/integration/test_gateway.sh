@@ -73,6 +73,22 @@ DEAD=$(mint_token "$TOK" "c['dst']='127.0.0.1:$DEAD_PORT'; c['jti']='dead-1'")
 vdi_assert_eq "an unreachable desktop: 503" 503 "$(tunnel_probe "$A/tablet-1" "$DEAD")"
 vdi_assert_contains "... desktop_unreachable" "$VDI_RUN/probe.out" \
 	'"error":"desktop_unreachable"'
+# A token signed with the broker's key but naming a host the policy does not
+# list, or another tenant's desktop: the gateway connects nowhere.
+PIVOT_PORT=$(vdi_free_port)
+PIVOT=$(mint_token "$TOK" "c['dst']='127.0.0.1:$PIVOT_PORT'; c['jti']='pivot-1'")
+vdi_assert_eq "a dst outside the policy: 403" 403 "$(tunnel_probe "$A/tablet-1" "$PIVOT")"
+vdi_assert_contains "... dst_not_in_policy" "$VDI_RUN/probe.out" \
+	'"error":"dst_not_in_policy"'
+vdi_check "... logged with the dst and tenant" vdi_wait_log "$GW_NAME" \
+	"reason=dst_not_in_policy device=" 5
+vdi_check "... naming it" vdi_wait_log "$GW_NAME" \
+	"dst_host=127.0.0.1 dst_port=$PIVOT_PORT tid=city-a" 5
+OTHER=$(mint_token "$TOK" "c['dst']='127.0.0.3:$DESKTOP_PORT'; c['jti']='pivot-2'")
+vdi_assert_eq "city-b's desktop in a city-a token: 403" 403 \
+	"$(tunnel_probe "$A/tablet-1" "$OTHER")"
+vdi_assert_contains "... dst_not_in_policy" "$VDI_RUN/probe.out" \
+	'"error":"dst_not_in_policy"'
 
 # --- a real session: xfreerdp with every redirection switch ------------------
 xvfb_start xvfb-client 1024x768x24

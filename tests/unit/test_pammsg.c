@@ -17,6 +17,12 @@
 #include "pammsg.h"
 
 #define BUF_MAX (PAMMSG_HEADER_LEN + PAMMSG_FRAME_MAX)
+/* A device thumbprint, a login id, and the tenant and device fields that
+ * end a PAM_START (TD_LEN bytes). */
+#define DEV      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define LOGIN_ID "0123456789abcdef0123456789abcdef"
+#define TD       "\x00\x06town-a\x00\x2b" DEV
+#define TD_LEN   53
 
 /* Builds a raw frame: header with the body length, type, then body. */
 static size_t
@@ -97,13 +103,21 @@ sample(struct pammsg *m, enum pammsg_type type)
 		strcpy(m->u.pam_start.service, "vdi-broker");
 		strcpy(m->u.pam_start.user, "J\xc3\xbcrgen");
 		strcpy(m->u.pam_start.rhost, "2001:db8::1");
+		strcpy(m->u.pam_start.tenant, "town-a");
+		strcpy(m->u.pam_start.device, DEV);
+		break;
+	case PAMMSG_PAM_STARTED:
+		strcpy(m->u.pam_started.login, LOGIN_ID);
 		break;
 	case PAMMSG_SIGN:
+		m->u.sign.kind = PAMMSG_SIGN_LOGIN;
+		strcpy(m->u.sign.ref, LOGIN_ID);
 		strcpy(m->u.sign.claims, "{\"sub\":\"alice\"}");
 		m->u.sign.len = strlen(m->u.sign.claims);
 		break;
 	case PAMMSG_TOKEN:
 		strcpy(m->u.token.token, "eyJh.eyJz.c2ln-_");
+		strcpy(m->u.token.grant, "g1.1700000000.c2ln");
 		break;
 	case PAMMSG_SEAL:
 		m->u.seal.plain_len = 5;
@@ -120,7 +134,6 @@ sample(struct pammsg *m, enum pammsg_type type)
 	case PAMMSG_ERROR:
 		m->u.error.code = VDI_ERR_DENIED;
 		break;
-	case PAMMSG_PAM_STARTED:
 	case PAMMSG_READY:
 		break;
 	}
@@ -393,32 +406,89 @@ pammsg_parse__when_text_breaks_rules__bad_format(void **state)
 	assert_int_equal(
 	    parse_raw(PAMMSG_RESULT, "\x00\x00\x02u\n", 5), VDI_ERR_BAD_FORMAT);
 	/* PAM_START: service syntax, empty user, rhost with a space. */
-	assert_int_equal(
-	    parse_raw(PAMMSG_PAM_START, "\x00\x04../x\x00\x01u\x00\x00", 11),
+	assert_int_equal(parse_raw(PAMMSG_PAM_START,
+			     "\x00\x04../x\x00\x01u\x00\x00" TD, 11 + TD_LEN),
 	    VDI_ERR_BAD_FORMAT);
-	assert_int_equal(
-	    parse_raw(PAMMSG_PAM_START, "\x00\x04.vdi\x00\x01u\x00\x00", 11),
+	assert_int_equal(parse_raw(PAMMSG_PAM_START,
+			     "\x00\x04.vdi\x00\x01u\x00\x00" TD, 11 + TD_LEN),
 	    VDI_ERR_BAD_FORMAT);
-	assert_int_equal(
-	    parse_raw(PAMMSG_PAM_START, "\x00\x03vdi\x00\x00\x00\x00", 9),
+	assert_int_equal(parse_raw(PAMMSG_PAM_START,
+			     "\x00\x03vdi\x00\x00\x00\x00" TD, 9 + TD_LEN),
 	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(parse_raw(PAMMSG_PAM_START,
 			     "\x00\x03vdi\x00\x01u\x00\x03"
-			     "a b",
-			     13),
+			     "a b" TD,
+			     13 + TD_LEN),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(parse_raw(PAMMSG_PAM_START,
+			     "\x00\x03vdi\x00\x01u\x00\x00" TD, 10 + TD_LEN),
+	    0);
+	/* Tenant with a slash, device one character short, or missing. */
+	assert_int_equal(parse_raw(PAMMSG_PAM_START,
+			     "\x00\x03vdi\x00\x01u\x00\x00"
+			     "\x00\x03t/a\x00\x2b" DEV,
+			     10 + 50),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(parse_raw(PAMMSG_PAM_START,
+			     "\x00\x03vdi\x00\x01u\x00\x00"
+			     "\x00\x03t-a\x00\x2a" DEV,
+			     10 + 49),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(parse_raw(PAMMSG_PAM_START,
+			     "\x00\x03vdi\x00\x01u\x00\x00"
+			     "\x00\x03t-a\x00\x00",
+			     10 + 7),
+	    VDI_ERR_BAD_FORMAT);
+	/* PAM_STARTED: the login id is 32 lowercase hex digits. */
+	assert_int_equal(
+	    parse_raw(PAMMSG_PAM_STARTED, "\x00\x20" LOGIN_ID, 34), 0);
+	assert_int_equal(parse_raw(PAMMSG_PAM_STARTED,
+			     "\x00\x20"
+			     "0123456789ABCDEF0123456789abcdef",
+			     34),
 	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(
-	    parse_raw(PAMMSG_PAM_START, "\x00\x03vdi\x00\x01u\x00\x00", 10), 0);
-	/* SIGN shorter than "{}", tokens and sealed text with bad bytes. */
+	    parse_raw(PAMMSG_PAM_STARTED, NULL, 0), VDI_ERR_TRUNCATED);
+	/* SIGN: a known kind, a login id or a grant, claims of "{}" at
+	 * least. */
+	assert_int_equal(parse_raw(PAMMSG_SIGN,
+			     "\x01\x00\x20" LOGIN_ID "\x00\x02{}", 3 + 32 + 4),
+	    0);
+	assert_int_equal(parse_raw(PAMMSG_SIGN,
+			     "\x01\x00\x20" LOGIN_ID "\x00\x01{", 3 + 32 + 3),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(parse_raw(PAMMSG_SIGN,
+			     "\x03\x00\x20" LOGIN_ID "\x00\x02{}", 3 + 32 + 4),
+	    VDI_ERR_UNSUPPORTED);
 	assert_int_equal(
-	    parse_raw(PAMMSG_SIGN, "\x00\x01{", 3), VDI_ERR_BAD_FORMAT);
+	    parse_raw(PAMMSG_SIGN, "\x01\x00\x04g1.x\x00\x02{}", 3 + 4 + 4),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(
+	    parse_raw(PAMMSG_SIGN, "\x02\x00\x04g1.x\x00\x02{}", 3 + 4 + 4), 0);
+	assert_int_equal(
+	    parse_raw(PAMMSG_SIGN, "\x02\x00\x00\x00\x02{}", 3 + 4),
+	    VDI_ERR_BAD_FORMAT);
+	assert_int_equal(
+	    parse_raw(PAMMSG_SIGN, "\x02\x00\x03g/1\x00\x02{}", 3 + 3 + 4),
+	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(parse_raw(PAMMSG_TOKEN,
 			     "\x00\x02"
-			     "a=",
-			     4),
+			     "a=\x00\x00",
+			     6),
 	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(
-	    parse_raw(PAMMSG_TOKEN, "\x00\x00", 2), VDI_ERR_BAD_FORMAT);
+	    parse_raw(PAMMSG_TOKEN, "\x00\x00\x00\x00", 4), VDI_ERR_BAD_FORMAT);
+	/* TOKEN: the grant may be empty, but not hold other bytes. */
+	assert_int_equal(parse_raw(PAMMSG_TOKEN,
+			     "\x00\x01"
+			     "a\x00\x00",
+			     5),
+	    0);
+	assert_int_equal(parse_raw(PAMMSG_TOKEN,
+			     "\x00\x01"
+			     "a\x00\x01=",
+			     6),
+	    VDI_ERR_BAD_FORMAT);
 	assert_int_equal(parse_raw(PAMMSG_SEALED,
 			     "\x00\x03"
 			     "a.b",
@@ -473,6 +543,14 @@ pammsg_encode__when_message_breaks_rules__error_nothing_appended(void **state)
 	assert_int_equal(pammsg_encode(buf, m), VDI_ERR_UNSUPPORTED);
 	assert_int_equal(
 	    pammsg_encode_empty(buf, PAMMSG_SIGN), VDI_ERR_INVALID_ARG);
+	assert_int_equal(
+	    pammsg_encode_empty(buf, PAMMSG_PAM_STARTED), VDI_ERR_INVALID_ARG);
+	sample(m, PAMMSG_SIGN);
+	m->u.sign.kind = 9;
+	assert_int_equal(pammsg_encode(buf, m), VDI_ERR_UNSUPPORTED);
+	sample(m, PAMMSG_TOKEN);
+	strcpy(m->u.token.grant, "g1 1");
+	assert_int_equal(pammsg_encode(buf, m), VDI_ERR_BAD_FORMAT);
 	assert_int_equal(pammsg_encode_error(buf, 0), VDI_ERR_INVALID_ARG);
 	assert_int_equal(vbuf_len(buf), 4);
 	assert_memory_equal(vbuf_ptr(buf), "keep", 4);

@@ -221,6 +221,30 @@ expect_deny(const struct q *q, enum policy_reason reason, const char *rule)
 }
 
 static void
+policy_tenant_desktop__when_dst__only_the_tenants_own_desktops(void **state)
+{
+	const struct policy_desktop *d;
+
+	d = policy_tenant_desktop(pol, "t1", "10.1.0.11", 3389);
+	assert_non_null(d);
+	assert_string_equal(d->name, "lg-002");
+	d = policy_tenant_desktop(pol, "t1", "2001:db8:5::1", 3390);
+	assert_non_null(d);
+	assert_string_equal(d->name, "in-1");
+	d = policy_tenant_desktop(pol, "t1", "NIGHT.example", 3389);
+	assert_non_null(d);
+	assert_string_equal(d->name, "ni-1");
+	/* Another port, a host no pool lists, another tenant's desktop. */
+	assert_null(policy_tenant_desktop(pol, "t1", "10.1.0.11", 22));
+	assert_null(policy_tenant_desktop(pol, "t1", "10.1.0.99", 3389));
+	assert_null(policy_tenant_desktop(pol, "t1", "10.2.0.1", 3389));
+	assert_non_null(policy_tenant_desktop(pol, "t2", "10.2.0.1", 3389));
+	assert_null(policy_tenant_desktop(pol, "t2", "10.1.0.11", 3389));
+	assert_null(policy_tenant_desktop(pol, "nobody", "10.2.0.1", 3389));
+	assert_null(policy_tenant_desktop(pol, NULL, "10.2.0.1", 3389));
+}
+
+static void
 policy_evaluate__when_no_rule_matches__deny_by_default(void **state)
 {
 	struct q q = { .tenant = "t2",
@@ -675,6 +699,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    policy_uses_groups__when_rules_name_groups__1_else_0),
+		cmocka_unit_test(
+		    policy_tenant_desktop__when_dst__only_the_tenants_own_desktops),
 		cmocka_unit_test(
 		    policy_evaluate__when_no_rule_matches__deny_by_default),
 		cmocka_unit_test(

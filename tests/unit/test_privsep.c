@@ -374,12 +374,32 @@ script_info(void *arg, const struct pammsg *q, struct pammsg *a)
 	return 0;
 }
 
+/* The tenant and devices the test logs in with (base64url SHA-256s). */
+#define TENANT "town-a"
+#define DEV_A  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define DEV_B  "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+
+/* The monitor's id of the last login(). */
+static char last_login[PRIVSEP_LOGIN_ID_SIZE];
+
 static int
 login(
     const char *service, const char *user, struct script *s, struct pammsg *res)
 {
+	struct privsep_login who = { service, user, "192.0.2.7", TENANT,
+		DEV_A };
+
 	return privsep_pam_converse(
-	    ps, service, user, "192.0.2.7", script_answer, script_info, s, res);
+	    ps, &who, script_answer, script_info, s, res, last_login);
+}
+
+/* privsep_pam_begin() for TENANT and DEV_A. */
+static int
+begin(const char *service, const char *user, const char *rhost, int *fd)
+{
+	struct privsep_login who = { service, user, rhost, TENANT, DEV_A };
+
+	return privsep_pam_begin(ps, &who, NULL, fd);
 }
 
 /* Waits for the next message on a conversation, like the event loop. */
@@ -407,28 +427,56 @@ next_msg(int fd, struct vbuf *in, struct pammsg *m, int timeout_ms)
 
 /* --- SIGN ----------------------------------------------------------------- */
 
+/* Gateway-token-like claims for sub on TENANT, device DEV_A, session sid,
+ * desktop dst. */
 static json_t *
-claims_now(int64_t lifetime)
+claims_for(const char *sub, const char *tid, const char *x5t, const char *sid,
+    const char *dst, int64_t lifetime)
 {
 	int64_t now = (int64_t)time(NULL);
 
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "iss", "broker",
-	    "aud", "gateway", "iat", (json_int_t)now, "nbf", (json_int_t)now,
-	    "exp", (json_int_t)(now + lifetime), "jti",
-	    "AAECAwQFBgcICQoLDA0ODw", "sub", "alice");
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s,"
+			 " s:{s:s}}",
+	    "iss", "broker", "aud", "gateway", "iat", (json_int_t)now, "nbf",
+	    (json_int_t)now, "exp", (json_int_t)(now + lifetime), "jti",
+	    "AAECAwQFBgcICQoLDA0ODw", "sub", sub, "tid", tid, "sid", sid, "dst",
+	    dst, "cnf", "x5t#S256", x5t);
+}
+
+static json_t *
+claims_now(int64_t lifetime)
+{
+	return claims_for(
+	    "alice", TENANT, DEV_A, "s1", "192.0.2.50:3389", lifetime);
+}
+
+/* A successful PAM login of alice; its id is in last_login. */
+static void
+login_alice(void)
+{
+	struct script s = { .answers = { "secret" } };
+	struct pammsg res;
+
+	assert_int_equal(login("vdi-pw", "alice", &s, &res), 0);
+	assert_int_equal(res.u.result.status, PAMMSG_STATUS_OK);
+	assert_int_equal(strlen(last_login), PAMMSG_LOGIN_ID_LEN);
 }
 
 static void
-sign__when_claims_valid__token_verifies_with_public_key(void **state)
+sign__when_login_succeeded_and_claims_match__token_verifies(void **state)
 {
-	char path[PATH_MAX], err[256];
+	char path[PATH_MAX], err[256], grant[PRIVSEP_GRANT_SIZE];
 	struct jws_key *pub = NULL;
 	json_t *c = claims_now(60), *got = NULL;
 	char *token = NULL;
 
+	SKIP_WITHOUT_PAM();
 	assert_non_null(c);
-	assert_int_equal(privsep_sign(ps, c, &token), 0);
+	login_alice();
+	assert_int_equal(
+	    privsep_sign_login(ps, last_login, c, &token, grant), 0);
 	assert_non_null(token);
+	assert_true(strncmp(grant, "g1.", 3) == 0);
 	path_of(path, sizeof(path), "sign.pub.pem");
 	assert_int_equal(
 	    jws_key_load_public(path, NULL, &pub, err, sizeof(err)), 0);
@@ -442,33 +490,166 @@ sign__when_claims_valid__token_verifies_with_public_key(void **state)
 	got = NULL;
 	assert_int_not_equal(jws_verify(token, strlen(token), pub, &got), 0);
 	free(token);
+	token = NULL;
+	/* One token per login: the same login id again is refused. */
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_DENIED);
+	assert_null(token);
 	json_decref(c);
 	jws_key_free(pub);
+}
+
+static void
+sign__when_user_did_not_log_in__refused(void **state)
+{
+	struct script s = { .answers = { "Secret" } };
+	char grant[PRIVSEP_GRANT_SIZE], *token = NULL;
+	struct pammsg res;
+	json_t *c = claims_now(60);
+
+	/* A login id the monitor never gave out. */
+	assert_int_equal(
+	    privsep_sign_login(
+		ps, "00112233445566778899aabbccddeeff", c, &token, grant),
+	    VDI_ERR_DENIED);
+	assert_null(token);
+	SKIP_WITHOUT_PAM();
+	/* A login that failed (wrong password). */
+	assert_int_equal(login("vdi-pw", "alice", &s, &res), 0);
+	assert_int_equal(res.u.result.status, PAMMSG_STATUS_AUTH_FAILED);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_DENIED);
+	assert_null(token);
+	json_decref(c);
+}
+
+static void
+sign__when_claims_name_other_user_tenant_device__refused(void **state)
+{
+	char grant[PRIVSEP_GRANT_SIZE], *token = NULL;
+	json_t *c;
+
+	SKIP_WITHOUT_PAM();
+	login_alice();
+	/* bob did not log in; alice did, but for town-a on DEV_A. */
+	c = claims_for("bob", TENANT, DEV_A, "s1", "192.0.2.50:3389", 60);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_DENIED);
+	json_decref(c);
+	c = claims_for("alice", "town-b", DEV_A, "s1", "192.0.2.50:3389", 60);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_DENIED);
+	json_decref(c);
+	c = claims_for("alice", TENANT, DEV_B, "s1", "192.0.2.50:3389", 60);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_DENIED);
+	json_decref(c);
+	/* Without a session or desktop there is nothing to bind. */
+	c = claims_now(60);
+	json_object_del(c, "dst");
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_TOKEN_CLAIM);
+	json_decref(c);
+	assert_null(token);
+	/* The refusals did not use the login up. */
+	c = claims_now(60);
+	assert_int_equal(
+	    privsep_sign_login(ps, last_login, c, &token, grant), 0);
+	free(token);
+	json_decref(c);
+}
+
+static void
+sign_reconnect__only_for_the_session_and_desktop_granted(void **state)
+{
+	char grant[PRIVSEP_GRANT_SIZE], bad[PRIVSEP_GRANT_SIZE];
+	char *token = NULL;
+	json_t *c;
+	size_t n;
+
+	SKIP_WITHOUT_PAM();
+	login_alice();
+	c = claims_now(60);
+	assert_int_equal(
+	    privsep_sign_login(ps, last_login, c, &token, grant), 0);
+	free(token);
+	token = NULL;
+	json_decref(c);
+	/* The same session, desktop, user, tenant, device: signed, as often
+	 * as reconnects come (the worker checks the tickets). */
+	c = claims_now(60);
+	assert_int_equal(privsep_sign_reconnect(ps, grant, c, &token), 0);
+	free(token);
+	token = NULL;
+	assert_int_equal(privsep_sign_reconnect(ps, grant, c, &token), 0);
+	free(token);
+	token = NULL;
+	json_decref(c);
+	/* Another desktop (a pivot), session, user or device: refused. */
+	c = claims_for("alice", TENANT, DEV_A, "s1", "10.0.0.1:22", 60);
+	assert_int_equal(
+	    privsep_sign_reconnect(ps, grant, c, &token), VDI_ERR_DENIED);
+	json_decref(c);
+	c = claims_for("alice", TENANT, DEV_A, "s2", "192.0.2.50:3389", 60);
+	assert_int_equal(
+	    privsep_sign_reconnect(ps, grant, c, &token), VDI_ERR_DENIED);
+	json_decref(c);
+	c = claims_for("bob", TENANT, DEV_A, "s1", "192.0.2.50:3389", 60);
+	assert_int_equal(
+	    privsep_sign_reconnect(ps, grant, c, &token), VDI_ERR_DENIED);
+	json_decref(c);
+	c = claims_for("alice", TENANT, DEV_B, "s1", "192.0.2.50:3389", 60);
+	assert_int_equal(
+	    privsep_sign_reconnect(ps, grant, c, &token), VDI_ERR_DENIED);
+	json_decref(c);
+	/* A grant with another login time or signature: refused. */
+	c = claims_now(60);
+	memcpy(bad, grant, sizeof(bad));
+	bad[3] = bad[3] == '1' ? '2' : '1';
+	assert_int_equal(
+	    privsep_sign_reconnect(ps, bad, c, &token), VDI_ERR_DENIED);
+	memcpy(bad, grant, sizeof(bad));
+	n = strlen(bad);
+	bad[n - 2] = bad[n - 2] == 'A' ? 'B' : 'A';
+	assert_int_equal(
+	    privsep_sign_reconnect(ps, bad, c, &token), VDI_ERR_DENIED);
+	assert_int_equal(
+	    privsep_sign_reconnect(ps, "g1.1.AAAA", c, &token), VDI_ERR_DENIED);
+	assert_null(token);
+	json_decref(c);
 }
 
 static void
 sign__when_lifetime_too_long_or_times_wrong__refused_and_still_usable(
     void **state)
 {
+	char grant[PRIVSEP_GRANT_SIZE];
 	json_t *c;
 	char *token = NULL;
 
+	SKIP_WITHOUT_PAM();
+	login_alice();
 	c = claims_now(3600);
-	assert_int_equal(privsep_sign(ps, c, &token), VDI_ERR_TOKEN_CLAIM);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_TOKEN_CLAIM);
 	assert_null(token);
 	json_decref(c);
 	c = claims_now(60);
 	json_object_set_new(c, "iat", json_integer(time(NULL) - 7200));
 	json_object_set_new(c, "exp", json_integer(time(NULL) - 7170));
-	assert_int_equal(privsep_sign(ps, c, &token), VDI_ERR_TOKEN_CLAIM);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_TOKEN_CLAIM);
 	json_object_del(c, "exp");
-	assert_int_equal(privsep_sign(ps, c, &token), VDI_ERR_TOKEN_CLAIM);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_TOKEN_CLAIM);
 	json_decref(c);
 	c = json_string("not an object");
-	assert_int_equal(privsep_sign(ps, c, &token), VDI_ERR_INVALID_ARG);
+	assert_int_equal(privsep_sign_login(ps, last_login, c, &token, grant),
+	    VDI_ERR_INVALID_ARG);
 	json_decref(c);
 	c = claims_now(60);
-	assert_int_equal(privsep_sign(ps, c, &token), 0);
+	assert_int_equal(
+	    privsep_sign_login(ps, last_login, c, &token, grant), 0);
 	free(token);
 	json_decref(c);
 }
@@ -538,8 +719,14 @@ worker__after_signing__holds_no_private_key_bytes(void **state)
 	int fd;
 
 	/* Sign first, so that any copy would be there now. */
-	assert_int_equal(privsep_sign(ps, c, &token), 0);
-	free(token);
+	if (have_pam) {
+		char grant[PRIVSEP_GRANT_SIZE];
+
+		login_alice();
+		assert_int_equal(
+		    privsep_sign_login(ps, last_login, c, &token, grant), 0);
+		free(token);
+	}
 	json_decref(c);
 	/* The seed (last 32 bytes of the PKCS#8 DER) and a seed-dependent
 	 * stretch of the PEM text, read straight into a mapping that the
@@ -769,8 +956,7 @@ pam__when_batch_has_only_texts__child_goes_on_without_answers(void **state)
 	assert_int_equal(s.batches, 1);
 	assert_int_equal(s.infos, 1);
 	/* Through the event-loop calls: an error text, then the result. */
-	assert_int_equal(
-	    privsep_pam_begin(ps, "vdi-acct", "dave", NULL, &fd), 0);
+	assert_int_equal(begin("vdi-acct", "dave", NULL, &fd), 0);
 	assert_int_equal(next_msg(fd, in, &m, 5000), 0);
 	assert_int_equal(pammsg_prompt_count(&m), 1);
 	assert_int_equal(privsep_pam_answer(fd, pw, 1), 0);
@@ -798,10 +984,8 @@ pam__when_event_loop_interleaves_two_logins__each_gets_its_result(void **state)
 	SKIP_WITHOUT_PAM();
 	assert_non_null(in1);
 	assert_non_null(in2);
-	assert_int_equal(
-	    privsep_pam_begin(ps, "vdi-pw", "alice", "192.0.2.1", &fd1), 0);
-	assert_int_equal(
-	    privsep_pam_begin(ps, "vdi-otp", "bob", NULL, &fd2), 0);
+	assert_int_equal(begin("vdi-pw", "alice", "192.0.2.1", &fd1), 0);
+	assert_int_equal(begin("vdi-otp", "bob", NULL, &fd2), 0);
 	assert_true(fd1 >= 0 && fd2 >= 0 && fd1 != fd2);
 	assert_true(fcntl(fd1, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(fd1, F_GETFD) & FD_CLOEXEC);
@@ -840,8 +1024,7 @@ begin_alice(struct vbuf *in)
 	struct pammsg m;
 	int fd = -1;
 
-	assert_int_equal(
-	    privsep_pam_begin(ps, "vdi-pw", "alice", NULL, &fd), 0);
+	assert_int_equal(begin("vdi-pw", "alice", NULL, &fd), 0);
 	assert_int_equal(next_msg(fd, in, &m, 5000), 0);
 	assert_int_equal(pammsg_prompt_count(&m), 1);
 	return fd;
@@ -913,22 +1096,30 @@ pam_begin__when_service_or_user_bad__refused(void **state)
 	int fd = 7;
 
 	/* Checked in the worker before anything is sent... */
-	assert_int_equal(privsep_pam_begin(ps, "../etc/x", "alice", NULL, &fd),
-	    VDI_ERR_BAD_FORMAT);
-	assert_int_equal(fd, -1);
 	assert_int_equal(
-	    privsep_pam_begin(ps, "vdi-pw", "", NULL, &fd), VDI_ERR_BAD_FORMAT);
-	assert_int_equal(privsep_pam_begin(ps, "vdi-pw", "a\nb", NULL, &fd),
-	    VDI_ERR_BAD_FORMAT);
+	    begin("../etc/x", "alice", NULL, &fd), VDI_ERR_BAD_FORMAT);
+	assert_int_equal(fd, -1);
+	assert_int_equal(begin("vdi-pw", "", NULL, &fd), VDI_ERR_BAD_FORMAT);
+	assert_int_equal(
+	    begin("vdi-pw", "a\nb", NULL, &fd), VDI_ERR_BAD_FORMAT);
 	memset(user, 'u', sizeof(user) - 1);
 	user[sizeof(user) - 1] = '\0';
-	assert_int_equal(privsep_pam_begin(ps, "vdi-pw", user, NULL, &fd),
-	    VDI_ERR_TOO_LARGE);
-	assert_int_equal(privsep_pam_begin(ps, "vdi-pw", "alice", "a b", &fd),
-	    VDI_ERR_BAD_FORMAT);
-	/* ...and by the monitor: a service not on its list. */
+	assert_int_equal(begin("vdi-pw", user, NULL, &fd), VDI_ERR_TOO_LARGE);
 	assert_int_equal(
-	    privsep_pam_begin(ps, "login", "alice", NULL, &fd), VDI_ERR_DENIED);
+	    begin("vdi-pw", "alice", "a b", &fd), VDI_ERR_BAD_FORMAT);
+	{
+		struct privsep_login who = { "vdi-pw", "alice", NULL, "a/b",
+			DEV_A };
+
+		assert_int_equal(
+		    privsep_pam_begin(ps, &who, NULL, &fd), VDI_ERR_BAD_FORMAT);
+		who.tenant = TENANT;
+		who.device = "short";
+		assert_int_equal(
+		    privsep_pam_begin(ps, &who, NULL, &fd), VDI_ERR_BAD_FORMAT);
+	}
+	/* ...and by the monitor: a service not on its list. */
+	assert_int_equal(begin("login", "alice", NULL, &fd), VDI_ERR_DENIED);
 	assert_int_equal(fd, -1);
 }
 
@@ -938,8 +1129,7 @@ pam_begin__when_too_many_conversations__denied_until_some_end(void **state)
 	int fds[16], n = 0, r = 0, i, tries;
 
 	SKIP_WITHOUT_PAM();
-	while (n < 16 &&
-	    (r = privsep_pam_begin(ps, "vdi-pw", "alice", NULL, &fds[n])) == 0)
+	while (n < 16 && (r = begin("vdi-pw", "alice", NULL, &fds[n])) == 0)
 		n++;
 	assert_int_equal(r, VDI_ERR_DENIED);
 	assert_true(n >= 1 && n <= 6); /* max_conversations is 6 here */
@@ -947,8 +1137,7 @@ pam_begin__when_too_many_conversations__denied_until_some_end(void **state)
 		close(fds[i]);
 	/* The children end on end of file; the monitor reaps them. */
 	for (tries = 0; tries < 100; tries++) {
-		if ((r = privsep_pam_begin(
-			 ps, "vdi-pw", "alice", NULL, &fds[0])) == 0)
+		if ((r = begin("vdi-pw", "alice", NULL, &fds[0])) == 0)
 			break;
 		usleep(50000);
 	}
@@ -1015,7 +1204,8 @@ spawn(const struct privsep_config *cfg, char then, int rep[3])
 			json_t *c = claims_now(60);
 			char *out = NULL;
 
-			got[1] = privsep_sign(sub, c, &out);
+			got[1] =
+			    privsep_sign_reconnect(sub, "g1.1.AAAA", c, &out);
 			got[2] = privsep_seal(sub, "x", 1, NULL, &out);
 			json_decref(c);
 		}
@@ -1129,7 +1319,12 @@ run_all(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
-		    sign__when_claims_valid__token_verifies_with_public_key),
+		    sign__when_login_succeeded_and_claims_match__token_verifies),
+		cmocka_unit_test(sign__when_user_did_not_log_in__refused),
+		cmocka_unit_test(
+		    sign__when_claims_name_other_user_tenant_device__refused),
+		cmocka_unit_test(
+		    sign_reconnect__only_for_the_session_and_desktop_granted),
 		cmocka_unit_test(
 		    sign__when_lifetime_too_long_or_times_wrong__refused_and_still_usable),
 		cmocka_unit_test(

@@ -92,9 +92,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 6);
+	assert_int_equal(store_schema_version(f->st), 7);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 6);
+	assert_int_equal(store_schema_version(f->st), 7);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),

@@ -1,0 +1,272 @@
+/* keymsg.c: codec for the gateway's key process messages (keymsg.h). */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keymsg.h"
+
+/* Largest digest an ECDSA request may carry (SHA-512). */
+#define ECDSA_DIGEST_MAX 64
+
+void
+keymsg_clear(struct keymsg *m)
+{
+	if (m != NULL)
+		OPENSSL_cleanse(m, sizeof(*m));
+}
+
+static int
+b64url_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+			s[i] == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The rules of keymsg.h, shared by parser and encoder. */
+static int
+validate(const struct keymsg *m)
+{
+	switch (m->type) {
+	case KEYMSG_UNSEAL:
+		if (m->u.unseal.aad_len > KEYMSG_AAD_MAX ||
+		    m->u.unseal.sealed_len > KEYMSG_SEALED_MAX)
+			return VDI_ERR_TOO_LARGE;
+		if (m->u.unseal.sealed_len == 0 ||
+		    !b64url_ok(m->u.unseal.sealed, m->u.unseal.sealed_len))
+			return VDI_ERR_BAD_FORMAT;
+		return 0;
+	case KEYMSG_PLAIN:
+		if (m->u.plain.len > KEYMSG_PLAIN_MAX)
+			return VDI_ERR_TOO_LARGE;
+		return m->u.plain.len == 0 ? VDI_ERR_BAD_FORMAT : 0;
+	case KEYMSG_SIGN:
+		if (m->u.sign.len > KEYMSG_SIGN_IN_MAX)
+			return VDI_ERR_TOO_LARGE;
+		if (m->u.sign.len == 0)
+			return VDI_ERR_BAD_FORMAT;
+		if (m->u.sign.alg == KEYMSG_ALG_ECDSA) {
+			if (m->u.sign.padding != 0)
+				return VDI_ERR_UNSUPPORTED;
+			if (m->u.sign.len > ECDSA_DIGEST_MAX)
+				return VDI_ERR_TOO_LARGE;
+			return 0;
+		}
+		if (m->u.sign.alg == KEYMSG_ALG_RSA)
+			return m->u.sign.padding == KEYMSG_RSA_PKCS1 ||
+				m->u.sign.padding == KEYMSG_RSA_NONE
+			    ? 0
+			    : VDI_ERR_UNSUPPORTED;
+		return VDI_ERR_UNSUPPORTED;
+	case KEYMSG_SIGNED:
+		if (m->u.signed_.len > KEYMSG_SIGN_OUT_MAX)
+			return VDI_ERR_TOO_LARGE;
+		return m->u.signed_.len == 0 ? VDI_ERR_BAD_FORMAT : 0;
+	case KEYMSG_READY:
+		return (m->u.ready.flags &
+			   ~(KEYMSG_HAVE_SEAL | KEYMSG_HAVE_INNER)) != 0
+		    ? VDI_ERR_BAD_FORMAT
+		    : 0;
+	case KEYMSG_ERROR:
+		return m->u.error.code < 0 ? 0 : VDI_ERR_BAD_FORMAT;
+	}
+	return VDI_ERR_UNSUPPORTED;
+}
+
+/* --- parser --------------------------------------------------------------- */
+
+static int
+get_field(struct vbuf *b, size_t max, void *out, size_t *len)
+{
+	uint16_t n;
+	int r;
+
+	*len = 0;
+	if ((r = vbuf_get_u16be(b, &n)) != 0)
+		return r;
+	if (n > max)
+		return VDI_ERR_TOO_LARGE;
+	if (n > vbuf_len(b))
+		return VDI_ERR_TRUNCATED;
+	if ((r = vbuf_get_bytes(b, out, n)) != 0)
+		return r;
+	*len = n;
+	return 0;
+}
+
+static int
+parse_body(struct vbuf *b, struct keymsg *m)
+{
+	uint8_t t;
+	uint32_t u32;
+	int r;
+
+	if ((r = vbuf_get_u8(b, &t)) != 0)
+		return r;
+	m->type = t;
+	switch (t) {
+	case KEYMSG_UNSEAL:
+		if ((r = get_field(b, KEYMSG_AAD_MAX, m->u.unseal.aad,
+			 &m->u.unseal.aad_len)) != 0 ||
+		    (r = get_field(b, KEYMSG_SEALED_MAX, m->u.unseal.sealed,
+			 &m->u.unseal.sealed_len)) != 0)
+			return r;
+		m->u.unseal.sealed[m->u.unseal.sealed_len] = '\0';
+		break;
+	case KEYMSG_PLAIN:
+		if ((r = get_field(b, KEYMSG_PLAIN_MAX, m->u.plain.data,
+			 &m->u.plain.len)) != 0)
+			return r;
+		break;
+	case KEYMSG_SIGN:
+		if ((r = vbuf_get_u8(b, &m->u.sign.alg)) != 0 ||
+		    (r = vbuf_get_u8(b, &m->u.sign.padding)) != 0 ||
+		    (r = get_field(b, KEYMSG_SIGN_IN_MAX, m->u.sign.in,
+			 &m->u.sign.len)) != 0)
+			return r;
+		break;
+	case KEYMSG_SIGNED:
+		if ((r = get_field(b, KEYMSG_SIGN_OUT_MAX, m->u.signed_.out,
+			 &m->u.signed_.len)) != 0)
+			return r;
+		break;
+	case KEYMSG_READY:
+		if ((r = vbuf_get_u8(b, &m->u.ready.flags)) != 0)
+			return r;
+		break;
+	case KEYMSG_ERROR:
+		if ((r = vbuf_get_u32be(b, &u32)) != 0)
+			return r;
+		m->u.error.code = (int32_t)u32;
+		break;
+	default:
+		return VDI_ERR_UNSUPPORTED;
+	}
+	if (vbuf_len(b) != 0)
+		return VDI_ERR_BAD_LENGTH;
+	return validate(m);
+}
+
+int
+keymsg_parse(struct vbuf *in, struct keymsg *out)
+{
+	struct vbuf hdr, body;
+	uint32_t len;
+	int r;
+
+	keymsg_clear(out);
+	if (vbuf_len(in) < KEYMSG_HEADER_LEN)
+		return VDI_ERR_NEED_MORE;
+	if ((r = vbuf_peek_view(in, 0, KEYMSG_HEADER_LEN, &hdr)) != 0 ||
+	    (r = vbuf_get_u32be(&hdr, &len)) != 0)
+		return r;
+	if (len == 0)
+		return VDI_ERR_BAD_LENGTH;
+	if (len > KEYMSG_FRAME_MAX)
+		return VDI_ERR_TOO_LARGE;
+	if (vbuf_len(in) - KEYMSG_HEADER_LEN < len)
+		return VDI_ERR_NEED_MORE;
+	if ((r = vbuf_peek_view(in, KEYMSG_HEADER_LEN, len, &body)) != 0)
+		return r;
+	if ((r = parse_body(&body, out)) != 0) {
+		keymsg_clear(out);
+		return r;
+	}
+	return vbuf_consume(in, KEYMSG_HEADER_LEN + (size_t)len);
+}
+
+/* --- encoder -------------------------------------------------------------- */
+
+static int
+put_field(struct vbuf *b, const void *p, size_t len)
+{
+	int r;
+
+	if (len > UINT16_MAX)
+		return VDI_ERR_TOO_LARGE;
+	if ((r = vbuf_put_u16be(b, (uint16_t)len)) != 0)
+		return r;
+	return vbuf_put(b, p, len);
+}
+
+static int
+encode_fields(struct vbuf *b, const struct keymsg *m)
+{
+	int r;
+
+	switch (m->type) {
+	case KEYMSG_UNSEAL:
+		if ((r = put_field(b, m->u.unseal.aad, m->u.unseal.aad_len)) !=
+		    0)
+			return r;
+		return put_field(b, m->u.unseal.sealed, m->u.unseal.sealed_len);
+	case KEYMSG_PLAIN:
+		return put_field(b, m->u.plain.data, m->u.plain.len);
+	case KEYMSG_SIGN:
+		if ((r = vbuf_put_u8(b, m->u.sign.alg)) != 0 ||
+		    (r = vbuf_put_u8(b, m->u.sign.padding)) != 0)
+			return r;
+		return put_field(b, m->u.sign.in, m->u.sign.len);
+	case KEYMSG_SIGNED:
+		return put_field(b, m->u.signed_.out, m->u.signed_.len);
+	case KEYMSG_READY:
+		return vbuf_put_u8(b, m->u.ready.flags);
+	case KEYMSG_ERROR:
+		return vbuf_put_u32be(b, (uint32_t)m->u.error.code);
+	}
+	return VDI_ERR_UNSUPPORTED;
+}
+
+int
+keymsg_encode(struct vbuf *out, const struct keymsg *m)
+{
+	size_t start = vbuf_len(out), len;
+	unsigned char *p;
+	int r;
+
+	if ((r = validate(m)) != 0)
+		return r;
+	if ((r = vbuf_put_u32be(out, 0)) == 0 &&
+	    (r = vbuf_put_u8(out, (uint8_t)m->type)) == 0)
+		r = encode_fields(out, m);
+	if (r == 0) {
+		len = vbuf_len(out) - start - KEYMSG_HEADER_LEN;
+		if (len > KEYMSG_FRAME_MAX)
+			r = VDI_ERR_TOO_LARGE;
+		else if ((r = vbuf_poke_u8(out, start, 0)) == 0 &&
+		    (r = vbuf_poke_u8(out, start + 1, 0)) == 0 &&
+		    (r = vbuf_poke_u8(out, start + 2, (uint8_t)(len >> 8))) ==
+			0)
+			r = vbuf_poke_u8(out, start + 3, (uint8_t)len);
+	}
+	if (r != 0 && vbuf_len(out) > start) {
+		/* Wipe the partial frame: it may hold credentials. */
+		if ((p = vbuf_mutable_ptr(out)) != NULL)
+			OPENSSL_cleanse(p + start, vbuf_len(out) - start);
+		if (vbuf_consume_end(out, vbuf_len(out) - start) != 0)
+			return VDI_ERR_INTERNAL;
+	}
+	return r;
+}
+
+int
+keymsg_encode_error(struct vbuf *out, int code)
+{
+	struct keymsg m;
+
+	if (code >= 0)
+		return VDI_ERR_INVALID_ARG;
+	memset(&m, 0, sizeof(m));
+	m.type = KEYMSG_ERROR;
+	m.u.error.code = code;
+	return keymsg_encode(out, &m);
+}
