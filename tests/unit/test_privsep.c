@@ -1164,12 +1164,12 @@ pam_begin__when_worker_out_of_descriptors__fails_then_works(void **state)
 	low = old;
 	low.rlim_cur = (rlim_t)lowest;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-	r = privsep_pam_begin(ps, "vdi-pw", "alice", NULL, &fd);
+	r = begin("vdi-pw", "alice", NULL, &fd);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	assert_int_equal(r, VDI_ERR_SYSTEM);
 	assert_int_equal(fd, -1);
 	assert_int_equal(
-	    privsep_pam_begin(ps, "vdi-pw", "alice", NULL, &fd), 0);
+	    begin("vdi-pw", "alice", NULL, &fd), 0);
 	assert_true(fd >= 0);
 	close(fd);
 	usleep(200000);
