@@ -395,8 +395,11 @@ peer_allowed(struct broker *b, int fd, char *actor, size_t len)
 	snprintf(actor, len, "admin:%s", pw != NULL ? pw->pw_name : "?");
 	if (pw == NULL)
 		snprintf(actor, len, "admin:uid%u", (unsigned)uc.uid);
-	if (uc.uid == 0 || uc.uid == geteuid())
-		return 1; /* root, or the broker's own user */
+	/* Root, or a member of admin_group; not the broker's own service
+	 * user: whatever runs as it (the worker a peer might compromise)
+	 * gets no admin rights from that alone. */
+	if (uc.uid == 0)
+		return 1;
 	if (!b->admin->have_gid || pw == NULL)
 		return 0;
 	if (uc.gid == b->admin->admin_gid)
