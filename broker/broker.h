@@ -104,6 +104,9 @@ int broker_tls_configure(
  * reconfigures TLS). On failure the old policy stays. errors: caller frees. */
 int broker_reload(struct broker *b, char **errors) VDI_WUR;
 
+/* Logs what the policy loads with but will not work (policy_warnings). */
+void broker_policy_warnings(const struct policy *p);
+
 /* The mode set for tenant at run time, or NULL (the policy's own choice). */
 const char *broker_tenant_mode(struct broker *b, const char *tenant);
 

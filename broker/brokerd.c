@@ -174,6 +174,7 @@ main(int argc, char **argv)
 		policy_errors_clear(&pe);
 		return 1;
 	}
+	broker_policy_warnings(b.policy);
 	if (check) {
 		printf("vdi-brokerd: %s and %s are valid (%zu tenants, %zu "
 		       "pools)\n",
