@@ -37,6 +37,7 @@ struct broker_metrics {
 	uint64_t http_4xx, http_5xx;
 	uint64_t gateway_events;
 	uint64_t refused_channels;
+	uint64_t sessions_swept[3]; /* indexed by enum sweep_reason */
 	/* request latency histogram, seconds */
 	uint64_t lat_buckets[12];
 	uint64_t lat_count;
@@ -71,6 +72,8 @@ struct broker {
 	struct health *health;
 	struct admin *admin;
 	struct gwq *gwq; /* commands queued for gateways */
+	/* ends sessions whose time is up (sweep.c) */
+	struct event *sweep_ev;
 	struct broker_metrics m;
 	unsigned int next_gateway; /* round robin */
 	uint16_t bound_port;       /* actual port after listen (port 0) */

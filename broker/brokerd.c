@@ -31,6 +31,7 @@
 #include "login.h"
 #include "metrics.h"
 #include "privsep.h"
+#include "sweep.h"
 #include "vlog.h"
 
 static const struct http_route routes[] = {
@@ -259,7 +260,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vdi-brokerd: %s\n", err);
 		goto out;
 	}
-	if (health_start(&b) != 0)
+	if (health_start(&b) != 0 || sweep_start(&b) != 0)
 		goto out;
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
 		sigs[i] = evsignal_new(b.base, signums[i], on_signal, &b);
@@ -293,6 +294,7 @@ out:
 	if (b.http != NULL)
 		evhttp_free(b.http);
 	health_stop(&b);
+	sweep_stop(&b);
 	login_free(&b);
 	admin_stop(&b);
 	gwq_free(&b);

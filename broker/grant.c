@@ -243,6 +243,7 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	ar.device = g->peer->thumb_hex;
 	ar.decision = &d;
 	ar.session_id = sid;
+	ar.reconnect_session = g->session_id;
 	ar.now = now;
 	rc = assign_desktop(b->store, p, &ar, &res);
 	if (rc == 0 && g->session_id != NULL &&
@@ -308,6 +309,7 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	tp.security = res.desktop->security == POLICY_SEC_NLA ? "nla" : "tls";
 	tp.channels = d.channels;
 	tp.idle = d.limits.idle_disconnect;
+	tp.deadline = res.session.deadline;
 	tp.device_x5t = g->peer->thumb_b64;
 	tp.cred = cred;
 	if (token_gateway_claims(&tp, &claims) != 0 ||

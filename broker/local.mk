@@ -14,6 +14,7 @@ broker_libvdibroker_la_SOURCES = \
 	broker/device.h broker/device.c \
 	broker/gwapi.h broker/gwapi.c \
 	broker/health.h broker/health.c \
+	broker/sweep.h broker/sweep.c \
 	broker/admin.h broker/admin.c \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c

@@ -103,6 +103,8 @@ vdic_status_str(int status)
 		return "RDP client failed";
 	case VDIC_ERR_CANCELLED:
 		return "cancelled";
+	case VDIC_ERR_TIME_LIMIT:
+		return "session time limit reached";
 	default:
 		return "internal error";
 	}
@@ -742,6 +744,12 @@ resume(struct vdic *c, struct shim_tunnel *t, long t_drop)
 		}
 		if (st == VDIC_ERR_CANCELLED || c->cancelled)
 			return VDIC_ERR_CANCELLED;
+		if (st == VDIC_ERR_TIME_LIMIT) {
+			/* Not a failure to reconnect: the session is over. */
+			emit(c, VDIC_EV_ENDED, c->msg, attempt,
+			    now_ms() - t_drop);
+			return st;
+		}
 		vlog(VLOG_NOTICE, "reconnect_failed", "attempt=%u status=%d",
 		    attempt, st);
 		/* Only network-ish failures are worth another try. */

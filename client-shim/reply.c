@@ -214,6 +214,9 @@ static const struct explanation explanations[] = {
 	    "The session belongs to another tablet (%s). Log in again." },
 	{ "ticket_invalid", VDIC_ERR_AUTH,
 	    "The session could not be resumed (%s). Log in again." },
+	{ "max_session", VDIC_ERR_TIME_LIMIT,
+	    "Your session has reached its time limit (%s). Log in again to "
+	    "start a new session." },
 	{ "token_wrong_device", VDIC_ERR_DEVICE,
 	    "The gateway refused this tablet (%s). Call the help desk." },
 	{ "desktop_unreachable", VDIC_ERR_NO_DESKTOP,

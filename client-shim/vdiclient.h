@@ -43,6 +43,8 @@ enum vdic_status {
 	VDIC_ERR_GATEWAY = 9,    /* gateway refused or unreachable at start */
 	VDIC_ERR_CLIENT = 10,    /* the RDP client could not run */
 	VDIC_ERR_CANCELLED = 11, /* the person cancelled the login */
+	/* the session reached its time limit (the policy's max_session) */
+	VDIC_ERR_TIME_LIMIT = 12,
 };
 
 /* Prompt styles of a PAM conversation. */

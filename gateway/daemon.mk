@@ -83,6 +83,8 @@ EXTRA_DIST += tests/integration/gateway/env.sh \
 	tests/integration/gateway/measure-memory.sh
 TESTS += tests/integration/test_gateway_idle.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_idle.sh
+TESTS += tests/integration/test_lifecycle.sh
+dist_noinst_SCRIPTS += tests/integration/test_lifecycle.sh
 TESTS += tests/integration/test_gateway_probe.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh
 TESTS += tests/integration/test_gateway_xrdp.sh

@@ -67,6 +67,7 @@ enum gw_refusal {
 	GWR_NLA_UNSUPPORTED,
 	GWR_CREDENTIALS,
 	GWR_CLIENT_PROTOCOL, /* X.224 or RDP-level TLS with the client */
+	GWR_MAX_SESSION,     /* the token's max_session deadline has come */
 	GWR_COUNT,
 };
 
@@ -80,6 +81,7 @@ struct gw_metrics {
 	uint64_t refusals[GWR_COUNT];
 	uint64_t closes_protocol; /* relay closed on a verdict */
 	uint64_t closes_idle;
+	uint64_t closes_max_session; /* the session's deadline came */
 	uint64_t closes_cut;
 	uint64_t channels_refused;
 	uint64_t bytes_c2s, bytes_s2c;
