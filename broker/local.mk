@@ -134,7 +134,8 @@ scenario_tests = tests/integration/scenarios/01-field-tablet.sh \
 	tests/integration/scenarios/04-shared-device.sh \
 	tests/integration/scenarios/05-one-session.sh \
 	tests/integration/scenarios/06-broker-kill9.sh \
-	tests/integration/scenarios/07-desktop-dies.sh
+	tests/integration/scenarios/07-desktop-dies.sh \
+	tests/integration/scenarios/08-max-session.sh
 TESTS += $(scenario_tests)
 dist_noinst_SCRIPTS += $(scenario_tests)
 EXTRA_DIST += tests/integration/scenarios/env.sh
