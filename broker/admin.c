@@ -612,9 +612,9 @@ admin_caller_clear(struct admin_caller *c)
 /*
  * Who is on the other end of fd: SO_PEERCRED's uid, its user name and the
  * names of its groups (the primary one and getgrouplist's), and whether it
- * acts on every tenant (root, the broker's own user, who owns the store
- * anyway, or a member of operators_group). These are NSS lookups on the
- * event loop, once per admin connection (one request each); with local
+ * acts on every tenant (root or a member of operators_group; the broker's
+ * own user gets nothing for being that user, vdictl(8)). These are NSS lookups
+ * on the event loop, once per admin connection (one request each); with local
  * files they take microseconds, with a directory service (sssd, LDAP)
  * they may take as long as it answers, which holds the loop meanwhile.
  * Fails closed: a caller whose groups cannot be read keeps only what its
@@ -648,7 +648,7 @@ caller_resolve(struct broker *b, int fd, struct admin_caller *c)
 	else
 		snprintf(c->user, sizeof(c->user), "uid%u", (unsigned)uc.uid);
 	snprintf(c->actor, sizeof(c->actor), "admin:%s", c->user);
-	c->all = uc.uid == 0 || uc.uid == geteuid();
+	c->all = uc.uid == 0;
 	if (pwp == NULL)
 		goto out;
 	/* getgrouplist says how many there are when the array is short. */
@@ -721,8 +721,11 @@ peer_allowed(struct broker *b, int fd, char *actor, size_t len)
 	snprintf(actor, len, "admin:%s", pw != NULL ? pw->pw_name : "?");
 	if (pw == NULL)
 		snprintf(actor, len, "admin:uid%u", (unsigned)uc.uid);
-	if (uc.uid == 0 || uc.uid == geteuid())
-		return 1; /* root, or the broker's own user */
+	/* Root, or a member of admin_group; not the broker's own service
+	 * user: whatever runs as it (the worker a peer might compromise)
+	 * gets no admin rights from that alone. */
+	if (uc.uid == 0)
+		return 1;
 	if (!b->admin->have_gid || pw == NULL)
 		return 0;
 	if (uc.gid == b->admin->admin_gid)

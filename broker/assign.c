@@ -91,11 +91,28 @@ reuse_live(struct store *st, struct assign_ctx *c)
 	const struct policy_pool *pool = NULL;
 	int r;
 
-	r = store_session_find_live(st, req->tenant, req->user, s);
+	if (req->reconnect_session != NULL) {
+		/* A ticket brings back its own session, whatever
+		 * single_session says, and never another one. */
+		r = store_session_get(st, req->reconnect_session, s);
+		if (r == 0 &&
+		    (s->state == STORE_SESSION_ENDED ||
+			strcmp(s->tenant, req->tenant) != 0 ||
+			strcmp(s->user, req->user) != 0))
+			r = VDI_ERR_NOT_FOUND;
+	} else {
+		r = store_session_find_live(st, req->tenant, req->user, s);
+	}
 	if (r == VDI_ERR_NOT_FOUND)
 		return VDI_ERR_NOT_FOUND;
 	if (r != 0)
 		return r;
+	/* Past its max_session deadline: not to be reused (the sweeper ends
+	 * it, cuts its tunnels and audits that). */
+	if (s->deadline != 0 && req->now >= s->deadline) {
+		memset(s, 0, sizeof(*s));
+		return VDI_ERR_NOT_FOUND;
+	}
 	d = assign_find_desktop(c->p, s->desktop, &pool);
 	if (d == NULL || strcmp(policy_pool_name(pool), s->pool) != 0) {
 		/* The desktop left the policy: end the stale session. */
@@ -125,6 +142,13 @@ reuse_live(struct store *st, struct assign_ctx *c)
 		if ((r = store_session_get(st, id, s)) != 0)
 			return r;
 	}
+	/* The reconnect window is the current policy's, counted from this
+	 * grant (its ticket lives that long); the deadline stays. */
+	if ((r = store_session_renew(st, s->id,
+		 req->decision->limits.reconnect_window, req->now)) != 0)
+		return r;
+	s->reconnect_window = req->decision->limits.reconnect_window;
+	s->updated = req->now;
 	res->how = ASSIGN_REUSED;
 	res->pool = pool;
 	res->desktop = d;
@@ -230,6 +254,13 @@ assign_txn(struct store *st, void *arg)
 	size_t i;
 	int r;
 
+	if (req->reconnect_session != NULL) {
+		r = reuse_live(st, c);
+		if (r == VDI_ERR_NOT_FOUND)
+			snprintf(res->reason, sizeof(res->reason),
+			    "the ticket's session is no longer live");
+		return r; /* a ticket never starts a new session */
+	}
 	if (req->decision->limits.single_session) {
 		r = reuse_live(st, c);
 		if (r != VDI_ERR_NOT_FOUND)
@@ -276,6 +307,11 @@ assign_txn(struct store *st, void *arg)
 	s->shared_device = req->decision->limits.shared_device;
 	s->reconnect_window = req->decision->limits.reconnect_window;
 	s->created = s->updated = req->now;
+	/* max_session counts from here and is fixed: later grants (reconnects,
+	 * takeovers) keep this deadline whatever the policy says then. */
+	s->deadline = req->decision->limits.max_session > 0
+	    ? req->now + (int64_t)req->decision->limits.max_session
+	    : 0;
 	return store_session_create(st, s);
 }
 

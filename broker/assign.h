@@ -1,9 +1,11 @@
 /*
  * assign.h: which desktop a person gets.
  *
- * Order (DESIGN.md, "Assignment"): the user's session that is still live
- * (active, pending or disconnected) if its pool is among the pools the
- * policy allows now; else, pool by pool in the policy's order, the user's
+ * Order (DESIGN.md, "Assignment"): for a reconnect ticket, its own session
+ * and nothing else; else the user's session that is still live (active,
+ * pending or disconnected, when single_session) if its pool is among the
+ * pools the policy allows now and its max_session deadline has not come;
+ * else, pool by pool in the policy's order, the user's
  * persistent desktop (assigning a free one on first use) or the
  * least-loaded healthy desktop of a pooled pool. Desktops that are drained,
  * unhealthy or full are skipped. The whole choice and the session it creates
@@ -29,6 +31,9 @@ struct assign_request {
 	const char *device;                     /* thumbprint (hex) */
 	const struct policy_decision *decision; /* an allow */
 	const char *session_id; /* id for a new session (random, caller's) */
+	/* A reconnect ticket's session: only that one is reused (whatever
+	 * single_session says), never a new one made; NULL for a login. */
+	const char *reconnect_session;
 	int64_t now;
 };
 

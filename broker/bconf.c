@@ -25,6 +25,7 @@ defaults(struct bconf *b)
 	b->token_lifetime = 60;
 	b->health_interval = 5;
 	b->health_timeout = 2;
+	b->sweep_interval = 30;
 	b->login_timeout = 120;
 	b->user_limits = (struct rl_config){ 5, 900, 2, 300 };
 	b->device_limits = (struct rl_config){ 10, 900, 2, 300 };
@@ -68,13 +69,15 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	static const char *const top[] = { "listen", "metrics_listen",
 		"admin_socket", "admin_group", "user", "group", "policy",
 		"store", "tls", "gateway_ca", "gateway_crl", "gateways",
-		"token", "health", "login", "operators_group", "limits", NULL };
+		"token", "health", "login", "operators_group", "limits", "sweep",
+		NULL };
 	static const char *const tls_keys[] = { "cert", "key", NULL };
 	static const char *const token_keys[] = { "signing_key", "seal_key",
 		"issuer", "audience", "lifetime", NULL };
 	static const char *const gw_keys[] = { "name", "address", NULL };
 	static const char *const health_keys[] = { "interval", "timeout",
 		NULL };
+	static const char *const sweep_keys[] = { "interval", NULL };
 	static const char *const login_keys[] = { "timeout", "max_body",
 		"max_pending", "max_pending_per_device", "max_pending_per_user",
 		"user_limits", "device_limits", NULL };
@@ -142,6 +145,11 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 		    &c, g, "interval", 0, 1, 3600, &b->health_interval);
 		cfg_get_duration(
 		    &c, g, "timeout", 0, 1, 60, &b->health_timeout);
+	}
+	if ((g = cfg_group(&c, NULL, "sweep", 0)) != NULL) {
+		cfg_check_keys(&c, g, sweep_keys);
+		cfg_get_duration(
+		    &c, g, "interval", 0, 1, 3600, &b->sweep_interval);
 	}
 	if ((g = cfg_group(&c, NULL, "login", 0)) != NULL) {
 		cfg_check_keys(&c, g, login_keys);

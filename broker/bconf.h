@@ -45,6 +45,8 @@ struct bconf {
 	unsigned int token_lifetime;
 	unsigned int health_interval;
 	unsigned int health_timeout;
+	/* seconds between session sweeps */
+	unsigned int sweep_interval;
 	unsigned int login_timeout; /* PAM conversation, seconds */
 	struct rl_config user_limits;
 	struct rl_config device_limits;

@@ -60,6 +60,21 @@ broker_tls_configure(
 	return r;
 }
 
+static void
+log_warning(const char *line, void *arg)
+{
+	char q[1200];
+
+	vlog(VLOG_WARNING, "policy_warning", "detail=%s",
+	    vlog_quote(line, q, sizeof(q)));
+}
+
+void
+broker_policy_warnings(const struct policy *p)
+{
+	(void)policy_warnings(p, log_warning, NULL);
+}
+
 int
 broker_reload(struct broker *b, char **errors)
 {
@@ -87,6 +102,7 @@ broker_reload(struct broker *b, char **errors)
 	}
 	policy_unref(b->policy);
 	b->policy = np;
+	broker_policy_warnings(np);
 	vlog(VLOG_NOTICE, "policy_reloaded", "file=%s tenants=%zu pools=%zu",
 	    b->conf.policy, policy_tenant_count(np), policy_pool_count(np));
 	return 0;

@@ -37,6 +37,7 @@ struct broker_metrics {
 	uint64_t http_4xx, http_5xx;
 	uint64_t gateway_events;
 	uint64_t refused_channels;
+	uint64_t sessions_swept[3]; /* indexed by enum sweep_reason */
 	/* request latency histogram, seconds */
 	uint64_t lat_buckets[12];
 	uint64_t lat_count;
@@ -71,6 +72,8 @@ struct broker {
 	struct health *health;
 	struct admin *admin;
 	struct gwq *gwq; /* commands queued for gateways */
+	/* ends sessions whose time is up (sweep.c) */
+	struct event *sweep_ev;
 	struct broker_metrics m;
 	unsigned int next_gateway; /* round robin */
 	uint16_t bound_port;       /* actual port after listen (port 0) */
@@ -103,6 +106,9 @@ int broker_tls_configure(
 /* Loads the policy file again and, when valid, makes it current (then
  * reconfigures TLS). On failure the old policy stays. errors: caller frees. */
 int broker_reload(struct broker *b, char **errors) VDI_WUR;
+
+/* Logs what the policy loads with but will not work (policy_warnings). */
+void broker_policy_warnings(const struct policy *p);
 
 /* The mode set for tenant at run time, or NULL (the policy's own choice). */
 const char *broker_tenant_mode(struct broker *b, const char *tenant);

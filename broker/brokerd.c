@@ -31,6 +31,7 @@
 #include "login.h"
 #include "metrics.h"
 #include "privsep.h"
+#include "sweep.h"
 #include "vlog.h"
 
 static const struct http_route routes[] = {
@@ -223,6 +224,7 @@ main(int argc, char **argv)
 		policy_errors_clear(&pe);
 		return 1;
 	}
+	broker_policy_warnings(b.policy);
 	if (check) {
 		printf("vdi-brokerd: %s and %s are valid (%zu tenants, %zu "
 		       "pools)\n",
@@ -310,7 +312,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vdi-brokerd: %s\n", err);
 		goto out;
 	}
-	if (health_start(&b) != 0)
+	if (health_start(&b) != 0 || sweep_start(&b) != 0)
 		goto out;
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
 		sigs[i] = evsignal_new(b.base, signums[i], on_signal, &b);
@@ -343,6 +345,7 @@ out:
 		evhttp_free(b.metrics_http);
 	http_stop(&b);
 	health_stop(&b);
+	sweep_stop(&b);
 	login_free(&b);
 	admin_stop(&b);
 	gwq_free(&b);

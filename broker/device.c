@@ -7,6 +7,7 @@
 #include "apireq.h"
 #include "device.h"
 #include "grant.h"
+#include "sweep.h"
 #include "token.h"
 #include "vlog.h"
 
@@ -21,7 +22,7 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 	struct grant_req g;
 	const char *code, *msg;
 	int64_t now = broker_now(), wait = 0;
-	int r;
+	int r, time_up = 0;
 
 	if (rl_check(b->rl_device, peer->thumb_hex, now, &wait) != 0) {
 		b->m.reconnects_refused++;
@@ -65,7 +66,21 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 	}
 	if (r == 0 && strcmp(s.tenant, peer->ca_name) != 0)
 		r = VDI_ERR_DENIED;
+	/* A session at its max_session deadline ends here if the sweeper
+	 * has not ended it yet; one that ended so is named as such. */
+	if (r == 0 && s.deadline != 0 && now >= s.deadline) {
+		(void)!sweep_end(b, &s, SWEEP_MAX_SESSION);
+		r = VDI_ERR_TOKEN_EXPIRED;
+	}
 	if (r != 0) {
+		struct store_session ts;
+
+		if (r != VDI_ERR_DENIED && sid[0] != '\0' &&
+		    store_session_get(b->store, sid, &ts) == 0 &&
+		    ts.state == STORE_SESSION_ENDED &&
+		    strcmp(ts.end_reason,
+			sweep_reason_name(SWEEP_MAX_SESSION)) == 0)
+			time_up = 1;
 		switch (r) {
 		case VDI_ERR_EXISTS:
 			code = "ticket_used";
@@ -89,11 +104,17 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 			    "unknown ticket, or its session has ended: log in";
 			break;
 		}
+		if (time_up) {
+			code = "max_session";
+			msg = "your session has reached its time limit: log in "
+			      "to start a new one";
+		}
 		b->m.reconnects_refused++;
 		/* A replaced ticket is a genuine one: no guessing to slow
 		 * down, and the newer program on this device must not wait
-		 * for the older one's refusal. */
-		if (r != VDI_ERR_REPLACED)
+		 * for the older one's refusal. Nor did a device whose session
+		 * ran out of time do anything wrong. */
+		if (r != VDI_ERR_REPLACED && !time_up)
 			rl_fail(b->rl_device, peer->thumb_hex, now);
 		/* Name the ticket's session and user when it is known, so
 		 * `vdictl audit --user` finds the refusal. */
@@ -103,7 +124,7 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 		broker_audit(b, "broker", "reconnect", "refused", peer->ca_name,
 		    s.user[0] != '\0' ? s.user : NULL, peer->thumb_hex,
 		    sid[0] != '\0' ? sid : NULL, code, NULL);
-		http_error(b, req, 401, code, msg, t0);
+		http_error(b, req, time_up ? 403 : 401, code, msg, t0);
 		return;
 	}
 	memset(&g, 0, sizeof(g));

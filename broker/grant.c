@@ -286,6 +286,7 @@ grant_txn(struct store *st, void *arg)
 	ar.device = g->peer->thumb_hex;
 	ar.decision = &d;
 	ar.session_id = sid;
+	ar.reconnect_session = g->session_id;
 	ar.now = now;
 	rc = assign_desktop(st, run->p, &ar, &res);
 	if (rc == 0 && g->session_id != NULL &&
@@ -347,6 +348,7 @@ grant_txn(struct store *st, void *arg)
 	tp.security = res.desktop->security == POLICY_SEC_NLA ? "nla" : "tls";
 	tp.channels = d.channels;
 	tp.idle = d.limits.idle_disconnect;
+	tp.deadline = res.session.deadline;
 	tp.device_x5t = g->peer->thumb_b64;
 	tp.cred = cred;
 	/* The monitor signs a login only for the user its PAM child saw

@@ -10,6 +10,7 @@
 
 #include "apireq.h"
 #include "gwapi.h"
+#include "sweep.h"
 #include "token.h"
 #include "vlog.h"
 
@@ -591,6 +592,14 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		broker_audit(b, actor, "tunnel_end", "ok", s.tenant, s.user,
 		    s.device, sid, reason, detail);
 		json_decref(detail);
+		/* At its max_session deadline (by this broker's clock, a few
+		 * seconds' skew allowed when the gateway says so) the session
+		 * ends instead of waiting for a reconnect. */
+		if (s.deadline != 0 &&
+		    (now >= s.deadline ||
+			(reason != NULL && strcmp(reason, "max_session") == 0 &&
+			    now + SWEEP_PENDING_GRACE >= s.deadline)))
+			(void)!sweep_end(b, &s, SWEEP_MAX_SESSION);
 	} else if (strcmp(type, "refused") == 0) {
 		b->m.refused_channels++;
 		detail = json_pack(

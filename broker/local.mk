@@ -14,6 +14,7 @@ broker_libvdibroker_la_SOURCES = \
 	broker/device.h broker/device.c \
 	broker/gwapi.h broker/gwapi.c \
 	broker/health.h broker/health.c \
+	broker/sweep.h broker/sweep.c \
 	broker/admin.h broker/admin.c \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c
@@ -142,7 +143,8 @@ scenario_tests = tests/integration/scenarios/01-field-tablet.sh \
 	tests/integration/scenarios/04-shared-device.sh \
 	tests/integration/scenarios/05-one-session.sh \
 	tests/integration/scenarios/06-broker-kill9.sh \
-	tests/integration/scenarios/07-desktop-dies.sh
+	tests/integration/scenarios/07-desktop-dies.sh \
+	tests/integration/scenarios/08-max-session.sh
 TESTS += $(scenario_tests)
 dist_noinst_SCRIPTS += $(scenario_tests)
 EXTRA_DIST += tests/integration/scenarios/env.sh

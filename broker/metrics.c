@@ -10,6 +10,7 @@
 #include "gwapi.h"
 #include "login.h"
 #include "metrics.h"
+#include "sweep.h"
 
 static const char *const fail_names[LOGIN_FAIL_COUNT] = {
 	"auth",
@@ -96,6 +97,16 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	    (unsigned long long)cs.n[STORE_SESSION_PENDING],
 	    (unsigned long long)cs.n[STORE_SESSION_ACTIVE],
 	    (unsigned long long)cs.n[STORE_SESSION_DISCONNECTED]);
+
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_sessions_swept_total Sessions the broker ended "
+	    "because their time was up, by reason.\n"
+	    "# TYPE vdi_broker_sessions_swept_total counter\n");
+	for (i = 0; i < SWEEP_COUNT; i++)
+		evbuffer_add_printf(o,
+		    "vdi_broker_sessions_swept_total{reason=\"%s\"} %llu\n",
+		    sweep_reason_name((enum sweep_reason)i),
+		    (unsigned long long)b->m.sessions_swept[i]);
 
 	for (i = 0; i < policy_pool_count(b->policy); i++) {
 		pool = policy_pool_at(b->policy, i);

@@ -65,6 +65,7 @@ struct store_session {
 	int64_t ended;
 	char end_reason[STORE_TEXT_MAX];
 	int64_t reconnect_window; /* seconds tickets live after a drop */
+	int64_t deadline; /* max_session: unix time it ends; 0 = no limit */
 };
 
 struct store_desktop {
@@ -173,6 +174,22 @@ int store_session_set_state(struct store *st, const char *id,
 /* Records that a session moved to another device (takeover) and gateway. */
 int store_session_set_device(struct store *st, const char *id,
     const char *device, int shared_device, int64_t now) VDI_WUR;
+
+/* A new grant (login or reconnect) for a session that is not ended: its
+ * reconnect window becomes reconnect_window (the policy now in force) and
+ * counts from now (updated = now). VDI_ERR_NOT_FOUND when unknown or
+ * ended. The deadline does not move. */
+int store_session_renew(struct store *st, const char *id,
+    int64_t reconnect_window, int64_t now) VDI_WUR;
+
+/* Calls fn, oldest first, for each session that is not ended and is due
+ * to end at now: its deadline (when not 0) has come (deadline <= now); or
+ * it is pending and was last updated pending_ttl or more seconds ago (the
+ * token was never used); or it is disconnected and was last updated
+ * reconnect_window (but at least pending_ttl) or more seconds ago. Stops
+ * early with fn's non-zero value. Ends nothing itself. */
+int store_session_list_due(struct store *st, int64_t now, int64_t pending_ttl,
+    int (*fn)(const struct store_session *, void *), void *arg) VDI_WUR;
 
 /* Sessions not ended on desktop (for load and capacity). */
 int store_session_count_on_desktop(

@@ -130,6 +130,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX token_uses_expires ON token_uses(expires);",
 	/* 7: the monitor's signed grant of the session's login (privsep.md) */
 	"ALTER TABLE sessions ADD COLUMN grant_rec TEXT NOT NULL DEFAULT '';",
+	/* 8: the session's max_session deadline, fixed when it starts */
+	"ALTER TABLE sessions ADD COLUMN deadline INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -546,7 +548,9 @@ store_device_list(struct store *st, const char *tenant,
 
 #define SESSION_COLS                                                           \
 	"id, tenant, user, device, pool, desktop, gateway, state, "            \
-	"shared_device, created, updated, ended, end_reason, reconnect_window"
+	"shared_device, created, updated, ended, end_reason, "                 \
+	"reconnect_window, "                                                   \
+	"deadline"
 
 static void
 row_session(sqlite3_stmt *s, struct store_session *x)
@@ -566,6 +570,7 @@ row_session(sqlite3_stmt *s, struct store_session *x)
 	x->ended = sqlite3_column_int64(s, 11);
 	col_text(s, 12, x->end_reason, sizeof(x->end_reason));
 	x->reconnect_window = sqlite3_column_int64(s, 13);
+	x->deadline = sqlite3_column_int64(s, 14);
 }
 
 static int
@@ -604,11 +609,11 @@ store_session_create(struct store *st, const struct store_session *x)
 		return VDI_ERR_INVALID_ARG;
 	if ((r = prepare(st, &s,
 		 "INSERT INTO sessions (" SESSION_COLS
-		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 "sssssssnniiisi", x->id, x->tenant, x->user, x->device,
+		 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 "sssssssnniiisii", x->id, x->tenant, x->user, x->device,
 		 x->pool, x->desktop, x->gateway, (int)x->state,
 		 x->shared_device, x->created, x->updated, x->ended,
-		 x->end_reason, x->reconnect_window)) != 0)
+		 x->end_reason, x->reconnect_window, x->deadline)) != 0)
 		return r;
 	return exec_done(s);
 }
@@ -704,6 +709,48 @@ store_session_set_device(struct store *st, const char *id, const char *device,
 	if ((r = exec_done(s)) != 0)
 		return r;
 	return sqlite3_changes(st->db) == 1 ? 0 : VDI_ERR_NOT_FOUND;
+}
+
+int
+store_session_renew(
+    struct store *st, const char *id, int64_t reconnect_window, int64_t now)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (reconnect_window < 0)
+		return VDI_ERR_INVALID_ARG;
+	if ((r = prepare(st, &s,
+		 "UPDATE sessions SET reconnect_window = ?, updated = ? "
+		 "WHERE id = ? AND state < 3",
+		 "iis", reconnect_window, now, id)) != 0)
+		return r;
+	if ((r = exec_done(s)) != 0)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? 0 : VDI_ERR_NOT_FOUND;
+}
+
+int
+store_session_list_due(struct store *st, int64_t now, int64_t pending_ttl,
+    int (*fn)(const struct store_session *, void *), void *arg)
+{
+	struct row_cb cb;
+	sqlite3_stmt *s;
+	int r;
+
+	if (pending_ttl < 0)
+		return VDI_ERR_INVALID_ARG;
+	if ((r = prepare(st, &s,
+		 "SELECT " SESSION_COLS " FROM sessions WHERE state < 3 AND "
+		 "((deadline > 0 AND deadline <= ?) OR "
+		 "(state = 0 AND updated + ? <= ?) OR "
+		 "(state = 2 AND updated + max(reconnect_window, ?) <= ?)) "
+		 "ORDER BY created, id",
+		 "iiiii", now, pending_ttl, now, pending_ttl, now)) != 0)
+		return r;
+	cb.fn.session = fn;
+	cb.arg = arg;
+	return each_row(s, each_session, &cb);
 }
 
 int

@@ -115,6 +115,7 @@ token_gateway_claims(const struct token_params *tp, json_t **out)
 	    tp->desktop_host == NULL || tp->desktop_port == 0 ||
 	    tp->security == NULL || tp->device_x5t == NULL ||
 	    tp->lifetime == 0 || tp->lifetime > 60 || tp->now <= 0 ||
+	    tp->deadline < 0 ||
 	    (strcmp(tp->security, "tls") != 0 &&
 		strcmp(tp->security, "nla") != 0))
 		return VDI_ERR_INVALID_ARG;
@@ -140,6 +141,10 @@ token_gateway_claims(const struct token_params *tp, json_t **out)
 	    set_str(o, "tid", tp->tenant) ||
 	    set_str(o, "sid", tp->session_id) || set_str(o, "dst", dst) ||
 	    set_str(o, "sec", tp->security) || set_int(o, "idle", tp->idle))
+		goto out;
+	/* The session's max_session deadline: gateways refuse the token at
+	 * and after it, and cut the tunnel when it comes. */
+	if (tp->deadline > 0 && set_int(o, "mxs", tp->deadline))
 		goto out;
 	if (tp->pin != NULL) {
 		if ((r = b64url_encode(tp->pin, 32, pin, sizeof(pin))) != 0)

@@ -35,6 +35,7 @@ struct token_params {
 	const char *security;     /* "tls" or "nla": sec */
 	unsigned int channels;    /* POLICY_CH_*: ch */
 	unsigned int idle;        /* idle disconnect seconds: idle */
+	int64_t deadline;         /* max_session end (unix time): mxs; 0 none */
 	const char *device_x5t;   /* base64url SHA-256 of the device cert */
 	const char *cred;         /* sealed credentials (base64url) or NULL */
 };

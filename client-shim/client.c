@@ -105,6 +105,8 @@ vdic_status_str(int status)
 		return "cancelled";
 	case VDIC_ERR_REPLACED:
 		return "replaced by a newer connection";
+	case VDIC_ERR_TIME_LIMIT:
+		return "session time limit reached";
 	default:
 		return "internal error";
 	}
@@ -822,6 +824,12 @@ resume(struct vdic *c, struct shim_tunnel *t, long t_drop, long lasted,
 		}
 		if (st == VDIC_ERR_CANCELLED || c->cancelled)
 			return VDIC_ERR_CANCELLED;
+		if (st == VDIC_ERR_TIME_LIMIT) {
+			/* Not a failure to reconnect: the session is over. */
+			emit(c, VDIC_EV_ENDED, c->msg, *attempt,
+			    now_ms() - t_drop);
+			return st;
+		}
 		vlog(VLOG_NOTICE, "reconnect_failed", "attempt=%u status=%d",
 		    *attempt, st);
 		if (st == VDIC_ERR_REPLACED) {

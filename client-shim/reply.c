@@ -222,6 +222,9 @@ static const struct explanation explanations[] = {
 	    "tablet or another one, so this one was closed (%s). Use the "
 	    "newer one; to continue here, start the connection again and "
 	    "log in." },
+	{ "max_session", VDIC_ERR_TIME_LIMIT,
+	    "Your session has reached its time limit (%s). Log in again to "
+	    "start a new session." },
 	{ "token_wrong_device", VDIC_ERR_DEVICE,
 	    "The gateway refused this tablet (%s). Call the help desk." },
 	{ "desktop_unreachable", VDIC_ERR_NO_DESKTOP,

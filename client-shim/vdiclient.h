@@ -44,6 +44,8 @@ enum vdic_status {
 	VDIC_ERR_CLIENT = 10,    /* the RDP client could not run */
 	VDIC_ERR_CANCELLED = 11, /* the person cancelled the login */
 	VDIC_ERR_REPLACED = 12,  /* a newer login took the session over */
+	/* the session reached its time limit (the policy's max_session) */
+	VDIC_ERR_TIME_LIMIT = 13,
 };
 
 /* Prompt styles of a PAM conversation. */

@@ -113,6 +113,8 @@ dist_noinst_SCRIPTS += tests/integration/test_flood.sh
 TESTS += tests/integration/test_gateway_nofile.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_nofile.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_idle.sh
+TESTS += tests/integration/test_lifecycle.sh
+dist_noinst_SCRIPTS += tests/integration/test_lifecycle.sh
 TESTS += tests/integration/test_gateway_probe.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh
 # The lost-device guarantee under deterministic timing (no RDP client).

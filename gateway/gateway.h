@@ -74,6 +74,7 @@ enum gw_refusal {
 	GWR_CLIENT_PROTOCOL, /* X.224 or RDP-level TLS with the client */
 	GWR_CUT,             /* a broker cut names the session or device */
 	GWR_DST_POLICY,      /* the token's dst is no desktop of its tid */
+	GWR_MAX_SESSION,     /* the token's max_session deadline has come */
 	GWR_COUNT,
 };
 
@@ -87,6 +88,7 @@ struct gw_metrics {
 	uint64_t refusals[GWR_COUNT];
 	uint64_t closes_protocol; /* relay closed on a verdict */
 	uint64_t closes_idle;
+	uint64_t closes_max_session; /* the session's deadline came */
 	uint64_t closes_cut;
 	uint64_t channels_refused;
 	uint64_t bytes_c2s, bytes_s2c;

@@ -70,10 +70,12 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 	    "# TYPE vdi_gateway_session_closes_total counter\n"
 	    "vdi_gateway_session_closes_total{cause=\"protocol\"} %llu\n"
 	    "vdi_gateway_session_closes_total{cause=\"idle\"} %llu\n"
-	    "vdi_gateway_session_closes_total{cause=\"cut\"} %llu\n",
+	    "vdi_gateway_session_closes_total{cause=\"cut\"} %llu\n"
+	    "vdi_gateway_session_closes_total{cause=\"max_session\"} %llu\n",
 	    (unsigned long long)GW_GET(&m->closes_protocol),
 	    (unsigned long long)GW_GET(&m->closes_idle),
-	    (unsigned long long)GW_GET(&m->closes_cut));
+	    (unsigned long long)GW_GET(&m->closes_cut),
+	    (unsigned long long)GW_GET(&m->closes_max_session));
 	counter(o, "vdi_gateway_channels_refused_total",
 	    "Static and dynamic channels refused.", "counter",
 	    GW_GET(&m->channels_refused));

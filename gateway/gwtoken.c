@@ -18,6 +18,7 @@ gw_token_status(enum gw_token_error e)
 	case GWT_OK:
 		return 101;
 	case GWT_WRONG_DEVICE:
+	case GWT_MAX_SESSION:
 		return 403;
 	case GWT_BUSY:
 		return 503;
@@ -48,6 +49,8 @@ gw_token_code(enum gw_token_error e)
 		return "token_replayed";
 	case GWT_BUSY:
 		return "busy";
+	case GWT_MAX_SESSION:
+		return "max_session";
 	}
 	return "token_invalid";
 }
@@ -164,6 +167,14 @@ gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
 	if (json_object_get(c, "cred") != NULL &&
 	    copy_claim(c, "cred", out->cred, sizeof(out->cred)) != 0)
 		goto out;
+	if (json_object_get(c, "mxs") != NULL &&
+	    (claims_get_int(c, "mxs", &out->deadline) != 0 ||
+		out->deadline > CLAIMS_TIME_MAX))
+		goto out;
+	if (out->deadline != 0 && now >= out->deadline) {
+		e = GWT_MAX_SESSION;
+		goto out;
+	}
 	/* Last: burn the id only for a token that is otherwise good. */
 	switch (replay_use(
 	    rc, out->jti, strlen(out->jti), out->exp + pol->skew, now)) {

@@ -4,7 +4,9 @@
  * Order of checks: signature with one of the broker's public keys (JWS
  * EdDSA), issuer and audience, exp/nbf/iat with a small skew and a lifetime
  * of at most 60 s, the cnf thumbprint against the certificate of this TLS
- * connection (RFC 8705), every claim's form, and last the one-use jti
+ * connection (RFC 8705), every claim's form, the session's max_session
+ * deadline (optional claim mxs: refused at and after it), and last the
+ * one-use jti
  * (replay cache) so that a refused token does not burn its id. Pure apart
  * from the replay cache it is given.
  */
@@ -37,6 +39,7 @@ struct gw_token {
 	uint8_t pin[32];       /* SHA-256 of the desktop's certificate */
 	unsigned int channels; /* GWT_CH_* */
 	unsigned int idle;     /* seconds, 0 = none */
+	int64_t deadline;      /* mxs: max_session end, unix time; 0 = none */
 	int64_t iat, exp;
 	char cred[GWT_CRED_MAX + 1]; /* sealed credentials or "" */
 };
@@ -60,6 +63,7 @@ enum gw_token_error {
 	GWT_WRONG_DEVICE,  /* 403 token_wrong_device: cnf mismatch */
 	GWT_REPLAYED,      /* 401 token_replayed */
 	GWT_BUSY,          /* 503 busy: replay cache full */
+	GWT_MAX_SESSION,   /* 403 max_session: the session's deadline came */
 };
 
 /* Checks token (len bytes) presented over a TLS connection whose client

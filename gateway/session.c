@@ -15,8 +15,10 @@
  *
  * A refusal answers the HTTP status with {"error": code, "message": ...},
  * is logged with its reason and counted. Every session has one timer:
- * the handshake timeout until the relay starts, then the idle timeout
- * (no client input for the token's idle seconds).
+ * the handshake timeout until the relay starts, then whichever comes
+ * first of the idle timeout (no client input for the token's idle
+ * seconds) and the session's max_session deadline (the token's mxs),
+ * where the tunnel is closed with reason max_session.
  */
 #include "config.h"
 
@@ -69,6 +71,7 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 	"client_protocol",
 	"cut",
 	"dst_not_in_policy",
+	"max_session",
 };
 
 static void session_free(struct session *s);
@@ -512,26 +515,50 @@ relay_event(struct bufferevent *bev, short what, void *arg)
 	session_close(s, why);
 }
 
+/*
+ * The relay's timer: closes the tunnel at the session's deadline
+ * (max_session) or after the token's idle seconds without input, else
+ * arms itself for whichever of the two comes first. Returns 0, or -1 when
+ * the session was closed (s is gone).
+ */
+static int
+relay_timer(struct session *s, time_t now)
+{
+	time_t idle = now - s->last_input, wait = 0;
+
+	if (s->tok.deadline != 0 && (int64_t)now >= s->tok.deadline) {
+		GW_INC(&s->gw->m.closes_max_session);
+		session_close(s, "max_session");
+		return -1;
+	}
+	if (s->tok.idle != 0) {
+		if (idle >= (time_t)s->tok.idle) {
+			GW_INC(&s->gw->m.closes_idle);
+			session_close(s, "idle");
+			return -1;
+		}
+		wait = (time_t)s->tok.idle - idle;
+	}
+	if (s->tok.deadline != 0 &&
+	    (wait == 0 || (int64_t)now + wait > s->tok.deadline))
+		wait = (time_t)(s->tok.deadline - (int64_t)now);
+	if (wait > 0)
+		arm_timer(s, (unsigned int)wait);
+	return 0;
+}
+
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
-	time_t now = time(NULL), idle;
+	time_t now = time(NULL);
 
 	switch (s->state) {
 	case SS_CLOSING:
 		session_free(s);
 		return;
 	case SS_RELAY:
-		idle = now - s->last_input;
-		if (s->tok.idle == 0)
-			return;
-		if (idle >= (time_t)s->tok.idle) {
-			GW_INC(&s->gw->m.closes_idle);
-			session_close(s, "idle");
-			return;
-		}
-		arm_timer(s, s->tok.idle - (unsigned int)idle);
+		(void)relay_timer(s, now);
 		return;
 	default:
 		GW_INC(&s->gw->m.refusals[GWR_TIMEOUT]);
@@ -570,8 +597,6 @@ start_relay(struct session *s)
 	GW_INC(&s->gw->m.sessions_active);
 	s->last_input = time(NULL);
 	evtimer_del(s->timer);
-	if (s->tok.idle > 0)
-		arm_timer(s, s->tok.idle);
 	bufferevent_setcb(s->cin, relay_read, relay_write, relay_event, s);
 	bufferevent_setcb(s->desk, relay_read, relay_write, relay_event, s);
 	bufferevent_setwatermark(s->cin, EV_WRITE, SESSION_HIGH_WATER / 2, 0);
@@ -580,8 +605,13 @@ start_relay(struct session *s)
 	bufferevent_setwatermark(s->desk, EV_READ, 0, SESSION_READ_AHEAD);
 	bufferevent_enable(s->cin, EV_READ | EV_WRITE);
 	bufferevent_enable(s->desk, EV_READ | EV_WRITE);
-	vlog(VLOG_INFO, "relay_start", "conn=%llu sid=%s jti=%s",
-	    (unsigned long long)s->id, s->tok.sid, s->tok.jti);
+	vlog(VLOG_INFO, "relay_start", "conn=%llu sid=%s jti=%s deadline=%lld",
+	    (unsigned long long)s->id, s->tok.sid, s->tok.jti,
+	    (long long)s->tok.deadline);
+	/* Arms the idle and deadline timer (or closes at a deadline that
+	 * came during the handshake). */
+	if (relay_timer(s, s->last_input) != 0)
+		return;
 	if (pump(s, RDP_C2S) == 0)
 		(void)pump(s, RDP_S2C);
 }
@@ -767,6 +797,8 @@ token_refusal(enum gw_token_error e)
 		return GWR_TOKEN_REPLAYED;
 	case GWT_BUSY:
 		return GWR_BUSY;
+	case GWT_MAX_SESSION:
+		return GWR_MAX_SESSION;
 	default:
 		return GWR_TOKEN_INVALID;
 	}
@@ -873,7 +905,11 @@ got_request(struct session *s, const struct upgrade_req *req)
 	pthread_mutex_unlock(&s->gw->replay_lock);
 	if (te != GWT_OK) {
 		refuse(s, token_refusal(te), gw_token_status(te),
-		    gw_token_code(te), "the tunnel token was refused", NULL);
+		    gw_token_code(te),
+		    te == GWT_MAX_SESSION
+			? "the session has reached its time limit"
+			: "the tunnel token was refused",
+		    NULL);
 		return;
 	}
 	s->has_tok = 1;

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -458,4 +459,35 @@ policy_site_match(const struct policy_site *s, const struct vdi_addr *addr)
 		if (vdi_cidr_match(&s->cidrs[i], addr))
 			return 1;
 	return 0;
+}
+
+size_t
+policy_warnings(
+    const struct policy *p, void (*fn)(const char *, void *), void *arg)
+{
+	const struct policy_pool *pool;
+	const struct policy_desktop *d;
+	char line[1024];
+	size_t i, j, n = 0;
+
+	for (i = 0; i < policy_pool_count(p); i++) {
+		pool = policy_pool_at(p, i);
+		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
+			d = policy_pool_desktop(pool, j);
+			if (d->security != POLICY_SEC_NLA)
+				continue;
+			n++;
+			if (fn == NULL)
+				continue;
+			snprintf(line, sizeof(line),
+			    "%s:%u: pools.%s.desktops: %s: warning: security "
+			    "= \"nla\": vdi-gatewayd does not support NLA "
+			    "desktops yet and refuses their tunnels "
+			    "(nla_unsupported); use security = \"tls\"",
+			    d->src_file != NULL ? d->src_file : "?",
+			    d->src_line, policy_pool_name(pool), d->name);
+			fn(line, arg);
+		}
+	}
+	return n;
 }

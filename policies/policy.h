@@ -321,6 +321,16 @@ const char *policy_cond_str(unsigned int cond);
 char *policy_channels_format(unsigned int channels, char *buf, size_t len);
 
 /*
+ * What loads but will not work as written: for each, fn gets one line
+ * "FILE:LINE: pools.POOL.desktops: NAME: warning: ..." (no newline; valid
+ * during the call only). Today: desktops with security = "nla", whose
+ * tunnels vdi-gatewayd refuses (nla_unsupported) until it speaks
+ * CredSSP. Returns the number of warnings.
+ */
+size_t policy_warnings(
+    const struct policy *p, void (*fn)(const char *line, void *arg), void *arg);
+
+/*
  * Writes one log line's worth of key=value fields describing d, e.g.
  * "verdict=allow rule=ems-day rule_src=pref.conf:88 mode=none pools=ems
  * reason=allowed". Returns 0, or VDI_ERR_TOO_LARGE when it did not fit

@@ -64,6 +64,12 @@ load(const char *path, struct policy **p)
 	return 0;
 }
 
+static void
+print_warning(const char *line, void *arg)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
@@ -96,7 +102,11 @@ cmd_check(int argc, char **argv)
 		       "rules, %zu modes\n",
 		    argv[optind], policy_tenant_count(p), policy_pool_count(p),
 		    ndesk, nrules, policy_mode_count(p));
+		fflush(stdout);
 	}
+	/* After the summary, and even with -q: the file loads, but the
+	 * daemons will refuse part of it. */
+	(void)policy_warnings(p, print_warning, NULL);
 	policy_unref(p);
 	return 0;
 }

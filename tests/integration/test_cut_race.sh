@@ -24,12 +24,22 @@ A="$VDI_PKI/city-a/devices"
 # The held desktop leg must outlast the test's steps, not the handshake
 # timeout.
 sed -i 's|handshake_timeout = "5s"|handshake_timeout = "30s"|' "$VDI_RUN/gatewayd.conf"
+HOLD_PORT=$(vdi_free_port)
+# The gateway goes to a desktop only if the policy gives it to the token's
+# tenant: its copy of the policy has the held desktop in city-a's field
+# pool; the broker's has not (so the broker never probes or assigns it).
+sed -e "s|{ name = \"dead-1\"; address = \"127.0.0.1:$DEAD_PORT\"; },|&\\
+              { name = \"held-1\"; address = \"127.0.0.1:$HOLD_PORT\"; },|" \
+	"$VDI_RUN/policy.conf" >"$VDI_RUN/policy-gw.conf"
+grep -q "held-1" "$VDI_RUN/policy-gw.conf" || vdi_die "could not add held-1 to the gateway's policy"
+sed -i 's|^policy = "policy.conf";|policy = "policy-gw.conf";|' "$VDI_RUN/gatewayd.conf"
+grep -q '^policy = "policy-gw.conf";' "$VDI_RUN/gatewayd.conf" ||
+	vdi_die "could not point the gateway at its policy"
 broker_start
 gateway_start
 vdi_check "the gateway polls the broker" \
 	vdi_wait_log "$GW_NAME" "event=broker_connected" 10
 
-HOLD_PORT=$(vdi_free_port)
 vdi_start hold python3 "$VDI_SRCDIR/tests/peers/hold-relay.py" "$HOLD_PORT" \
 	127.0.0.1 "$DESKTOP_PORT"
 vdi_wait_log hold listening 10 || vdi_die "hold-relay did not start"

@@ -110,6 +110,27 @@ for f in "$examples"/*.conf; do
 done
 [ "$n" -ge 3 ] || { echo "FAIL: only $n examples"; fail=1; }
 
+# 1b. NLA desktops load, but vdi-gatewayd refuses their tunnels until it
+# speaks CredSSP: check still succeeds and warns, naming file and line.
+if out=$("$bindir/vdi-policy" check -q town-relocation.conf 2>&1); then
+	case $out in
+	town-relocation.conf:[0-9]*": pools."*": warning: security = \"nla\""*nla_unsupported*)
+		echo "ok: nla desktops warned: $(echo "$out" | head -n1)" ;;
+	*)	echo "FAIL: no warning for the nla desktops: '$out'"; fail=1 ;;
+	esac
+else
+	echo "FAIL: check refused town-relocation.conf: $out"
+	fail=1
+fi
+sed 's/security = "nla"/security = "tls"/' town-relocation.conf >tls-only.conf
+if out=$("$bindir/vdi-policy" check -q tls-only.conf 2>&1) && [ -z "$out" ]; then
+	echo "ok: no warning without nla desktops"
+else
+	echo "FAIL: tls-only.conf: '$out'"
+	fail=1
+fi
+rm -f tls-only.conf
+
 # 2. A broken copy is refused with FILE:LINE: KEY and exit 1.
 sed 's#"198.51.100.0/25"#"198.51.100.1/25"#' town-relocation.conf >broken.conf
 if out=$("$bindir/vdi-policy" check broken.conf 2>&1); then

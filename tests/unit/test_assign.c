@@ -132,6 +132,114 @@ assign(struct fx *f, const char *user, const char *device,
 	return assign_desktop(f->st, f->p, &ar, res);
 }
 
+/* A grant as the broker makes it, with limits changed after the policy's
+ * decision: single_session, max_session, and for a reconnect ticket the
+ * ticket's session (NULL for a login). */
+static int
+assign_with(struct fx *f, const char *user, const char *ticket_session,
+    int single, unsigned int max_session, int64_t now,
+    struct assign_result *res)
+{
+	struct policy_request pr;
+	struct policy_decision d;
+	struct assign_request ar;
+	char sid[33];
+
+	memset(&pr, 0, sizeof(pr));
+	pr.tenant = "city-a";
+	pr.user = user;
+	pr.device_class = "field-tablet";
+	pr.now = 1000;
+	assert_int_equal(policy_evaluate(f->p, &pr, &d, NULL, NULL), 0);
+	d.limits.single_session = single;
+	d.limits.max_session = max_session;
+	snprintf(sid, sizeof(sid), "%032d", ++f->n);
+	memset(&ar, 0, sizeof(ar));
+	ar.tenant = "city-a";
+	ar.user = user;
+	ar.device = "dev-a";
+	ar.decision = &d;
+	ar.session_id = sid;
+	ar.reconnect_session = ticket_session;
+	ar.now = now;
+	return assign_desktop(f->st, f->p, &ar, res);
+}
+
+static int
+count_live(const struct store_session *s, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+assign_desktop__when_ticket_and_not_single_session__its_own_session(
+    void **state)
+{
+	struct fx *f = *state;
+	struct assign_result r1, r2, r3;
+	int n = 0;
+
+	all_healthy(f);
+	/* single_session = false: each login is a session of its own */
+	assert_int_equal(assign_with(f, "dave", NULL, 0, 0, 1000, &r1), 0);
+	assert_int_equal(r1.how, ASSIGN_POOLED);
+	assert_int_equal(assign_with(f, "dave", NULL, 0, 0, 1001, &r2), 0);
+	assert_string_not_equal(r2.session.id, r1.session.id);
+	/* the first one's ticket brings back the first one, no new one */
+	assert_int_equal(
+	    assign_with(f, "dave", r1.session.id, 0, 0, 1002, &r3), 0);
+	assert_int_equal(r3.how, ASSIGN_REUSED);
+	assert_string_equal(r3.session.id, r1.session.id);
+	assert_int_equal(r3.session.updated, 1002);
+	assert_int_equal(store_session_list(f->st, 0, count_live, &n), 0);
+	assert_int_equal(n, 2);
+	/* a ticket whose session ended gets nothing, and makes nothing */
+	assert_int_equal(store_session_set_state(f->st, r1.session.id,
+			     STORE_SESSION_ENDED, "logoff", 1003),
+	    0);
+	assert_int_equal(assign_with(f, "dave", r1.session.id, 0, 0, 1004, &r3),
+	    VDI_ERR_NOT_FOUND);
+	assert_non_null(strstr(r3.reason, "ticket"));
+	assert_int_equal(assign_with(f, "dave", r1.session.id, 1, 0, 1004, &r3),
+	    VDI_ERR_NOT_FOUND);
+	n = 0;
+	assert_int_equal(store_session_list(f->st, 0, count_live, &n), 0);
+	assert_int_equal(n, 1);
+	/* nor does another user's session */
+	assert_int_equal(assign_with(f, "erin", r2.session.id, 0, 0, 1005, &r3),
+	    VDI_ERR_NOT_FOUND);
+}
+
+static void
+assign_desktop__when_max_session__deadline_fixed_at_start(void **state)
+{
+	struct fx *f = *state;
+	struct assign_result r1, r2;
+
+	all_healthy(f);
+	assert_int_equal(assign_with(f, "dave", NULL, 1, 600, 1000, &r1), 0);
+	assert_int_equal(r1.session.deadline, 1600);
+	/* a reconnect under a shorter (or longer) max_session keeps it */
+	assert_int_equal(
+	    assign_with(f, "dave", r1.session.id, 1, 60, 1100, &r2), 0);
+	assert_string_equal(r2.session.id, r1.session.id);
+	assert_int_equal(r2.session.deadline, 1600);
+	assert_int_equal(
+	    assign_with(f, "dave", r1.session.id, 1, 6000, 1200, &r2), 0);
+	assert_int_equal(r2.session.deadline, 1600);
+	/* at the deadline: a ticket gets nothing, a login a new session */
+	assert_int_equal(
+	    assign_with(f, "dave", r1.session.id, 1, 600, 1600, &r2),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(assign_with(f, "dave", NULL, 1, 600, 1600, &r2), 0);
+	assert_string_not_equal(r2.session.id, r1.session.id);
+	assert_int_equal(r2.session.deadline, 2200);
+	/* no max_session: no deadline */
+	assert_int_equal(assign_with(f, "erin", NULL, 1, 0, 1000, &r2), 0);
+	assert_int_equal(r2.session.deadline, 0);
+}
+
 static void
 assign_desktop__when_first_login__persistent_then_kept(void **state)
 {
@@ -255,6 +363,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    assign_desktop__when_own_desktop_down__not_given_someone_elses,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    assign_desktop__when_ticket_and_not_single_session__its_own_session,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    assign_desktop__when_max_session__deadline_fixed_at_start,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

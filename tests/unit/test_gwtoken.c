@@ -82,6 +82,7 @@ gw_token_check__when_valid__claims_then_replay_refused(void **state)
 	assert_int_equal(t.dst_port, 3389);
 	assert_int_equal(t.channels, GWT_CH_DISPLAY | GWT_CH_INPUT);
 	assert_int_equal(t.idle, 900);
+	assert_int_equal(t.deadline, 0); /* no mxs: no limit */
 	assert_int_equal(t.nla, 0);
 	assert_int_equal(t.has_pin, 0);
 	/* the same token again */
@@ -139,6 +140,15 @@ gw_token_check__when_each_defect__its_reason_and_id_not_burnt(void **state)
 	c = claims();
 	json_object_set_new(c, "exp", json_integer(NOW + 61));
 	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	/* max_session: a malformed deadline, then one that has come */
+	c = claims();
+	json_object_set_new(c, "mxs", json_string("soon"));
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	c = claims();
+	json_object_set_new(c, "mxs", json_integer(NOW + 1));
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_MAX_SESSION);
+	assert_int_equal(gw_token_status(GWT_MAX_SESSION), 403);
+	assert_string_equal(gw_token_code(GWT_MAX_SESSION), "max_session");
 	/* none of the refusals burnt the jti */
 	assert_int_equal(replay_count(rc), 0);
 	assert_int_equal(check_with(claims(), key, rc, NOW + 1, &t), GWT_OK);
@@ -168,6 +178,12 @@ gw_token_check__when_pin_and_ipv6_nla__parsed(void **state)
 	assert_int_equal(t.dst_port, 3390);
 	assert_int_equal(t.nla, 1);
 	assert_true(t.channels & GWT_CH_AUDIO_OUT);
+	/* a deadline still ahead is carried for the tunnel's timer */
+	c = claims();
+	json_object_set_new(c, "jti", json_string("mxs-ahead"));
+	json_object_set_new(c, "mxs", json_integer(NOW + 2));
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_OK);
+	assert_int_equal(t.deadline, NOW + 2);
 	replay_free(rc);
 }
 

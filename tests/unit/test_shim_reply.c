@@ -155,6 +155,10 @@ shim_explain__when_codes__status_and_text(void **state)
 			     0, m, sizeof(m)),
 	    VDIC_ERR_AUTH);
 	assert_non_null(strstr(m, "ended this session"));
+	/* the broker (reconnect) and the gateway (tunnel) say max_session */
+	assert_int_equal(shim_explain("max_session", "", 0, m, sizeof(m)),
+	    VDIC_ERR_TIME_LIMIT);
+	assert_non_null(strstr(m, "Your session has reached its time limit"));
 	assert_int_equal(shim_explain("token_replayed", "", 0, m, sizeof(m)),
 	    VDIC_ERR_GATEWAY);
 	assert_int_equal(

@@ -92,9 +92,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 7);
+	assert_int_equal(store_schema_version(f->st), 8);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 7);
+	assert_int_equal(store_schema_version(f->st), 8);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -249,6 +249,96 @@ store_session__when_lifecycle__live_lookup_and_counts(void **state)
 	assert_string_equal(got.device, "dev2");
 	assert_int_equal(store_session_set_device(f->st, "s1", "dev2", 0, 1500),
 	    VDI_ERR_NOT_FOUND);
+}
+
+/* Collects the ids store_session_list_due hands out, "a,b,". */
+static int
+due_cb(const struct store_session *s, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, s->id);
+	strcat(out, ",");
+	return 0;
+}
+
+static void
+store_session_list_due__when_limits_pass__lists_only_due_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session p = mk_session("pend", "alice", "d1");
+	struct store_session d = mk_session("disc", "bob", "d1");
+	struct store_session m = mk_session("maxs", "carol", "d1");
+	struct store_session a = mk_session("act", "dave", "d1"), got;
+	char ids[256] = "";
+
+	/* pending since 1000; disconnected at 1100 with a 60 s window; an
+	 * active one whose deadline is 1500; an active one without one */
+	d.reconnect_window = 60;
+	m.deadline = 1500;
+	assert_int_equal(store_session_create(f->st, &p), 0);
+	assert_int_equal(store_session_create(f->st, &d), 0);
+	assert_int_equal(store_session_create(f->st, &m), 0);
+	assert_int_equal(store_session_create(f->st, &a), 0);
+	assert_int_equal(store_session_get(f->st, "maxs", &got), 0);
+	assert_int_equal(got.deadline, 1500);
+	assert_int_equal(store_session_set_state(f->st, "disc",
+			     STORE_SESSION_DISCONNECTED, NULL, 1100),
+	    0);
+	assert_int_equal(store_session_set_state(
+			     f->st, "maxs", STORE_SESSION_ACTIVE, NULL, 1100),
+	    0);
+	assert_int_equal(store_session_set_state(
+			     f->st, "act", STORE_SESSION_ACTIVE, NULL, 1100),
+	    0);
+
+	/* 1059: nothing yet (pending ttl 60 -> due at 1060) */
+	assert_int_equal(
+	    store_session_list_due(f->st, 1059, 60, due_cb, ids), 0);
+	assert_string_equal(ids, "");
+	/* 1060: the pending one, exactly at its limit */
+	assert_int_equal(
+	    store_session_list_due(f->st, 1060, 60, due_cb, ids), 0);
+	assert_string_equal(ids, "pend,");
+	/* 1160: the disconnected one's window has passed too */
+	ids[0] = '\0';
+	assert_int_equal(
+	    store_session_list_due(f->st, 1160, 60, due_cb, ids), 0);
+	assert_string_equal(ids, "disc,pend,"); /* created, then id */
+	/* a renewed grant restarts the window and takes the current one */
+	assert_int_equal(store_session_renew(f->st, "disc", 120, 1150), 0);
+	assert_int_equal(store_session_get(f->st, "disc", &got), 0);
+	assert_int_equal(got.reconnect_window, 120);
+	assert_int_equal(got.updated, 1150);
+	assert_int_equal(got.deadline, 0);
+	ids[0] = '\0';
+	assert_int_equal(
+	    store_session_list_due(f->st, 1269, 60, due_cb, ids), 0);
+	assert_string_equal(ids, "pend,");
+	/* a window shorter than the pending time waits for the latter */
+	assert_int_equal(store_session_renew(f->st, "disc", 0, 1300), 0);
+	ids[0] = '\0';
+	assert_int_equal(
+	    store_session_list_due(f->st, 1359, 60, due_cb, ids), 0);
+	assert_string_equal(ids, "pend,");
+	/* 1500: the deadline ends even an active session; never one
+	 * without a deadline */
+	ids[0] = '\0';
+	assert_int_equal(
+	    store_session_list_due(f->st, 1500, 60, due_cb, ids), 0);
+	assert_string_equal(ids, "disc,maxs,pend,");
+	/* ended sessions are never due; renewing one is refused */
+	assert_int_equal(store_session_set_state(
+			     f->st, "pend", STORE_SESSION_ENDED, "x", 1500),
+	    0);
+	assert_int_equal(
+	    store_session_renew(f->st, "pend", 60, 1500), VDI_ERR_NOT_FOUND);
+	ids[0] = '\0';
+	assert_int_equal(
+	    store_session_list_due(f->st, 99999, 60, due_cb, ids), 0);
+	assert_string_equal(ids, "disc,maxs,");
+	assert_int_equal(store_session_list_due(f->st, 1, -1, due_cb, ids),
+	    VDI_ERR_INVALID_ARG);
 }
 
 static void
@@ -972,6 +1062,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_token_use__when_used_twice__first_gateway_named_until_expiry,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_session_list_due__when_limits_pass__lists_only_due_sessions,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_assignment__when_set__persistent_and_unique_per_pool,

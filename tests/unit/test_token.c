@@ -64,6 +64,7 @@ token_gateway_claims__when_valid__all_claims_and_verifiable(void **state)
 	assert_int_equal(
 	    strlen(json_string_value(json_object_get(c, "dpin"))), 43);
 	assert_null(json_object_get(c, "cred"));
+	assert_null(json_object_get(c, "mxs")); /* no max_session */
 	/* the gateway's checks accept it */
 	assert_int_equal(jws_key_generate("k1", &key), 0);
 	assert_int_equal(jws_sign(key, c, &tok), 0);
@@ -90,7 +91,10 @@ token_gateway_claims__when_audio_and_ipv6__channel_and_brackets(void **state)
 	tp.desktop_host = "2001:db8::5";
 	tp.pin = NULL;
 	tp.cred = "sealed";
+	tp.deadline = tp.now + 3600;
 	assert_int_equal(token_gateway_claims(&tp, &c), 0);
+	assert_int_equal(
+	    json_integer_value(json_object_get(c, "mxs")), tp.now + 3600);
 	assert_string_equal(
 	    json_string_value(json_object_get(c, "dst")), "[2001:db8::5]:3389");
 	assert_string_equal(
@@ -117,6 +121,9 @@ token_gateway_claims__when_param_bad__invalid_arg(void **state)
 	assert_int_equal(token_gateway_claims(&tp, &c), VDI_ERR_INVALID_ARG);
 	tp = params();
 	tp.device_x5t = NULL;
+	assert_int_equal(token_gateway_claims(&tp, &c), VDI_ERR_INVALID_ARG);
+	tp = params();
+	tp.deadline = -1;
 	assert_int_equal(token_gateway_claims(&tp, &c), VDI_ERR_INVALID_ARG);
 	tp = params();
 	tp.desktop_port = 0;

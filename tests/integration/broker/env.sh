@@ -150,7 +150,12 @@ EOP
 		chmod 0640 "$VDI_PKI/infra/broker.key"
 	fi
 
+	# Not root: the broker runs as this user, which the admin socket does
+	# not admit for being the broker's user; its primary group does.
+	local admin_group=""
+	[ "$(id -u)" = 0 ] || admin_group="admin_group = \"$(id -gn)\";"
 	cat >"$VDI_RUN/brokerd.conf" <<EOP
+$admin_group
 user = "nobody";
 group = "nogroup";
 listen = "127.0.0.1:0";
