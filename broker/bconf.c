@@ -69,8 +69,8 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	static const char *const top[] = { "listen", "metrics_listen",
 		"admin_socket", "admin_group", "user", "group", "policy",
 		"store", "tls", "gateway_ca", "gateway_crl", "gateways",
-		"token", "health", "login", "operators_group", "limits", "sweep",
-		NULL };
+		"token", "health", "login", "operators_group", "limits",
+		"sweep", NULL };
 	static const char *const tls_keys[] = { "cert", "key", NULL };
 	static const char *const token_keys[] = { "signing_key", "seal_key",
 		"issuer", "audience", "lifetime", NULL };

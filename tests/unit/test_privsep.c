@@ -1168,8 +1168,7 @@ pam_begin__when_worker_out_of_descriptors__fails_then_works(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	assert_int_equal(r, VDI_ERR_SYSTEM);
 	assert_int_equal(fd, -1);
-	assert_int_equal(
-	    begin("vdi-pw", "alice", NULL, &fd), 0);
+	assert_int_equal(begin("vdi-pw", "alice", NULL, &fd), 0);
 	assert_true(fd >= 0);
 	close(fd);
 	usleep(200000);
