@@ -391,18 +391,27 @@ rdp_sec_parse_license__when_captured_exchange__types(void **state)
 static void
 rdp_sec_parse_license__when_malformed__errors(void **state)
 {
-	unsigned char b[] = { 0x80, 0x00, 0x00, 0x00, 0xFF, 0x03, 0x08, 0x00,
+	/* ERROR_ALERT: STATUS_VALID_CLIENT, ST_NO_TRANSITION, an empty
+	 * BB_ERROR_BLOB (2.2.1.12.1.3) */
+	unsigned char b[] = { 0x80, 0x00, 0x00, 0x00, 0xFF, 0x03, 0x10, 0x00,
+		0x07, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04, 0x00,
+		0x00, 0x00 };
+	/* the same with dwErrorCode only: no error alert */
+	unsigned char shrt[] = { 0x80, 0x00, 0x00, 0x00, 0xFF, 0x03, 0x08, 0x00,
 		0x07, 0x00, 0x00, 0x00 };
 	struct rdp_license l;
 	struct rdp_sec_header h;
 	struct vbuf v;
 
+	vbuf_init_view(&v, shrt, sizeof(shrt));
+	assert_int_equal(
+	    rdp_sec_parse_license(&v, RDP_S2C, &l), VDI_ERR_TRUNCATED);
 	vbuf_init_view(&v, b, sizeof(b));
 	assert_int_equal(rdp_sec_parse_license(&v, RDP_S2C, &l), 0);
-	b[6] = 9; /* wMsgSize */
+	b[6] = 0x11; /* wMsgSize */
 	assert_int_equal(
 	    rdp_sec_parse_license(&v, RDP_S2C, &l), VDI_ERR_BAD_LENGTH);
-	b[6] = 8;
+	b[6] = 0x10;
 	b[5] = 0x01; /* preamble version 1 */
 	assert_int_equal(
 	    rdp_sec_parse_license(&v, RDP_S2C, &l), VDI_ERR_BAD_FORMAT);
