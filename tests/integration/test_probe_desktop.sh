@@ -9,6 +9,7 @@
 vdi_init
 vdi_require xfreerdp freerdp2-x11
 vdi_require Xvfb xvfb
+vdi_require xdpyinfo x11-utils
 vdi_require xwd x11-apps
 vdi_require python3 python3-minimal
 vdi_make_pki
@@ -55,11 +56,14 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
-vdi_start xvfb Xvfb -displayfd 1 -screen 0 1280x1024x24 -nolisten tcp
+vdi_start xvfb Xvfb -displayfd 1 -screen 0 1280x1024x24 -nolisten tcp -noreset
 vdi_wait_file "$VDI_RUN/xvfb.log" 10 xvfb || vdi_die "Xvfb did not start"
 vdi_wait_until 10 grep -q '^[0-9]' "$VDI_RUN/xvfb.log" ||
 	vdi_die "Xvfb gave no display number"
 export DISPLAY=:$(grep -m1 '^[0-9]' "$VDI_RUN/xvfb.log")
+# The display answers before the client is started (as test_gateway_probe).
+vdi_wait_until 10 xdpyinfo -display "$DISPLAY" >/dev/null 2>&1 ||
+	vdi_die "Xvfb on $DISPLAY does not answer"
 
 vdi_start probe "$VDI_PEERS/probe-desktop" -c "$VDI_PKI/infra/desktop-1.pem" \
 	-k "$VDI_PKI/infra/desktop-1.key" -P "$VDI_RUN/probe.port" -o "$REC" \
