@@ -1599,33 +1599,33 @@ store_setting_list(struct store *st, const char *prefix,
 	return each_row(s, each_setting, &cb);
 }
 
-int
-store_session_set_cred(struct store *st, const char *id, const char *cred)
+/* A live session's text column: set (VDI_ERR_NOT_FOUND when the session
+ * is gone or ended) and get (VDI_ERR_NOT_FOUND also when empty). sql names
+ * the column; it is one of the fixed strings below. */
+static int
+session_text_set(
+    struct store *st, const char *sql, const char *id, const char *v)
 {
 	sqlite3_stmt *s;
 	int r;
 
-	if ((r = prepare(st, &s,
-		 "UPDATE sessions SET cred = ? WHERE id = ? AND state < 3",
-		 "ss", cred != NULL ? cred : "", id)) != 0)
+	if ((r = prepare(st, &s, sql, "ss", v != NULL ? v : "", id)) != 0)
 		return r;
 	if ((r = exec_done(s)) != 0)
 		return r;
 	return sqlite3_changes(st->db) == 1 ? 0 : VDI_ERR_NOT_FOUND;
 }
 
-int
-store_session_get_cred(
-    struct store *st, const char *id, char *out, size_t outlen)
+static int
+session_text_get(
+    struct store *st, const char *sql, const char *id, char *out, size_t outlen)
 {
 	sqlite3_stmt *s;
 	int r, rc;
 
 	if (outlen > 0)
 		out[0] = '\0';
-	if ((r = prepare(st, &s,
-		 "SELECT cred FROM sessions WHERE id = ? AND state < 3", "s",
-		 id)) != 0)
+	if ((r = prepare(st, &s, sql, "s", id)) != 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
@@ -1634,6 +1634,23 @@ store_session_get_cred(
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
 	return out[0] != '\0' ? 0 : VDI_ERR_NOT_FOUND;
+}
+
+int
+store_session_set_cred(struct store *st, const char *id, const char *cred)
+{
+	return session_text_set(st,
+	    "UPDATE sessions SET cred = ? WHERE id = ? AND state < 3", id,
+	    cred);
+}
+
+int
+store_session_get_cred(
+    struct store *st, const char *id, char *out, size_t outlen)
+{
+	return session_text_get(st,
+	    "SELECT cred FROM sessions WHERE id = ? AND state < 3", id, out,
+	    outlen);
 }
 
 /* --- cuts for gateways --------------------------------------------------- */
@@ -1713,36 +1730,16 @@ store_cut_prune(struct store *st, int64_t now)
 int
 store_session_set_grant(struct store *st, const char *id, const char *grant)
 {
-	sqlite3_stmt *s;
-	int r;
-
-	if ((r = prepare(st, &s,
-		 "UPDATE sessions SET grant_rec = ? WHERE id = ? AND state < 3",
-		 "ss", grant != NULL ? grant : "", id)) != 0)
-		return r;
-	if ((r = exec_done(s)) != 0)
-		return r;
-	return sqlite3_changes(st->db) == 1 ? 0 : VDI_ERR_NOT_FOUND;
+	return session_text_set(st,
+	    "UPDATE sessions SET grant_rec = ? WHERE id = ? AND state < 3", id,
+	    grant);
 }
 
 int
 store_session_get_grant(
     struct store *st, const char *id, char *out, size_t outlen)
 {
-	sqlite3_stmt *s;
-	int r, rc;
-
-	if (outlen > 0)
-		out[0] = '\0';
-	if ((r = prepare(st, &s,
-		 "SELECT grant_rec FROM sessions WHERE id = ? AND state < 3",
-		 "s", id)) != 0)
-		return r;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		col_text(s, 0, out, outlen);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? VDI_ERR_NOT_FOUND : VDI_ERR_IO;
-	return out[0] != '\0' ? 0 : VDI_ERR_NOT_FOUND;
+	return session_text_get(st,
+	    "SELECT grant_rec FROM sessions WHERE id = ? AND state < 3", id,
+	    out, outlen);
 }
