@@ -477,3 +477,30 @@ vbuf_poke_u32le(struct vbuf *b, size_t pos, uint32_t v)
 {
 	return poke_int(b, pos, v, 4, 0);
 }
+
+int
+vbuf_peek_frame32(
+    const struct vbuf *b, size_t max, struct vbuf *body, size_t *total)
+{
+	struct vbuf hdr;
+	uint32_t len = 0;
+	int r;
+
+	memset(body, 0, sizeof(*body));
+	*total = 0;
+	if (vbuf_len(b) < 4)
+		return VDI_ERR_NEED_MORE;
+	if ((r = vbuf_peek_view(b, 0, 4, &hdr)) != 0 ||
+	    (r = vbuf_get_u32be(&hdr, &len)) != 0)
+		return r;
+	if (len == 0)
+		return VDI_ERR_BAD_LENGTH;
+	if (len > max)
+		return VDI_ERR_TOO_LARGE;
+	if (vbuf_len(b) - 4 < len)
+		return VDI_ERR_NEED_MORE;
+	if ((r = vbuf_peek_view(b, 4, len, body)) != 0)
+		return r;
+	*total = 4 + (size_t)len;
+	return 0;
+}

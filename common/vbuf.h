@@ -61,6 +61,18 @@ int vbuf_get_view(struct vbuf *b, size_t n, struct vbuf *child) VDI_WUR;
 int vbuf_peek_view(
     const struct vbuf *b, size_t pos, size_t n, struct vbuf *child) VDI_WUR;
 
+/*
+ * A length-prefixed frame at the front of b: a u32be length (1..max) and
+ * that many bytes, as the privsep and key-process codecs frame their
+ * messages. Consumes nothing: body becomes a view of the bytes after the
+ * length and *total the frame's whole size, for vbuf_consume() once the
+ * body has been parsed. Returns 0, VDI_ERR_NEED_MORE (the frame is not all
+ * there yet), VDI_ERR_BAD_LENGTH (length 0) or VDI_ERR_TOO_LARGE (over
+ * max).
+ */
+int vbuf_peek_frame32(
+    const struct vbuf *b, size_t max, struct vbuf *body, size_t *total) VDI_WUR;
+
 /* Number of unread bytes. */
 size_t vbuf_len(const struct vbuf *b);
 

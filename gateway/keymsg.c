@@ -159,29 +159,18 @@ parse_body(struct vbuf *b, struct keymsg *m)
 int
 keymsg_parse(struct vbuf *in, struct keymsg *out)
 {
-	struct vbuf hdr, body;
-	uint32_t len;
+	struct vbuf body;
+	size_t total;
 	int r;
 
 	keymsg_clear(out);
-	if (vbuf_len(in) < KEYMSG_HEADER_LEN)
-		return VDI_ERR_NEED_MORE;
-	if ((r = vbuf_peek_view(in, 0, KEYMSG_HEADER_LEN, &hdr)) != 0 ||
-	    (r = vbuf_get_u32be(&hdr, &len)) != 0)
-		return r;
-	if (len == 0)
-		return VDI_ERR_BAD_LENGTH;
-	if (len > KEYMSG_FRAME_MAX)
-		return VDI_ERR_TOO_LARGE;
-	if (vbuf_len(in) - KEYMSG_HEADER_LEN < len)
-		return VDI_ERR_NEED_MORE;
-	if ((r = vbuf_peek_view(in, KEYMSG_HEADER_LEN, len, &body)) != 0)
+	if ((r = vbuf_peek_frame32(in, KEYMSG_FRAME_MAX, &body, &total)) != 0)
 		return r;
 	if ((r = parse_body(&body, out)) != 0) {
 		keymsg_clear(out);
 		return r;
 	}
-	return vbuf_consume(in, KEYMSG_HEADER_LEN + (size_t)len);
+	return vbuf_consume(in, total);
 }
 
 /* --- encoder -------------------------------------------------------------- */

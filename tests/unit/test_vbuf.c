@@ -414,6 +414,39 @@ vbuf_wipe__when_called__storage_zeroed(void **state)
 	vbuf_free(b);
 }
 
+static void
+vbuf_peek_frame32__when_each_case__body_or_error(void **state)
+{
+	static const unsigned char f[] = { 0, 0, 0, 3, 'a', 'b', 'c', 'x' };
+	static const unsigned char zero[] = { 0, 0, 0, 0, 'a' };
+	static const unsigned char big[] = { 0, 0, 0x10, 0x01, 'a' };
+	struct vbuf b, body;
+	size_t total, n;
+
+	vbuf_init_view(&b, f, sizeof(f));
+	assert_int_equal(vbuf_peek_frame32(&b, 16, &body, &total), 0);
+	assert_int_equal(total, 7);
+	assert_int_equal(vbuf_len(&body), 3);
+	assert_memory_equal(vbuf_ptr(&body), "abc", 3);
+	assert_int_equal(vbuf_len(&b), sizeof(f)); /* nothing consumed */
+	/* every truncation of the frame needs more */
+	for (n = 0; n < 7; n++) {
+		vbuf_init_view(&b, f, n);
+		assert_int_equal(vbuf_peek_frame32(&b, 16, &body, &total),
+		    VDI_ERR_NEED_MORE);
+		assert_int_equal(total, 0);
+		assert_int_equal(vbuf_len(&body), 0);
+	}
+	vbuf_init_view(&b, zero, sizeof(zero));
+	assert_int_equal(
+	    vbuf_peek_frame32(&b, 16, &body, &total), VDI_ERR_BAD_LENGTH);
+	vbuf_init_view(&b, big, sizeof(big));
+	assert_int_equal(
+	    vbuf_peek_frame32(&b, 4096, &body, &total), VDI_ERR_TOO_LARGE);
+	assert_int_equal(
+	    vbuf_peek_frame32(&b, 4097, &body, &total), VDI_ERR_NEED_MORE);
+}
+
 int
 main(void)
 {
@@ -445,6 +478,8 @@ main(void)
 		cmocka_unit_test(
 		    vbuf_poke__when_rewriting_length__in_place_and_bounded),
 		cmocka_unit_test(vbuf_wipe__when_called__storage_zeroed),
+		cmocka_unit_test(
+		    vbuf_peek_frame32__when_each_case__body_or_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
