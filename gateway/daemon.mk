@@ -119,7 +119,6 @@ TESTS += tests/integration/test_gateway_probe.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_probe.sh
 # The lost-device guarantee under deterministic timing (no RDP client).
 integration_tests += tests/integration/test_cut_race.sh
-EXTRA_DIST += tests/peers/hold-relay.py
 TESTS += tests/integration/test_gateway_xrdp.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_xrdp.sh
 EXTRA_DIST += tests/integration/xrdp/env.sh

@@ -4,7 +4,7 @@
 # no tunnel of a revoked device or ended session is relayed, whatever the
 # timing. RDP-free: the tunnels are the test tunnel client's probes; the
 # desktop leg goes to the real shadow desktop, through a relay that holds
-# it while the test cuts (tests/peers/hold-relay.py).
+# it while the test cuts (tests/peers/cut-relay.py --hold).
 #
 #   1. a token issued before a device revoke, used after the cut's ack
 #   2. a token issued before an admin kill, used after the cut's ack
@@ -40,9 +40,9 @@ gateway_start
 vdi_check "the gateway polls the broker" \
 	vdi_wait_log "$GW_NAME" "event=broker_connected" 10
 
-vdi_start hold python3 "$VDI_SRCDIR/tests/peers/hold-relay.py" "$HOLD_PORT" \
+vdi_start hold python3 "$VDI_SRCDIR/tests/peers/cut-relay.py" --hold "$HOLD_PORT" \
 	127.0.0.1 "$DESKTOP_PORT"
-vdi_wait_log hold listening 10 || vdi_die "hold-relay did not start"
+vdi_wait_log hold listening 10 || vdi_die "the holding relay did not start"
 
 # probe NAME DEVICE TOKEN: one Upgrade; NAME.status (0: TLS failed), NAME.out
 probe() {
