@@ -30,6 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "fdwait.h"
 #include "b64url.h"
 #include "jws.h"
 #include "pam_child.h"
@@ -106,50 +107,9 @@ struct monitor {
 /* --- small helpers -------------------------------------------------------- */
 
 static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until fd is ready for events or deadline (ms, < 0: none). */
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd;
-	int64_t left;
-	int n, t;
-
-	for (;;) {
-		t = -1;
-		if (deadline >= 0) {
-			left = deadline - now_ms();
-			t = left < 0 ? 0
-				     : (left > 1000000 ? 1000000 : (int)left);
-		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, t);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return VDI_ERR_SYSTEM;
-		}
-		if (n == 0)
-			return VDI_ERR_TIMEOUT;
-		if (pfd.revents & POLLNVAL)
-			return VDI_ERR_INVALID_ARG;
-		return 0;
-	}
-}
-
-static int64_t
 deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : vdi_now_ms() + timeout_ms;
 }
 
 /* Reads once, without blocking, into in. A descriptor passed along is
@@ -241,7 +201,7 @@ read_msg_fd(
 	for (;;) {
 		if ((r = pammsg_parse(in, out)) != VDI_ERR_NEED_MORE)
 			return r;
-		if ((r = wait_fd(fd, POLLIN, deadline)) != 0)
+		if ((r = vdi_wait_fd(fd, POLLIN, deadline)) != 0)
 			return r;
 		if ((r = read_some(fd, in, passed)) != 0 &&
 		    r != VDI_ERR_NEED_MORE)
@@ -269,7 +229,8 @@ privsep_write_all(int fd, struct vbuf *buf, int timeout_ms)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if ((r = wait_fd(fd, POLLOUT, deadline)) != 0)
+				if ((r = vdi_wait_fd(fd, POLLOUT, deadline)) !=
+				    0)
 					return r;
 				continue;
 			}
@@ -316,7 +277,8 @@ write_with_fd(int fd, struct vbuf *buf, int passfd, int timeout_ms)
 		if (n >= 0 ||
 		    (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
 			break;
-		if (errno != EINTR && (r = wait_fd(fd, POLLOUT, deadline)) != 0)
+		if (errno != EINTR &&
+		    (r = vdi_wait_fd(fd, POLLOUT, deadline)) != 0)
 			return r;
 	}
 	if (n < 0)
@@ -442,7 +404,7 @@ monitor_reload_services(struct monitor *mon, const char *why)
 
 	if (mon->reload_services == NULL)
 		return;
-	mon->services_loaded_ms = now_ms();
+	mon->services_loaded_ms = vdi_now_ms();
 	if ((list = mon->reload_services(mon->reload_arg)) == NULL) {
 		vlog(VLOG_ERROR, "privsep_services_reload_failed",
 		    "trigger=%s kept=previous", why);
@@ -480,7 +442,7 @@ service_allowed(struct monitor *mon, const char *service)
 	if (service_listed(mon, service))
 		return 1;
 	if (mon->reload_services == NULL ||
-	    now_ms() - mon->services_loaded_ms < 1000)
+	    vdi_now_ms() - mon->services_loaded_ms < 1000)
 		return 0;
 	monitor_reload_services(mon, "unknown_service");
 	return service_listed(mon, service);
@@ -510,7 +472,7 @@ login_read_report(struct mon_login *l, int timeout_ms)
 		return;
 	l->have_result = 1;
 	l->status = PAMMSG_STATUS_PAM_ERROR;
-	l->done_ms = now_ms();
+	l->done_ms = vdi_now_ms();
 	if ((in = vbuf_new(FRAME_BUF)) != NULL &&
 	    (m = calloc(1, sizeof(*m))) != NULL) {
 		if (privsep_read_msg(l->report_fd, in, m, timeout_ms) == 0 &&
@@ -532,7 +494,7 @@ login_read_report(struct mon_login *l, int timeout_ms)
 static void
 login_sweep(struct monitor *mon)
 {
-	int64_t now = now_ms();
+	int64_t now = vdi_now_ms();
 	size_t i;
 
 	for (i = 0; i < mon->nlogins; i++) {
@@ -1138,7 +1100,7 @@ monitor_main(const struct privsep_config *cfg, int sock, pid_t worker)
 	mon.services = cfg->pam_services;
 	mon.reload_services = cfg->reload_services;
 	mon.reload_arg = cfg->reload_arg;
-	mon.services_loaded_ms = now_ms();
+	mon.services_loaded_ms = vdi_now_ms();
 	mon.conv_timeout =
 	    limit(cfg->conv_timeout, PRIVSEP_CONV_TIMEOUT, CONV_TIMEOUT_MAX);
 	mon.pam_timeout =

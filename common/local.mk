@@ -7,6 +7,7 @@ common_libvdicommon_la_SOURCES = \
 	common/vlog.c common/vlog.h \
 	common/cidr.c common/cidr.h \
 	common/srclimit.c common/srclimit.h \
+	common/fdwait.c common/fdwait.h \
 	common/cfgfile.c common/cfgfile.h
 common_libvdicommon_la_SOURCES += \
 	common/b64url.c common/b64url.h \

@@ -19,6 +19,7 @@
 
 #include <openssl/crypto.h>
 
+#include "fdwait.h"
 #include "keymsg.h"
 #include "keyproc.h"
 #include "vlog.h"
@@ -41,37 +42,6 @@ static struct {
 
 static __thread unsigned int kc_home;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p;
-	int64_t left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left < 0)
-			left = 0;
-		p.fd = fd;
-		p.events = events;
-		p.revents = 0;
-		if ((n = poll(&p, 1, (int)left)) < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return VDI_ERR_SYSTEM;
-		return n == 0 ? VDI_ERR_TIMEOUT : 0;
-	}
-}
-
 static int
 write_all(int fd, struct vbuf *b, int64_t deadline)
 {
@@ -84,7 +54,7 @@ write_all(int fd, struct vbuf *b, int64_t deadline)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((r = wait_fd(fd, POLLOUT, deadline)) != 0)
+			if ((r = vdi_wait_fd(fd, POLLOUT, deadline)) != 0)
 				return r;
 			continue;
 		}
@@ -107,7 +77,7 @@ read_msg(int fd, struct vbuf *in, struct keymsg *m, int64_t deadline)
 	for (;;) {
 		if ((r = keymsg_parse(in, m)) != VDI_ERR_NEED_MORE)
 			return r;
-		if ((r = wait_fd(fd, POLLIN, deadline)) != 0)
+		if ((r = vdi_wait_fd(fd, POLLIN, deadline)) != 0)
 			return r;
 		if ((room = vbuf_avail(in)) == 0)
 			return VDI_ERR_TOO_LARGE;
@@ -131,7 +101,7 @@ static int
 request(const struct keymsg *req, enum keymsg_type want, struct keymsg *rep)
 {
 	struct kc_chan *c;
-	int64_t deadline = now_ms() + KEYPROC_TIMEOUT_MS;
+	int64_t deadline = vdi_now_ms() + KEYPROC_TIMEOUT_MS;
 	int r;
 
 	if (KC.n == 0)
@@ -220,7 +190,7 @@ keyclient_start(const struct keyproc_config *cfg, unsigned int nchannels,
 		r = VDI_ERR_ALLOC;
 		goto fail;
 	}
-	r = read_msg(KC.ch[0].fd, KC.ch[0].in, m, now_ms() + 10000);
+	r = read_msg(KC.ch[0].fd, KC.ch[0].in, m, vdi_now_ms() + 10000);
 	if (r == 0 && m->type == KEYMSG_ERROR)
 		r = m->u.error.code;
 	else if (r == 0 && m->type != KEYMSG_READY)

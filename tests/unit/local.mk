@@ -7,11 +7,15 @@ unit_common_tests = \
 	tests/unit/test_vdierr \
 	tests/unit/test_vlog \
 	tests/unit/test_cidr \
-	tests/unit/test_srclimit
+	tests/unit/test_srclimit \
+	tests/unit/test_fdwait
 
 check_PROGRAMS += $(unit_common_tests)
 TESTS += $(unit_common_tests)
 
+tests_unit_test_fdwait_SOURCES = tests/unit/test_fdwait.c
+tests_unit_test_fdwait_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fdwait_LDADD = $(UNIT_LIBS)
 tests_unit_test_vbuf_SOURCES = tests/unit/test_vbuf.c
 tests_unit_test_vbuf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vbuf_LDADD = $(UNIT_LIBS)
