@@ -51,6 +51,7 @@ sbin_PROGRAMS += vdi-gatewayd
 vdi_gatewayd_SOURCES = \
 	gateway/gateway.h gateway/session.h \
 	gateway/gatewayd.c gateway/session.c gateway/desktop.c \
+	gateway/pump.h gateway/pump.c \
 	gateway/registry.c gateway/brokerlink.c gateway/gwmetrics.c
 vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBCURL_CFLAGS) -I$(top_srcdir)/gateway -I$(top_srcdir)/policies

@@ -35,17 +35,13 @@
 
 #include "keyproc.h"
 #include "policy.h"
+#include "pump.h"
 #include "rdp/frame.h"
 #include "rdp/x224.h"
 #include "session.h"
 #include "upgrade.h"
 #include "vlog.h"
 
-/* Pending bytes towards one side above which the other side's reading
- * pauses; it resumes below half of it. */
-#define SESSION_HIGH_WATER (1u << 20)
-/* Most bytes read ahead from a side before they are relayed. */
-#define SESSION_READ_AHEAD (256u << 10)
 /* Bytes a client may send while the desktop leg comes up. */
 #define SESSION_EARLY_MAX (64u << 10)
 /* Seconds to flush a refusal before the connection is dropped. */
@@ -75,8 +71,6 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 };
 
 static void session_free(struct session *s);
-static void session_close(struct session *s, const char *reason);
-static int pump(struct session *s, enum rdp_dir dir);
 
 static const char *
 status_phrase(int status)
@@ -220,8 +214,8 @@ session_free(struct session *s)
 
 /* Logs the channel records not reported yet; refused ones go to the
  * broker as "refused" events. */
-static void
-report_channels(struct session *s)
+void
+session_report_channels(struct session *s)
 {
 	const struct relay_record *rec;
 	size_t n, i;
@@ -245,7 +239,7 @@ report_channels(struct session *s)
 }
 
 /* Closes a started tunnel: log, broker event, free. */
-static void
+void
 session_close(struct session *s, const char *reason)
 {
 	char chans[1024];
@@ -256,7 +250,7 @@ session_close(struct session *s, const char *reason)
 		session_free(s);
 		return;
 	}
-	report_channels(s);
+	session_report_channels(s);
 	chans[0] = '\0';
 	if (s->relay_init) {
 		rec = relay_records(&s->relay, &n);
@@ -326,193 +320,6 @@ kill_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	session_killed(s, reason[0] ? reason : "cut");
-}
-
-/* ---- the relay loop ----------------------------------------------------- */
-
-static void
-wipe_free(const void *data, size_t len, void *extra)
-{
-	OPENSSL_cleanse((void *)(uintptr_t)data, len);
-	free((void *)(uintptr_t)data);
-}
-
-/* Queues b on bev; a buffer holding a secret is handed over by reference
- * and wiped when sent. */
-static int
-send_vbuf(struct bufferevent *bev, struct vbuf *b, int secret)
-{
-	struct evbuffer *out = bufferevent_get_output(bev);
-	size_t n = vbuf_len(b);
-	unsigned char *copy;
-
-	if (n == 0)
-		return 0;
-	if (!secret)
-		return evbuffer_add(out, vbuf_ptr(b), n);
-	if ((copy = malloc(n)) == NULL)
-		return -1;
-	memcpy(copy, vbuf_ptr(b), n);
-	vbuf_wipe(b);
-	if (evbuffer_add_reference(out, copy, n, wipe_free, NULL) != 0) {
-		wipe_free(copy, n, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-static struct bufferevent *
-side(struct session *s, enum rdp_dir dir)
-{
-	return dir == RDP_C2S ? s->cin : s->desk;
-}
-
-/* 1 when reading the side dir comes from must wait: what is queued
- * towards the other side, or back towards this one, is over the mark.
- * Every byte the relay queues comes from reading, so this caps both
- * outputs at the mark plus one PDU's output. */
-static int
-over_water(struct session *s, enum rdp_dir dir)
-{
-	return evbuffer_get_length(bufferevent_get_output(side(s, !dir))) >
-	    SESSION_HIGH_WATER ||
-	    evbuffer_get_length(bufferevent_get_output(side(s, dir))) >
-	    SESSION_HIGH_WATER;
-}
-
-/*
- * Relays every whole PDU waiting on the side dir comes from. Returns 0, or
- * -1 when the session was closed (s is gone).
- */
-static int
-pump(struct session *s, enum rdp_dir dir)
-{
-	struct bufferevent *from = side(s, dir), *to = side(s, !dir);
-	struct evbuffer *in = bufferevent_get_input(from);
-	struct relay_result res;
-	unsigned char hdr[4], *p;
-	struct vbuf view;
-	size_t len;
-	ev_ssize_t n;
-	int r;
-
-	while (!s->paused[dir]) {
-		n = evbuffer_copyout(in, hdr, sizeof(hdr));
-		if (n <= 0)
-			return 0;
-		r = relay_frame_len(hdr, (size_t)n, s->gw->conf.max_pdu, &len);
-		if (r == VDI_ERR_NEED_MORE)
-			return 0;
-		if (r != 0) {
-			char why[96];
-
-			snprintf(why, sizeof(why), "framing_%s err=%s",
-			    dir == RDP_C2S ? "client" : "desktop",
-			    vdi_errname(r));
-			GW_INC(&s->gw->m.closes_protocol);
-			session_close(s, why);
-			return -1;
-		}
-		if (evbuffer_get_length(in) < len)
-			return 0;
-		p = evbuffer_pullup(in, (ev_ssize_t)len);
-		vbuf_init_view(&view, p, len);
-		vbuf_reset(s->fwd);
-		vbuf_reset(s->back);
-		memset(&res, 0, sizeof(res));
-		res.fwd = s->fwd;
-		res.back = s->back;
-		r = relay_pdu(&s->relay, dir, &view, p,
-		    s->has_creds ? &s->creds : NULL, &res);
-		(void)evbuffer_drain(in, len);
-		if (dir == RDP_C2S)
-			s->bytes_c2s += len;
-		else
-			s->bytes_s2c += len;
-		GW_ADD(
-		    dir == RDP_C2S ? &s->gw->m.bytes_c2s : &s->gw->m.bytes_s2c,
-		    len);
-		if (s->relay.nrec != s->rec_reported)
-			report_channels(s);
-		if (r != 0 || res.v.action == RDP_CLOSE) {
-			char why[RDP_REASON_MAX + 32];
-
-			if (r != 0)
-				snprintf(why, sizeof(why), "relay_error err=%s",
-				    vdi_errname(r));
-			else
-				snprintf(why, sizeof(why), "%s", res.v.reason);
-			GW_INC(&s->gw->m.closes_protocol);
-			vlog(VLOG_NOTICE, "relay_close",
-			    "sid=%s dir=%s reason=%s", VLOG_Q(s->tok.sid),
-			    dir == RDP_C2S ? "c2s" : "s2c", VLOG_Q(why));
-			session_close(s, "protocol_violation");
-			return -1;
-		}
-		if (res.input)
-			s->last_input = time(NULL);
-		if (res.v.reason[0] != '\0')
-			vlog(VLOG_DEBUG, "relay_rewrite",
-			    "sid=%s dir=%s what=%s", VLOG_Q(s->tok.sid),
-			    dir == RDP_C2S ? "c2s" : "s2c",
-			    VLOG_Q(res.v.reason));
-		if (send_vbuf(to, s->fwd, res.secret) != 0 ||
-		    send_vbuf(from, s->back, 0) != 0) {
-			session_close(s, "out_of_memory");
-			return -1;
-		}
-		if (over_water(s, dir)) {
-			/* A side reads slowly, the other one or this one
-			 * (the answers written here back to it): stop
-			 * reading this one until both catch up (write
-			 * callback). */
-			s->paused[dir] = 1;
-			bufferevent_disable(from, EV_READ);
-		}
-	}
-	return 0;
-}
-
-static void
-relay_read(struct bufferevent *bev, void *arg)
-{
-	struct session *s = arg;
-
-	(void)pump(s, bev == s->cin ? RDP_C2S : RDP_S2C);
-}
-
-/* Output towards bev drained below the low mark: resume each side that
- * waited and may go on. */
-static void
-relay_write(struct bufferevent *bev, void *arg)
-{
-	struct session *s = arg;
-	enum rdp_dir first = bev == s->cin ? RDP_S2C : RDP_C2S, dir;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		dir = i == 0 ? first : !first;
-		if (!s->paused[dir] || over_water(s, dir))
-			continue;
-		s->paused[dir] = 0;
-		bufferevent_enable(side(s, dir), EV_READ);
-		if (pump(s, dir) != 0)
-			return; /* s is gone */
-	}
-}
-
-static void
-relay_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct session *s = arg;
-	const char *who = bev == s->cin ? "client" : "desktop";
-	char why[64];
-
-	snprintf(why, sizeof(why), "%s_%s", who,
-	    (what & BEV_EVENT_EOF)           ? "closed"
-		: (what & BEV_EVENT_TIMEOUT) ? "timeout"
-					     : "error");
-	session_close(s, why);
 }
 
 /*
@@ -597,14 +404,7 @@ start_relay(struct session *s)
 	GW_INC(&s->gw->m.sessions_active);
 	s->last_input = time(NULL);
 	evtimer_del(s->timer);
-	bufferevent_setcb(s->cin, relay_read, relay_write, relay_event, s);
-	bufferevent_setcb(s->desk, relay_read, relay_write, relay_event, s);
-	bufferevent_setwatermark(s->cin, EV_WRITE, SESSION_HIGH_WATER / 2, 0);
-	bufferevent_setwatermark(s->desk, EV_WRITE, SESSION_HIGH_WATER / 2, 0);
-	bufferevent_setwatermark(s->cin, EV_READ, 0, SESSION_READ_AHEAD);
-	bufferevent_setwatermark(s->desk, EV_READ, 0, SESSION_READ_AHEAD);
-	bufferevent_enable(s->cin, EV_READ | EV_WRITE);
-	bufferevent_enable(s->desk, EV_READ | EV_WRITE);
+	pump_attach(s);
 	vlog(VLOG_INFO, "relay_start", "conn=%llu sid=%s jti=%s deadline=%lld",
 	    (unsigned long long)s->id, s->tok.sid, s->tok.jti,
 	    (long long)s->tok.deadline);
@@ -612,8 +412,7 @@ start_relay(struct session *s)
 	 * came during the handshake). */
 	if (relay_timer(s, s->last_input) != 0)
 		return;
-	if (pump(s, RDP_C2S) == 0)
-		(void)pump(s, RDP_S2C);
+	(void)pump_start(s);
 }
 
 /* ---- the client's X.224 and RDP-level TLS ------------------------------- */
@@ -733,8 +532,7 @@ session_desktop_ready(struct session *s)
 		return;
 	}
 	/* The desktop leg waits (not read) until the relay starts. */
-	bufferevent_setcb(s->desk, NULL, NULL, relay_event, s);
-	bufferevent_disable(s->desk, EV_READ);
+	pump_park_desktop(s);
 	bufferevent_write(s->cli, ok, sizeof(ok) - 1);
 	s->state = SS_CLIENT_CR;
 	GW_INC(&s->gw->m.sessions_started);

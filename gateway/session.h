@@ -1,8 +1,8 @@
 /*
- * session.h: one tunnel's state, shared by session.c (client leg and relay
- * loop), desktop.c (desktop leg) and registry.c (cuts). Everything here is
- * touched only on the session's worker thread, except the registry links
- * and kill_reason (registry lock).
+ * session.h: one tunnel's state, shared by session.c (client leg), pump.c
+ * (relay loop), desktop.c (desktop leg) and registry.c (cuts). Everything here
+ * is touched only on the session's worker thread, except the registry links and
+ * kill_reason (registry lock).
  */
 #ifndef VDI_GATEWAY_SESSION_H
 #define VDI_GATEWAY_SESSION_H
@@ -84,6 +84,11 @@ struct session {
 	int registered;
 	char kill_reason[96];
 };
+
+/* pump.c -> session.c: closes a started tunnel with reason (logged,
+ * sent to the broker); logs the channel records not reported yet. */
+void session_close(struct session *s, const char *reason);
+void session_report_channels(struct session *s);
 
 /* desktop.c -> session.c */
 void session_desktop_ready(struct session *s);
