@@ -42,7 +42,8 @@ gateway_libgwd_la_SOURCES += \
 	gateway/cutset.h gateway/cutset.c \
 	gateway/keymsg.h gateway/keymsg.c \
 	gateway/keyproc.h gateway/keyproc.c gateway/keyclient.c \
-	gateway/keypkey.c
+	gateway/keypkey.c \
+	gateway/sessfsm.h gateway/sessfsm.c
 gateway_libgwd_la_CFLAGS += -I$(top_srcdir)/gateway
 
 GWD_LIBS += $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
@@ -65,7 +66,8 @@ EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
 
 # Unit tests of the pure modules.
 gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay \
-	tests/unit/test_cutset tests/unit/test_keymsg tests/unit/test_keyproc
+	tests/unit/test_cutset tests/unit/test_keymsg tests/unit/test_keyproc \
+	tests/unit/test_sessfsm
 check_PROGRAMS += $(gwd_more_unit_tests)
 TESTS += $(gwd_more_unit_tests)
 tests_unit_test_gw_conf_SOURCES = tests/unit/test_gw_conf.c
@@ -77,6 +79,9 @@ tests_unit_test_gw_relay_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_cutset_SOURCES = tests/unit/test_cutset.c
 tests_unit_test_cutset_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_cutset_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sessfsm_SOURCES = tests/unit/test_sessfsm.c
+tests_unit_test_sessfsm_CFLAGS = $(GWD_TEST_CFLAGS)
+tests_unit_test_sessfsm_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_keymsg_SOURCES = tests/unit/test_keymsg.c
 tests_unit_test_keymsg_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_keymsg_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)

@@ -71,6 +71,8 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 };
 
 static void session_free(struct session *s);
+static void session_end(struct session *s);
+static void session_reap(struct session *s);
 
 static const char *
 status_phrase(int status)
@@ -114,13 +116,13 @@ flush_done(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		session_free(s);
+		session_reap(s);
 }
 
 static void
 flush_event(struct bufferevent *bev, short what, void *arg)
 {
-	session_free(arg);
+	session_reap(arg);
 }
 
 /*
@@ -135,6 +137,12 @@ refuse(struct session *s, enum gw_refusal why, int status, const char *code,
 	char *body;
 	json_t *j;
 
+	if (s->state == SS_CLOSING)
+		return;
+	if (session_fsm_step(&s->state, SE_REFUSE, s->id) != 0) {
+		session_end(s);
+		return;
+	}
 	GW_INC(&s->gw->m.refusals[why]);
 	vlog(VLOG_NOTICE, "tunnel_refused",
 	    "conn=%llu peer=%s status=%d reason=%s device=%s tenant=%s "
@@ -149,7 +157,6 @@ refuse(struct session *s, enum gw_refusal why, int status, const char *code,
 		bufferevent_free(s->desk);
 		s->desk = NULL;
 	}
-	s->state = SS_CLOSING;
 	j = json_pack("{s:s, s:s}", "error", code, "message", message);
 	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -182,6 +189,8 @@ handshake_done(struct session *s)
 	gw_handshake_release(s->gw, &s->hs_src);
 }
 
+/* Frees s: only from its reap event (session_reap), or in session_accept
+ * before that event exists. */
 static void
 session_free(struct session *s)
 {
@@ -191,6 +200,8 @@ session_free(struct session *s)
 		GW_DEC(&s->gw->m.sessions_admitted);
 	if (s->kill != NULL)
 		event_free(s->kill);
+	if (s->reap != NULL)
+		event_free(s->reap);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->cin != NULL)
@@ -210,6 +221,60 @@ session_free(struct session *s)
 	GW_DEC(&s->gw->m.connections_active);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
+}
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	session_free(arg);
+}
+
+/* No callback of bev runs any more. */
+static void
+quiet(struct bufferevent *bev)
+{
+	if (bev == NULL)
+		return;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * The single exit path of a session in SS_CLOSING: its legs and its
+ * timer go quiet and its reap event frees it once the callback running
+ * now has returned, so no callback can reach freed memory and no caller
+ * has to be told that s is gone.
+ */
+static void
+session_reap(struct session *s)
+{
+	if (s->reaping)
+		return;
+	s->reaping = 1;
+	quiet(s->cin != NULL ? s->cin : s->cli); /* cli: cin's filter owns it */
+	quiet(s->desk);
+	evtimer_del(s->timer);
+	event_active(s->reap, 0, 0);
+}
+
+/* Moves s on with ev (sessfsm.c); an event its state does not take closes
+ * it and returns -1. */
+static int
+advance(struct session *s, enum session_event ev)
+{
+	if (session_fsm_step(&s->state, ev, s->id) == 0)
+		return 0;
+	session_close(s, "internal_error");
+	return -1;
+}
+
+/* Ends s without a word (what ended it is logged by the caller). */
+static void
+session_end(struct session *s)
+{
+	if (s->state != SS_CLOSING)
+		(void)!session_fsm_step(&s->state, SE_CLOSE, s->id);
+	session_reap(s);
 }
 
 /* Logs the channel records not reported yet; refused ones go to the
@@ -238,7 +303,8 @@ session_report_channels(struct session *s)
 	s->rec_reported = n;
 }
 
-/* Closes a started tunnel: log, broker event, free. */
+/* Closes a tunnel; a started one is logged (tunnel_end) and reported to
+ * the broker. s stays valid until its reap event runs. */
 void
 session_close(struct session *s, const char *reason)
 {
@@ -246,8 +312,10 @@ session_close(struct session *s, const char *reason)
 	const struct relay_record *rec;
 	size_t n = 0, i, off = 0;
 
-	if (s->state < SS_CLIENT_CR) {
-		session_free(s);
+	if (s->state == SS_CLOSING)
+		return;
+	if (s->state < SS_CLIENT_X224) {
+		session_end(s);
 		return;
 	}
 	session_report_channels(s);
@@ -270,13 +338,13 @@ session_close(struct session *s, const char *reason)
 	    chans[0] ? VLOG_Q(chans) : "-");
 	brokerlink_event(s->gw, "end", s->tok.sid, s->tok.jti, reason, NULL,
 	    s->bytes_c2s, s->bytes_s2c);
-	if (s->state == SS_RELAY)
+	if (s->state == SS_RELAYING)
 		GW_DEC(&s->gw->m.sessions_active);
 	if (s->has_creds) {
 		OPENSSL_cleanse(s->cred_pass, sizeof(s->cred_pass));
 		OPENSSL_cleanse(s->cred_user, sizeof(s->cred_user));
 	}
-	session_free(s);
+	session_end(s);
 }
 
 void
@@ -314,7 +382,7 @@ kill_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(reason, sizeof(reason), "%s", s->kill_reason);
 	if (s->state == SS_CLOSING)
 		return;
-	if (s->state < SS_CLIENT_CR) {
+	if (s->state < SS_CLIENT_X224) {
 		GW_INC(&s->gw->m.closes_cut);
 		refuse_killed(s, reason[0] ? reason : "cut:");
 		return;
@@ -326,7 +394,7 @@ kill_cb(evutil_socket_t fd, short what, void *arg)
  * The relay's timer: closes the tunnel at the session's deadline
  * (max_session) or after the token's idle seconds without input, else
  * arms itself for whichever of the two comes first. Returns 0, or -1 when
- * the session was closed (s is gone).
+ * the tunnel was closed.
  */
 static int
 relay_timer(struct session *s, time_t now)
@@ -362,22 +430,20 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	switch (s->state) {
 	case SS_CLOSING:
-		session_free(s);
+		session_reap(s); /* the refusal did not flush in time */
 		return;
-	case SS_RELAY:
+	case SS_RELAYING:
 		(void)relay_timer(s, now);
 		return;
 	default:
 		GW_INC(&s->gw->m.refusals[GWR_TIMEOUT]);
 		vlog(VLOG_NOTICE, "tunnel_refused",
-		    "conn=%llu peer=%s reason=handshake_timeout state=%d "
+		    "conn=%llu peer=%s reason=handshake_timeout state=%s "
 		    "sid=%s",
-		    (unsigned long long)s->id, s->peer, (int)s->state,
+		    (unsigned long long)s->id, s->peer,
+		    session_state_name(s->state),
 		    s->has_tok ? VLOG_Q(s->tok.sid) : "-");
-		if (s->state >= SS_CLIENT_CR)
-			session_close(s, "handshake_timeout");
-		else
-			session_free(s);
+		session_close(s, "handshake_timeout");
 		return;
 	}
 }
@@ -400,7 +466,8 @@ start_relay(struct session *s)
 		session_close(s, "out_of_memory");
 		return;
 	}
-	s->state = SS_RELAY;
+	if (advance(s, SE_CLIENT_TLS) != 0)
+		return;
 	GW_INC(&s->gw->m.sessions_active);
 	s->last_input = time(NULL);
 	evtimer_del(s->timer);
@@ -500,7 +567,8 @@ client_cr(struct session *s)
 		return;
 	}
 	s->cin = f;
-	s->state = SS_CLIENT_TLS;
+	if (advance(s, SE_CLIENT_CR) != 0)
+		return;
 	bufferevent_setcb(f, NULL, NULL, inner_event, s);
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 	return;
@@ -534,7 +602,8 @@ session_desktop_ready(struct session *s)
 	/* The desktop leg waits (not read) until the relay starts. */
 	pump_park_desktop(s);
 	bufferevent_write(s->cli, ok, sizeof(ok) - 1);
-	s->state = SS_CLIENT_CR;
+	if (advance(s, SE_DESKTOP_UP) != 0)
+		return;
 	GW_INC(&s->gw->m.sessions_started);
 	vlog(VLOG_INFO, "tunnel_start",
 	    "conn=%llu peer=%s sid=%s jti=%s user=%s tenant=%s device=%s "
@@ -682,6 +751,8 @@ got_request(struct session *s, const struct upgrade_req *req)
 		    upgrade_code(req->error), upgrade_reason(req->error), NULL);
 		return;
 	}
+	if (advance(s, SE_REQUEST) != 0)
+		return;
 	/* Only tunnels past their token count against max_sessions: peers
 	 * still in the handshake have limits of their own (accept_cb).
 	 * Checked before the token too, so that a full gateway does not
@@ -750,7 +821,8 @@ got_request(struct session *s, const struct upgrade_req *req)
 			return;
 		}
 	}
-	s->state = SS_DESKTOP;
+	if (advance(s, SE_ADMITTED) != 0)
+		return;
 	if (desktop_connect(s) != 0)
 		refuse(s, GWR_DESKTOP_UNREACHABLE, 503, "desktop_unreachable",
 		    "the desktop cannot be reached", "reason=alloc");
@@ -769,7 +841,7 @@ front_read(struct bufferevent *bev, void *arg)
 	int r;
 
 	switch (s->state) {
-	case SS_UPGRADE:
+	case SS_REQUEST:
 		if (len > UPGRADE_MAX + 1)
 			len = UPGRADE_MAX + 1;
 		vbuf_init_view(&v, evbuffer_pullup(in, (ev_ssize_t)len), len);
@@ -788,7 +860,7 @@ front_read(struct bufferevent *bev, void *arg)
 			refuse(s, GWR_CLIENT_PROTOCOL, 400, "bad_request",
 			    "too many bytes before 101", NULL);
 		return;
-	case SS_CLIENT_CR:
+	case SS_CLIENT_X224:
 		client_cr(s);
 		return;
 	default:
@@ -813,19 +885,20 @@ front_event(struct bufferevent *bev, short what, void *arg)
 			vlog(VLOG_NOTICE, "tunnel_refused",
 			    "conn=%llu peer=%s reason=tls_no_certificate",
 			    (unsigned long long)s->id, s->peer);
-			session_free(s);
+			session_end(s);
 			return;
 		}
 		if (vdi_tls_peer_ca(ssl, NULL, &tenant) == 0 && tenant != NULL)
 			snprintf(s->tenant, sizeof(s->tenant), "%s", tenant);
-		s->state = SS_UPGRADE;
+		if (advance(s, SE_TLS_ACCEPTED) != 0)
+			return;
 		vlog(VLOG_DEBUG, "tls_accept",
 		    "conn=%llu peer=%s device=%s tenant=%s",
 		    (unsigned long long)s->id, s->peer, s->device,
 		    VLOG_Q(s->tenant));
 		return;
 	}
-	if (s->state == SS_TLS) {
+	if (s->state == SS_FRONT_TLS) {
 		vdi_tls_handshake_error(ssl, why, sizeof(why));
 		if ((bad = vdi_tls_refused_cert(ssl)) != NULL)
 			(void)!vdi_tls_cert_subject(bad, subj, sizeof(subj));
@@ -835,14 +908,14 @@ front_event(struct bufferevent *bev, short what, void *arg)
 		    "subject=%s",
 		    (unsigned long long)s->id, s->peer, VLOG_Q(why),
 		    VLOG_Q(subj));
-		session_free(s);
+		session_end(s);
 		return;
 	}
-	if (s->state < SS_CLIENT_CR) {
+	if (s->state < SS_CLIENT_X224) {
 		vlog(VLOG_INFO, "tunnel_abandoned",
-		    "conn=%llu peer=%s state=%d", (unsigned long long)s->id,
-		    s->peer, (int)s->state);
-		session_free(s);
+		    "conn=%llu peer=%s state=%s", (unsigned long long)s->id,
+		    s->peer, session_state_name(s->state));
+		session_end(s);
 		return;
 	}
 	session_close(
@@ -878,13 +951,14 @@ session_accept(struct gw_worker *w, evutil_socket_t fd,
 		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(host, sizeof(host), "?");
 	snprintf(s->peer, sizeof(s->peer), "%s:%s", host, port);
-	s->state = SS_TLS;
+	s->state = SS_FRONT_TLS;
 	if ((ssl = vdi_tls_ssl_new(gw->front)) == NULL ||
 	    (s->cli = bufferevent_openssl_socket_new(w->base, fd, ssl,
 		 BUFFEREVENT_SSL_ACCEPTING,
 		 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL ||
 	    (s->timer = evtimer_new(w->base, timer_cb, s)) == NULL ||
-	    (s->kill = event_new(w->base, -1, 0, kill_cb, s)) == NULL) {
+	    (s->kill = event_new(w->base, -1, 0, kill_cb, s)) == NULL ||
+	    (s->reap = event_new(w->base, -1, 0, reap_cb, s)) == NULL) {
 		if (s->cli == NULL) {
 			SSL_free(ssl);
 			evutil_closesocket(fd);

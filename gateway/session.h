@@ -15,16 +15,7 @@
 #include "cidr.h"
 #include "gateway.h"
 #include "relay.h"
-
-enum session_state {
-	SS_TLS = 0,    /* front TLS handshake */
-	SS_UPGRADE,    /* reading the Upgrade request */
-	SS_DESKTOP,    /* token good: connecting the desktop */
-	SS_CLIENT_CR,  /* 101 sent: waiting for the client's X.224 CR */
-	SS_CLIENT_TLS, /* CC sent: RDP-level TLS with the client */
-	SS_RELAY,      /* relaying PDUs */
-	SS_CLOSING,    /* flushing an answer, then free */
-};
+#include "sessfsm.h"
 
 enum desktop_state {
 	DS_NONE = 0,
@@ -47,6 +38,8 @@ struct session {
 	enum desktop_state ds;
 	struct event *timer; /* handshake timeout, then idle */
 	struct event *kill;  /* activated by other threads */
+	struct event *reap;  /* frees the session (session_reap) */
+	int reaping;
 
 	unsigned char x5t[32];
 	char device[VDI_TLS_THUMBPRINT_HEX_SIZE];
