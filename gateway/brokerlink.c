@@ -213,7 +213,8 @@ events_loop(void *arg)
 				    "status=%ld events=%zu body=%s", st, n,
 				    VLOG_Q(resp));
 			else
-				GW_ADD(&bl->gw->m.broker_events_sent, n);
+				gwm_add(
+				    bl->gw, GWM_BROKER_EVENTS_SENT, (int64_t)n);
 			/* Meanwhile the queue may have dropped some of the
 			 * posted events from its head: skip those. */
 			if (bl->ndropped - dropped0 >= n)
@@ -309,20 +310,20 @@ apply(struct brokerlink *bl, json_t *cmd)
 			    "malformed jti\"");
 			return;
 		}
-		n = registry_cut_jti(sid, jti, c.reason);
-		GW_INC(&bl->gw->m.broker_cuts);
+		n = registry_cut_jti(bl->gw->reg, sid, jti, c.reason);
+		gwm_add(bl->gw, GWM_BROKER_CUTS, 1);
 		vlog(VLOG_INFO, "broker_cut",
 		    "sid=%s jti=%s reason=%s tunnels=%u", c.key, VLOG_Q(jti),
 		    c.reason, n);
 		return;
 	}
-	n = registry_cut(&c, now, &held);
-	GW_INC(&bl->gw->m.broker_cuts);
+	n = registry_cut(bl->gw->reg, &c, now, &held);
+	gwm_add(bl->gw, GWM_BROKER_CUTS, 1);
 	if (held == VDI_ERR_TOO_LARGE || held == VDI_ERR_ALLOC)
 		vlog(VLOG_ERROR, "cut_set_full",
 		    "held=%zu detail=\"every tunnel is refused until the "
 		    "cuts expire\"",
-		    registry_cuts_held(now));
+		    registry_cuts_held(bl->gw->reg, now));
 	vlog(held == VDI_ERR_EXISTS ? VLOG_DEBUG : VLOG_INFO, "broker_cut",
 	    "%s=%s time=%lld keep_jti=%s reason=%s tunnels=%u held=%s",
 	    c.kind == CUT_SESSION ? "sid" : "device", c.key, (long long)c.time,
@@ -511,7 +512,7 @@ brokerlink_event(struct gw *gw, const char *type, const char *sid,
 		bl->head = (bl->head + 1) % bl->cap;
 		bl->n--;
 		bl->ndropped++;
-		GW_INC(&gw->m.broker_events_dropped);
+		gwm_add(gw, GWM_BROKER_EVENTS_DROPPED, 1);
 		vlog(VLOG_WARNING, "broker_event_dropped",
 		    "reason=queue_full capacity=%zu", bl->cap);
 	}

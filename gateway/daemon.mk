@@ -51,7 +51,9 @@ GWD_LIBS += $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
 sbin_PROGRAMS += vdi-gatewayd
 vdi_gatewayd_SOURCES = \
 	gateway/gateway.h gateway/session.h \
-	gateway/gatewayd.c gateway/session.c gateway/desktop.c \
+	gateway/gatewayd.c gateway/gwload.c gateway/gwlisten.c \
+	gateway/session.c gateway/desktop.c \
+	gateway/front.c gateway/admission.c gateway/client.c \
 	gateway/pump.h gateway/pump.c \
 	gateway/registry.c gateway/brokerlink.c gateway/gwmetrics.c
 vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \

@@ -6,8 +6,13 @@
  * Confirm (it must select SSL), then TLS as a client on the same
  * connection (bufferevent_openssl filter), checked against the token's pin
  * (SHA-256 of the desktop's certificate) or, without a pin, against
- * desktop_ca with the host name. HYBRID (CredSSP) is not implemented: the
- * session refuses nla tokens before getting here.
+ * desktop_ca with the host name.
+ *
+ * What the leg speaks after the X.224 exchange is a desktop security, an
+ * entry of securities[] below: today TLS. Another one (NLA: CredSSP over
+ * TLS) is one more entry with the protocol it asks for and its start
+ * function; a token asking for a security without an entry is refused at
+ * admission (desktop_security() returns NULL).
  */
 #include "config.h"
 
@@ -131,6 +136,34 @@ start_tls(struct session *s)
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 }
 
+/* ---- the desktop securities --------------------------------------------- */
+
+struct desktop_security {
+	const char *name;
+	int nla;           /* the token's sec: 1 for nla */
+	uint32_t protocol; /* asked in the CR, to be selected in the CC */
+	/* Runs after the desktop's CC: ends in session_desktop_ready() or
+	 * fail(). */
+	void (*start)(struct session *s);
+};
+
+static const struct desktop_security securities[] = {
+	{ "tls", 0, RDP_PROTOCOL_SSL, start_tls },
+};
+
+const struct desktop_security *
+desktop_security(const struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(securities) / sizeof(securities[0]); i++)
+		if (securities[i].nla == (s->tok.nla != 0))
+			return &securities[i];
+	return NULL;
+}
+
+/* ---- TCP and X.224 ------------------------------------------------------- */
+
 static void
 cc_read(struct bufferevent *bev, void *arg)
 {
@@ -173,7 +206,7 @@ cc_read(struct bufferevent *bev, void *arg)
 		    cc.failure ? cc.failure_code : 0);
 		return;
 	}
-	if (cc.selected_protocol != RDP_PROTOCOL_SSL) {
+	if (cc.selected_protocol != s->dsec->protocol) {
 		fail(s, GWR_DESKTOP_UNREACHABLE,
 		    "reason=desktop_selected_protocol protocol=%u",
 		    cc.selected_protocol);
@@ -186,7 +219,7 @@ cc_read(struct bufferevent *bev, void *arg)
 	}
 	s->desk_flags = cc.flags;
 	s->desk_selected = cc.selected_protocol;
-	start_tls(s);
+	s->dsec->start(s);
 }
 
 static void
@@ -203,7 +236,7 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		cookie_user(s->tok.sub, user, sizeof(user));
-		r = rdp_x224_write_cr(out, user, RDP_PROTOCOL_SSL);
+		r = rdp_x224_write_cr(out, user, s->dsec->protocol);
 		if (r == 0 &&
 		    bufferevent_write(bev, vbuf_ptr(out), vbuf_len(out)) != 0)
 			r = VDI_ERR_ALLOC;
@@ -236,6 +269,8 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 int
 desktop_connect(struct session *s)
 {
+	if ((s->dsec = desktop_security(s)) == NULL)
+		return VDI_ERR_UNSUPPORTED; /* admission refused it already */
 	s->desk = bufferevent_socket_new(
 	    s->w->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (s->desk == NULL)

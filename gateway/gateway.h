@@ -2,8 +2,9 @@
  * gateway.h: vdi-gatewayd's shared state and the interfaces between its
  * modules:
  *
- *   gatewayd.c    main: configuration, keys, TLS contexts, listeners,
- *                 worker threads, signals, privilege drop
+ *   gatewayd.c    main: options, start-up order, signals, privilege drop
+ *   gwload.c      policy TLS, inner and desktop contexts, broker keys
+ *   gwlisten.c    the listener (limits, back-off) and the worker threads
  *   session.c     one tunnel: TLS accept, Upgrade, token, 101, X.224, the
  *                 RDP-level TLS inside the tunnel, the relay loop
  *   desktop.c     the desktop leg: TCP, X.224, TLS, pin or CA check
@@ -124,8 +125,7 @@ struct gw {
 	size_t nkeys;
 	int have_seal; /* the key process holds a seal key (keyproc.h) */
 
-	pthread_mutex_t replay_lock;
-	struct replay *replay;
+	struct replay *replay; /* replay.c: used jti, its own lock */
 
 	struct gw_worker *workers;
 	unsigned int nworkers, next_worker;
@@ -137,6 +137,7 @@ struct gw {
 	pthread_mutex_t hs_lock;
 	struct srclimit *hs;
 
+	struct registry *reg; /* registry.c: tunnels and held cuts */
 	struct brokerlink *bl;
 	struct gw_metrics m;
 	uint64_t next_session_id;
@@ -148,8 +149,33 @@ struct gw {
 #define GW_ADD(p, n) __atomic_add_fetch((p), (n), __ATOMIC_RELAXED)
 #define GW_GET(p)    __atomic_load_n((p), __ATOMIC_RELAXED)
 
-/* ---- gatewayd.c ------------------------------------------------------ */
+/* ---- gwload.c ---------------------------------------------------------- */
 
+/* Loads the policy's TLS (front context), the inner and desktop contexts
+ * and the broker's keys (start-up, -t). Returns 0 or an error, err set. */
+int gw_load(struct gw *gw, char *err, size_t errlen) VDI_WUR;
+/* Re-reads the policy's CAs and CRLs into a new front context (SIGHUP);
+ * on failure the previous one stays. */
+int gw_load_policy_tls(struct gw *gw, char *err, size_t errlen) VDI_WUR;
+
+/* ---- gwlisten.c ------------------------------------------------------- */
+
+/* Binds the tunnel listener (main thread). Returns 0 or an error. */
+int gw_listen(struct gw *gw, char *err, size_t errlen) VDI_WUR;
+/* The bound port, or -1. */
+int gw_listen_port(void);
+/* Stops accepting for good (shutdown). */
+void gw_listen_stop(void);
+void gw_listen_close(void);
+/* Warns when the limits do not fit RLIMIT_NOFILE. */
+void gw_nofile_check(const struct gw *gw);
+/* The worker loops: created, started (threads), told to stop, joined,
+ * freed. */
+int gw_workers_new(struct gw *gw) VDI_WUR;
+int gw_workers_start(struct gw *gw) VDI_WUR;
+void gw_workers_stop(struct gw *gw);
+void gw_workers_join(struct gw *gw);
+void gw_workers_free(struct gw *gw);
 /* Gives back the handshake slot the listener took for a connection from
  * src (any thread). */
 void gw_handshake_release(struct gw *gw, const struct vdi_addr *src);
@@ -175,36 +201,38 @@ int desktop_connect(struct session *s);
 /* ---- registry.c ------------------------------------------------------- */
 
 struct cut;
+struct registry;
 
-/* Sets up the held cuts (hold: seconds a cut is kept, see cutset.h).
- * Returns 0 or VDI_ERR_ALLOC. */
-int registry_init(int64_t hold) VDI_WUR;
-void registry_fini(void);
+/* The registry of tunnels and held cuts (hold: seconds a cut is kept, see
+ * cutset.h), owned by struct gw (gw->reg). NULL when out of memory. */
+struct registry *registry_new(int64_t hold);
+void registry_free(struct registry *reg);
 /* Registers a tunnel whose token was just accepted, unless a held cut
  * refuses it: then VDI_ERR_DENIED with "cut:REASON" in why. Checking and
  * registering are one step under the registry lock, so a cut either
  * refuses the tunnel here or finds it registered (registry_cut). */
-int registry_admit(
-    struct session *s, int64_t now, char *why, size_t whylen) VDI_WUR;
+int registry_admit(struct registry *reg, struct session *s, int64_t now,
+    char *why, size_t whylen) VDI_WUR;
 /* Right before the 101: VDI_ERR_DENIED (why set) when s was told to close
  * or a held cut refuses it; else kills the other tunnels of the same sid
  * on this gateway ("replaced") and returns 0. */
-int registry_start(
-    struct session *s, int64_t now, char *why, size_t whylen) VDI_WUR;
+int registry_start(struct registry *reg, struct session *s, int64_t now,
+    char *why, size_t whylen) VDI_WUR;
 /* Removes s (no-op when absent). Call before freeing s's kill event. */
-void registry_remove(struct session *s);
+void registry_remove(struct registry *reg, struct session *s);
 /* Applies a broker cut: holds it (*held: cutset_add's result) and tells
  * every registered tunnel it matches to close. Returns how many. */
-unsigned int registry_cut(const struct cut *c, int64_t now, int *held);
+unsigned int registry_cut(
+    struct registry *reg, const struct cut *c, int64_t now, int *held);
 /* Cuts held now (metrics). */
-size_t registry_cuts_held(int64_t now);
+size_t registry_cuts_held(struct registry *reg, int64_t now);
 /* Applies a broker cut of the one tunnel of session sid that token jti
  * opened (a token used on another gateway first). Returns how many tunnels
  * were told to close (0 or 1). */
 unsigned int registry_cut_jti(
-    const char *sid, const char *jti, const char *reason);
+    struct registry *reg, const char *sid, const char *jti, const char *reason);
 /* Closes every tunnel (shutdown). */
-unsigned int registry_cut_all(const char *reason);
+unsigned int registry_cut_all(struct registry *reg, const char *reason);
 
 /* ---- brokerlink.c ----------------------------------------------------- */
 
@@ -218,6 +246,37 @@ void brokerlink_event(struct gw *gw, const char *type, const char *sid,
 size_t brokerlink_queued(struct gw *gw);
 
 /* ---- gwmetrics.c ------------------------------------------------------- */
+
+/* The gateway's counters and gauges (struct gw_metrics): every module
+ * counts through these, only gwmetrics.c reads the fields. Thread-safe
+ * (atomics). */
+enum gw_metric {
+	GWM_ACCEPTED,
+	GWM_SESSIONS_STARTED,
+	GWM_SESSIONS_ACTIVE,
+	GWM_CONNECTIONS_ACTIVE,
+	GWM_CLOSES_PROTOCOL,
+	GWM_CLOSES_IDLE,
+	GWM_CLOSES_MAX_SESSION,
+	GWM_CLOSES_CUT,
+	GWM_CHANNELS_REFUSED,
+	GWM_BYTES_C2S,
+	GWM_BYTES_S2C,
+	GWM_BROKER_EVENTS_SENT,
+	GWM_BROKER_EVENTS_DROPPED,
+	GWM_BROKER_CUTS,
+	GWM_HANDSHAKES_ACTIVE,
+	GWM_SESSIONS_ADMITTED,
+	GWM_HANDSHAKES_REFUSED_SOURCE,
+	GWM_HANDSHAKES_REFUSED_TOTAL,
+	GWM_ACCEPT_BACKOFFS,
+	GWM_COUNT,
+};
+/* Adds delta (1, -1, a byte count) to c; returns the new value. */
+uint64_t gwm_add(struct gw *gw, enum gw_metric c, int64_t delta);
+uint64_t gwm_get(struct gw *gw, enum gw_metric c);
+/* Counts a refused tunnel. */
+void gwm_refusal(struct gw *gw, enum gw_refusal why);
 
 struct evbuffer;
 void gw_metrics_render(struct gw *gw, struct evbuffer *out);

@@ -1,6 +1,7 @@
 /*
- * gwmetrics.c: vdi-gatewayd's counters as Prometheus text on
- * metrics_listen (plain HTTP: bind it to a management address).
+ * gwmetrics.c: vdi-gatewayd's counters: the one interface the modules
+ * count through (gwm_add, gwm_get, gwm_refusal) and the Prometheus text
+ * on metrics_listen (plain HTTP: bind it to a management address).
  */
 #include "config.h"
 
@@ -13,6 +14,79 @@
 #include "gateway.h"
 
 static struct evhttp *metrics_http;
+
+static uint64_t *
+field(struct gw *gw, enum gw_metric c)
+{
+	struct gw_metrics *m = &gw->m;
+
+	switch (c) {
+	case GWM_ACCEPTED:
+		return &m->accepted;
+	case GWM_SESSIONS_STARTED:
+		return &m->sessions_started;
+	case GWM_SESSIONS_ACTIVE:
+		return &m->sessions_active;
+	case GWM_CONNECTIONS_ACTIVE:
+		return &m->connections_active;
+	case GWM_CLOSES_PROTOCOL:
+		return &m->closes_protocol;
+	case GWM_CLOSES_IDLE:
+		return &m->closes_idle;
+	case GWM_CLOSES_MAX_SESSION:
+		return &m->closes_max_session;
+	case GWM_CLOSES_CUT:
+		return &m->closes_cut;
+	case GWM_CHANNELS_REFUSED:
+		return &m->channels_refused;
+	case GWM_BYTES_C2S:
+		return &m->bytes_c2s;
+	case GWM_BYTES_S2C:
+		return &m->bytes_s2c;
+	case GWM_BROKER_EVENTS_SENT:
+		return &m->broker_events_sent;
+	case GWM_BROKER_EVENTS_DROPPED:
+		return &m->broker_events_dropped;
+	case GWM_BROKER_CUTS:
+		return &m->broker_cuts;
+	case GWM_HANDSHAKES_ACTIVE:
+		return &m->handshakes_active;
+	case GWM_SESSIONS_ADMITTED:
+		return &m->sessions_admitted;
+	case GWM_HANDSHAKES_REFUSED_SOURCE:
+		return &m->handshakes_refused_source;
+	case GWM_HANDSHAKES_REFUSED_TOTAL:
+		return &m->handshakes_refused_total;
+	case GWM_ACCEPT_BACKOFFS:
+		return &m->accept_backoffs;
+	case GWM_COUNT:
+		break;
+	}
+	return NULL;
+}
+
+uint64_t
+gwm_add(struct gw *gw, enum gw_metric c, int64_t delta)
+{
+	uint64_t *p = field(gw, c);
+
+	return p != NULL ? GW_ADD(p, (uint64_t)delta) : 0;
+}
+
+uint64_t
+gwm_get(struct gw *gw, enum gw_metric c)
+{
+	uint64_t *p = field(gw, c);
+
+	return p != NULL ? GW_GET(p) : 0;
+}
+
+void
+gwm_refusal(struct gw *gw, enum gw_refusal why)
+{
+	if ((unsigned)why < GWR_COUNT)
+		GW_INC(&gw->m.refusals[why]);
+}
 
 static void
 counter(struct evbuffer *o, const char *name, const char *help,
@@ -98,7 +172,7 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 	    "counter", GW_GET(&m->broker_cuts));
 	counter(o, "vdi_gateway_cuts_held",
 	    "Cuts held to refuse tokens issued before them.", "gauge",
-	    registry_cuts_held((int64_t)time(NULL)));
+	    registry_cuts_held(gw->reg, (int64_t)time(NULL)));
 }
 
 static void

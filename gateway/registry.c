@@ -1,7 +1,8 @@
 /*
  * registry.c: the tunnels of this gateway from token acceptance to close,
- * and the cuts received from the broker (see gateway.h, cutset.h). One list
- * and one cut set under one mutex: cuts and admissions are rare, and a
+ * and the cuts received from the broker (see gateway.h, cutset.h): an
+ * object owned by struct gw (gw->reg). One list and one cut set under one
+ * mutex: cuts and admissions are rare, and a
  * lookup walks at most max_sessions entries.
  *
  * Why one lock for both: a tunnel is checked against the held cuts and
@@ -21,33 +22,42 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cutset.h"
 #include "session.h"
 #include "vlog.h"
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct session *reg_head;
-static struct cutset *reg_cuts;
+struct registry {
+	pthread_mutex_t lock;
+	struct session *head;
+	struct cutset *cuts;
+};
 
-int
-registry_init(int64_t hold)
+struct registry *
+registry_new(int64_t hold)
 {
-	pthread_mutex_lock(&reg_lock);
-	if (reg_cuts == NULL)
-		reg_cuts = cutset_new(hold, 0);
-	pthread_mutex_unlock(&reg_lock);
-	return reg_cuts != NULL ? 0 : VDI_ERR_ALLOC;
+	struct registry *reg;
+
+	if ((reg = calloc(1, sizeof(*reg))) == NULL)
+		return NULL;
+	if ((reg->cuts = cutset_new(hold, 0)) == NULL) {
+		free(reg);
+		return NULL;
+	}
+	pthread_mutex_init(&reg->lock, NULL);
+	return reg;
 }
 
 void
-registry_fini(void)
+registry_free(struct registry *reg)
 {
-	pthread_mutex_lock(&reg_lock);
-	cutset_free(reg_cuts);
-	reg_cuts = NULL;
-	pthread_mutex_unlock(&reg_lock);
+	if (reg == NULL)
+		return;
+	cutset_free(reg->cuts);
+	pthread_mutex_destroy(&reg->lock);
+	free(reg);
 }
 
 static void
@@ -71,46 +81,49 @@ kill_locked(struct session *s, const char *reason)
 
 /* Under the lock: the held cut that refuses s, as "cut:REASON". */
 static int
-refused_locked(struct session *s, int64_t now, char *why, size_t whylen)
+refused_locked(struct registry *reg, struct session *s, int64_t now, char *why,
+    size_t whylen)
 {
 	struct cut_subject t;
 	const struct cut *c;
 
 	subject(s, &t);
-	if (reg_cuts == NULL || (c = cutset_match(reg_cuts, &t, now)) == NULL)
+	if (reg->cuts == NULL || (c = cutset_match(reg->cuts, &t, now)) == NULL)
 		return 0;
 	snprintf(why, whylen, "cut:%s", c->reason);
 	return 1;
 }
 
 int
-registry_admit(struct session *s, int64_t now, char *why, size_t whylen)
+registry_admit(struct registry *reg, struct session *s, int64_t now, char *why,
+    size_t whylen)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&reg_lock);
-	if (refused_locked(s, now, why, whylen)) {
+	pthread_mutex_lock(&reg->lock);
+	if (refused_locked(reg, s, now, why, whylen)) {
 		r = VDI_ERR_DENIED;
 		goto out;
 	}
 	s->reg_prev = NULL;
-	s->reg_next = reg_head;
-	if (reg_head != NULL)
-		reg_head->reg_prev = s;
-	reg_head = s;
+	s->reg_next = reg->head;
+	if (reg->head != NULL)
+		reg->head->reg_prev = s;
+	reg->head = s;
 	s->registered = 1;
 out:
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&reg->lock);
 	return r;
 }
 
 int
-registry_start(struct session *s, int64_t now, char *why, size_t whylen)
+registry_start(struct registry *reg, struct session *s, int64_t now, char *why,
+    size_t whylen)
 {
 	struct session *o;
 	int r = 0;
 
-	pthread_mutex_lock(&reg_lock);
+	pthread_mutex_lock(&reg->lock);
 	if (!s->registered || s->kill_reason[0] != '\0') {
 		snprintf(why, whylen, "%s",
 		    s->kill_reason[0] != '\0' ? s->kill_reason
@@ -118,13 +131,13 @@ registry_start(struct session *s, int64_t now, char *why, size_t whylen)
 		r = VDI_ERR_DENIED;
 		goto out;
 	}
-	if (refused_locked(s, now, why, whylen)) {
+	if (refused_locked(reg, s, now, why, whylen)) {
 		snprintf(s->kill_reason, sizeof(s->kill_reason), "%s", why);
 		r = VDI_ERR_DENIED;
 		goto out;
 	}
 	/* One tunnel per session on this gateway: the one starting now. */
-	for (o = reg_head; o != NULL; o = o->reg_next) {
+	for (o = reg->head; o != NULL; o = o->reg_next) {
 		if (o != s && strcmp(o->tok.sid, s->tok.sid) == 0) {
 			vlog(VLOG_INFO, "tunnel_replaced",
 			    "sid=%s old_jti=%s new_jti=%s", s->tok.sid,
@@ -133,29 +146,31 @@ registry_start(struct session *s, int64_t now, char *why, size_t whylen)
 		}
 	}
 out:
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&reg->lock);
 	return r;
 }
 
 void
-registry_remove(struct session *s)
+registry_remove(struct registry *reg, struct session *s)
 {
-	pthread_mutex_lock(&reg_lock);
+	if (reg == NULL)
+		return;
+	pthread_mutex_lock(&reg->lock);
 	if (s->registered) {
 		if (s->reg_prev != NULL)
 			s->reg_prev->reg_next = s->reg_next;
 		else
-			reg_head = s->reg_next;
+			reg->head = s->reg_next;
 		if (s->reg_next != NULL)
 			s->reg_next->reg_prev = s->reg_prev;
 		s->registered = 0;
 		s->reg_next = s->reg_prev = NULL;
 	}
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&reg->lock);
 }
 
 unsigned int
-registry_cut(const struct cut *c, int64_t now, int *held)
+registry_cut(struct registry *reg, const struct cut *c, int64_t now, int *held)
 {
 	struct session *s;
 	struct cut_subject t;
@@ -164,8 +179,9 @@ registry_cut(const struct cut *c, int64_t now, int *held)
 	int r;
 
 	snprintf(why, sizeof(why), "cut:%s", c->reason);
-	pthread_mutex_lock(&reg_lock);
-	r = reg_cuts != NULL ? cutset_add(reg_cuts, c, now) : VDI_ERR_INTERNAL;
+	pthread_mutex_lock(&reg->lock);
+	r = reg->cuts != NULL ? cutset_add(reg->cuts, c, now)
+			      : VDI_ERR_INTERNAL;
 	*held = r;
 	/* Held already: applied when it first came. A one-tunnel cut whose
 	 * hold is over is old news (newer tunnels must stay); a session's or
@@ -174,7 +190,7 @@ registry_cut(const struct cut *c, int64_t now, int *held)
 	    (r == VDI_ERR_TIMEOUT && c->kind == CUT_SESSION &&
 		c->keep_jti[0] != '\0'))
 		goto out;
-	for (s = reg_head; s != NULL; s = s->reg_next) {
+	for (s = reg->head; s != NULL; s = s->reg_next) {
 		subject(s, &t);
 		if (!cut_matches_live(c, &t))
 			continue;
@@ -182,52 +198,53 @@ registry_cut(const struct cut *c, int64_t now, int *held)
 		n++;
 	}
 out:
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&reg->lock);
 	return n;
 }
 
 size_t
-registry_cuts_held(int64_t now)
+registry_cuts_held(struct registry *reg, int64_t now)
 {
 	size_t n;
 
-	pthread_mutex_lock(&reg_lock);
-	n = reg_cuts != NULL ? cutset_count(reg_cuts, now) : 0;
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_lock(&reg->lock);
+	n = reg->cuts != NULL ? cutset_count(reg->cuts, now) : 0;
+	pthread_mutex_unlock(&reg->lock);
 	return n;
 }
 
 unsigned int
-registry_cut_jti(const char *sid, const char *jti, const char *reason)
+registry_cut_jti(
+    struct registry *reg, const char *sid, const char *jti, const char *reason)
 {
 	struct session *s;
 	char why[96];
 	unsigned int n = 0;
 
 	snprintf(why, sizeof(why), "cut:%s", reason != NULL ? reason : "");
-	pthread_mutex_lock(&reg_lock);
-	for (s = reg_head; s != NULL; s = s->reg_next) {
+	pthread_mutex_lock(&reg->lock);
+	for (s = reg->head; s != NULL; s = s->reg_next) {
 		if (strcmp(s->tok.sid, sid) != 0 ||
 		    strcmp(s->tok.jti, jti) != 0)
 			continue;
 		kill_locked(s, why);
 		n++;
 	}
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&reg->lock);
 	return n;
 }
 
 unsigned int
-registry_cut_all(const char *reason)
+registry_cut_all(struct registry *reg, const char *reason)
 {
 	struct session *s;
 	unsigned int n = 0;
 
-	pthread_mutex_lock(&reg_lock);
-	for (s = reg_head; s != NULL; s = s->reg_next) {
+	pthread_mutex_lock(&reg->lock);
+	for (s = reg->head; s != NULL; s = s->reg_next) {
 		kill_locked(s, reason);
 		n++;
 	}
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&reg->lock);
 	return n;
 }

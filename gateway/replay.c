@@ -1,6 +1,7 @@
 /* replay.c: fixed-size jti cache (see replay.h). */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ struct replay_slot {
 };
 
 struct replay {
+	pthread_mutex_t lock; /* replay_use and replay_count, any thread */
 	size_t mask;
 	size_t count;
 	struct replay_slot *slots;
@@ -38,6 +40,7 @@ replay_new(size_t capacity)
 		return NULL;
 	}
 	r->mask = n - 1;
+	pthread_mutex_init(&r->lock, NULL);
 	/* Random seed so that nobody can pick ids that collide. */
 	if (RAND_bytes((unsigned char *)&r->seed, sizeof(r->seed)) != 1) {
 		replay_free(r);
@@ -51,14 +54,20 @@ replay_free(struct replay *r)
 {
 	if (r == NULL)
 		return;
+	pthread_mutex_destroy(&r->lock);
 	free(r->slots);
 	free(r);
 }
 
 size_t
-replay_count(const struct replay *r)
+replay_count(struct replay *r)
 {
-	return r->count;
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->count;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 /* FNV-1a mixed with the seed. */
@@ -100,16 +109,13 @@ sweep(struct replay *r, int64_t now)
 	r->slots = nw;
 }
 
-int
-replay_use(
+/* Under r->lock. */
+static int
+use_locked(
     struct replay *r, const char *jti, size_t len, int64_t expires, int64_t now)
 {
 	size_t i;
 
-	if (jti == NULL || len == 0 || len > REPLAY_JTI_MAX)
-		return VDI_ERR_INVALID_ARG;
-	if (expires <= now)
-		expires = now + 1; /* remember at least a moment */
 	/* Full beyond half: sweep the expired ones first. */
 	if (r->count >= (r->mask + 1) / 2)
 		sweep(r, now);
@@ -134,4 +140,20 @@ replay_use(
 	memcpy(r->slots[i].jti, jti, len);
 	r->count++;
 	return 0;
+}
+
+int
+replay_use(
+    struct replay *r, const char *jti, size_t len, int64_t expires, int64_t now)
+{
+	int rc;
+
+	if (jti == NULL || len == 0 || len > REPLAY_JTI_MAX)
+		return VDI_ERR_INVALID_ARG;
+	if (expires <= now)
+		expires = now + 1; /* remember at least a moment */
+	pthread_mutex_lock(&r->lock);
+	rc = use_locked(r, jti, len, expires, now);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
 }

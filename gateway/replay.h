@@ -5,10 +5,9 @@
  * accepted until that token's exp (plus skew), in a fixed-size open
  * addressing table (no allocation after creation). When it is full of
  * unexpired ids, new tokens are refused (fail closed) rather than an old id
- * forgotten early. Pure: time is a parameter. Not thread-safe: one cache
- * per event loop (tokens are bound to one TLS connection, which lives on one
- * loop; a token replayed to another loop of the same gateway is caught
- * because the cache is shared through a mutex by the caller).
+ * forgotten early. Time is a parameter. One cache per gateway, owned by
+ * struct gw and shared by its worker loops: it holds its own mutex, so a
+ * token replayed to another loop of the same gateway is caught.
  */
 #ifndef VDI_GATEWAY_REPLAY_H
 #define VDI_GATEWAY_REPLAY_H
@@ -35,6 +34,6 @@ int replay_use(struct replay *r, const char *jti, size_t len, int64_t expires,
     int64_t now) VDI_WUR;
 
 /* Ids remembered (live or not yet swept). */
-size_t replay_count(const struct replay *r);
+size_t replay_count(struct replay *r);
 
 #endif

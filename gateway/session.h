@@ -28,6 +28,7 @@ enum desktop_state {
 struct session {
 	struct gw *gw;
 	struct gw_worker *w;
+	const struct front_protocol *front; /* front.c: the request's */
 	uint64_t id;
 	char peer[64];
 	enum session_state state;
@@ -36,6 +37,8 @@ struct session {
 	struct bufferevent *cin;  /* RDP-level TLS over cli (after CC) */
 	struct bufferevent *desk; /* desktop: TCP, then TLS over it */
 	enum desktop_state ds;
+	const struct desktop_security
+	    *dsec;           /* desktop.c: what the leg speaks */
 	struct event *timer; /* handshake timeout, then idle */
 	struct event *kill;  /* activated by other threads */
 	struct event *reap;  /* frees the session (session_reap) */
@@ -78,14 +81,59 @@ struct session {
 	char kill_reason[96];
 };
 
-/* pump.c -> session.c: closes a started tunnel with reason (logged,
- * sent to the broker); logs the channel records not reported yet. */
-void session_close(struct session *s, const char *reason);
-void session_report_channels(struct session *s);
+/* ---- session.c: the owner, for every role -------------------------------- */
 
-/* desktop.c -> session.c */
+/* Moves s on with ev (sessfsm.h). An event its state does not take
+ * closes s and returns -1. */
+int session_advance(struct session *s, enum session_event ev);
+/* Ends s with reason: a started tunnel is logged (tunnel_end) and
+ * reported to the broker. s stays valid until its deferred free; nothing
+ * of it runs after the callback that closed it returns. */
+void session_close(struct session *s, const char *reason);
+/* A session in SS_CLOSING whose answer is flushed: free it (deferred). */
+void session_reap(struct session *s);
+/* (Re)arms the session's one timer. */
+void session_arm_timer(struct session *s, unsigned int seconds);
+/* Gives back the handshake slot (the token is accepted). */
+void session_handshake_done(struct session *s);
+/* Logs the channel records not reported yet (refused ones to the broker). */
+void session_report_channels(struct session *s);
+/* client.c: the RDP-level TLS with the client is up: relay. */
+void session_relay_start(struct session *s);
+/* desktop.c: the desktop leg is up, or failed. */
 void session_desktop_ready(struct session *s);
 void session_desktop_failed(
     struct session *s, enum gw_refusal why, const char *detail);
+
+/* ---- front.c: the front door --------------------------------------------- */
+
+struct front_protocol;
+/* Starts the front TLS handshake and reads the front request. */
+void front_start(struct session *s);
+/* Answers the front request: the tunnel is open, RDP follows. */
+int front_accept(struct session *s);
+/* Refuses the front request (before front_accept): answers status with
+ * {"error": code, "message": message}, logs it with detail, counts why
+ * and closes once the answer is flushed. */
+void front_refuse(struct session *s, enum gw_refusal why, int status,
+    const char *code, const char *message, const char *detail);
+
+/* ---- admission.c: the token and admission step --------------------------- */
+
+/* Checks the front request's token and admits s (then the desktop leg
+ * starts), or refuses it. token points into the request. */
+void admission_run(struct session *s, const char *token, size_t token_len);
+
+/* ---- client.c: the client's RDP leg -------------------------------------- */
+
+/* Reads the client's X.224 CR (when whole) and starts the RDP-level TLS. */
+void client_x224_read(struct session *s);
+
+/* ---- desktop.c: the desktop leg (desktop_connect is in gateway.h) ------- */
+
+struct desktop_security;
+/* The security the desktop leg speaks for s's token, NULL when this
+ * gateway speaks none that fits (the token asks for NLA). */
+const struct desktop_security *desktop_security(const struct session *s);
 
 #endif

@@ -1,0 +1,194 @@
+/*
+ * admission.c: the token and admission step of a tunnel (one per role,
+ * see gateway.h). The front request's token is checked against the
+ * device certificate's SHA-256 (gw_token_check, replay cache), its dst
+ * against the loaded policy, the gateway's max_sessions, the broker's
+ * held cuts (registry_admit) and the desktop leg's securities; sealed
+ * credentials are opened by the key process. Then the desktop leg starts
+ * (desktop.c). A refusal is answered by the front door (front_refuse).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "keyproc.h"
+#include "policy.h"
+#include "session.h"
+#include "vlog.h"
+
+static enum gw_refusal
+token_refusal(enum gw_token_error e)
+{
+	switch (e) {
+	case GWT_EXPIRED:
+		return GWR_TOKEN_EXPIRED;
+	case GWT_NOT_YET_VALID:
+		return GWR_TOKEN_NOT_YET_VALID;
+	case GWT_AUDIENCE:
+		return GWR_TOKEN_AUDIENCE;
+	case GWT_CLAIMS:
+		return GWR_TOKEN_CLAIMS;
+	case GWT_WRONG_DEVICE:
+		return GWR_TOKEN_DEVICE;
+	case GWT_REPLAYED:
+		return GWR_TOKEN_REPLAYED;
+	case GWT_BUSY:
+		return GWR_BUSY;
+	case GWT_MAX_SESSION:
+		return GWR_MAX_SESSION;
+	default:
+		return GWR_TOKEN_INVALID;
+	}
+}
+
+/* Opens the sealed credentials ("user\0password", AAD = sid). Returns 0,
+ * or -1 when they cannot be opened. */
+static int
+open_creds(struct session *s)
+{
+	unsigned char plain[SEAL_PLAIN_MAX];
+	size_t len = 0, ul;
+	int r;
+
+	/* The key process opens them: this process has no seal key. */
+	r = keyclient_unseal(s->tok.cred, s->tok.sid, strlen(s->tok.sid), plain,
+	    sizeof(plain), &len);
+	OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
+	if (r != 0)
+		return -1;
+	ul = strnlen((const char *)plain, len);
+	if (ul == 0 || ul >= len || ul >= sizeof(s->cred_user) ||
+	    len - ul - 1 >= sizeof(s->cred_pass)) {
+		OPENSSL_cleanse(plain, sizeof(plain));
+		return -1;
+	}
+	memcpy(s->cred_user, plain, ul);
+	s->cred_user[ul] = '\0';
+	memcpy(s->cred_pass, plain + ul + 1, len - ul - 1);
+	s->cred_pass[len - ul - 1] = '\0';
+	OPENSSL_cleanse(plain, sizeof(plain));
+	if (strlen(s->cred_pass) != len - ul - 1) {
+		OPENSSL_cleanse(s->cred_pass, sizeof(s->cred_pass));
+		return -1;
+	}
+	s->creds.domain = "";
+	s->creds.user = s->cred_user;
+	s->creds.password = s->cred_pass;
+	s->has_creds = 1;
+	return 0;
+}
+
+/* A token's dst must be a desktop of a pool of its tenant in the policy
+ * this gateway loaded: even a token signed by the broker's key (a broker
+ * taken over, a key stolen) cannot point the gateway anywhere else in the
+ * data center. Refuses s and returns 0 when it is not. */
+static int
+dst_in_policy(struct session *s)
+{
+	struct policy *p;
+	char detail[GWT_NAME_MAX * 8 + 64];
+	int ok;
+
+	pthread_mutex_lock(&s->gw->policy_lock);
+	p = policy_ref(s->gw->policy);
+	pthread_mutex_unlock(&s->gw->policy_lock);
+	ok = policy_tenant_desktop(
+		 p, s->tok.tid, s->tok.dst_host, s->tok.dst_port) != NULL;
+	policy_unref(p);
+	if (ok)
+		return 1;
+	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
+	    VLOG_Q(s->tok.dst_host), (unsigned)s->tok.dst_port,
+	    VLOG_Q(s->tok.tid));
+	front_refuse(s, GWR_DST_POLICY, 403, "dst_not_in_policy",
+	    "the token names a desktop the policy does not give its tenant",
+	    detail);
+	return 0;
+}
+
+void
+admission_run(struct session *s, const char *token, size_t token_len)
+{
+	struct gw_token_policy pol;
+	enum gw_token_error te;
+	char cut[sizeof(s->kill_reason)], detail[sizeof(cut) + 16];
+
+	/* Only tunnels past their token count against max_sessions: peers
+	 * still in the handshake have limits of their own (accept_cb).
+	 * Checked before the token too, so that a full gateway does not
+	 * use it up. */
+	if (gwm_get(s->gw, GWM_SESSIONS_ADMITTED) >= s->gw->conf.max_sessions) {
+		front_refuse(s, GWR_BUSY, 503, "busy",
+		    "this gateway has reached max_sessions", NULL);
+		return;
+	}
+	memset(&pol, 0, sizeof(pol));
+	pol.keys = (const struct jws_key *const *)s->gw->keys;
+	pol.nkeys = s->gw->nkeys;
+	pol.issuer = s->gw->conf.issuer;
+	pol.audience = s->gw->conf.audience;
+	pol.skew = s->gw->conf.clock_skew;
+	te = gw_token_check(token, token_len, &pol, s->x5t, s->gw->replay,
+	    (int64_t)time(NULL), &s->tok);
+	if (te != GWT_OK) {
+		front_refuse(s, token_refusal(te), gw_token_status(te),
+		    gw_token_code(te),
+		    te == GWT_MAX_SESSION
+			? "the session has reached its time limit"
+			: "the tunnel token was refused",
+		    NULL);
+		return;
+	}
+	s->has_tok = 1;
+	s->started = time(NULL);
+	if (!dst_in_policy(s))
+		return;
+	session_handshake_done(s);
+	if (gwm_add(s->gw, GWM_SESSIONS_ADMITTED, 1) >
+	    s->gw->conf.max_sessions) {
+		gwm_add(s->gw, GWM_SESSIONS_ADMITTED, -1);
+		front_refuse(s, GWR_BUSY, 503, "busy",
+		    "this gateway has reached max_sessions", NULL);
+		return;
+	}
+	s->admitted = 1;
+	/* From here on the tunnel is registered: a cut that arrives while the
+	 * desktop leg connects finds it. */
+	if (registry_admit(
+		s->gw->reg, s, (int64_t)s->started, cut, sizeof(cut)) != 0) {
+		snprintf(detail, sizeof(detail), "cut=%s", cut);
+		front_refuse(s, GWR_CUT, 403, "cut",
+		    "the broker has cut this session", detail);
+		return;
+	}
+	if (desktop_security(s) == NULL) {
+		front_refuse(s, GWR_NLA_UNSUPPORTED, 503, "nla_unsupported",
+		    "the desktop pool uses NLA (sec=nla), which this gateway "
+		    "does not support yet: set security = \"tls\"",
+		    "detail=\"CredSSP towards desktops is not implemented\"");
+		return;
+	}
+	if (s->tok.cred[0] != '\0') {
+		if (!s->gw->have_seal) {
+			vlog(VLOG_WARNING, "sso_unavailable",
+			    "sid=%s reason=no_seal_key detail=\"the token "
+			    "carries credentials but seal_key is not set\"",
+			    s->tok.sid);
+			OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
+		} else if (open_creds(s) != 0) {
+			front_refuse(s, GWR_CREDENTIALS, 401,
+			    "credentials_invalid",
+			    "the sealed credentials cannot be opened", NULL);
+			return;
+		}
+	}
+	if (session_advance(s, SE_ADMITTED) != 0)
+		return;
+	if (desktop_connect(s) != 0)
+		front_refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
+		    "desktop_unreachable", "the desktop cannot be reached",
+		    "reason=alloc");
+}
