@@ -153,6 +153,16 @@ int store_device_revoke(struct store *st, const char *tenant,
 int store_device_list(struct store *st, const char *tenant,
     int (*fn)(const struct store_device *, void *), void *arg) VDI_WUR;
 
+/* The one full thumbprint that starts with prefix (1 to 64 lower-case hex
+ * digits) among the devices seen and the devices named by audit rows, of
+ * the given tenants only (NULL: any; as in store_audit_filter). Returns 0
+ * with it in out; VDI_ERR_NOT_FOUND for none; VDI_ERR_EXISTS when the
+ * prefix is ambiguous (*matches is then 2, else the count found);
+ * VDI_ERR_INVALID_ARG when prefix is not such hex. */
+int store_device_resolve(struct store *st, const char *prefix,
+    const char *const *tenants, size_t ntenants, char out[STORE_THUMB_MAX],
+    int *matches) VDI_WUR;
+
 /* --- sessions --- */
 
 /* Inserts a new session; s->id must be set by the caller (random). */

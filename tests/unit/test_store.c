@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -121,6 +122,88 @@ store_open_sqlite__when_schema_newer__refused(void **state)
 	assert_int_equal(store_open_sqlite(f->path, &st, err, sizeof(err)),
 	    VDI_ERR_UNSUPPORTED);
 	assert_non_null(strstr(err, "newer"));
+}
+
+static mode_t
+file_mode(const char *path, const char *suffix)
+{
+	char p[400];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	assert_int_equal(stat(p, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+static void
+store_open_sqlite__when_created_or_older_file__private_0600(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	char p[400];
+	mode_t old = umask(022);
+
+	/* A store created under umask 022, written to (WAL and -shm in
+	 * use): each file readable by its owner only. */
+	assert_int_equal(store_device_seen(f->st, "t", "aa", "CN=a", 1, &d), 0);
+	assert_int_equal(file_mode(f->path, ""), 0600);
+	assert_int_equal(file_mode(f->path, "-wal"), 0600);
+	assert_int_equal(file_mode(f->path, "-shm"), 0600);
+	/* The files of an older broker (0644) are narrowed on open. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(chmod(f->path, 0644), 0);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	if (access(p, F_OK) == 0)
+		assert_int_equal(chmod(p, 0644), 0);
+	reopen(f);
+	assert_int_equal(file_mode(f->path, ""), 0600);
+	if (access(p, F_OK) == 0)
+		assert_int_equal(file_mode(f->path, "-wal"), 0600);
+	umask(old);
+}
+
+static void
+store_device_resolve__when_prefix__unique_ambiguous_or_none(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct store_audit a;
+	char out[STORE_THUMB_MAX];
+	const char *only_b[] = { "b" };
+	int n;
+
+	assert_int_equal(
+	    store_device_seen(f->st, "a", "ab12", "CN=1", 1, &d), 0);
+	assert_int_equal(
+	    store_device_seen(f->st, "b", "ab34", "CN=2", 1, &d), 0);
+	/* A device only the audit log names (refused before it was seen). */
+	memset(&a, 0, sizeof(a));
+	snprintf(a.action, sizeof(a.action), "tls_refused");
+	snprintf(a.outcome, sizeof(a.outcome), "refused");
+	snprintf(a.tenant, sizeof(a.tenant), "a");
+	snprintf(a.device, sizeof(a.device), "cd56");
+	assert_int_equal(store_audit_append(f->st, &a), 0);
+
+	assert_int_equal(
+	    store_device_resolve(f->st, "ab1", NULL, 0, out, &n), 0);
+	assert_string_equal(out, "ab12");
+	assert_int_equal(store_device_resolve(f->st, "c", NULL, 0, out, &n), 0);
+	assert_string_equal(out, "cd56");
+	assert_int_equal(store_device_resolve(f->st, "ab", NULL, 0, out, &n),
+	    VDI_ERR_EXISTS);
+	assert_int_equal(n, 2);
+	assert_string_equal(out, "");
+	/* Only the tenants in scope count: "ab" is b's one device. */
+	assert_int_equal(
+	    store_device_resolve(f->st, "ab", only_b, 1, out, &n), 0);
+	assert_string_equal(out, "ab34");
+	assert_int_equal(store_device_resolve(f->st, "ef", NULL, 0, out, &n),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_device_resolve(f->st, "AB", NULL, 0, out, &n),
+	    VDI_ERR_INVALID_ARG);
+	assert_int_equal(store_device_resolve(f->st, "", NULL, 0, out, &n),
+	    VDI_ERR_INVALID_ARG);
 }
 
 static void
@@ -1051,6 +1134,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    store_open_sqlite__when_schema_newer__refused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_open_sqlite__when_created_or_older_file__private_0600,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_device_resolve__when_prefix__unique_ambiguous_or_none,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_device__when_seen_then_revoked__times_kept_first_revoker_wins,
 		    setup, teardown),
