@@ -20,6 +20,7 @@
 #include "assign.h"
 #include "grant.h"
 #include "gwapi.h"
+#include "status.h"
 #include "vlog.h"
 
 struct admin {
@@ -407,6 +408,22 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		    s.device, s.id, reason ? reason : "admin kill", NULL);
 		return ok(json_pack("{s:s, s:I}", "killed", s.id, "cut_seq",
 		    (json_int_t)gwq_last_seq(b)));
+	}
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "tenants.list") == 0) {
+		const char **tenants = NULL;
+		size_t ntenants = 0;
+
+		/* The caller's tenants; gateways and cuts are the
+		 * operators'. */
+		if (scope(b, c, &tenants, &ntenants) != 0)
+			return fail("alloc", "out of memory");
+		list = strcmp(cmd, "status") == 0
+		    ? status_json(b, tenants, ntenants)
+		    : json_pack("{s:o*}", "tenants",
+			  status_tenants(b, tenants, ntenants));
+		free(tenants);
+		return list != NULL ? ok(list)
+				    : fail("internal", "out of memory");
 	}
 	if (strcmp(cmd, "cuts.list") == 0) {
 		json_t *st = gwq_status(b);

@@ -16,6 +16,7 @@ broker_libvdibroker_la_SOURCES = \
 	broker/health.h broker/health.c \
 	broker/sweep.h broker/sweep.c \
 	broker/admin.h broker/admin.c \
+	broker/status.h broker/status.c \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c
 broker_libvdibroker_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \

@@ -119,8 +119,12 @@ int store_open_sqlite(
 /* Closes the store. NULL is accepted. */
 void store_close(struct store *st);
 
-/* Current schema version (number of migrations applied). */
+/* Current schema version (number of migrations applied), -1 when the
+ * store cannot be read. */
 int store_schema_version(struct store *st);
+
+/* The schema version this broker brings a store to (its last migration). */
+int store_schema_latest(void);
 
 /* Runs fn inside one transaction: commits when fn returns 0, rolls back
  * otherwise and returns fn's code. Calls nest: an inner call runs in a

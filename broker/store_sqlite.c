@@ -311,6 +311,12 @@ store_schema_version(struct store *st)
 }
 
 int
+store_schema_latest(void)
+{
+	return N_MIGRATIONS;
+}
+
+int
 store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
 {
 	int r;

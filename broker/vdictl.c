@@ -17,6 +17,7 @@
 
 #include "cfgfile.h"
 #include "policy.h"
+#include "procinfo.h"
 #include "store.h"
 
 #define DEFAULT_SOCKET "/run/vdi/brokerd.sock"
@@ -29,7 +30,13 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: vdictl [-s SOCKET] [--json] COMMAND\n"
+	    "       vdictl -V | --version | -h | --help\n"
 	    "commands:\n"
+	    "  status                       (version, store, gateways, "
+	    "certificate and CRL\n"
+	    "                               dates, tenants and their modes)\n"
+	    "  tenants list                 (each tenant's mode in force, CRL "
+	    "and CA dates)\n"
 	    "  sessions list [--all] [--tenant T]\n"
 	    "  sessions kill ID [--reason TEXT]\n"
 	    "  desktops list\n"
@@ -143,12 +150,113 @@ when(json_t *o, const char *k, char *buf, size_t len)
 	return buf;
 }
 
+/* "2027-01-31T00:00:00Z (in 58 days)" or "... (EXPIRED 2 days ago)". */
+static const char *
+date_in(json_int_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t, now = time(NULL);
+	struct tm tm;
+	char d[32];
+	long days;
+
+	if (t == 0)
+		return "-";
+	gmtime_r(&tt, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	days = (long)((tt - now) / 86400);
+	if (tt >= now)
+		snprintf(buf, len, "%s (in %ld days)", d, days);
+	else
+		snprintf(buf, len, "%s (EXPIRED %ld days ago)", d, -days);
+	return buf;
+}
+
+static void
+print_tenants(json_t *list)
+{
+	json_t *o;
+	size_t i;
+	char t1[96], t2[96];
+
+	printf("%-16s %-16s %-8s %-38s %s\n", "TENANT", "MODE", "SET BY",
+	    "CRL NEXT UPDATE", "CA NOT AFTER");
+	json_array_foreach(list, i, o) printf("%-16s %-16s %-8s %-38s %s\n",
+	    str(o, "name"), *str(o, "mode") ? str(o, "mode") : "(none)",
+	    *str(o, "mode_source") ? str(o, "mode_source") : "-",
+	    date_in(json_integer_value(json_object_get(o, "crl_next_update")),
+		t1, sizeof(t1)),
+	    date_in(json_integer_value(json_object_get(o, "ca_not_after")), t2,
+		sizeof(t2)));
+}
+
+static void
+print_status(json_t *rep)
+{
+	json_t *st = json_object_get(rep, "store"), *o;
+	time_t now = time(NULL);
+	size_t i;
+	char t1[96];
+
+	printf("vdi-brokerd %s, pid %lld, up since %s\n", str(rep, "version"),
+	    (long long)json_integer_value(json_object_get(rep, "pid")),
+	    when(rep, "started", t1, sizeof(t1)));
+	printf("store %s: %s, schema %lld of %lld, %lld bytes\n",
+	    str(st, "path"),
+	    json_is_true(json_object_get(st, "ok")) ? "ok" : "NOT READABLE",
+	    (long long)json_integer_value(
+		json_object_get(st, "schema_version")),
+	    (long long)json_integer_value(json_object_get(st, "schema_latest")),
+	    (long long)json_integer_value(json_object_get(st, "size_bytes")));
+	printf("\n%-24s %-9s %-36s %s\n", "GATEWAY", "POLLING", "LAST HEARD",
+	    "CUTS");
+	json_array_foreach(json_object_get(rep, "gateways"), i, o)
+	{
+		json_int_t h =
+		    json_integer_value(json_object_get(o, "last_heard"));
+		char ago[160];
+
+		if (h == 0)
+			snprintf(ago, sizeof(ago), "never");
+		else
+			snprintf(ago, sizeof(ago), "%s (%llds ago)",
+			    when(o, "last_heard", t1, sizeof(t1)),
+			    (long long)(now - (time_t)h));
+		printf("%-24s %-9s %-36s %s\n", str(o, "name"),
+		    json_is_true(json_object_get(o, "polling")) ? "yes" : "no",
+		    ago,
+		    json_is_true(json_object_get(o, "current"))
+			? "has every cut"
+			: "BEHIND");
+	}
+	printf("\n%-12s %-44s %s\n", "FILE", "PATH", "DATE");
+	json_array_foreach(json_object_get(rep, "certificates"), i, o)
+	{
+		char d[160];
+
+		snprintf(d, sizeof(d), "%s %s", str(o, "date"),
+		    date_in(json_integer_value(json_object_get(o, "when")), t1,
+			sizeof(t1)));
+		printf("%-12s %-44s %s\n", str(o, "what"), str(o, "path"), d);
+	}
+	printf("\n");
+	print_tenants(json_object_get(rep, "tenants"));
+}
+
 static void
 print_human(const char *what, json_t *rep)
 {
 	json_t *list, *o;
 	size_t i;
 	char t1[32], t2[32];
+
+	if (strcmp(what, "status") == 0) {
+		print_status(rep);
+		return;
+	}
+	if (strcmp(what, "tenants.list") == 0) {
+		print_tenants(json_object_get(rep, "tenants"));
+		return;
+	}
 
 	if ((list = json_object_get(rep, "sessions")) != NULL) {
 		printf("%-32s %-10s %-16s %-12s %-14s %-64s %s\n", "SESSION",
@@ -385,6 +493,10 @@ main(int argc, char **argv)
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(o, "-V") == 0 ||
+		    strcmp(o, "--version") == 0) {
+			vdi_version_print(stdout, "vdictl");
+			return 0;
 		} else if (strcmp(o, "-s") == 0)
 			dst = &sock;
 		else if (strcmp(o, "--reason") == 0)
@@ -445,7 +557,11 @@ main(int argc, char **argv)
 		req = json_pack(
 		    "{s:s, s:s}", "cmd", "devices.revoke", "thumbprint", dev);
 		takes = OPT_REASON;
-	} else if (IS(0, "cuts") && IS(1, "list") && na == 2)
+	} else if (IS(0, "status") && na == 1)
+		req = json_pack("{s:s}", "cmd", "status");
+	else if (IS(0, "tenants") && IS(1, "list") && na == 2)
+		req = json_pack("{s:s}", "cmd", "tenants.list");
+	else if (IS(0, "cuts") && IS(1, "list") && na == 2)
 		req = json_pack("{s:s}", "cmd", "cuts.list");
 	else if (IS(0, "policy") && IS(1, "reload") && na == 2)
 		req = json_pack("{s:s}", "cmd", "policy.reload");

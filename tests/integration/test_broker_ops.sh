@@ -5,11 +5,14 @@
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 vdi_init
 . "$VDI_SRCDIR/tests/integration/broker/env.sh"
+. "$VDI_SRCDIR/tests/integration/gateway/env.sh"
 broker_setup
+gateway_setup
 A="$VDI_PKI/city-a/devices"
 B="$VDI_PKI/city-b/devices"
 umask 022
 broker_start
+gateway_start
 
 out=$(login "$A/tablet-1" carol carol-pw)
 CAROL_SID=$(echo "$out" | jget "['session']")
@@ -65,5 +68,81 @@ vdi_assert_eq "a prefix of no device: exit 1" 1 "$?"
 vdi_assert_contains "... says so" "$VDI_RUN/err" "no device thumbprint starts with"
 ctl audit --device zz
 vdi_assert_eq "not hex: exit 2" 2 "$?"
+
+# --- --version on every program ------------------------------------------------
+VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$VDI_BUILDDIR/config.h")
+for p in "$BROKER" "$GATEWAY" "$VDICTL" "$VDI_BUILDDIR/vdi-connect" \
+	"$VDI_BUILDDIR/policies/vdi-policy"; do
+	n=$(basename "$p")
+	for o in --version -V; do
+		"$p" $o >"$VDI_RUN/version.out" 2>&1
+		vdi_assert_eq "$n $o: exit 0" 0 "$?"
+		vdi_check "... prints '$n $VERSION'" grep -q "^$n $VERSION\( (git [^)]*)\)\?\$" \
+			"$VDI_RUN/version.out"
+	done
+done
+
+# --- metrics: build, process, each desktop ----------------------------------------
+BM=$(sed -n 's/^metrics_listen = "\(.*\)";/\1/p' "$VDI_RUN/brokerd.conf")
+curl -sS "http://$BM/metrics" >"$VDI_RUN/broker.metrics"
+curl -sS "http://127.0.0.1:$GW_METRICS_PORT/metrics" >"$VDI_RUN/gateway.metrics"
+for d in broker gateway; do
+	m=$VDI_RUN/$d.metrics
+	vdi_check "$d: vdi_build_info with the version" \
+		grep -q "^vdi_build_info{version=\"$VERSION\",revision=\"[^\"]*\"} 1\$" "$m"
+	for k in process_start_time_seconds process_cpu_seconds_total \
+		process_resident_memory_bytes process_open_fds process_max_fds; do
+		vdi_check "$d: $k" grep -q "^$k [0-9.e+]*\$" "$m"
+	done
+done
+pid=$(vdi_pid "$GW_NAME")
+rss=$(awk '/^process_resident_memory_bytes/ {print $2}' "$VDI_RUN/gateway.metrics")
+vdi_check "gateway: RSS is the process's ($rss bytes, /proc says $(($(awk '/VmRSS/ {print $2}' /proc/$pid/status) * 1024)))" \
+	python3 -c "import sys; a=$rss; b=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)*1024; sys.exit(0 if abs(a-b) < max(b//4, 8<<20) else 1)"
+fds=$(awk '/^process_open_fds/ {print $2}' "$VDI_RUN/gateway.metrics")
+vdi_check "gateway: open fds near /proc's ($fds, $(ls /proc/$pid/fd | wc -l))" \
+	test "$fds" -ge $(( $(ls /proc/$pid/fd | wc -l) - 4 )) -a "$fds" -le $(( $(ls /proc/$pid/fd | wc -l) + 4 ))
+start=$(awk '/^process_start_time_seconds/ {print int($2)}' "$VDI_RUN/gateway.metrics")
+vdi_check "gateway: started within the last 10 minutes ($start)" \
+	test $(( $(date +%s) - start )) -ge 0 -a $(( $(date +%s) - start )) -lt 600
+vdi_check "broker: own-alice up, with pool and tenant" grep -q \
+	'^vdi_broker_desktop_up{desktop="own-alice",pool="own",tenant="city-a"} 1$' "$VDI_RUN/broker.metrics"
+vdi_check "broker: dead-1 down" grep -q \
+	'^vdi_broker_desktop_up{desktop="dead-1",pool="field",tenant="city-a"} 0$' "$VDI_RUN/broker.metrics"
+probe=$(sed -n 's/^vdi_broker_desktop_last_probe_timestamp_seconds{desktop="dead-1",[^}]*} //p' "$VDI_RUN/broker.metrics")
+vdi_check "broker: dead-1 probed in the last minute ($probe)" \
+	test $(( $(date +%s) - ${probe:-0} )) -lt 60
+vdi_check "broker: dead-1 never up" grep -q \
+	'^vdi_broker_desktop_last_up_timestamp_seconds{desktop="dead-1",[^}]*} 0$' "$VDI_RUN/broker.metrics"
+
+# --- vdictl status and tenants list ------------------------------------------------
+vdi_check "vdictl policy mode city-a lockdown" "$VDICTL" policy mode city-a lockdown
+vdi_wait_until 10 sh -c "'$VDICTL' --json status | grep -q '\"polling\": true'"
+ctl --json status
+vdi_assert_eq "status: the broker's version" "$VERSION" "$(py "d['package_version']")"
+vdi_assert_eq "... the store's schema, the latest" True \
+	"$(py "d['store']['schema_version'] == d['store']['schema_latest'] and d['store']['ok']")"
+vdi_assert_eq "... the gateway polling" True "$(py "[g['polling'] for g in d['gateways'] if g['name'] == 'gateway'][0]")"
+vdi_assert_eq "... heard in the last minute" True \
+	"$(py "0 <= __import__('time').time() - [g['last_heard'] for g in d['gateways'] if g['name'] == 'gateway'][0] < 60")"
+vdi_assert_eq "... city-a in lockdown, set by vdictl" "lockdown vdictl" \
+	"$(py "' '.join([(t['mode'], t['mode_source']) for t in d['tenants'] if t['name'] == 'city-a'][0])")"
+vdi_assert_eq "... city-b in no mode" "" "$(py "[t['mode'] for t in d['tenants'] if t['name'] == 'city-b'][0]")"
+NEXT=$(date -u -d "$("$OPENSSL" crl -in "$VDI_PKI/city-a/crl.pem" -noout -nextupdate | sed 's/^nextUpdate=//')" +%s)
+vdi_assert_eq "... city-a's CRL next update, as openssl reads it" "$NEXT" \
+	"$(py "[t['crl_next_update'] for t in d['tenants'] if t['name'] == 'city-a'][0]")"
+NA=$(date -u -d "$("$OPENSSL" x509 -in "$VDI_PKI/infra/broker.pem" -noout -enddate | sed 's/^notAfter=//')" +%s)
+vdi_assert_eq "... the broker's certificate's notAfter" "$NA" \
+	"$(py "[c['when'] for c in d['certificates'] if c['what'] == 'tls cert'][0]")"
+ctl status
+vdi_check "status as text: version line" grep -q "^vdi-brokerd $VERSION" "$VDI_RUN/out"
+vdi_check "... the gateway line" grep -q "^gateway  *yes .*s ago) *has every cut" "$VDI_RUN/out"
+vdi_check "... city-a's mode" grep -q "^city-a  *lockdown  *vdictl" "$VDI_RUN/out"
+ctl tenants list
+vdi_check "tenants list: city-a in lockdown" grep -q "^city-a  *lockdown  *vdictl" "$VDI_RUN/out"
+vdi_check "... city-b in none" grep -q "^city-b  *(none)" "$VDI_RUN/out"
+vdi_check "vdictl policy mode city-a default" "$VDICTL" policy mode city-a default
+ctl tenants list
+vdi_check "back to the policy's: city-a in none" grep -q "^city-a  *(none)" "$VDI_RUN/out"
 
 vdi_finish
