@@ -141,12 +141,15 @@ status_json(struct broker *b, const char *const *tenants, size_t ntenants)
 		json_decref(cuts);
 	}
 	tl = status_tenants(b, tenants, ntenants);
-	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:I, "
+		      "s:I}}",
 	    "version", vdi_version_text(), "package_version", PACKAGE_VERSION,
 	    "revision", VDI_GIT_REVISION, "pid", (json_int_t)getpid(),
 	    "started", (json_int_t)ps.start_time, "store",
 	    store ? store : json_null(), "certificates",
 	    certs ? certs : json_null(), "gateways", gws ? gws : json_array(),
-	    "tenants", tl ? tl : json_array());
+	    "tenants", tl ? tl : json_array(), "retention", "ended_sessions",
+	    (json_int_t)b->conf.keep_ended_sessions, "tickets",
+	    (json_int_t)b->conf.keep_tickets);
 	return o;
 }

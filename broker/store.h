@@ -134,6 +134,22 @@ int store_schema_latest(void);
 int store_txn(
     struct store *st, int (*fn)(struct store *, void *), void *arg) VDI_WUR;
 
+/* --- retention --- */
+
+struct store_pruned {
+	uint64_t sessions;   /* ended sessions deleted */
+	uint64_t tickets;    /* reconnect tickets deleted */
+	uint64_t token_uses; /* gateway token uses deleted */
+};
+
+/* Deletes, at most batch rows of each kind: sessions ended before
+ * sessions_before (with their tickets), reconnect tickets that expired
+ * before tickets_before and gateway token uses that expired before it
+ * (0: that kind is kept). Live sessions, assignments, devices and the
+ * audit log are never touched. Counts in *out. */
+int store_prune(struct store *st, int64_t sessions_before,
+    int64_t tickets_before, size_t batch, struct store_pruned *out) VDI_WUR;
+
 /* --- devices --- */
 
 /* Records that a device presented its certificate at time now (first_seen

@@ -136,6 +136,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE sessions ADD COLUMN grant_rec TEXT NOT NULL DEFAULT '';",
 	/* 8: the session's max_session deadline, fixed when it starts */
 	"ALTER TABLE sessions ADD COLUMN deadline INTEGER NOT NULL DEFAULT 0;",
+	/* 9: retention (store_prune): ended sessions by end time, tickets by
+	 * expiry */
+	"CREATE INDEX sessions_ended ON sessions(ended) WHERE state = 3;"
+	"CREATE INDEX tickets_expires ON tickets(expires);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -170,8 +174,10 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	if (v > N_MIGRATIONS) {
 		vdi_seterr(err, errlen,
-		    "schema version %d is newer than this broker knows (%d): "
-		    "run the newer vdi-brokerd or restore a backup",
+		    "schema version %d is newer than this vdi-brokerd knows "
+		    "(%d): a newer broker has migrated it, and migrations "
+		    "are one way; run that newer vdi-brokerd, or restore "
+		    "the backup made before the upgrade",
 		    v, N_MIGRATIONS);
 		return VDI_ERR_UNSUPPORTED;
 	}
@@ -598,6 +604,56 @@ store_device_list(struct store *st, const char *tenant,
 	cb.fn.device = fn;
 	cb.arg = arg;
 	return each_row(s, each_device, &cb);
+}
+
+/* --- retention --------------------------------------------------------- */
+
+int
+store_prune(struct store *st, int64_t sessions_before, int64_t tickets_before,
+    size_t batch, struct store_pruned *out)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (sessions_before > 0) {
+		/* The tickets of the sessions go with them. */
+		if ((r = prepare(st, &s,
+			 "DELETE FROM tickets WHERE session_id IN (SELECT id "
+			 "FROM sessions WHERE state = 3 AND ended < ?1 "
+			 "ORDER BY ended LIMIT ?2)",
+			 "ii", sessions_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->tickets += (uint64_t)sqlite3_changes(st->db);
+		if ((r = prepare(st, &s,
+			 "DELETE FROM sessions WHERE id IN (SELECT id FROM "
+			 "sessions WHERE state = 3 AND ended < ?1 ORDER BY "
+			 "ended LIMIT ?2)",
+			 "ii", sessions_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->sessions = (uint64_t)sqlite3_changes(st->db);
+	}
+	if (tickets_before > 0) {
+		if ((r = prepare(st, &s,
+			 "DELETE FROM tickets WHERE rowid IN (SELECT rowid "
+			 "FROM tickets WHERE expires < ?1 ORDER BY expires "
+			 "LIMIT ?2)",
+			 "ii", tickets_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->tickets += (uint64_t)sqlite3_changes(st->db);
+		if ((r = prepare(st, &s,
+			 "DELETE FROM token_uses WHERE rowid IN (SELECT rowid "
+			 "FROM token_uses WHERE expires < ?1 ORDER BY expires "
+			 "LIMIT ?2)",
+			 "ii", tickets_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->token_uses = (uint64_t)sqlite3_changes(st->db);
+	}
+	return 0;
 }
 
 /* --- sessions ----------------------------------------------------------- */

@@ -207,6 +207,12 @@ print_status(json_t *rep)
 		json_object_get(st, "schema_version")),
 	    (long long)json_integer_value(json_object_get(st, "schema_latest")),
 	    (long long)json_integer_value(json_object_get(st, "size_bytes")));
+	printf("retention: ended sessions %llds, tickets and token uses %llds "
+	       "after expiry (0: kept)\n",
+	    (long long)json_integer_value(json_object_get(
+		json_object_get(rep, "retention"), "ended_sessions")),
+	    (long long)json_integer_value(
+		json_object_get(json_object_get(rep, "retention"), "tickets")));
 	printf("\n%-24s %-9s %-36s %s\n", "GATEWAY", "POLLING", "LAST HEARD",
 	    "CUTS");
 	json_array_foreach(json_object_get(rep, "gateways"), i, o)

@@ -93,9 +93,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 8);
+	assert_int_equal(store_schema_version(f->st), 9);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 8);
+	assert_int_equal(store_schema_version(f->st), 9);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -204,6 +204,65 @@ store_device_resolve__when_prefix__unique_ambiguous_or_none(void **state)
 	    VDI_ERR_INVALID_ARG);
 	assert_int_equal(store_device_resolve(f->st, "", NULL, 0, out, &n),
 	    VDI_ERR_INVALID_ARG);
+}
+
+static void
+store_prune__when_past_retention__old_rows_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	struct store_pruned p;
+	char sid[STORE_ID_MAX], gw[64];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.tenant, sizeof(s.tenant), "t");
+	snprintf(s.user, sizeof(s.user), "u");
+	snprintf(s.device, sizeof(s.device), "d");
+	snprintf(s.pool, sizeof(s.pool), "p");
+	snprintf(s.desktop, sizeof(s.desktop), "k");
+	s.created = s.updated = 100;
+	/* old: ended at 200; recent: ended at 900; live: never ended */
+	snprintf(s.id, sizeof(s.id), "old");
+	assert_int_equal(store_session_create(f->st, &s), 0);
+	assert_int_equal(store_session_set_state(
+			     f->st, "old", STORE_SESSION_ENDED, "logoff", 200),
+	    0);
+	snprintf(s.id, sizeof(s.id), "recent");
+	assert_int_equal(store_session_create(f->st, &s), 0);
+	assert_int_equal(store_session_set_state(f->st, "recent",
+			     STORE_SESSION_ENDED, "logoff", 900),
+	    0);
+	snprintf(s.id, sizeof(s.id), "live");
+	assert_int_equal(store_session_create(f->st, &s), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "t-old", "live", "d", 300, 100), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "t-new", "live", "d", 2000, 100), 0);
+	assert_int_equal(store_token_use(f->st, "j-old", "live", "gw", 100, 300,
+			     gw, sizeof(gw)),
+	    0);
+	assert_int_equal(store_token_use(f->st, "j-new", "live", "gw", 100,
+			     2000, gw, sizeof(gw)),
+	    0);
+
+	assert_int_equal(store_prune(f->st, 500, 500, 100, &p), 0);
+	assert_int_equal(p.sessions, 1);
+	assert_int_equal(p.tickets, 1);
+	assert_int_equal(p.token_uses, 1);
+	assert_int_equal(
+	    store_session_get(f->st, "old", &s), VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(f->st, "recent", &s), 0);
+	assert_int_equal(store_session_get(f->st, "live", &s), 0);
+	assert_int_equal(
+	    store_ticket_use(f->st, "t-old", "d", 100, sid), VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_ticket_use(f->st, "t-new", "d", 100, sid), 0);
+	assert_int_equal(store_token_gateway(f->st, "j-old", gw, sizeof(gw)),
+	    VDI_ERR_NOT_FOUND);
+	/* 0: kept for ever; nothing left to prune: nothing. */
+	assert_int_equal(store_prune(f->st, 0, 0, 100, &p), 0);
+	assert_int_equal(p.sessions + p.tickets + p.token_uses, 0);
+	assert_int_equal(store_prune(f->st, 500, 500, 100, &p), 0);
+	assert_int_equal(p.sessions + p.tickets + p.token_uses, 0);
 }
 
 static void
@@ -1140,6 +1199,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    store_device_resolve__when_prefix__unique_ambiguous_or_none,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_prune__when_past_retention__old_rows_only, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_device__when_seen_then_revoked__times_kept_first_revoker_wins,
 		    setup, teardown),
