@@ -20,6 +20,7 @@
 #include "assign.h"
 #include "grant.h"
 #include "gwapi.h"
+#include "status.h"
 #include "vlog.h"
 
 struct admin {
@@ -180,11 +181,58 @@ scope(struct broker *b, const struct admin_caller *c, const char ***out,
 	return 0;
 }
 
+/* A --tenant that names no tenant of the policy is an error, not an
+ * empty list: the caller mistyped it. Returns NULL when tenant is NULL or
+ * known, else the reply. */
+static json_t *
+unknown_tenant(struct broker *b, const char *tenant)
+{
+	char msg[STORE_TEXT_MAX];
+
+	if (tenant == NULL || policy_tenant_lookup(b->policy, tenant) != NULL)
+		return NULL;
+	snprintf(msg, sizeof(msg), "no tenant %.200s in the policy", tenant);
+	return fail("not_found", msg);
+}
+
+/* The device a thumbprint or a unique prefix of one names (devices seen and
+ * devices in the audit log of the tenants in scope: NULL every tenant).
+ * Returns NULL with the full thumbprint in out, else the reply. */
+static json_t *
+resolve_device(struct broker *b, const char *given, const char **tenants,
+    size_t ntenants, char out[STORE_THUMB_MAX])
+{
+	char msg[STORE_TEXT_MAX];
+	int n = 0, r;
+
+	r = store_device_resolve(b->store, given, tenants, ntenants, out, &n);
+	if (r == 0)
+		return NULL;
+	if (r == VDI_ERR_INVALID_ARG)
+		return fail("bad_request",
+		    "a device is its certificate's SHA-256 thumbprint, or the "
+		    "start of it, in lower-case hex (vdictl devices list)");
+	if (r == VDI_ERR_NOT_FOUND) {
+		snprintf(msg, sizeof(msg),
+		    "no device thumbprint starts with %s", given);
+		return fail("not_found", msg);
+	}
+	if (r == VDI_ERR_EXISTS) {
+		snprintf(msg, sizeof(msg),
+		    "%s is the start of more than one device thumbprint: give "
+		    "more digits",
+		    given);
+		return fail("ambiguous", msg);
+	}
+	return fail("store", vdi_strerror(r));
+}
+
 /* A list being filled for c: rows of tenants c may not see are left out. */
 struct scoped_list {
 	struct broker *b;
 	const struct admin_caller *c;
 	json_t *list;
+	const char *tenant; /* NULL: every tenant c may see */
 };
 
 static json_t *
@@ -205,7 +253,8 @@ collect_session(const struct store_session *s, void *arg)
 {
 	struct scoped_list *l = arg;
 
-	if (!may(l->b, l->c, s->tenant))
+	if (!may(l->b, l->c, s->tenant) ||
+	    (l->tenant != NULL && strcmp(l->tenant, s->tenant) != 0))
 		return 0;
 	return json_array_append_new(l->list, session_json(s)) == 0
 	    ? 0
@@ -315,11 +364,11 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	const char *name, *reason, *tenant, *mode, *actor = c->actor;
-	struct scoped_list sl = { b, c, NULL };
+	struct scoped_list sl = { b, c, NULL, NULL };
 	struct store_session s;
 	struct store_device dev;
 	json_t *list, *detail;
-	char *errors = NULL;
+	char *errors = NULL, full[STORE_THUMB_MAX];
 	size_t i;
 	int r;
 
@@ -328,6 +377,13 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 	reason = json_string_value(json_object_get(req, "reason"));
 
 	if (strcmp(cmd, "sessions.list") == 0) {
+		tenant = json_string_value(json_object_get(req, "tenant"));
+		if ((list = unknown_tenant(b, tenant)) != NULL)
+			return list;
+		if (tenant != NULL && !may(b, c, tenant))
+			return forbidden(b, c, "sessions_list", tenant, NULL,
+			    NULL, NULL, NULL);
+		sl.tenant = tenant;
 		sl.list = list = json_array();
 		if (store_session_list(b->store,
 			json_is_true(json_object_get(req, "all")),
@@ -352,6 +408,22 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		    s.device, s.id, reason ? reason : "admin kill", NULL);
 		return ok(json_pack("{s:s, s:I}", "killed", s.id, "cut_seq",
 		    (json_int_t)gwq_last_seq(b)));
+	}
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "tenants.list") == 0) {
+		const char **tenants = NULL;
+		size_t ntenants = 0;
+
+		/* The caller's tenants; gateways and cuts are the
+		 * operators'. */
+		if (scope(b, c, &tenants, &ntenants) != 0)
+			return fail("alloc", "out of memory");
+		list = strcmp(cmd, "status") == 0
+		    ? status_json(b, tenants, ntenants)
+		    : json_pack("{s:o*}", "tenants",
+			  status_tenants(b, tenants, ntenants));
+		free(tenants);
+		return list != NULL ? ok(list)
+				    : fail("internal", "out of memory");
 	}
 	if (strcmp(cmd, "cuts.list") == 0) {
 		json_t *st = gwq_status(b);
@@ -393,6 +465,8 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 	}
 	if (strcmp(cmd, "devices.list") == 0) {
 		tenant = json_string_value(json_object_get(req, "tenant"));
+		if ((list = unknown_tenant(b, tenant)) != NULL)
+			return list;
 		if (tenant != NULL && *tenant != '\0' && !may(b, c, tenant))
 			return forbidden(b, c, "devices_list", tenant, NULL,
 			    NULL, NULL, NULL);
@@ -408,13 +482,30 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		struct dev_sessions ds;
 
 		name = json_string_value(json_object_get(req, "thumbprint"));
-		if (name == NULL || strlen(name) != 64 ||
-		    strspn(name, "0123456789abcdef") != 64)
+		if (name == NULL ||
+		    strspn(name, "0123456789abcdef") != strlen(name) ||
+		    strlen(name) > 64 || *name == '\0')
 			return fail("bad_request",
 			    "thumbprint must be the device certificate's "
 			    "SHA-256 "
-			    "as 64 lower-case hex digits (vdictl devices "
+			    "as 64 lower-case hex digits, or the start of it "
+			    "for a device seen already (vdictl devices "
 			    "list)");
+		if (strlen(name) < 64) {
+			const char **tenants = NULL;
+			size_t ntenants = 0;
+			json_t *f;
+
+			/* A prefix names a device seen (of the caller's
+			 * tenants) only; a device never seen needs all 64. */
+			if (scope(b, c, &tenants, &ntenants) != 0)
+				return fail("alloc", "out of memory");
+			f = resolve_device(b, name, tenants, ntenants, full);
+			free(tenants);
+			if (f != NULL)
+				return f;
+			name = full;
+		}
 		tenant = "";
 		if (store_device_get(b->store, name, &dev) == 0)
 			tenant = dev.tenant;
@@ -527,16 +618,36 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		list = json_array();
 		if (query) {
 			struct store_audit_filter f;
+			json_t *lim = json_object_get(req, "limit");
 
 			memset(&f, 0, sizeof(f));
+			if (lim != NULL &&
+			    (!json_is_integer(lim) ||
+				json_integer_value(lim) < 0)) {
+				free(tenants);
+				json_decref(list);
+				return fail("bad_request",
+				    "limit must be a whole number of rows, 0 "
+				    "for no limit");
+			}
 			f.user =
 			    json_string_value(json_object_get(req, "user"));
 			f.device =
 			    json_string_value(json_object_get(req, "device"));
+			if (f.device != NULL) {
+				json_t *e = resolve_device(
+				    b, f.device, tenants, ntenants, full);
+
+				if (e != NULL) {
+					free(tenants);
+					json_decref(list);
+					return e;
+				}
+				f.device = full;
+			}
 			f.since =
 			    json_integer_value(json_object_get(req, "since"));
-			f.limit = (size_t)json_integer_value(
-			    json_object_get(req, "limit"));
+			f.limit = (size_t)json_integer_value(lim);
 			f.tenants = tenants;
 			f.ntenants = ntenants;
 			r = store_audit_query(

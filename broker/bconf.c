@@ -26,6 +26,8 @@ defaults(struct bconf *b)
 	b->health_interval = 5;
 	b->health_timeout = 2;
 	b->sweep_interval = 30;
+	b->keep_ended_sessions = 90 * 86400;
+	b->keep_tickets = 7 * 86400;
 	b->login_timeout = 120;
 	b->user_limits = (struct rl_config){ 5, 900, 2, 300 };
 	b->device_limits = (struct rl_config){ 10, 900, 2, 300 };
@@ -77,7 +79,8 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	static const char *const gw_keys[] = { "name", "address", NULL };
 	static const char *const health_keys[] = { "interval", "timeout",
 		NULL };
-	static const char *const sweep_keys[] = { "interval", NULL };
+	static const char *const sweep_keys[] = { "interval",
+		"keep_ended_sessions", "keep_tickets", NULL };
 	static const char *const login_keys[] = { "timeout", "max_body",
 		"max_pending", "max_pending_per_device", "max_pending_per_user",
 		"user_limits", "device_limits", NULL };
@@ -150,6 +153,10 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 		cfg_check_keys(&c, g, sweep_keys);
 		cfg_get_duration(
 		    &c, g, "interval", 0, 1, 3600, &b->sweep_interval);
+		cfg_get_duration(&c, g, "keep_ended_sessions", 0, 0,
+		    3650 * 86400, &b->keep_ended_sessions);
+		cfg_get_duration(&c, g, "keep_tickets", 0, 0, 3650 * 86400,
+		    &b->keep_tickets);
 	}
 	if ((g = cfg_group(&c, NULL, "login", 0)) != NULL) {
 		cfg_check_keys(&c, g, login_keys);

@@ -47,6 +47,11 @@ struct bconf {
 	unsigned int health_timeout;
 	/* seconds between session sweeps */
 	unsigned int sweep_interval;
+	/* retention, pruned by the sweep (0: kept for ever): ended sessions
+	 * this long after they ended, reconnect tickets and gateway token uses
+	 * this long after they expired */
+	unsigned int keep_ended_sessions;
+	unsigned int keep_tickets;
 	unsigned int login_timeout; /* PAM conversation, seconds */
 	struct rl_config user_limits;
 	struct rl_config device_limits;

@@ -140,7 +140,6 @@ broker_audit(struct broker *b, const char *actor, const char *action,
     const char *device, const char *session, const char *reason, json_t *detail)
 {
 	struct store_audit a;
-	char dev16[17];
 	char *d = NULL;
 	int r;
 
@@ -160,13 +159,13 @@ broker_audit(struct broker *b, const char *actor, const char *action,
 		free(d);
 	}
 	r = store_audit_append(b->store, &a);
-	snprintf(dev16, sizeof(dev16), "%.16s", a.device);
 	vlog(r == 0 ? VLOG_INFO : VLOG_ERROR, "audit",
 	    "seq=%lld actor=%s action=%s outcome=%s tenant=%s user=%s "
 	    "device=%s session=%s reason=%s%s",
 	    (long long)a.seq, VLOG_Q(a.actor), VLOG_Q(a.action),
-	    VLOG_Q(a.outcome), VLOG_Q(a.tenant), VLOG_Q(a.user), VLOG_Q(dev16),
-	    VLOG_Q(a.session), VLOG_Q(a.reason), r == 0 ? "" : " store=failed");
+	    VLOG_Q(a.outcome), VLOG_Q(a.tenant), VLOG_Q(a.user),
+	    VLOG_Q(a.device), VLOG_Q(a.session), VLOG_Q(a.reason),
+	    r == 0 ? "" : " store=failed");
 	return r;
 }
 

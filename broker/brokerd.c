@@ -31,6 +31,7 @@
 #include "login.h"
 #include "metrics.h"
 #include "privsep.h"
+#include "procinfo.h"
 #include "sweep.h"
 #include "vlog.h"
 
@@ -52,12 +53,14 @@ usage(void)
 	fprintf(stderr,
 	    "usage: vdi-brokerd [-t] [-d] [-l level] [-P port-file] "
 	    "[-f config]\n"
+	    "       vdi-brokerd -V | --version | -h\n"
 	    "  -f FILE  configuration (default " SYSCONFDIR_VDI
 	    "/vdi-brokerd.conf)\n"
 	    "  -t       check the configuration and the policy, then exit\n"
 	    "  -d       log to stderr (default: syslog)\n"
 	    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
-	    "  -P FILE  write the HTTPS port to FILE once listening\n");
+	    "  -P FILE  write the HTTPS port to FILE once listening\n"
+	    "  -V       print the version and exit\n");
 }
 
 static void
@@ -180,8 +183,18 @@ main(int argc, char **argv)
 	int ch, check = 0, foreground = 0, admin_fd = -1, rc = 1;
 	size_t i;
 
-	while ((ch = getopt(argc, argv, "df:hl:P:t")) != -1) {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "df:hl:P:tV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'V':
+			vdi_version_print(stdout, "vdi-brokerd");
+			return 0;
 		case 'd':
 			foreground = 1;
 			break;

@@ -27,6 +27,7 @@ struct gwq_cmd {
 struct gwq_ack {
 	char name[BCONF_NAME_MAX];
 	uint64_t after;
+	int64_t last_heard; /* its last poll or events batch (vdictl status) */
 };
 
 struct gwq_wait {
@@ -300,8 +301,8 @@ gwq_cut_device(struct broker *b, const char *thumbprint, const char *reason)
 
 /* A gateway's poll with "after" in this epoch acknowledges every command
  * up to it: it applied them before asking again. Logged once per step. */
-static void
-acked(struct gwq *q, const char *gw, uint64_t after)
+static struct gwq_ack *
+ack_of(struct gwq *q, const char *gw)
 {
 	struct gwq_ack *a = NULL;
 	size_t i;
@@ -311,11 +312,29 @@ acked(struct gwq *q, const char *gw, uint64_t after)
 			a = &q->acks[i];
 	if (a == NULL) {
 		if (q->nacks == sizeof(q->acks) / sizeof(q->acks[0]))
-			return;
+			return NULL;
 		a = &q->acks[q->nacks++];
 		snprintf(a->name, sizeof(a->name), "%s", gw);
 	}
-	if (after <= a->after)
+	return a;
+}
+
+/* The gateway gw spoke to the broker now (a poll or an events batch). */
+static void
+heard(struct gwq *q, const char *gw)
+{
+	struct gwq_ack *a = ack_of(q, gw);
+
+	if (a != NULL)
+		a->last_heard = broker_now();
+}
+
+static void
+acked(struct gwq *q, const char *gw, uint64_t after)
+{
+	struct gwq_ack *a = ack_of(q, gw);
+
+	if (a == NULL || after <= a->after)
 		return;
 	a->after = after;
 	vlog(VLOG_INFO, "gateway_cuts_acked", "gateway=%s upto=%llu", gw,
@@ -360,13 +379,24 @@ gwq_status(struct broker *b)
 	}
 	/* Every configured gateway, polled or not. */
 	for (i = 0; i < b->conf.ngateways; i++) {
+		const struct gwq_wait *w;
+		int64_t last_heard = 0;
+		int polling = 0;
+
 		name = b->conf.gateways[i].name;
 		acked = 0;
 		for (j = 0; j < q->nacks; j++)
-			if (strcmp(q->acks[j].name, name) == 0)
+			if (strcmp(q->acks[j].name, name) == 0) {
 				acked = q->acks[j].after;
-		o = json_pack("{s:s, s:I, s:b}", "name", name, "acked",
-		    (json_int_t)acked, "current", acked + 1 >= q->next_seq);
+				last_heard = q->acks[j].last_heard;
+			}
+		for (w = q->waiting; w != NULL; w = w->next)
+			if (strcmp(w->gw, name) == 0)
+				polling = 1;
+		o = json_pack("{s:s, s:I, s:b, s:I, s:b}", "name", name,
+		    "acked", (json_int_t)acked, "current",
+		    acked + 1 >= q->next_seq, "last_heard",
+		    (json_int_t)last_heard, "polling", polling);
 		if (o != NULL)
 			json_array_append_new(gws, o);
 	}
@@ -410,6 +440,7 @@ gwapi_commands(struct broker *b, struct evhttp_request *req,
 	/* Another epoch (the broker restarted): start over from 0, which
 	 * serves every cut still in force. */
 	gw_name(peer, gw, sizeof(gw));
+	heard(q, gw);
 	if (cr.epoch != NULL && strcmp(cr.epoch, q->epoch) == 0) {
 		after = cr.after;
 		if (after >= q->next_seq)
@@ -649,6 +680,7 @@ gwapi_events(struct broker *b, struct evhttp_request *req,
 		return;
 	}
 	gw_name(peer, gw, sizeof(gw));
+	heard(b->gwq, gw);
 	/* One commit (one WAL sync) per batch instead of several per event:
 	 * gateways send their events in batches (brokerlink.c). When the
 	 * commit fails nothing of the batch is kept and the gateway sends it

@@ -16,6 +16,7 @@ broker_libvdibroker_la_SOURCES = \
 	broker/health.h broker/health.c \
 	broker/sweep.h broker/sweep.c \
 	broker/admin.h broker/admin.c \
+	broker/status.h broker/status.c \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c
 broker_libvdibroker_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
@@ -126,6 +127,9 @@ integration_tests += tests/integration/test_admin_tenants.sh
 # The broker under descriptor pressure (a low RLIMIT_NOFILE and a flood).
 integration_tests += tests/integration/test_broker_nofile.sh
 integration_tests += tests/integration/test_broker_state.sh
+# Operating the broker: vdictl views and errors, metrics, retention, audit
+# export, schema versions (issue 17).
+integration_tests += tests/integration/test_broker_ops.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks: `make bench` (not part of make check; CI runs it).

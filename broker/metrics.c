@@ -10,6 +10,7 @@
 #include "gwapi.h"
 #include "login.h"
 #include "metrics.h"
+#include "procinfo.h"
 #include "sweep.h"
 
 static const char *const fail_names[LOGIN_FAIL_COUNT] = {
@@ -36,6 +37,17 @@ count_state(const struct store_session *s, void *arg)
 	return 0;
 }
 
+/* One sample of a per-desktop metric. */
+static void
+desktop_line(struct evbuffer *o, const char *name,
+    const struct policy_pool *pool, const char *desktop, int64_t v)
+{
+	evbuffer_add_printf(o,
+	    "%s{desktop=\"%s\",pool=\"%s\",tenant=\"%s\"} %lld\n", name,
+	    desktop, policy_pool_name(pool),
+	    policy_tenant_name(policy_pool_tenant(pool)), (long long)v);
+}
+
 void
 metrics_render(struct broker *b, struct evbuffer *o)
 {
@@ -46,7 +58,12 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	const struct policy_pool *pool;
 	const struct policy_desktop *d;
 	uint64_t healthy = 0, unhealthy = 0, drained = 0;
+	char pi[4096];
 	size_t i, j;
+
+	/* vdi_build_info and process_* of this (the worker) process. */
+	if (vdi_procinfo_metrics(pi, sizeof(pi)) < sizeof(pi))
+		evbuffer_add(o, pi, strlen(pi));
 
 	evbuffer_add_printf(o,
 	    "# HELP vdi_broker_logins_total Successful logins.\n"
@@ -108,6 +125,52 @@ metrics_render(struct broker *b, struct evbuffer *o)
 		    sweep_reason_name((enum sweep_reason)i),
 		    (unsigned long long)b->m.sessions_swept[i]);
 
+	/* Each desktop's last probe (health.c), labelled with its pool and
+	 * tenant: names of the policy, which allows no quote or backslash
+	 * in them. */
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_desktop_up Whether the desktop answered its "
+	    "last probe (1) or not (0; also before its first probe).\n"
+	    "# TYPE vdi_broker_desktop_up gauge\n");
+	for (i = 0; i < policy_pool_count(b->policy); i++) {
+		pool = policy_pool_at(b->policy, i);
+		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
+			d = policy_pool_desktop(pool, j);
+			if (store_desktop_get(b->store, d->name, &h) == 0)
+				desktop_line(o, "vdi_broker_desktop_up", pool,
+				    d->name, h.healthy ? 1 : 0);
+		}
+	}
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_desktop_last_probe_timestamp_seconds When the "
+	    "desktop was last probed (0: not yet).\n"
+	    "# TYPE vdi_broker_desktop_last_probe_timestamp_seconds gauge\n");
+	for (i = 0; i < policy_pool_count(b->policy); i++) {
+		pool = policy_pool_at(b->policy, i);
+		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
+			d = policy_pool_desktop(pool, j);
+			if (store_desktop_get(b->store, d->name, &h) == 0)
+				desktop_line(o,
+				    "vdi_broker_desktop_last_probe_timestamp_"
+				    "seconds",
+				    pool, d->name, h.last_check);
+		}
+	}
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_desktop_last_up_timestamp_seconds When the "
+	    "desktop last answered a probe (0: never).\n"
+	    "# TYPE vdi_broker_desktop_last_up_timestamp_seconds gauge\n");
+	for (i = 0; i < policy_pool_count(b->policy); i++) {
+		pool = policy_pool_at(b->policy, i);
+		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
+			d = policy_pool_desktop(pool, j);
+			if (store_desktop_get(b->store, d->name, &h) == 0)
+				desktop_line(o,
+				    "vdi_broker_desktop_last_up_timestamp_"
+				    "seconds",
+				    pool, d->name, h.last_ok);
+		}
+	}
 	for (i = 0; i < policy_pool_count(b->policy); i++) {
 		pool = policy_pool_at(b->policy, i);
 		for (j = 0; j < policy_pool_desktop_count(pool); j++) {

@@ -119,8 +119,12 @@ int store_open_sqlite(
 /* Closes the store. NULL is accepted. */
 void store_close(struct store *st);
 
-/* Current schema version (number of migrations applied). */
+/* Current schema version (number of migrations applied), -1 when the
+ * store cannot be read. */
 int store_schema_version(struct store *st);
+
+/* The schema version this broker brings a store to (its last migration). */
+int store_schema_latest(void);
 
 /* Runs fn inside one transaction: commits when fn returns 0, rolls back
  * otherwise and returns fn's code. Calls nest: an inner call runs in a
@@ -129,6 +133,22 @@ int store_schema_version(struct store *st);
  * on disk before the outermost call commits. */
 int store_txn(
     struct store *st, int (*fn)(struct store *, void *), void *arg) VDI_WUR;
+
+/* --- retention --- */
+
+struct store_pruned {
+	uint64_t sessions;   /* ended sessions deleted */
+	uint64_t tickets;    /* reconnect tickets deleted */
+	uint64_t token_uses; /* gateway token uses deleted */
+};
+
+/* Deletes, at most batch rows of each kind: sessions ended before
+ * sessions_before (with their tickets), reconnect tickets that expired
+ * before tickets_before and gateway token uses that expired before it
+ * (0: that kind is kept). Live sessions, assignments, devices and the
+ * audit log are never touched. Counts in *out. */
+int store_prune(struct store *st, int64_t sessions_before,
+    int64_t tickets_before, size_t batch, struct store_pruned *out) VDI_WUR;
 
 /* --- devices --- */
 
@@ -152,6 +172,16 @@ int store_device_revoke(struct store *st, const char *tenant,
  * first; stops early and returns fn's value when it is non-zero. */
 int store_device_list(struct store *st, const char *tenant,
     int (*fn)(const struct store_device *, void *), void *arg) VDI_WUR;
+
+/* The one full thumbprint that starts with prefix (1 to 64 lower-case hex
+ * digits) among the devices seen and the devices named by audit rows, of
+ * the given tenants only (NULL: any; as in store_audit_filter). Returns 0
+ * with it in out; VDI_ERR_NOT_FOUND for none; VDI_ERR_EXISTS when the
+ * prefix is ambiguous (*matches is then 2, else the count found);
+ * VDI_ERR_INVALID_ARG when prefix is not such hex. */
+int store_device_resolve(struct store *st, const char *prefix,
+    const char *const *tenants, size_t ntenants, char out[STORE_THUMB_MAX],
+    int *matches) VDI_WUR;
 
 /* --- sessions --- */
 

@@ -1,10 +1,14 @@
 /* store_sqlite.c: the broker store on SQLite in WAL mode (see store.h). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -132,6 +136,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE sessions ADD COLUMN grant_rec TEXT NOT NULL DEFAULT '';",
 	/* 8: the session's max_session deadline, fixed when it starts */
 	"ALTER TABLE sessions ADD COLUMN deadline INTEGER NOT NULL DEFAULT 0;",
+	/* 9: retention (store_prune): ended sessions by end time, tickets by
+	 * expiry */
+	"CREATE INDEX sessions_ended ON sessions(ended) WHERE state = 3;"
+	"CREATE INDEX tickets_expires ON tickets(expires);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -166,8 +174,10 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	if (v > N_MIGRATIONS) {
 		vdi_seterr(err, errlen,
-		    "schema version %d is newer than this broker knows (%d): "
-		    "run the newer vdi-brokerd or restore a backup",
+		    "schema version %d is newer than this vdi-brokerd knows "
+		    "(%d): a newer broker has migrated it, and migrations "
+		    "are one way; run that newer vdi-brokerd, or restore "
+		    "the backup made before the upgrade",
 		    v, N_MIGRATIONS);
 		return VDI_ERR_UNSUPPORTED;
 	}
@@ -190,10 +200,48 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The store holds device thumbprints, user names, sealed credentials and
+ * the audit log: readable by the broker's user only. The file is created
+ * 0600 before SQLite opens it (SQLite would make it 0644 less the umask),
+ * and a file of an older broker is narrowed to 0600; the -wal and -shm
+ * files SQLite creates take the database's mode, older ones are narrowed
+ * too.
+ */
+static int
+private_file(const char *path, int create, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path,
+	    O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+	if (fd < 0) {
+		if (!create && errno == ENOENT)
+			return 0;
+		vdi_seterr(err, errlen,
+		    "cannot open store %s: %s (does its directory exist and "
+		    "belong to the broker's user?)",
+		    path, strerror(errno));
+		return VDI_ERR_IO;
+	}
+	if (fstat(fd, &sb) != 0 ||
+	    ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) != 0)) {
+		vdi_seterr(err, errlen, "cannot make store file %s private: %s",
+		    path, strerror(errno));
+		close(fd);
+		return VDI_ERR_IO;
+	}
+	close(fd);
+	return 0;
+}
+
 int
 store_open_sqlite(
     const char *path, struct store **out, char *err, size_t errlen)
 {
+	char side[sizeof(((struct store *)0)->path) + 8];
+
 	struct store *st;
 	char *msg = NULL;
 	int r;
@@ -206,6 +254,14 @@ store_open_sqlite(
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return VDI_ERR_ALLOC;
 	snprintf(st->path, sizeof(st->path), "%s", path);
+	if ((r = private_file(path, 1, err, errlen)) != 0)
+		goto fail;
+	snprintf(side, sizeof(side), "%s-wal", path);
+	if ((r = private_file(side, 0, err, errlen)) != 0)
+		goto fail;
+	snprintf(side, sizeof(side), "%s-shm", path);
+	if ((r = private_file(side, 0, err, errlen)) != 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 		    SQLITE_OPEN_NOMUTEX,
@@ -258,6 +314,12 @@ store_schema_version(struct store *st)
 	if (user_version(st->db, &v) != 0)
 		return -1;
 	return v;
+}
+
+int
+store_schema_latest(void)
+{
+	return N_MIGRATIONS;
 }
 
 int
@@ -542,6 +604,56 @@ store_device_list(struct store *st, const char *tenant,
 	cb.fn.device = fn;
 	cb.arg = arg;
 	return each_row(s, each_device, &cb);
+}
+
+/* --- retention --------------------------------------------------------- */
+
+int
+store_prune(struct store *st, int64_t sessions_before, int64_t tickets_before,
+    size_t batch, struct store_pruned *out)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (sessions_before > 0) {
+		/* The tickets of the sessions go with them. */
+		if ((r = prepare(st, &s,
+			 "DELETE FROM tickets WHERE session_id IN (SELECT id "
+			 "FROM sessions WHERE state = 3 AND ended < ?1 "
+			 "ORDER BY ended LIMIT ?2)",
+			 "ii", sessions_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->tickets += (uint64_t)sqlite3_changes(st->db);
+		if ((r = prepare(st, &s,
+			 "DELETE FROM sessions WHERE id IN (SELECT id FROM "
+			 "sessions WHERE state = 3 AND ended < ?1 ORDER BY "
+			 "ended LIMIT ?2)",
+			 "ii", sessions_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->sessions = (uint64_t)sqlite3_changes(st->db);
+	}
+	if (tickets_before > 0) {
+		if ((r = prepare(st, &s,
+			 "DELETE FROM tickets WHERE rowid IN (SELECT rowid "
+			 "FROM tickets WHERE expires < ?1 ORDER BY expires "
+			 "LIMIT ?2)",
+			 "ii", tickets_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->tickets += (uint64_t)sqlite3_changes(st->db);
+		if ((r = prepare(st, &s,
+			 "DELETE FROM token_uses WHERE rowid IN (SELECT rowid "
+			 "FROM token_uses WHERE expires < ?1 ORDER BY expires "
+			 "LIMIT ?2)",
+			 "ii", tickets_before, (int64_t)batch)) != 0 ||
+		    (r = exec_done(s)) != 0)
+			return r;
+		out->token_uses = (uint64_t)sqlite3_changes(st->db);
+	}
+	return 0;
 }
 
 /* --- sessions ----------------------------------------------------------- */
@@ -1383,6 +1495,59 @@ store_audit_query(struct store *st, const struct store_audit_filter *f,
 	cb.fn.audit = fn;
 	cb.arg = arg;
 	return each_row(s, each_audit, &cb);
+}
+
+int
+store_device_resolve(struct store *st, const char *prefix,
+    const char *const *tenants, size_t ntenants, char out[STORE_THUMB_MAX],
+    int *matches)
+{
+	sqlite3_stmt *s;
+	char *set = NULL, hi[STORE_THUMB_MAX + 1];
+	size_t len = prefix != NULL ? strlen(prefix) : 0;
+	int r = 0, rc = SQLITE_DONE;
+
+	out[0] = '\0';
+	*matches = 0;
+	if (len == 0 || len > 64 || strspn(prefix, "0123456789abcdef") != len)
+		return VDI_ERR_INVALID_ARG;
+	if (tenants != NULL &&
+	    (set = tenant_set(tenants, ntenants, &r)) == NULL)
+		return r;
+	/* Thumbprints are lower-case hex: prefix <= t < prefix "g". */
+	snprintf(hi, sizeof(hi), "%sg", prefix);
+	if ((r = prepare(st, &s,
+		 "SELECT DISTINCT t FROM ("
+		 " SELECT thumbprint AS t, tenant FROM devices"
+		 "  WHERE thumbprint >= ?1 AND thumbprint < ?2"
+		 " UNION ALL SELECT device, tenant FROM audit"
+		 "  WHERE device >= ?1 AND device < ?2)"
+		 " WHERE (?3 IS NULL OR instr(?3, char(10) || tenant ||"
+		 " char(10)) > 0) ORDER BY t LIMIT 2",
+		 "ss", prefix, hi)) != 0) {
+		free(set);
+		return r;
+	}
+	if (set != NULL &&
+	    sqlite3_bind_text(s, 3, set, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		r = VDI_ERR_IO;
+	free(set);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((*matches)++ == 0)
+			col_text(s, 0, out, STORE_THUMB_MAX);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = VDI_ERR_IO;
+	sqlite3_finalize(s);
+	if (r != 0)
+		return r;
+	if (*matches == 0)
+		return VDI_ERR_NOT_FOUND;
+	if (*matches > 1) {
+		out[0] = '\0';
+		return VDI_ERR_EXISTS;
+	}
+	return 0;
 }
 
 /* One tenant's chain while verifying: its last hash and row count. */

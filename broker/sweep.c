@@ -126,12 +126,38 @@ sweep_run(struct broker *b, int64_t now)
 	return ended;
 }
 
+void
+sweep_prune(struct broker *b, int64_t now)
+{
+	struct store_pruned p;
+	int r;
+
+	r = store_prune(b->store,
+	    b->conf.keep_ended_sessions > 0
+		? now - (int64_t)b->conf.keep_ended_sessions
+		: 0,
+	    b->conf.keep_tickets > 0 ? now - (int64_t)b->conf.keep_tickets : 0,
+	    SWEEP_BATCH, &p);
+	if (r != 0)
+		vlog(VLOG_ERROR, "prune_failed", "reason=store err=%s",
+		    vdi_errname(r));
+	else if (p.sessions + p.tickets + p.token_uses > 0)
+		vlog(VLOG_INFO, "pruned",
+		    "sessions=%llu tickets=%llu token_uses=%llu "
+		    "keep_ended_sessions=%u keep_tickets=%u",
+		    (unsigned long long)p.sessions,
+		    (unsigned long long)p.tickets,
+		    (unsigned long long)p.token_uses,
+		    b->conf.keep_ended_sessions, b->conf.keep_tickets);
+}
+
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct broker *b = arg;
 
 	(void)sweep_run(b, broker_now());
+	sweep_prune(b, broker_now());
 }
 
 int

@@ -59,6 +59,11 @@ unsigned int sweep_run(struct broker *b, int64_t now);
 
 /* Starts the periodic sweep on b's loop (first pass one interval after
  * the start), and stops it. */
+/* Deletes what is past its retention (vdi-brokerd.conf sweep
+ * keep_ended_sessions, keep_tickets), SWEEP_BATCH rows of each kind at
+ * most, and logs what it deleted. */
+void sweep_prune(struct broker *b, int64_t now);
+
 int sweep_start(struct broker *b) VDI_WUR;
 void sweep_stop(struct broker *b);
 

@@ -17,6 +17,8 @@
 
 #include "cfgfile.h"
 #include "policy.h"
+#include "procinfo.h"
+#include "store.h"
 
 #define DEFAULT_SOCKET "/run/vdi/brokerd.sock"
 #define REPLY_MAX      (64u * 1024u * 1024u)
@@ -28,13 +30,21 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: vdictl [-s SOCKET] [--json] COMMAND\n"
+	    "       vdictl -V | --version | -h | --help\n"
 	    "commands:\n"
-	    "  sessions list [--all]\n"
+	    "  status                       (version, store, gateways, "
+	    "certificate and CRL\n"
+	    "                               dates, tenants and their modes)\n"
+	    "  tenants list                 (each tenant's mode in force, CRL "
+	    "and CA dates)\n"
+	    "  sessions list [--all] [--tenant T]\n"
 	    "  sessions kill ID [--reason TEXT]\n"
 	    "  desktops list\n"
 	    "  desktops drain NAME | desktops enable NAME\n"
 	    "  devices list [--tenant T]\n"
-	    "  devices revoke THUMBPRINT [--reason TEXT]\n"
+	    "  devices revoke THUMBPRINT [--reason TEXT]  (or the start of "
+	    "the thumbprint\n"
+	    "                               of a device seen)\n"
 	    "  cuts list                    (cuts in force, what each gateway "
 	    "acknowledged)\n"
 	    "  policy reload\n"
@@ -46,6 +56,8 @@ usage(FILE *f)
 	    "each command sees only the tenants the caller administers "
 	    "(root and the\n"
 	    "broker's operators_group: every tenant)\n"
+	    "THUMBPRINT (also --device): 64 hex digits, or any start of them "
+	    "that names\none device\n"
 	    "TIME: 2026-11-21T09:00+09:00, a unix time, or an age like 2h\n"
 	    "socket: -s, else $VDI_BROKER_SOCKET, else " DEFAULT_SOCKET "\n");
 }
@@ -138,6 +150,104 @@ when(json_t *o, const char *k, char *buf, size_t len)
 	return buf;
 }
 
+/* "2027-01-31T00:00:00Z (in 58 days)" or "... (EXPIRED 2 days ago)". */
+static const char *
+date_in(json_int_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t, now = time(NULL);
+	struct tm tm;
+	char d[32];
+	long days;
+
+	if (t == 0)
+		return "-";
+	gmtime_r(&tt, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	days = (long)((tt - now) / 86400);
+	if (tt >= now)
+		snprintf(buf, len, "%s (in %ld days)", d, days);
+	else
+		snprintf(buf, len, "%s (EXPIRED %ld days ago)", d, -days);
+	return buf;
+}
+
+static void
+print_tenants(json_t *list)
+{
+	json_t *o;
+	size_t i;
+	char t1[96], t2[96];
+
+	printf("%-16s %-16s %-8s %-38s %s\n", "TENANT", "MODE", "SET BY",
+	    "CRL NEXT UPDATE", "CA NOT AFTER");
+	json_array_foreach(list, i, o) printf("%-16s %-16s %-8s %-38s %s\n",
+	    str(o, "name"), *str(o, "mode") ? str(o, "mode") : "(none)",
+	    *str(o, "mode_source") ? str(o, "mode_source") : "-",
+	    date_in(json_integer_value(json_object_get(o, "crl_next_update")),
+		t1, sizeof(t1)),
+	    date_in(json_integer_value(json_object_get(o, "ca_not_after")), t2,
+		sizeof(t2)));
+}
+
+static void
+print_status(json_t *rep)
+{
+	json_t *st = json_object_get(rep, "store"), *o;
+	time_t now = time(NULL);
+	size_t i;
+	char t1[96];
+
+	printf("vdi-brokerd %s, pid %lld, up since %s\n", str(rep, "version"),
+	    (long long)json_integer_value(json_object_get(rep, "pid")),
+	    when(rep, "started", t1, sizeof(t1)));
+	printf("store %s: %s, schema %lld of %lld, %lld bytes\n",
+	    str(st, "path"),
+	    json_is_true(json_object_get(st, "ok")) ? "ok" : "NOT READABLE",
+	    (long long)json_integer_value(
+		json_object_get(st, "schema_version")),
+	    (long long)json_integer_value(json_object_get(st, "schema_latest")),
+	    (long long)json_integer_value(json_object_get(st, "size_bytes")));
+	printf("retention: ended sessions %llds, tickets and token uses %llds "
+	       "after expiry (0: kept)\n",
+	    (long long)json_integer_value(json_object_get(
+		json_object_get(rep, "retention"), "ended_sessions")),
+	    (long long)json_integer_value(
+		json_object_get(json_object_get(rep, "retention"), "tickets")));
+	printf("\n%-24s %-9s %-36s %s\n", "GATEWAY", "POLLING", "LAST HEARD",
+	    "CUTS");
+	json_array_foreach(json_object_get(rep, "gateways"), i, o)
+	{
+		json_int_t h =
+		    json_integer_value(json_object_get(o, "last_heard"));
+		char ago[160];
+
+		if (h == 0)
+			snprintf(ago, sizeof(ago), "never");
+		else
+			snprintf(ago, sizeof(ago), "%s (%llds ago)",
+			    when(o, "last_heard", t1, sizeof(t1)),
+			    (long long)(now - (time_t)h));
+		printf("%-24s %-9s %-36s %s\n", str(o, "name"),
+		    json_is_true(json_object_get(o, "polling")) ? "yes" : "no",
+		    ago,
+		    json_is_true(json_object_get(o, "current"))
+			? "has every cut"
+			: "BEHIND");
+	}
+	printf("\n%-12s %-44s %s\n", "FILE", "PATH", "DATE");
+	json_array_foreach(json_object_get(rep, "certificates"), i, o)
+	{
+		char d[160];
+
+		snprintf(d, sizeof(d), "%s %s", str(o, "date"),
+		    date_in(json_integer_value(json_object_get(o, "when")), t1,
+			sizeof(t1)));
+		printf("%-12s %-44s %s\n", str(o, "what"), str(o, "path"), d);
+	}
+	printf("\n");
+	print_tenants(json_object_get(rep, "tenants"));
+}
+
 static void
 print_human(const char *what, json_t *rep)
 {
@@ -145,11 +255,20 @@ print_human(const char *what, json_t *rep)
 	size_t i;
 	char t1[32], t2[32];
 
+	if (strcmp(what, "status") == 0) {
+		print_status(rep);
+		return;
+	}
+	if (strcmp(what, "tenants.list") == 0) {
+		print_tenants(json_object_get(rep, "tenants"));
+		return;
+	}
+
 	if ((list = json_object_get(rep, "sessions")) != NULL) {
-		printf("%-32s %-10s %-16s %-12s %-14s %-12s %s\n", "SESSION",
+		printf("%-32s %-10s %-16s %-12s %-14s %-64s %s\n", "SESSION",
 		    "TENANT", "USER", "STATE", "DESKTOP", "DEVICE", "UPDATED");
 		json_array_foreach(list, i, o)
-		    printf("%-32s %-10s %-16s %-12s %-14s %-12.12s %s\n",
+		    printf("%-32s %-10s %-16s %-12s %-14s %-64s %s\n",
 			str(o, "id"), str(o, "tenant"), str(o, "user"),
 			str(o, "state"), str(o, "desktop"), str(o, "device"),
 			when(o, "updated", t1, sizeof(t1)));
@@ -254,7 +373,7 @@ print_human(const char *what, json_t *rep)
 
 			printf(
 			    "%lld %s actor=%s action=%s outcome=%s tenant=%s "
-			    "user=%s device=%.16s session=%s "
+			    "user=%s device=%s session=%s "
 			    "reason=\"%s\"%s%s\n",
 			    (long long)json_integer_value(
 				json_object_get(o, "seq")),
@@ -294,6 +413,64 @@ parse_since(const char *s, json_int_t *out)
 	return -1;
 }
 
+/* A thumbprint or the start of one, as the broker takes it: lower-case
+ * hex; colons (as openssl prints it) are dropped and upper case folded. */
+static int
+thumb_arg(const char *what, const char *in, char out[STORE_THUMB_MAX])
+{
+	size_t n = 0;
+
+	for (; *in != '\0'; in++) {
+		if (*in == ':')
+			continue;
+		if (n + 1 >= STORE_THUMB_MAX ||
+		    strchr("0123456789abcdefABCDEF", *in) == NULL) {
+			fprintf(stderr,
+			    "vdictl: %s: expected the device certificate's "
+			    "SHA-256 thumbprint, or its first digits, in hex "
+			    "(vdictl devices list)\n",
+			    what);
+			return -1;
+		}
+		out[n++] = (char)(*in >= 'A' && *in <= 'F' ? *in + 32 : *in);
+	}
+	out[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "vdictl: %s: empty thumbprint\n", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* The options a command takes (others given with it are errors). */
+enum {
+	OPT_ALL = 1 << 0,
+	OPT_REASON = 1 << 1,
+	OPT_TENANT = 1 << 2,
+	OPT_USER = 1 << 3,
+	OPT_DEVICE = 1 << 4,
+	OPT_SINCE = 1 << 5,
+	OPT_LIMIT = 1 << 6,
+};
+
+static const char *const opt_names[] = { "--all", "--reason", "--tenant",
+	"--user", "--device", "--since", "--limit" };
+
+/* Refuses the options given that the command does not take. */
+static int
+check_opts(const char *cmd, unsigned int given, unsigned int takes)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
+		if ((given & ~takes) & (1u << i)) {
+			fprintf(stderr, "vdictl: %s does not take %s\n", cmd,
+			    opt_names[i]);
+			return -1;
+		}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -301,9 +478,10 @@ main(int argc, char **argv)
 	const char *a[8] = { NULL };
 	const char *reason = NULL, *tenant = NULL, *user = NULL, *device = NULL;
 	const char *since = NULL, *limit = NULL;
-	char what[64];
+	char what[64], dev[STORE_THUMB_MAX];
 	json_t *req = NULL, *rep;
 	int i, na = 0, all = 0, rc;
+	unsigned int given = 0, takes = 0;
 	json_int_t t;
 
 	if (sock == NULL)
@@ -311,34 +489,44 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *o = argv[i];
 		const char **dst = NULL;
+		unsigned int bit = 0;
 
 		if (strcmp(o, "--json") == 0)
 			json_out = 1;
-		else if (strcmp(o, "--all") == 0)
+		else if (strcmp(o, "--all") == 0) {
 			all = 1;
-		else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			given |= OPT_ALL;
+		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
+			return 0;
+		} else if (strcmp(o, "-V") == 0 ||
+		    strcmp(o, "--version") == 0) {
+			vdi_version_print(stdout, "vdictl");
 			return 0;
 		} else if (strcmp(o, "-s") == 0)
 			dst = &sock;
 		else if (strcmp(o, "--reason") == 0)
-			dst = &reason;
+			dst = &reason, bit = OPT_REASON;
 		else if (strcmp(o, "--tenant") == 0)
-			dst = &tenant;
+			dst = &tenant, bit = OPT_TENANT;
 		else if (strcmp(o, "--user") == 0)
-			dst = &user;
+			dst = &user, bit = OPT_USER;
 		else if (strcmp(o, "--device") == 0)
-			dst = &device;
+			dst = &device, bit = OPT_DEVICE;
 		else if (strcmp(o, "--since") == 0)
-			dst = &since;
+			dst = &since, bit = OPT_SINCE;
 		else if (strcmp(o, "--limit") == 0)
-			dst = &limit;
+			dst = &limit, bit = OPT_LIMIT;
 		else if (o[0] == '-') {
 			fprintf(stderr, "vdictl: unknown option %s\n", o);
 			usage(stderr);
 			return 2;
 		} else if (na < 8)
 			a[na++] = o;
+		else {
+			fprintf(stderr, "vdictl: too many arguments\n");
+			return 2;
+		}
 		if (dst != NULL) {
 			if (++i >= argc) {
 				fprintf(
@@ -346,27 +534,39 @@ main(int argc, char **argv)
 				return 2;
 			}
 			*dst = argv[i];
+			given |= bit;
 		}
 	}
 #define IS(n, s) (na > (n) && strcmp(a[n], (s)) == 0)
-	if (IS(0, "sessions") && IS(1, "list") && na == 2)
+	if (IS(0, "sessions") && IS(1, "list") && na == 2) {
 		req =
 		    json_pack("{s:s, s:b}", "cmd", "sessions.list", "all", all);
-	else if (IS(0, "sessions") && IS(1, "kill") && na == 3)
+		takes = OPT_ALL | OPT_TENANT;
+	} else if (IS(0, "sessions") && IS(1, "kill") && na == 3) {
 		req =
 		    json_pack("{s:s, s:s}", "cmd", "sessions.kill", "id", a[2]);
-	else if (IS(0, "desktops") && IS(1, "list") && na == 2)
+		takes = OPT_REASON;
+	} else if (IS(0, "desktops") && IS(1, "list") && na == 2)
 		req = json_pack("{s:s}", "cmd", "desktops.list");
 	else if (IS(0, "desktops") && (IS(1, "drain") || IS(1, "enable")) &&
-	    na == 3)
+	    na == 3) {
 		req = json_pack("{s:s, s:s}", "cmd",
 		    IS(1, "drain") ? "desktops.drain" : "desktops.enable",
 		    "name", a[2]);
-	else if (IS(0, "devices") && IS(1, "list") && na == 2)
+		takes = OPT_REASON;
+	} else if (IS(0, "devices") && IS(1, "list") && na == 2) {
 		req = json_pack("{s:s}", "cmd", "devices.list");
-	else if (IS(0, "devices") && IS(1, "revoke") && na == 3)
+		takes = OPT_TENANT;
+	} else if (IS(0, "devices") && IS(1, "revoke") && na == 3) {
+		if (thumb_arg("devices revoke", a[2], dev) != 0)
+			return 2;
 		req = json_pack(
-		    "{s:s, s:s}", "cmd", "devices.revoke", "thumbprint", a[2]);
+		    "{s:s, s:s}", "cmd", "devices.revoke", "thumbprint", dev);
+		takes = OPT_REASON;
+	} else if (IS(0, "status") && na == 1)
+		req = json_pack("{s:s}", "cmd", "status");
+	else if (IS(0, "tenants") && IS(1, "list") && na == 2)
+		req = json_pack("{s:s}", "cmd", "tenants.list");
 	else if (IS(0, "cuts") && IS(1, "list") && na == 2)
 		req = json_pack("{s:s}", "cmd", "cuts.list");
 	else if (IS(0, "policy") && IS(1, "reload") && na == 2)
@@ -378,10 +578,14 @@ main(int argc, char **argv)
 			json_object_set_new(req, "mode",
 			    strcmp(a[3], "default") == 0 ? json_null()
 							 : json_string(a[3]));
-	} else if (IS(0, "audit") && IS(1, "verify") && na == 2)
+		takes = OPT_REASON;
+	} else if (IS(0, "audit") && IS(1, "verify") && na == 2) {
 		req = json_pack("{s:s}", "cmd", "audit.verify");
-	else if (IS(0, "audit") && na == 1) {
+		takes = OPT_TENANT;
+	} else if (IS(0, "audit") && na == 1) {
 		req = json_pack("{s:s}", "cmd", "audit.query");
+		takes =
+		    OPT_TENANT | OPT_USER | OPT_DEVICE | OPT_SINCE | OPT_LIMIT;
 		if (since != NULL) {
 			if (parse_since(since, &t) != 0) {
 				fprintf(stderr,
@@ -389,19 +593,46 @@ main(int argc, char **argv)
 				    "offset (2026-11-21T09:00+09:00), a unix "
 				    "time, or an age (90m, 2h, 1d)\n",
 				    since);
+				json_decref(req);
 				return 2;
 			}
 			json_object_set_new(req, "since", json_integer(t));
 		}
-		if (limit != NULL)
-			json_object_set_new(req, "limit",
-			    json_integer(strtoll(limit, NULL, 10)));
+		if (limit != NULL) {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(limit, &end, 10);
+			if (*limit < '0' || *limit > '9' || *end != '\0' ||
+			    errno != 0 || v > 1000000000) {
+				fprintf(stderr,
+				    "vdictl: --limit %s: expected a number of "
+				    "rows (0: no limit)\n",
+				    limit);
+				json_decref(req);
+				return 2;
+			}
+			json_object_set_new(req, "limit", json_integer(v));
+		}
+		if (device != NULL) {
+			if (thumb_arg("--device", device, dev) != 0) {
+				json_decref(req);
+				return 2;
+			}
+			device = dev;
+		}
 	} else {
 		usage(stderr);
 		return 2;
 	}
 	if (req == NULL)
 		return 1;
+	if (check_opts(json_string_value(json_object_get(req, "cmd")), given,
+		takes) != 0) {
+		json_decref(req);
+		return 2;
+	}
 	if (reason != NULL)
 		json_object_set_new(req, "reason", json_string(reason));
 	if (tenant != NULL)

@@ -839,6 +839,18 @@ resume(struct vdic *c, struct shim_tunnel *t, long t_drop, long lasted,
 			    now_ms() - t_drop);
 			return st;
 		}
+		if (st == VDIC_ERR_DEVICE) {
+			/* Revoked (or its certificate refused): retrying
+			 * cannot help, and "start again" would be wrong. */
+			vdi_seterr(text, sizeof(text),
+			    "The connection to your desktop was lost and "
+			    "cannot be restored from this tablet: %s",
+			    c->msg);
+			vdi_seterr(c->msg, sizeof(c->msg), "%s", text);
+			emit(c, VDIC_EV_GAVE_UP, c->msg, *attempt,
+			    now_ms() - t_drop);
+			return st;
+		}
 		/* Only network-ish failures are worth another try. */
 		if (st != VDIC_ERR_BROKER && st != VDIC_ERR_GATEWAY &&
 		    !(st == VDIC_ERR_NO_DESKTOP &&

@@ -24,6 +24,7 @@
 
 #include <openssl/crypto.h>
 
+#include "procinfo.h"
 #include "vdiclient.h"
 #include "vlog.h"
 
@@ -133,12 +134,25 @@ event(void *arg, const struct vdic_event *ev)
 }
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: vdi-connect [-t] [-d] [-l level] [-f config] [-u user] "
-	    "[--logoff]\n");
-	exit(VDIC_ERR_CONFIG);
+	    "[--logoff]\n"
+	    "       vdi-connect -V | --version | -h | --help\n"
+	    "  -f, --config FILE  configuration (default " SYSCONFDIR_VDI
+	    "/connect.conf)\n"
+	    "  -u, --user USER    log in as USER (else asked)\n"
+	    "  -t, --check        check the configuration and the device "
+	    "identity, then exit\n"
+	    "  --logoff           end the desktop session when the client "
+	    "closes\n"
+	    "  -d                 log at debug level\n"
+	    "  -l LEVEL           debug, info, notice, warning or error\n"
+	    "  -V, --version      print the version and exit\n");
+	if (f == stderr)
+		exit(VDIC_ERR_CONFIG);
+	exit(0);
 }
 
 int
@@ -150,6 +164,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'f' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = SYSCONFDIR_VDI "/connect.conf", *user = NULL;
@@ -166,9 +181,15 @@ main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
 
-	while (
-	    (ch = getopt_long(argc, argv, "tdl:f:u:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "tdl:f:u:hV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'V':
+			vdi_version_print(stdout, "vdi-connect");
+			return 0;
+		case 'h':
+			usage(stdout);
+			break;
 		case 't':
 			check = 1;
 			break;
@@ -188,11 +209,11 @@ main(int argc, char **argv)
 			logoff = 1;
 			break;
 		default:
-			usage();
+			usage(stderr);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr);
 	if (vdic_config_load(path, &cfg, err, sizeof(err)) != VDIC_OK) {
 		fprintf(stderr, "%s", err);
 		if (err[0] != '\0' && err[strlen(err) - 1] != '\n')

@@ -40,6 +40,7 @@
 #include "cutset.h"
 #include "gateway.h"
 #include "keyproc.h"
+#include "procinfo.h"
 #include "srclimit.h"
 #include "policy.h"
 #include "policy_files.h"
@@ -56,13 +57,15 @@ usage(void)
 	fprintf(stderr,
 	    "usage: vdi-gatewayd [-t] [-d] [-l level] [-P port-file] "
 	    "[-f config]\n"
+	    "       vdi-gatewayd -V | --version | -h\n"
 	    "  -f FILE  configuration (default " SYSCONFDIR_VDI
 	    "/vdi-gatewayd.conf)\n"
 	    "  -t       check the configuration, keys and certificates, then "
 	    "exit\n"
 	    "  -d       log to stderr (default: syslog)\n"
 	    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
-	    "  -P FILE  write the tunnel port to FILE once listening\n");
+	    "  -P FILE  write the tunnel port to FILE once listening\n"
+	    "  -V       print the version and exit\n");
 }
 
 static int
@@ -213,8 +216,18 @@ main(int argc, char **argv)
 
 	gw->conf_path = SYSCONFDIR_VDI "/vdi-gatewayd.conf";
 	pthread_mutex_init(&gw->policy_lock, NULL);
-	while ((ch = getopt(argc, argv, "df:hl:P:t")) != -1) {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "df:hl:P:tV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'V':
+			vdi_version_print(stdout, "vdi-gatewayd");
+			return 0;
 		case 'd':
 			foreground = 1;
 			break;

@@ -12,6 +12,7 @@
 #include <event2/http.h>
 
 #include "gateway.h"
+#include "procinfo.h"
 
 static struct evhttp *metrics_http;
 
@@ -100,7 +101,12 @@ void
 gw_metrics_render(struct gw *gw, struct evbuffer *o)
 {
 	struct gw_metrics *m = &gw->m;
+	char pi[4096];
 	size_t i;
+
+	/* vdi_build_info and process_* of the gateway (not its key process). */
+	if (vdi_procinfo_metrics(pi, sizeof(pi)) < sizeof(pi))
+		evbuffer_add(o, pi, strlen(pi));
 
 	counter(o, "vdi_gateway_connections_accepted_total",
 	    "TCP connections accepted.", "counter", GW_GET(&m->accepted));

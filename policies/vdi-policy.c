@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "policy.h"
+#include "procinfo.h"
 
 #define EXIT_DENY  2
 #define MAX_GROUPS 256
@@ -39,7 +40,8 @@ usage(FILE *f)
 	    "           --from ADDRESS (--cert DEVICE.pem | --tenant T "
 	    "--device-class C)\n"
 	    "           [--at 2026-11-21T09:00+09:00] [--mode NAME|none] "
-	    "[--json]\n");
+	    "[--json]\n"
+	    "       vdi-policy -V | --version | -h | --help\n");
 }
 
 static int
@@ -495,6 +497,11 @@ main(int argc, char **argv)
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
+		vdi_version_print(stdout, "vdi-policy");
 		return 0;
 	}
 	if (argc < 2) {

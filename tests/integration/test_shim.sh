@@ -300,6 +300,19 @@ vdi_assert_eq "device on the CRL: exit 4" 4 "$(cat "$VDI_RUN/revokedcrl.rc")"
 vdi_assert_contains "... 'has been blocked'" "$VDI_RUN/revokedcrl.log" "has been blocked"
 
 connect_conf "$VDI_RUN/tablet2.conf" "$A/tablet-2"
+# Revoked while connected: the tunnel is cut, the reconnect refused, and
+# the tablet is told so (not "start the connection again").
+shim shimrev "$VDI_RUN/tablet2.conf" bob bob-pw
+vdi_check "bob connects from tablet-2" vdi_wait_log shimrev "connected to" 20
+"$VDICTL" devices revoke "$(vdi_thumbprint "$A/tablet-2.pem")" --reason "lost in the field" \
+	>"$VDI_RUN/revoke.out" 2>&1 || vdi_die "vdictl devices revoke failed"
+vdi_wait_exit shimrev 30
+vdi_assert_eq "revoked while connected: exit 4" 4 "$?"
+vdi_assert_contains "... 'cannot be restored from this tablet'" "$VDI_RUN/shimrev.log" \
+	"cannot be restored from this tablet"
+vdi_assert_contains "... 'has been blocked'" "$VDI_RUN/shimrev.log" "has been blocked"
+vdi_assert_lacks "... not 'start the connection again'" "$VDI_RUN/shimrev.log" \
+	"start the connection again"
 "$VDICTL" devices revoke "$(vdi_thumbprint "$A/tablet-2.pem")" --reason "lost in the field" \
 	>"$VDI_RUN/revoke.out" 2>&1 || vdi_die "vdictl devices revoke failed"
 shim_fail revoked "$VDI_RUN/tablet2.conf" bob bob-pw

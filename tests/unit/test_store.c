@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -92,9 +93,9 @@ store_open_sqlite__when_reopened__schema_version_kept_wal_mode(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(store_schema_version(f->st), 8);
+	assert_int_equal(store_schema_version(f->st), 9);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->st), 8);
+	assert_int_equal(store_schema_version(f->st), 9);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
@@ -121,6 +122,147 @@ store_open_sqlite__when_schema_newer__refused(void **state)
 	assert_int_equal(store_open_sqlite(f->path, &st, err, sizeof(err)),
 	    VDI_ERR_UNSUPPORTED);
 	assert_non_null(strstr(err, "newer"));
+}
+
+static mode_t
+file_mode(const char *path, const char *suffix)
+{
+	char p[400];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	assert_int_equal(stat(p, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+static void
+store_open_sqlite__when_created_or_older_file__private_0600(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	char p[400];
+	mode_t old = umask(022);
+
+	/* A store created under umask 022, written to (WAL and -shm in
+	 * use): each file readable by its owner only. */
+	assert_int_equal(store_device_seen(f->st, "t", "aa", "CN=a", 1, &d), 0);
+	assert_int_equal(file_mode(f->path, ""), 0600);
+	assert_int_equal(file_mode(f->path, "-wal"), 0600);
+	assert_int_equal(file_mode(f->path, "-shm"), 0600);
+	/* The files of an older broker (0644) are narrowed on open. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(chmod(f->path, 0644), 0);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	if (access(p, F_OK) == 0)
+		assert_int_equal(chmod(p, 0644), 0);
+	reopen(f);
+	assert_int_equal(file_mode(f->path, ""), 0600);
+	if (access(p, F_OK) == 0)
+		assert_int_equal(file_mode(f->path, "-wal"), 0600);
+	umask(old);
+}
+
+static void
+store_device_resolve__when_prefix__unique_ambiguous_or_none(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct store_audit a;
+	char out[STORE_THUMB_MAX];
+	const char *only_b[] = { "b" };
+	int n;
+
+	assert_int_equal(
+	    store_device_seen(f->st, "a", "ab12", "CN=1", 1, &d), 0);
+	assert_int_equal(
+	    store_device_seen(f->st, "b", "ab34", "CN=2", 1, &d), 0);
+	/* A device only the audit log names (refused before it was seen). */
+	memset(&a, 0, sizeof(a));
+	snprintf(a.action, sizeof(a.action), "tls_refused");
+	snprintf(a.outcome, sizeof(a.outcome), "refused");
+	snprintf(a.tenant, sizeof(a.tenant), "a");
+	snprintf(a.device, sizeof(a.device), "cd56");
+	assert_int_equal(store_audit_append(f->st, &a), 0);
+
+	assert_int_equal(
+	    store_device_resolve(f->st, "ab1", NULL, 0, out, &n), 0);
+	assert_string_equal(out, "ab12");
+	assert_int_equal(store_device_resolve(f->st, "c", NULL, 0, out, &n), 0);
+	assert_string_equal(out, "cd56");
+	assert_int_equal(store_device_resolve(f->st, "ab", NULL, 0, out, &n),
+	    VDI_ERR_EXISTS);
+	assert_int_equal(n, 2);
+	assert_string_equal(out, "");
+	/* Only the tenants in scope count: "ab" is b's one device. */
+	assert_int_equal(
+	    store_device_resolve(f->st, "ab", only_b, 1, out, &n), 0);
+	assert_string_equal(out, "ab34");
+	assert_int_equal(store_device_resolve(f->st, "ef", NULL, 0, out, &n),
+	    VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_device_resolve(f->st, "AB", NULL, 0, out, &n),
+	    VDI_ERR_INVALID_ARG);
+	assert_int_equal(store_device_resolve(f->st, "", NULL, 0, out, &n),
+	    VDI_ERR_INVALID_ARG);
+}
+
+static void
+store_prune__when_past_retention__old_rows_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	struct store_pruned p;
+	char sid[STORE_ID_MAX], gw[64];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.tenant, sizeof(s.tenant), "t");
+	snprintf(s.user, sizeof(s.user), "u");
+	snprintf(s.device, sizeof(s.device), "d");
+	snprintf(s.pool, sizeof(s.pool), "p");
+	snprintf(s.desktop, sizeof(s.desktop), "k");
+	s.created = s.updated = 100;
+	/* old: ended at 200; recent: ended at 900; live: never ended */
+	snprintf(s.id, sizeof(s.id), "old");
+	assert_int_equal(store_session_create(f->st, &s), 0);
+	assert_int_equal(store_session_set_state(
+			     f->st, "old", STORE_SESSION_ENDED, "logoff", 200),
+	    0);
+	snprintf(s.id, sizeof(s.id), "recent");
+	assert_int_equal(store_session_create(f->st, &s), 0);
+	assert_int_equal(store_session_set_state(f->st, "recent",
+			     STORE_SESSION_ENDED, "logoff", 900),
+	    0);
+	snprintf(s.id, sizeof(s.id), "live");
+	assert_int_equal(store_session_create(f->st, &s), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "t-old", "live", "d", 300, 100), 0);
+	assert_int_equal(
+	    store_ticket_put(f->st, "t-new", "live", "d", 2000, 100), 0);
+	assert_int_equal(store_token_use(f->st, "j-old", "live", "gw", 100, 300,
+			     gw, sizeof(gw)),
+	    0);
+	assert_int_equal(store_token_use(f->st, "j-new", "live", "gw", 100,
+			     2000, gw, sizeof(gw)),
+	    0);
+
+	assert_int_equal(store_prune(f->st, 500, 500, 100, &p), 0);
+	assert_int_equal(p.sessions, 1);
+	assert_int_equal(p.tickets, 1);
+	assert_int_equal(p.token_uses, 1);
+	assert_int_equal(
+	    store_session_get(f->st, "old", &s), VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(f->st, "recent", &s), 0);
+	assert_int_equal(store_session_get(f->st, "live", &s), 0);
+	assert_int_equal(
+	    store_ticket_use(f->st, "t-old", "d", 100, sid), VDI_ERR_NOT_FOUND);
+	assert_int_equal(store_ticket_use(f->st, "t-new", "d", 100, sid), 0);
+	assert_int_equal(store_token_gateway(f->st, "j-old", gw, sizeof(gw)),
+	    VDI_ERR_NOT_FOUND);
+	/* 0: kept for ever; nothing left to prune: nothing. */
+	assert_int_equal(store_prune(f->st, 0, 0, 100, &p), 0);
+	assert_int_equal(p.sessions + p.tickets + p.token_uses, 0);
+	assert_int_equal(store_prune(f->st, 500, 500, 100, &p), 0);
+	assert_int_equal(p.sessions + p.tickets + p.token_uses, 0);
 }
 
 static void
@@ -1050,6 +1192,15 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_open_sqlite__when_schema_newer__refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_open_sqlite__when_created_or_older_file__private_0600,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_device_resolve__when_prefix__unique_ambiguous_or_none,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_prune__when_past_retention__old_rows_only, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_device__when_seen_then_revoked__times_kept_first_revoker_wins,
