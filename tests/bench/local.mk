@@ -12,7 +12,8 @@ tests_bench_bench_rdp_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAG
 tests_bench_bench_rdp_LDADD = $(top_builddir)/gateway/librdp.la \
 	$(VDICOMMON_LIBS) $(LIBEVENT_LIBS) -lm
 
-bench_scripts = tests/bench/bench_relay_cost.sh
+bench_scripts = tests/bench/bench_relay_cost.sh tests/bench/bench_session_memory.sh \
+	tests/bench/bench_latency.sh
 EXTRA_DIST += tests/bench/bench_reconnect.sh tests/bench/lib.sh \
 	$(bench_scripts)
 dist_noinst_SCRIPTS += tests/bench/smoke.sh
