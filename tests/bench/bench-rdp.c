@@ -23,14 +23,15 @@
  *   bench-rdp client -t HOST:PORT [-T direct|tls|gateway] -n N
  *                    [-m idle|stream|echo] [-d SECONDS] [-i MS]
  *                    [-p PARALLEL] [-c DEV.pem -k DEV.key -C CA.pem]
- *                    [-j TOKEN-FILE -K SIGNING-KEY]
+ *                    [-j TOKEN-FILE (-K SIGNING-KEY | -J)]
  *     -T direct   TCP straight to the desktop (X.224, then its TLS)
  *        tls      an outer TLS (device certificate) to a TLS relay such as
  *                 stunnel, the RDP stream with its own TLS inside
  *        gateway  the outer TLS, then GET /v1/tunnel with a token (each
  *                 connection gets its own: the claims of TOKEN-FILE with a
  *                 new jti/sid/iat/exp, re-signed with SIGNING-KEY), then
- *                 the RDP stream as with tls
+ *                 the RDP stream as with tls; -J: one connection
+ *                 with the token of TOKEN-FILE as it is (a broker's)
  *     -n N        connections, at most PARALLEL (default 64) in their
  *                 connection sequence at once
  *     -d SECONDS  after all are up (or failed): stay that long, then close
@@ -160,6 +161,7 @@ static struct {
 	/* tokens */
 	json_t *claims;
 	struct jws_key *sign_key;
+	char *token_as_is; /* -J: the token file's token, unchanged */
 	/* client accounting */
 	int started, up, failed, dropped, inflight;
 	struct conn **conns;
@@ -458,9 +460,13 @@ load_token(const char *tokfile, const char *keyfile)
 static char *
 mint_token(int id)
 {
-	json_t *c = json_deep_copy(G.claims);
+	json_t *c;
 	char jti[64], sid[64], *tok = NULL;
 	json_int_t t = (json_int_t)time(NULL);
+
+	if (G.token_as_is != NULL)
+		return strdup(G.token_as_is);
+	c = json_deep_copy(G.claims);
 
 	snprintf(
 	    jti, sizeof(jti), "bench-%d-%d-%d", (int)getpid(), id, G.conn_seq);
@@ -1700,7 +1706,7 @@ main(int argc, char **argv)
 	const char *cert = NULL, *key = NULL, *ca = NULL, *portfile = NULL,
 		   *target = NULL, *tokfile = NULL, *signkey = NULL;
 	struct rlimit rl;
-	int ch;
+	int ch, as_is = 0;
 	size_t i;
 
 	if (argc < 2)
@@ -1714,7 +1720,7 @@ main(int argc, char **argv)
 	G.n = 1;
 	G.parallel = 64;
 	G.interval_ms = 200;
-	while ((ch = getopt(argc, argv, "c:k:C:P:m:w:r:s:t:T:n:d:i:p:j:K:")) !=
+	while ((ch = getopt(argc, argv, "c:k:C:P:m:w:r:s:t:T:n:d:i:p:j:JK:")) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -1783,6 +1789,9 @@ main(int argc, char **argv)
 			break;
 		case 'K':
 			signkey = optarg;
+			break;
+		case 'J':
+			as_is = 1;
 			break;
 		default:
 			usage();
@@ -1860,7 +1869,16 @@ main(int argc, char **argv)
 			usage();
 		G.outer_ctx = tls_ctx(VDI_TLS_CLIENT, cert, key, ca);
 	}
-	if (G.transport == T_GATEWAY) {
+	if (G.transport == T_GATEWAY && as_is) {
+		char tok[16384];
+		FILE *f = tokfile != NULL ? fopen(tokfile, "r") : NULL;
+
+		if (f == NULL || fgets(tok, sizeof(tok), f) == NULL || G.n != 1)
+			usage();
+		fclose(f);
+		tok[strcspn(tok, "\r\n")] = '\0';
+		G.token_as_is = strdup(tok);
+	} else if (G.transport == T_GATEWAY) {
 		if (tokfile == NULL || signkey == NULL)
 			usage();
 		load_token(tokfile, signkey);

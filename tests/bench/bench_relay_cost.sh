@@ -61,7 +61,7 @@ run() {
 	[ "${bytes:-0}" -gt 0 ] || vdi_die "$relay: no bytes reached the client"
 	grep -h 'event=tls' "$VDI_RUN/$name.log" | sed "s/^/# $relay: /" | sort -u >>"$VDI_RUN/tls.txt"
 	awk -v c=$((c1 - c0)) -v hz="$HZ" -v b="$bytes" -v s="$secs" \
-		'BEGIN { printf "%.3f %d %.2f\n", c / hz, b, b / s / 1e6 }' >>"$VDI_RUN/$relay.$n"
+		'BEGIN { printf "%.3f %.0f %.2f\n", c / hz, b, b / s / 1e6 }' >>"$VDI_RUN/$relay.$n"
 }
 
 for n in $LOADS; do
