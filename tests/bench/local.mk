@@ -13,8 +13,9 @@ tests_bench_bench_rdp_LDADD = $(top_builddir)/gateway/librdp.la \
 	$(VDICOMMON_LIBS) $(LIBEVENT_LIBS) -lm
 
 bench_scripts = tests/bench/bench_relay_cost.sh tests/bench/bench_session_memory.sh \
-	tests/bench/bench_latency.sh tests/bench/bench_connect.sh
-EXTRA_DIST += tests/bench/bench_reconnect.sh tests/bench/lib.sh \
+	tests/bench/bench_latency.sh tests/bench/bench_connect.sh \
+	tests/bench/bench_broker_storm.sh
+EXTRA_DIST += tests/bench/bench_reconnect.sh tests/bench/lib.sh tests/bench/storm.py \
 	$(bench_scripts)
 dist_noinst_SCRIPTS += tests/bench/smoke.sh
 

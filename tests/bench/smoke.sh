@@ -4,7 +4,7 @@
 # that the tools keep working. Fails only when a benchmark itself breaks.
 : "${top_srcdir:?run through make check}"
 rc=0
-for b in relay_cost session_memory latency connect; do
+for b in relay_cost session_memory latency connect broker_storm; do
 	echo "=== bench_$b.sh (smoke)"
 	BENCH_SMOKE=1 bash "$top_srcdir/tests/bench/bench_$b.sh"
 	r=$?
