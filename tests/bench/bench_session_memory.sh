@@ -76,7 +76,10 @@ cycle() {
 		vdi_log "$name: the gateway still holds $(nfd) descriptors (had $fd0)"
 	sleep 2
 	AFTER_KIB=$(rss_kib "$GWPID")
-	PER_KIB=$(awk -v a="$UP_KIB" -v b="$BEFORE_KIB" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
+	# against the RSS after the warm-up: freed session memory stays in
+	# the allocator's arenas, so the RSS before a later cycle already
+	# holds it
+	PER_KIB=$(awk -v a="$UP_KIB" -v b="${BASE_KIB:-$BEFORE_KIB}" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
 	fdn=$(awk -v a="$up" -v b="$fd0" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / n }')
 	printf '%-10s %7s %10s %10s %10s %12s %8s %8s\n' "$name" "$n" "$BEFORE_KIB" "$UP_KIB" \
 		"$AFTER_KIB" "$PER_KIB" "$ERRS" "$fdn"
@@ -87,15 +90,17 @@ cycle() {
 # Warm-up: one-time allocations (TLS contexts, thread arenas) are not
 # per session.
 cycle warmup 10 >/dev/null
+BASE_KIB=$(rss_kib "$GWPID")
 printf '\n# vdi-gatewayd RSS (KiB) with idle sessions (connection sequence done)\n'
+echo "# KiB/session: (RSS up - RSS after the warm-up, $BASE_KIB KiB) / sessions"
 printf '%-10s %7s %10s %10s %10s %12s %8s %8s\n' cycle sessions before up after "KiB/session" errors "fd/sess"
 : >"$VDI_RUN/rows"
 first_after=""
 for c in $(seq "$CYCLES"); do
 	cycle "c$c-n$N1" "$N1"
 	[ -n "$first_after" ] || first_after=$AFTER_KIB
-	per1=$PER_KIB
-	errs1=$ERRS
+	[ -n "${per1:-}" ] || per1=$PER_KIB
+	errs1=$((${errs1:-0} + ERRS))
 done
 last_after=$AFTER_KIB
 growth=$(awk -v a="$last_after" -v b="$first_after" -v n="$N1" -v c="$CYCLES" \
@@ -104,7 +109,7 @@ cycle "n$N2" "$N2"
 per2=$PER_KIB
 errs2=$ERRS
 echo
-echo "KiB per idle session: $per1 at $N1, $per2 at $N2; errors: $errs1 at $N1, $errs2 at $N2"
+echo "KiB per idle session: $per1 at $N1 (first cycle), $per2 at $N2; errors: $errs1 at $N1, $errs2 at $N2"
 echo "RSS after cycles of $N1: first $first_after KiB, last $last_after KiB: $growth KiB per session per cycle"
 [ -n "${BENCH_OUT:-}" ] && cp "$VDI_RUN/rows" "$BENCH_OUT"
 
