@@ -132,12 +132,7 @@ integration_tests += tests/integration/test_broker_state.sh
 integration_tests += tests/integration/test_broker_ops.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
-# Benchmarks: `make bench` (not part of make check; CI runs it).
-EXTRA_DIST += tests/bench/bench_reconnect.sh
-bench: vdi-brokerd vdictl tests/peers/freeport tests/peers/pam_vdi_otp.la
-	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
-	OPENSSL='$(OPENSSL_BIN)' bash $(top_srcdir)/tests/bench/bench_reconnect.sh
-.PHONY: bench
+# Benchmarks (bench_reconnect.sh among them): tests/bench/local.mk.
 
 # Scenario tests: the stories of the field (real vdi-connect + xfreerdp,
 # gateway, broker, desktops), each asserting behaviour and the audit log.

@@ -1,0 +1,33 @@
+# tests/bench/: the benchmarks of docs/performance.md. `make bench` runs
+# them in full (minutes; use a build without sanitizers for figures);
+# `make check` runs each as a seconds-long smoke run (BENCH_SMOKE=1), which
+# fails only when the tool itself breaks.
+#
+#   bench-rdp   a light synthetic RDP desktop and client (one process, one
+#               event loop, many connections) running the real connection
+#               sequence; header of tests/bench/bench-rdp.c.
+check_PROGRAMS += tests/bench/bench-rdp
+tests_bench_bench_rdp_SOURCES = tests/bench/bench-rdp.c
+tests_bench_bench_rdp_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_bench_bench_rdp_LDADD = $(top_builddir)/gateway/librdp.la \
+	$(VDICOMMON_LIBS) $(LIBEVENT_LIBS) -lm
+
+bench_scripts = tests/bench/bench_relay_cost.sh tests/bench/bench_session_memory.sh \
+	tests/bench/bench_latency.sh tests/bench/bench_connect.sh \
+	tests/bench/bench_broker_storm.sh
+EXTRA_DIST += tests/bench/bench_reconnect.sh tests/bench/lib.sh tests/bench/storm.py \
+	$(bench_scripts)
+dist_noinst_SCRIPTS += tests/bench/smoke.sh
+
+# The smoke runs inside make check.
+TESTS += tests/bench/smoke.sh
+
+bench_deps = vdi-brokerd vdictl vdi-gatewayd tests/peers/freeport \
+	tests/peers/pam_vdi_otp.la tests/peers/tunnel-client tests/bench/bench-rdp
+bench: $(bench_deps)
+	@rc=0; for s in $(bench_scripts) tests/bench/bench_reconnect.sh; do \
+	  echo "=== $$s"; \
+	  top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	  OPENSSL='$(OPENSSL_BIN)' bash $(top_srcdir)/$$s || rc=1; \
+	done; exit $$rc
+.PHONY: bench
