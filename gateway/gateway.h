@@ -5,9 +5,14 @@
  *   gatewayd.c    main: options, start-up order, signals, privilege drop
  *   gwload.c      policy TLS, inner and desktop contexts, broker keys
  *   gwlisten.c    the listener (limits, back-off) and the worker threads
- *   session.c     one tunnel: TLS accept, Upgrade, token, 101, X.224, the
- *                 RDP-level TLS inside the tunnel, the relay loop
- *   desktop.c     the desktop leg: TCP, X.224, TLS, pin or CA check
+ *   sessfsm.c     a session's states and the one step function (pure)
+ *   session.c     a session's owner: creates, advances and frees it, joins
+ *                 the legs, its timer and kill event (session.h)
+ *   front.c       front TLS, the front request (protocols[]), 101, refusals
+ *   admission.c   token, replay, dst in policy, limits, cuts, credentials
+ *   desktop.c     the desktop leg: TCP, X.224, its security (securities[])
+ *   client.c      the client's X.224 and the RDP-level TLS in the tunnel
+ *   pump.c        the relay pump: PDUs between the two legs (pump.h)
  *   relay.c       the pure relay engine (relay.h)
  *   registry.c    tunnels from token acceptance on, one per sid once
  *                 started, and the broker's cuts (cutset.c) they are
@@ -95,7 +100,7 @@ struct gw_metrics {
 	uint64_t bytes_c2s, bytes_s2c;
 	uint64_t broker_events_sent, broker_events_dropped;
 	uint64_t broker_cuts;
-	/* pre-authentication limits (gatewayd.c, session.c) */
+	/* pre-authentication limits (gwlisten.c, admission.c) */
 	uint64_t handshakes_active; /* gauge: accepted, token not yet good */
 	uint64_t sessions_admitted; /* gauge: token accepted, not closed */
 	uint64_t handshakes_refused_source; /* over max_handshakes_per_source */
