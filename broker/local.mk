@@ -19,17 +19,17 @@ broker_libvdibroker_la_SOURCES = \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c
 broker_libvdibroker_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
-	-I$(top_srcdir)/policies -I$(top_srcdir)/gateway/rdp $(LIBCONFIG_CFLAGS) \
+	-I$(top_srcdir)/policies $(LIBCONFIG_CFLAGS) \
 	$(LIBEVENT_CFLAGS)
 broker_libvdibroker_la_LIBADD = $(SQLITE_LIBS)
 
 VDIBROKER_LIBS = $(top_builddir)/broker/libvdibroker.la \
 	$(top_builddir)/policies/libvdipolicy.la \
-	$(top_builddir)/gateway/librdp.la \
+	$(top_builddir)/rdp/librdp.la \
 	$(SQLITE_LIBS) $(LIBCONFIG_LIBS) $(LIBEVENT_LIBS) $(VDICOMMON_LIBS)
 BROKER_TEST_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
 	$(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/broker \
-	-I$(top_srcdir)/policies -I$(top_srcdir)/gateway/rdp
+	-I$(top_srcdir)/policies
 
 sbin_PROGRAMS += vdi-brokerd
 

@@ -1,5 +1,5 @@
 # gateway/: vdi-gatewayd's own modules (front door, tokens, relay engine).
-# The RDP parsers are in gateway/local.mk (librdp).
+# The RDP parsers are librdp (rdp/local.mk).
 noinst_LTLIBRARIES += gateway/libgwd.la
 gateway_libgwd_la_SOURCES = \
 	gateway/upgrade.h gateway/upgrade.c \
@@ -45,7 +45,7 @@ gateway_libgwd_la_SOURCES += \
 	gateway/keypkey.c
 gateway_libgwd_la_CFLAGS += -I$(top_srcdir)/gateway
 
-GWD_LIBS += $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
+GWD_LIBS += $(top_builddir)/rdp/librdp.la $(VDICOMMON_LIBS)
 
 sbin_PROGRAMS += vdi-gatewayd
 vdi_gatewayd_SOURCES = \

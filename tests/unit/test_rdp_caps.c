@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/caps.c. */
+/* Unit tests for rdp/caps.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/caps.h"
+#include "rdp/caps.h"
 
 static const char *demand[] = { "shadow-full/0023-s2c-io-demand-active.bin",
 	"xrdp-full/0023-s2c-io-demand-active.bin" };

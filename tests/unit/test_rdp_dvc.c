@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/dvc.c and gfx.c. */
+/* Unit tests for rdp/dvc.c and gfx.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/dvc.h"
-#include "gateway/rdp/gfx.h"
+#include "rdp/dvc.h"
+#include "rdp/gfx.h"
 
 static const struct rdp_policy hardened = { 0 };
 static const struct rdp_policy audio = { 1 };

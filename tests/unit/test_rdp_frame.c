@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/frame.c and rdp.c. */
+/* Unit tests for rdp/frame.c and rdp.c. */
 #include "config.h"
 
 #include <dirent.h>
@@ -12,8 +12,8 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/rdp.h"
+#include "rdp/frame.h"
+#include "rdp/rdp.h"
 
 static const char *sessions[] = { "shadow-hardened", "shadow-full",
 	"shadow-persist", "xrdp-full", "relay-shadow", "relay-xrdp",

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dvc.h"
-#include "gfx.h"
+#include "rdp/dvc.h"
+#include "rdp/gfx.h"
 
 /* Bytes of a ChannelId / Length field for a 2-bit size code. */
 static int

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "gfx.h"
+#include "rdp/gfx.h"
 
 int
 rdp_gfx_next(struct vbuf *b, struct rdp_gfx_header *h, struct vbuf *pdu)

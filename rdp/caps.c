@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
+#include "rdp/caps.h"
 
 #define FLOW_PDU_LEN 8 /* TS_FLOW_PDU (2.2.8.1.1.1.1 note, T.128 8.21) */
 

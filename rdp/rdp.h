@@ -3,7 +3,7 @@
  * with an audit reason, the channel policy, and a bounded list of messages
  * produced by a rewriter.
  *
- * The parsers under gateway/rdp/ are pure: bytes in (a struct vbuf), a
+ * The parsers under rdp/ are pure: bytes in (a struct vbuf), a
  * struct or a verdict out. They do no I/O, read no clock and keep no
  * globals; any state (SVC reassembly, the DVC table) lives in a struct the
  * caller owns. They return 0, VDI_ERR_NEED_MORE (framing only) or another

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 void
 rdp_verdict_init(struct rdp_verdict *v)
