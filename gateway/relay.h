@@ -112,7 +112,9 @@ struct relay {
  * and passes them empty. */
 struct relay_result {
 	struct rdp_verdict v; /* RDP_CLOSE: close the session with
-			       * v.reason; otherwise send fwd and back */
+			       * v.reason; otherwise send fwd and back
+			       * (v says what the layers below refused,
+			       * merged by rdp_verdict_merge()) */
 	struct vbuf *fwd;     /* to the other side */
 	struct vbuf *back;    /* back to the sender */
 	int secret;           /* fwd holds a password: wipe after sending */

@@ -11,8 +11,9 @@
 void
 rdp_verdict_init(struct rdp_verdict *v)
 {
+	memset(v, 0, sizeof(*v));
 	v->action = RDP_PASS;
-	v->reason[0] = '\0';
+	v->what.kind = RDP_REFUSED_NOTHING;
 }
 
 /* Severity order: PASS < REWRITE < DROP < CLOSE. */
@@ -32,23 +33,116 @@ severity(enum rdp_action a)
 	return 3;
 }
 
+/*
+ * The one rule every change of a verdict goes through: 1 when v may take
+ * action (with a refusal of kind), 0 when it must stay as it is. A verdict
+ * only gets more severe; of equally severe ones, the first that refused
+ * something is kept.
+ */
+static int
+may_raise(
+    const struct rdp_verdict *v, enum rdp_action action, enum rdp_refusal kind)
+{
+	if (severity(action) < severity(v->action))
+		return 0;
+	if (severity(action) == severity(v->action) &&
+	    (v->what.kind != RDP_REFUSED_NOTHING ||
+		kind == RDP_REFUSED_NOTHING))
+		return 0;
+	return 1;
+}
+
+static void
+raise_to(struct rdp_verdict *v, enum rdp_action action,
+    const struct rdp_refusal_data *what, const char *fmt, va_list ap)
+{
+	v->action = action;
+	v->what = *what;
+	v->reason[0] = '\0';
+	if (fmt != NULL)
+		(void)vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+}
+
 void
 rdp_verdict_set(
     struct rdp_verdict *v, enum rdp_action action, const char *fmt, ...)
 {
+	struct rdp_refusal_data what;
 	va_list ap;
 
-	if (severity(action) < severity(v->action))
-		return;
-	if (severity(action) == severity(v->action) && v->reason[0] != '\0')
-		return;
-	v->action = action;
-	v->reason[0] = '\0';
-	if (fmt == NULL)
+	memset(&what, 0, sizeof(what));
+	what.kind = fmt == NULL || action == RDP_PASS ? RDP_REFUSED_NOTHING
+						      : RDP_REFUSED_RULE;
+	if (!may_raise(v, action, what.kind))
 		return;
 	va_start(ap, fmt);
-	(void)vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	raise_to(v, action, &what, fmt, ap);
 	va_end(ap);
+}
+
+void
+rdp_verdict_refuse(struct rdp_verdict *v, enum rdp_action action,
+    enum rdp_refusal kind, uint32_t code, const void *name, size_t namelen,
+    const char *fmt, ...)
+{
+	struct rdp_refusal_data what;
+	va_list ap;
+	size_t n;
+
+	if (!may_raise(v, action, kind))
+		return;
+	memset(&what, 0, sizeof(what));
+	what.kind = kind;
+	what.code = code;
+	if (name != NULL)
+		rdp_name_sanitize(what.name, sizeof(what.name), name, namelen);
+	va_start(ap, fmt);
+	raise_to(v, action, &what, fmt, ap);
+	va_end(ap);
+	n = strlen(v->reason);
+	if (name != NULL && n < sizeof(v->reason))
+		(void)snprintf(v->reason + n, sizeof(v->reason) - n,
+		    "%sname=%s", n > 0 ? " " : "", what.name);
+}
+
+void
+rdp_verdict_escalate(struct rdp_verdict *v, enum rdp_action action)
+{
+	if (may_raise(v, action, v->what.kind))
+		v->action = action;
+}
+
+void
+rdp_verdict_merge(struct rdp_verdict *v, const struct rdp_verdict *from)
+{
+	if (v == from || !may_raise(v, from->action, from->what.kind))
+		return;
+	v->action = from->action;
+	v->what = from->what;
+	memcpy(v->reason, from->reason, sizeof(v->reason));
+	v->reason[sizeof(v->reason) - 1] = '\0';
+}
+
+const char *
+rdp_refusal_name(enum rdp_refusal kind)
+{
+	switch (kind) {
+	case RDP_REFUSED_NOTHING:
+		return "nothing";
+	case RDP_REFUSED_RULE:
+		return "rule";
+	case RDP_REFUSED_DVC:
+		return "dvc";
+	case RDP_REFUSED_DVC_TABLE_FULL:
+		return "dvc_table_full";
+	case RDP_REFUSED_CHANNEL:
+		return "channel";
+	case RDP_REFUSED_PDU:
+		return "pdu";
+	case RDP_REFUSED_CAPS:
+		return "caps";
+	}
+	return "unknown";
 }
 
 void

@@ -367,6 +367,9 @@ rdp_caps_filter_io__when_captured_session__verdicts(void **state)
 		if (v.action == RDP_DROP) {
 			assert_string_equal(
 			    v.reason, "persistent_key_list_dropped");
+			assert_int_equal(v.what.kind, RDP_REFUSED_PDU);
+			assert_int_equal(
+			    v.what.code, RDP_PDUTYPE2_PERSISTENT_LIST);
 			assert_int_equal(ev.dropped, 1);
 		}
 		if (v.action != RDP_REWRITE)
