@@ -13,8 +13,7 @@ GWD_TEST_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(CMOCKA_CFLAGS) \
 
 gwd_unit_tests = tests/unit/test_upgrade tests/unit/test_replay \
 	tests/unit/test_gwtoken
-check_PROGRAMS += $(gwd_unit_tests)
-TESTS += $(gwd_unit_tests)
+unit_tests += $(gwd_unit_tests)
 tests_unit_test_upgrade_SOURCES = tests/unit/test_upgrade.c
 tests_unit_test_upgrade_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_upgrade_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
@@ -65,8 +64,7 @@ EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
 # Unit tests of the pure modules.
 gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay \
 	tests/unit/test_cutset tests/unit/test_keymsg tests/unit/test_keyproc
-check_PROGRAMS += $(gwd_more_unit_tests)
-TESTS += $(gwd_more_unit_tests)
+unit_tests += $(gwd_more_unit_tests)
 tests_unit_test_gw_conf_SOURCES = tests/unit/test_gw_conf.c
 tests_unit_test_gw_conf_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_gw_conf_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)

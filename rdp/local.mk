@@ -31,8 +31,7 @@ unit_rdp_tests = \
 	tests/unit/test_rdp_caps \
 	tests/unit/test_rdp_svc \
 	tests/unit/test_rdp_dvc
-check_PROGRAMS += $(unit_rdp_tests)
-TESTS += $(unit_rdp_tests)
+unit_tests += $(unit_rdp_tests)
 
 tests_unit_test_rdp_frame_SOURCES = tests/unit/test_rdp_frame.c \
 	tests/unit/test_rdp_capture.h
