@@ -11,10 +11,10 @@
 #include <event2/event.h>
 
 #include "assign.h"
-#include "frame.h"
+#include "rdp/frame.h"
 #include "health.h"
 #include "vlog.h"
-#include "x224.h"
+#include "rdp/x224.h"
 
 #define PROBE_MAX 4096
 

@@ -20,17 +20,18 @@ broker_libvdibroker_la_SOURCES = \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c
 broker_libvdibroker_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
-	-I$(top_srcdir)/policies -I$(top_srcdir)/gateway/rdp $(LIBCONFIG_CFLAGS) \
+	-I$(top_srcdir)/policies $(LIBCONFIG_CFLAGS) \
 	$(LIBEVENT_CFLAGS)
 broker_libvdibroker_la_LIBADD = $(SQLITE_LIBS)
 
 VDIBROKER_LIBS = $(top_builddir)/broker/libvdibroker.la \
 	$(top_builddir)/policies/libvdipolicy.la \
-	$(top_builddir)/gateway/librdp.la \
+	$(top_builddir)/rdp/librdp.la \
 	$(SQLITE_LIBS) $(LIBCONFIG_LIBS) $(LIBEVENT_LIBS) $(VDICOMMON_LIBS)
-BROKER_TEST_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
-	$(CMOCKA_CFLAGS) $(LIBEVENT_CFLAGS) -I$(top_srcdir)/broker \
-	-I$(top_srcdir)/policies -I$(top_srcdir)/gateway/rdp
+# The daemon's flags; the unit tests add cmocka's (never the daemon).
+BROKER_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
+	$(LIBEVENT_CFLAGS) -I$(top_srcdir)/broker -I$(top_srcdir)/policies
+BROKER_TEST_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 
 sbin_PROGRAMS += vdi-brokerd
 
@@ -42,14 +43,13 @@ vdictl_SOURCES = broker/vdictl.c
 vdictl_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) -I$(top_srcdir)/policies
 vdictl_LDADD = $(top_builddir)/policies/libvdipolicy.la $(LIBCONFIG_LIBS) $(VDICOMMON_LIBS)
 vdi_brokerd_SOURCES = broker/brokerd.c
-vdi_brokerd_CFLAGS = $(BROKER_TEST_CFLAGS)
+vdi_brokerd_CFLAGS = $(BROKER_CFLAGS)
 vdi_brokerd_LDADD = $(VDIBROKER_LIBS)
 
 broker_unit_tests = tests/unit/test_store tests/unit/test_ratelimit \
 	tests/unit/test_token tests/unit/test_assign tests/unit/test_apireq \
 	tests/unit/test_login
-check_PROGRAMS += $(broker_unit_tests)
-TESTS += $(broker_unit_tests)
+unit_tests += $(broker_unit_tests)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(BROKER_TEST_CFLAGS)
 tests_unit_test_store_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
@@ -71,7 +71,7 @@ tests_unit_test_login_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
 
 fuzz_harnesses += tests/fuzz/fuzz_apireq
 tests_fuzz_fuzz_apireq_SOURCES = tests/fuzz/fuzz_apireq.c $(FUZZ_DRIVER)
-tests_fuzz_fuzz_apireq_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(BROKER_TEST_CFLAGS)
+tests_fuzz_fuzz_apireq_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(BROKER_CFLAGS)
 tests_fuzz_fuzz_apireq_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_apireq_LDADD = $(VDIBROKER_LIBS)
 
@@ -94,8 +94,7 @@ tests_peers_pam_vdi_otp_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -rpath /nowhere
 tests_peers_pam_vdi_otp_la_LIBADD = $(PAM_LIBS)
 
-check_PROGRAMS += tests/unit/test_pammsg tests/unit/test_privsep
-TESTS += tests/unit/test_pammsg tests/unit/test_privsep
+unit_tests += tests/unit/test_pammsg tests/unit/test_privsep
 tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c
 tests_unit_test_pammsg_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 	$(CMOCKA_CFLAGS) -I$(top_srcdir)/broker

@@ -31,8 +31,7 @@ unit_shim_tests = \
 	tests/unit/test_shim_conf \
 	tests/unit/test_shim_reply \
 	tests/unit/test_shim_argv
-check_PROGRAMS += $(unit_shim_tests)
-TESTS += $(unit_shim_tests)
+unit_tests += $(unit_shim_tests)
 SHIM_UNIT_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/client-shim
 SHIM_UNIT_LIBS = $(VDICLIENT_LIBS) $(CMOCKA_LIBS)

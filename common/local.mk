@@ -21,5 +21,8 @@ common_libvdicommon_la_LIBADD = $(OPENSSL_LIBS) $(JANSSON_LIBS) $(LIBCONFIG_LIBS
 # What a program linking libvdicommon needs.
 VDICOMMON_CFLAGS = $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(LIBCONFIG_CFLAGS)
 VDICOMMON_LIBS = $(top_builddir)/common/libvdicommon.la $(OPENSSL_LIBS) $(JANSSON_LIBS) $(LIBCONFIG_LIBS)
-# common/ TLS profiles, mTLS with per-tenant CAs and CRLs, thumbprints.
-common_libvdicommon_la_SOURCES += common/tls.c common/tls.h
+# common/ TLS (tls.h): the reloadable holder (tls.c), contexts with their
+# profile, CAs and CRLs (tls_ctx.c), files (tls_load.c), per connection
+# and thumbprints (tls_peer.c).
+common_libvdicommon_la_SOURCES += common/tls.h common/tls_int.h \
+	common/tls.c common/tls_ctx.c common/tls_load.c common/tls_peer.c

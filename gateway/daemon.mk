@@ -1,5 +1,5 @@
 # gateway/: vdi-gatewayd's own modules (front door, tokens, relay engine).
-# The RDP parsers are in gateway/local.mk (librdp).
+# The RDP parsers are librdp (rdp/local.mk).
 noinst_LTLIBRARIES += gateway/libgwd.la
 gateway_libgwd_la_SOURCES = \
 	gateway/upgrade.h gateway/upgrade.c \
@@ -13,8 +13,7 @@ GWD_TEST_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(CMOCKA_CFLAGS) \
 
 gwd_unit_tests = tests/unit/test_upgrade tests/unit/test_replay \
 	tests/unit/test_gwtoken
-check_PROGRAMS += $(gwd_unit_tests)
-TESTS += $(gwd_unit_tests)
+unit_tests += $(gwd_unit_tests)
 tests_unit_test_upgrade_SOURCES = tests/unit/test_upgrade.c
 tests_unit_test_upgrade_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_upgrade_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
@@ -46,7 +45,7 @@ gateway_libgwd_la_SOURCES += \
 	gateway/sessfsm.h gateway/sessfsm.c
 gateway_libgwd_la_CFLAGS += -I$(top_srcdir)/gateway
 
-GWD_LIBS += $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
+GWD_LIBS += $(top_builddir)/rdp/librdp.la $(VDICOMMON_LIBS)
 
 sbin_PROGRAMS += vdi-gatewayd
 vdi_gatewayd_SOURCES = \
@@ -70,8 +69,7 @@ EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
 gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay \
 	tests/unit/test_cutset tests/unit/test_keymsg tests/unit/test_keyproc \
 	tests/unit/test_sessfsm
-check_PROGRAMS += $(gwd_more_unit_tests)
-TESTS += $(gwd_more_unit_tests)
+unit_tests += $(gwd_more_unit_tests)
 tests_unit_test_gw_conf_SOURCES = tests/unit/test_gw_conf.c
 tests_unit_test_gw_conf_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_gw_conf_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)

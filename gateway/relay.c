@@ -110,15 +110,6 @@ record(struct relay *r, const char *name, int dynamic, int allowed)
 	e->allowed = allowed;
 }
 
-/* "dvc_refused name=X" -> X */
-static const char *
-reason_name(const char *reason)
-{
-	const char *p = strstr(reason, "name=");
-
-	return p != NULL ? p + 5 : "?";
-}
-
 static int
 close_err(struct relay_result *res, const char *what, int err)
 {
@@ -156,12 +147,12 @@ relay_drdynvc(struct relay *r, enum rdp_dir dir, const struct rdp_mcs_pdu *p,
 		    "dvc_refusals_exceeded max=%u", RELAY_DVC_REFUSALS_MAX);
 		return 0;
 	}
-	if (strncmp(d->v.reason, "dvc_refused", 11) == 0 ||
-	    strncmp(d->v.reason, "dvc_table_full", 14) == 0)
-		record(r, reason_name(d->v.reason), 1, 0);
+	if (d->v.what.kind == RDP_REFUSED_DVC ||
+	    d->v.what.kind == RDP_REFUSED_DVC_TABLE_FULL)
+		record(r, d->v.what.name, 1, 0);
+	rdp_verdict_merge(&res->v, &d->v);
 	switch (d->v.action) {
 	case RDP_CLOSE:
-		rdp_verdict_set(&res->v, RDP_CLOSE, "%s", d->v.reason);
 		return 0;
 	case RDP_PASS:
 		if ((e = rdp_svc_write_message(res->fwd, ind, p->initiator,
@@ -196,9 +187,6 @@ relay_drdynvc(struct relay *r, enum rdp_dir dir, const struct rdp_mcs_pdu *p,
 			record(r, safe, 1, 1);
 		}
 	}
-	if (d->v.reason[0] != '\0' && d->v.action != RDP_CLOSE)
-		snprintf(
-		    res->v.reason, sizeof(res->v.reason), "%s", d->v.reason);
 	for (i = 0; i < d->reply.n; i++) {
 		if ((e = rdp_msgs_get(&d->reply, i, &m)) != 0 ||
 		    (e = rdp_svc_write_message(res->back, !ind, p->initiator,
@@ -380,19 +368,17 @@ relay_io(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 		goto out;
 	if (dir == RDP_C2S && v.action != RDP_CLOSE && is_slow_input(&p->data))
 		res->input = 1;
+	rdp_verdict_merge(&res->v, &v);
 	switch (v.action) {
 	case RDP_CLOSE:
-		rdp_verdict_set(&res->v, RDP_CLOSE, "%s", v.reason);
 		break;
 	case RDP_PASS:
 		e = vbuf_put_buf(res->fwd, pdu);
 		break;
 	case RDP_DROP:
 		r->dropped++;
-		snprintf(res->v.reason, sizeof(res->v.reason), "%s", v.reason);
 		break;
 	case RDP_REWRITE:
-		snprintf(res->v.reason, sizeof(res->v.reason), "%s", v.reason);
 		if (vbuf_len(tmp) > 0)
 			e = rdp_mcs_write_send_data(res->fwd, ind, p->initiator,
 			    p->channel_id, vbuf_ptr(tmp), vbuf_len(tmp));
@@ -609,6 +595,7 @@ static int
 relay_fastpath(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
     struct relay_result *res)
 {
+	struct rdp_verdict v;
 	int e,
 	    active =
 		r->phase == RELAY_SHARE && r->share.phase == RDP_SHARE_ACTIVE;
@@ -619,11 +606,12 @@ relay_fastpath(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 		    phase_name(r->phase));
 		return 0;
 	}
-	e = dir == RDP_S2C ? rdp_fastpath_check_output(pdu, &res->v)
-			   : rdp_fastpath_check_input(pdu, &res->v);
+	e = dir == RDP_S2C ? rdp_fastpath_check_output(pdu, &v)
+			   : rdp_fastpath_check_input(pdu, &v);
 	if (e != 0)
 		return close_err(res, "fastpath", e);
-	if (res->v.action == RDP_CLOSE)
+	rdp_verdict_merge(&res->v, &v);
+	if (v.action == RDP_CLOSE)
 		return 0;
 	if (dir == RDP_C2S && !active) {
 		r->dropped++;
@@ -659,7 +647,8 @@ send_data(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 	/* Only channels the desktop confirmed a join for carry data. */
 	if (bit != 0 && (r->joined & bit) == 0) {
 		r->dropped++;
-		rdp_verdict_set(&res->v, RDP_DROP, "channel_not_joined id=%u",
+		rdp_verdict_refuse(&res->v, RDP_DROP, RDP_REFUSED_CHANNEL,
+		    p->channel_id, NULL, 0, "channel_not_joined id=%u",
 		    p->channel_id);
 		return 0;
 	}
@@ -672,8 +661,9 @@ send_data(struct relay *r, enum rdp_dir dir, const struct vbuf *pdu,
 	/* Fake ids of refused channels, the dropped message channel, ids
 	 * nobody handed out: nothing gets through. */
 	r->dropped++;
-	rdp_verdict_set(
-	    &res->v, RDP_DROP, "channel_data_dropped id=%u", p->channel_id);
+	rdp_verdict_refuse(&res->v, RDP_DROP, RDP_REFUSED_CHANNEL,
+	    p->channel_id, NULL, 0, "channel_data_dropped id=%u",
+	    p->channel_id);
 	return 0;
 }
 

@@ -6,7 +6,7 @@
  * and of the channels (static channel map with fake ids, drdynvc
  * reassembly, DVC table). relay_pdu() takes one whole PDU (TPKT or
  * fast-path, as split by relay_frame_len()) travelling in one direction,
- * applies every rule of RDP-RELAY.md through the parsers of gateway/rdp/,
+ * applies every rule of RDP-RELAY.md through the parsers of rdp/,
  * and says what to send on: bytes to forward to the other side, bytes to
  * answer the sender with (local Channel Join Confirms, DVC Create
  * Responses for refused channels), or close with a reason. It starts after
@@ -112,7 +112,9 @@ struct relay {
  * and passes them empty. */
 struct relay_result {
 	struct rdp_verdict v; /* RDP_CLOSE: close the session with
-			       * v.reason; otherwise send fwd and back */
+			       * v.reason; otherwise send fwd and back
+			       * (v says what the layers below refused,
+			       * merged by rdp_verdict_merge()) */
 	struct vbuf *fwd;     /* to the other side */
 	struct vbuf *back;    /* back to the sender */
 	int secret;           /* fwd holds a password: wipe after sending */

@@ -37,8 +37,7 @@ policy_unit_tests = \
 	tests/unit/test_policy_load \
 	tests/unit/test_policy_eval \
 	tests/unit/test_policy_device
-check_PROGRAMS += $(policy_unit_tests)
-TESTS += $(policy_unit_tests)
+unit_tests += $(policy_unit_tests)
 
 tests_unit_test_policy_time_SOURCES = tests/unit/test_policy_time.c
 tests_unit_test_policy_time_CFLAGS = $(POLICY_TEST_CFLAGS)

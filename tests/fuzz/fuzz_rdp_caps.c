@@ -1,6 +1,6 @@
 /*
  * fuzz_rdp_caps.c: Share Control PDUs on the I/O channel
- * (gateway/rdp/caps.c). The input is I/O channel data, filtered in both
+ * (rdp/caps.c). The input is I/O channel data, filtered in both
  * directions. A rewrite must be stable (filtering it again gives the same
  * bytes) and never contain a dropped capability set or a persistent key
  * list.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/caps.h"
+#include "rdp/caps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_rdp_dvc.c: the DVC filter and its table (gateway/rdp/dvc.c and,
+ * fuzz_rdp_dvc.c: the DVC filter and its table (rdp/dvc.c and,
  * through graphics channels, gfx.c). The first byte is the policy
  * (audio_out in bit 0); then records: a byte whose bit 0 is the direction
  * (1: desktop to client), a length (2 bytes, little endian) and that many
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gateway/rdp/dvc.h"
+#include "rdp/dvc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_rdp_frame.c: splits the input as an RDP byte stream (TPKT and
- * fast-path, gateway/rdp/frame.c) with a size cap chosen by the first
+ * fast-path, rdp/frame.c) with a size cap chosen by the first
  * byte, and runs the fast-path checks and the TPKT/X.224 header readers on
  * every PDU. Checks that frames tile the stream exactly.
  */
@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/frame.h"
+#include "rdp/x224.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_rdp_gcc.c: GCC user data (gateway/rdp/gcc.c). The first byte picks
+ * fuzz_rdp_gcc.c: GCC user data (rdp/gcc.c). The first byte picks
  * the mode, the rest is:
  *   0: client data blocks: parse, rewrite under both policies, and the
  *      output must parse with only allowed channels and no dropped blocks;
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/gcc.h"
+#include "rdp/gcc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

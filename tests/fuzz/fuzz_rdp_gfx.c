@@ -1,6 +1,6 @@
 /*
  * fuzz_rdp_gfx.c: the client-to-server graphics filter
- * (gateway/rdp/gfx.c). The input is one graphics message. What the filter
+ * (rdp/gfx.c). The input is one graphics message. What the filter
  * keeps must filter again unchanged and never hold a cache import offer.
  */
 #include "config.h"
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/gfx.h"
+#include "rdp/gfx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_rdp_info.c: the Client Info PDU (gateway/rdp/info.c). The input is
+ * fuzz_rdp_info.c: the Client Info PDU (rdp/info.c). The input is
  * the I/O channel data (security header first). A parsed PDU is rewritten
  * with and without credentials; the output must parse, with the flags the
  * relay promises, and wiping the password of a copy must zero exactly the
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/info.h"
+#include "rdp/info.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

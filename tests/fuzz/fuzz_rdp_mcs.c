@@ -1,5 +1,5 @@
 /*
- * fuzz_rdp_mcs.c: the MCS layer (gateway/rdp/mcs.c). The first byte picks
+ * fuzz_rdp_mcs.c: the MCS layer (rdp/mcs.c). The first byte picks
  * the mode, the rest is one TPKT PDU:
  *   0: Connect-Initial rewrite under both policies; a result must parse
  *      back through every layer and carry only allowed channels;
@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/gcc.h"
-#include "gateway/rdp/mcs.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/frame.h"
+#include "rdp/gcc.h"
+#include "rdp/mcs.h"
+#include "rdp/x224.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,13 +1,13 @@
 /*
  * fuzz_rdp_sec.c: the basic security header and licensing PDUs
- * (gateway/rdp/sec.c), in both directions. The input is I/O channel data.
+ * (rdp/sec.c), in both directions. The input is I/O channel data.
  */
 #include "config.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gateway/rdp/sec.h"
+#include "rdp/sec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

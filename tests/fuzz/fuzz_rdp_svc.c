@@ -1,5 +1,5 @@
 /*
- * fuzz_rdp_svc.c: static channel chunk reassembly (gateway/rdp/svc.c).
+ * fuzz_rdp_svc.c: static channel chunk reassembly (rdp/svc.c).
  * The input is a sequence of records: length (2 bytes, little endian) and
  * that many bytes of Send Data user data (CHANNEL_PDU_HEADER + data). The
  * chunks go through a reassembling stream with a 64 KiB cap and a
@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/mcs.h"
-#include "gateway/rdp/svc.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/frame.h"
+#include "rdp/mcs.h"
+#include "rdp/svc.h"
+#include "rdp/x224.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

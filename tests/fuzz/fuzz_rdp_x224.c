@@ -1,6 +1,6 @@
 /*
  * fuzz_rdp_x224.c: the input is one TPKT PDU given to the X.224 Connection
- * Request, Connection Confirm and Data parsers (gateway/rdp/x224.c). A
+ * Request, Connection Confirm and Data parsers (rdp/x224.c). A
  * parsed cookie is written back with the CR builder and must parse to the
  * same value; the CC builder must never emit restricted-admin flags.
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/x224.h"
+#include "rdp/x224.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,6 +4,7 @@
 #   . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 #   vdi_init                                  # run dir, traps, counters
 #   vdi_require xfreerdp freerdp2-x11         # program + Debian package
+#   vdi_require_probe_desktop                 # skip when built without FreeRDP
 #   vdi_make_pki                              # test PKI in $VDI_PKI
 #   vdi_start srv "$VDI_PEERS/tls-test-server" -p "$VDI_RUN/srv.port" ...
 #   vdi_wait_file "$VDI_RUN/srv.port" 10 srv || vdi_die "srv did not start"
@@ -123,6 +124,16 @@ vdi_die() {
 vdi_require() {
 	command -v "$1" >/dev/null 2>&1 ||
 		vdi_skip "$1 not found: install the Debian package '$2' (apt-get install $2)"
+}
+
+# vdi_require_probe_desktop: tests/peers/probe-desktop is built only when
+# configure found FreeRDP (test-only); without it the test is skipped.
+vdi_require_probe_desktop() {
+	if [ "${VDI_HAVE_FREERDP:-yes}" = no ]; then
+		vdi_skip "tests/peers/probe-desktop not built: configure found no FreeRDP (install the Debian package 'freerdp2-dev' and run configure again)"
+	fi
+	[ -x "$VDI_PEERS/probe-desktop" ] ||
+		vdi_die "tests/peers/probe-desktop not built (make check builds it)"
 }
 
 vdi_finish() {

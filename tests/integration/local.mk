@@ -3,13 +3,11 @@
 # processes and logs live in $(top_builddir)/tests/integration/run/NAME/,
 # removed when the test passes (VDI_KEEP_RUN=1 keeps it).
 #
-# To add a test: append it to integration_tests (it is then run by make
-# check and shipped in the tarball):
+# To add a test: append it to integration_tests, a shared list of
+# Makefile.am (it is then run by make check and shipped in the tarball):
 #   integration_tests += tests/integration/test_NAME.sh
-integration_tests = tests/integration/test_mtls.sh
+integration_tests += tests/integration/test_mtls.sh
 
-TESTS += $(integration_tests)
-dist_noinst_SCRIPTS += $(integration_tests)
 EXTRA_DIST += tests/integration/lib.sh
 
 # Folders of failed runs are kept for debugging; make clean removes them.

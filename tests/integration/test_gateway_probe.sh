@@ -20,6 +20,7 @@ vdi_init
 vdi_require xfreerdp freerdp2-x11
 vdi_require xwd x11-apps
 vdi_require python3 python3-minimal
+vdi_require_probe_desktop
 T0=$(date +%s)
 
 HOSTILE=$VDI_PEERS/hostile-client

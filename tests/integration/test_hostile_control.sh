@@ -7,6 +7,7 @@
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 vdi_init
 vdi_require python3 python3-minimal
+vdi_require_probe_desktop
 vdi_make_pki
 
 REC=$VDI_RUN/record.jsonl

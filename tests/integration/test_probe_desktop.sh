@@ -12,6 +12,7 @@ vdi_require Xvfb xvfb
 vdi_require xdpyinfo x11-utils
 vdi_require xwd x11-apps
 vdi_require python3 python3-minimal
+vdi_require_probe_desktop
 vdi_make_pki
 
 REC=$VDI_RUN/record.jsonl

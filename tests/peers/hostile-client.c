@@ -9,7 +9,7 @@
  * It speaks the real connection sequence (X.224 CR/CC, TLS without
  * verification, MCS Connect Initial with its GCC blocks, Erect Domain,
  * Attach User, Channel Joins, Client Info, Confirm Active, finalization)
- * as far as the attack needs, built with vbuf and the gateway/rdp
+ * as far as the attack needs, built with vbuf and the rdp/
  * builders, then sends the attack and watches the peer for -w seconds
  * (default 3); -n sets how many joins join-flood sends (default a
  * million, in writes of 5000). -f FD speaks over an already connected socket (a
@@ -41,14 +41,14 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "gateway/rdp/caps.h"
-#include "gateway/rdp/dvc.h"
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/gcc.h"
-#include "gateway/rdp/info.h"
-#include "gateway/rdp/mcs.h"
-#include "gateway/rdp/svc.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/caps.h"
+#include "rdp/dvc.h"
+#include "rdp/frame.h"
+#include "rdp/gcc.h"
+#include "rdp/info.h"
+#include "rdp/mcs.h"
+#include "rdp/svc.h"
+#include "rdp/x224.h"
 #include "vbuf.h"
 
 #define PROG    "hostile-client"

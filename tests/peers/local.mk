@@ -18,25 +18,30 @@ tests_peers_freeport_SOURCES = tests/peers/freeport.c
 # JSON line per connection, every channel, capability and flag that reached
 # it (tests/peers/README.md). hostile-client: a raw RDP client running one
 # attack of RDP-RELAY.md per invocation.
+# probe-desktop needs FreeRDP (optional in configure); the tests that run
+# it skip without it (lib.sh vdi_require_probe_desktop).
+if HAVE_FREERDP
 check_PROGRAMS += tests/peers/probe-desktop
+endif
 tests_peers_probe_desktop_SOURCES = tests/peers/probe-desktop.c
 tests_peers_probe_desktop_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
-	$(FREERDP_SERVER_CFLAGS) $(FREERDP_CFLAGS)
-tests_peers_probe_desktop_LDADD = $(top_builddir)/gateway/librdp.la \
-	$(VDICOMMON_LIBS) $(FREERDP_SERVER_LIBS) $(FREERDP_LIBS)
+	$(FREERDP_CFLAGS)
+tests_peers_probe_desktop_LDADD = $(RDP_LIBS) $(FREERDP_LIBS)
 check_PROGRAMS += tests/peers/hostile-client
 tests_peers_hostile_client_SOURCES = tests/peers/hostile-client.c
 tests_peers_hostile_client_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
-tests_peers_hostile_client_LDADD = $(top_builddir)/gateway/librdp.la \
-	$(VDICOMMON_LIBS)
+tests_peers_hostile_client_LDADD = $(RDP_LIBS)
 EXTRA_DIST += tests/peers/README.md
-# Their tests are added to TESTS here (tests/integration/local.mk, which
-# sets integration_tests with "=", is included after this file).
-peer_integration_tests = tests/integration/test_probe_desktop.sh \
+integration_tests += tests/integration/test_probe_desktop.sh \
 	tests/integration/test_hostile_control.sh
-TESTS += $(peer_integration_tests)
-dist_noinst_SCRIPTS += $(peer_integration_tests)
 EXTRA_DIST += tests/peers/cut-relay.py
 # flood.py: bounded pre-authentication floods (idle TCP, stalled TLS,
 # trickled requests, a held login) for tests/integration/test_flood.sh.
 EXTRA_DIST += tests/peers/flood.py
+
+# Test-only TLS-terminating proxy that records the PDUs of a session
+# (tests/unit/rdp-captures/README.md says how the captures were made).
+check_PROGRAMS += tests/peers/rdp-capture-proxy
+tests_peers_rdp_capture_proxy_SOURCES = tests/peers/rdp-capture-proxy.c
+tests_peers_rdp_capture_proxy_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
+tests_peers_rdp_capture_proxy_LDADD = $(RDP_LIBS)

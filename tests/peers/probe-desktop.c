@@ -11,7 +11,7 @@
  *
  *   - the recorder (this file's front) reads the client's X.224 Connection
  *     Request in clear, terminates TLS with CERT/KEY and parses every PDU
- *     in both directions with the gateway's parsers (gateway/rdp/) or, where
+ *     in both directions with the gateway's parsers (rdp/) or, where
  *     a hostile peer may send what they refuse, with lenient code of its
  *     own; it forwards each PDU unchanged to
  *   - the desktop, a libfreerdp-server2 peer (freerdp_peer) reached over a
@@ -66,14 +66,14 @@
 #include <freerdp/update.h>
 #include <freerdp/channels/wtsvc.h>
 
-#include "gateway/rdp/caps.h"
-#include "gateway/rdp/dvc.h"
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/gcc.h"
-#include "gateway/rdp/info.h"
-#include "gateway/rdp/mcs.h"
-#include "gateway/rdp/svc.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/caps.h"
+#include "rdp/dvc.h"
+#include "rdp/frame.h"
+#include "rdp/gcc.h"
+#include "rdp/info.h"
+#include "rdp/mcs.h"
+#include "rdp/svc.h"
+#include "rdp/x224.h"
 #include "vbuf.h"
 
 #define PROG           "probe-desktop"

@@ -15,7 +15,7 @@
  * they were seen; at most maxfiles files are written (default 2000), the
  * relay goes on after that. It exits when either side closes.
  *
- * With -r it also applies the gateway's rewriters (gateway/rdp/) the way
+ * With -r it also applies the gateway's rewriters (rdp/) the way
  * the relay will, so that real clients and desktops show whether they
  * accept the rewritten PDUs: the MCS Connect Initial / Response (channel
  * allowlist, fake ids, whose Channel Join Requests it answers itself and
@@ -44,15 +44,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "gateway/rdp/caps.h"
-#include "gateway/rdp/dvc.h"
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/gcc.h"
-#include "gateway/rdp/info.h"
-#include "gateway/rdp/mcs.h"
-#include "gateway/rdp/sec.h"
-#include "gateway/rdp/svc.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/caps.h"
+#include "rdp/dvc.h"
+#include "rdp/frame.h"
+#include "rdp/gcc.h"
+#include "rdp/info.h"
+#include "rdp/mcs.h"
+#include "rdp/sec.h"
+#include "rdp/svc.h"
+#include "rdp/x224.h"
 #include "vbuf.h"
 
 #define BUF_MAX (1u << 20)

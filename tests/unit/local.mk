@@ -10,8 +10,7 @@ unit_common_tests = \
 	tests/unit/test_srclimit \
 	tests/unit/test_fdwait
 
-check_PROGRAMS += $(unit_common_tests)
-TESTS += $(unit_common_tests)
+unit_tests += $(unit_common_tests)
 
 tests_unit_test_fdwait_SOURCES = tests/unit/test_fdwait.c
 tests_unit_test_fdwait_CFLAGS = $(UNIT_CFLAGS)

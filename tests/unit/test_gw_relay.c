@@ -775,6 +775,42 @@ relay_pdu__when_desktop_repeats_refused_creates__closes(void **st)
 	teardown_relay(&r, &res);
 }
 
+/* A refused DVC: the relay's verdict says DROP (not PASS with a reason),
+ * and the channel record names it, from the parsed Create Request. */
+static void
+relay_pdu__when_dvc_refused__drop_verdict_names_channel(void **st)
+{
+	struct file create;
+	struct relay r;
+	struct relay_result res;
+	const struct relay_record *rec;
+	struct vbuf v;
+	size_t n;
+
+	setup_relay(&r, &res);
+	drive(&r, &res, 41); /* drdynvc ready */
+	assert_int_equal(
+	    load("relay-shadow", "0042-s2c-svc-drdynvc-create.bin", &create),
+	    0);
+	vbuf_init_view(&v, create.p, create.n);
+	vbuf_reset(res.fwd);
+	vbuf_reset(res.back);
+	assert_int_equal(relay_pdu(&r, RDP_S2C, &v, NULL, NULL, &res), 0);
+	assert_int_equal(res.v.action, RDP_DROP);
+	assert_string_equal(res.v.reason, "dvc_refused name=AUDIO_INPUT");
+	assert_int_equal(res.v.what.kind, RDP_REFUSED_DVC);
+	assert_string_equal(res.v.what.name, "AUDIO_INPUT");
+	assert_int_equal(vbuf_len(res.fwd), 0);
+	assert_true(vbuf_len(res.back) > 0);
+	rec = relay_records(&r, &n);
+	assert_true(n > 0);
+	assert_string_equal(rec[n - 1].name, "AUDIO_INPUT");
+	assert_int_equal(rec[n - 1].dynamic, 1);
+	assert_int_equal(rec[n - 1].allowed, 0);
+	free(create.p);
+	teardown_relay(&r, &res);
+}
+
 int
 main(void)
 {
@@ -782,6 +818,8 @@ main(void)
 		cmocka_unit_test(
 		    relay_pdu__when_relay_shadow_session__matches_what_peers_accepted),
 		cmocka_unit_test(relay_frame_len__when_tpkt__reads_be16),
+		cmocka_unit_test(
+		    relay_pdu__when_dvc_refused__drop_verdict_names_channel),
 		cmocka_unit_test(
 		    relay_frame_len__when_header_short__needs_more),
 		cmocka_unit_test(

@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/caps.c. */
+/* Unit tests for rdp/caps.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/caps.h"
+#include "rdp/caps.h"
 
 static const char *demand[] = { "shadow-full/0023-s2c-io-demand-active.bin",
 	"xrdp-full/0023-s2c-io-demand-active.bin" };
@@ -367,6 +367,9 @@ rdp_caps_filter_io__when_captured_session__verdicts(void **state)
 		if (v.action == RDP_DROP) {
 			assert_string_equal(
 			    v.reason, "persistent_key_list_dropped");
+			assert_int_equal(v.what.kind, RDP_REFUSED_PDU);
+			assert_int_equal(
+			    v.what.code, RDP_PDUTYPE2_PERSISTENT_LIST);
 			assert_int_equal(ev.dropped, 1);
 		}
 		if (v.action != RDP_REWRITE)

@@ -1,5 +1,5 @@
 /*
- * test_rdp_capture.h: helpers shared by the tests of gateway/rdp/: loading
+ * test_rdp_capture.h: helpers shared by the tests of rdp/: loading
  * captured PDUs from tests/unit/rdp-captures/ (README.md there says how
  * they were recorded) and peeling their outer layers.
  *
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/mcs.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/frame.h"
+#include "rdp/mcs.h"
+#include "rdp/x224.h"
 #include "vbuf.h"
 
 /* A captured PDU: bytes in an exact-size allocation so that ASan sees any

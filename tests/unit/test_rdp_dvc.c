@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/dvc.c and gfx.c. */
+/* Unit tests for rdp/dvc.c and gfx.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/dvc.h"
-#include "gateway/rdp/gfx.h"
+#include "rdp/dvc.h"
+#include "rdp/gfx.h"
 
 static const struct rdp_policy hardened = { 0 };
 static const struct rdp_policy audio = { 1 };
@@ -193,6 +193,8 @@ rdp_dvc_filter__when_captured_session__graphics_open_audio_input_refused(
 			     "shadow-full/0047-s2c-svc-drdynvc-create.bin"),
 	    RDP_DROP);
 	assert_string_equal(c->res.v.reason, "dvc_refused name=AUDIO_INPUT");
+	assert_int_equal(c->res.v.what.kind, RDP_REFUSED_DVC);
+	assert_string_equal(c->res.v.what.name, "AUDIO_INPUT");
 	assert_int_equal(c->res.reply.n, 1);
 	assert_int_equal(rdp_msgs_get(&c->res.reply, 0, &r), 0);
 	{
@@ -423,6 +425,10 @@ rdp_dvc_filter__when_table_full__refused_with_reply(void **state)
 	assert_int_equal(run(c, &hardened, RDP_S2C, req, 34), RDP_DROP);
 	assert_string_equal(c->res.v.reason,
 	    "dvc_table_full name=Microsoft::Windows::RDS::Input");
+	assert_int_equal(c->res.v.what.kind, RDP_REFUSED_DVC_TABLE_FULL);
+	assert_string_equal(
+	    c->res.v.what.name, "Microsoft::Windows::RDS::Input");
+	assert_int_equal(c->res.v.what.code, 0x1FF);
 	assert_int_equal(rdp_msgs_get(&c->res.reply, 0, &r), 0);
 	assert_memory_equal(vbuf_ptr(&r), "\x11\xFF\x01\x01\x00\x00\xC0", 7);
 }
@@ -642,6 +648,8 @@ rdp_gfx_filter_c2s__when_unknown_or_short__dropped_or_closed(void **state)
 	assert_int_equal(rdp_gfx_filter_c2s(&g, &v, out), 0);
 	assert_int_equal(v.action, RDP_DROP);
 	assert_string_equal(v.reason, "gfx_cmd_refused cmd=0x0001");
+	assert_int_equal(v.what.kind, RDP_REFUSED_PDU);
+	assert_int_equal(v.what.code, 0x0001);
 	n = gfx_pdu(m, RDP_GFX_CMD_QOEFRAMEACKNOWLEDGE, 7); /* below header */
 	m[4] = 7;
 	vbuf_init_view(&g, m, 8);

@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/frame.c and rdp.c. */
+/* Unit tests for rdp/frame.c and rdp.c. */
 #include "config.h"
 
 #include <dirent.h>
@@ -12,8 +12,8 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/rdp.h"
+#include "rdp/frame.h"
+#include "rdp/rdp.h"
 
 static const char *sessions[] = { "shadow-hardened", "shadow-full",
 	"shadow-persist", "xrdp-full", "relay-shadow", "relay-xrdp",
@@ -373,6 +373,97 @@ rdp_verdict_set__when_less_severe__kept(void **state)
 	assert_string_equal(rdp_action_name(v.action), "close");
 }
 
+/* No call of the verdict API makes a verdict less severe, or replaces the
+ * refusal of an equally severe one: set, refuse, escalate and merge are
+ * each tried with every action below and at CLOSE. */
+static void
+rdp_verdict__when_any_call_less_or_as_severe__unchanged(void **state)
+{
+	static const enum rdp_action all[] = { RDP_PASS, RDP_REWRITE, RDP_DROP,
+		RDP_CLOSE };
+	struct rdp_verdict v, other;
+	size_t i;
+
+	rdp_verdict_init(&v);
+	rdp_verdict_refuse(
+	    &v, RDP_CLOSE, RDP_REFUSED_DVC, 7, "cliprdr", 7, "dvc_refused");
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		rdp_verdict_set(&v, all[i], "set");
+		rdp_verdict_set(&v, all[i], NULL);
+		rdp_verdict_refuse(
+		    &v, all[i], RDP_REFUSED_PDU, 1, "x", 1, "refuse");
+		rdp_verdict_escalate(&v, all[i]);
+		rdp_verdict_init(&other);
+		rdp_verdict_refuse(
+		    &other, all[i], RDP_REFUSED_CHANNEL, 9, NULL, 0, "merged");
+		rdp_verdict_merge(&v, &other);
+		assert_int_equal(v.action, RDP_CLOSE);
+		assert_int_equal(v.what.kind, RDP_REFUSED_DVC);
+		assert_int_equal(v.what.code, 7);
+		assert_string_equal(v.what.name, "cliprdr");
+		assert_string_equal(v.reason, "dvc_refused name=cliprdr");
+	}
+	/* From DROP, only a CLOSE gets through. */
+	rdp_verdict_init(&v);
+	rdp_verdict_refuse(
+	    &v, RDP_DROP, RDP_REFUSED_CHANNEL, 1004, NULL, 0, "dropped");
+	rdp_verdict_set(&v, RDP_REWRITE, "rewrite");
+	rdp_verdict_escalate(&v, RDP_PASS);
+	assert_int_equal(v.action, RDP_DROP);
+	assert_int_equal(v.what.kind, RDP_REFUSED_CHANNEL);
+	assert_string_equal(v.reason, "dropped");
+	rdp_verdict_set(&v, RDP_CLOSE, "closed");
+	assert_int_equal(v.action, RDP_CLOSE);
+	assert_int_equal(v.what.kind, RDP_REFUSED_RULE);
+	assert_string_equal(v.reason, "closed");
+}
+
+/* A REWRITE that refused nothing (a held message) gives way to the first
+ * one that refused something; escalate keeps what was refused. */
+static void
+rdp_verdict_refuse__when_rewrite_held__first_refusal_kept_and_escalated(
+    void **state)
+{
+	struct rdp_verdict v;
+
+	rdp_verdict_init(&v);
+	rdp_verdict_set(&v, RDP_REWRITE, NULL);
+	assert_int_equal(v.what.kind, RDP_REFUSED_NOTHING);
+	rdp_verdict_refuse(&v, RDP_REWRITE, RDP_REFUSED_PDU, 0x2B, NULL, 0,
+	    "persistent_key_list_dropped");
+	rdp_verdict_refuse(
+	    &v, RDP_REWRITE, RDP_REFUSED_PDU, 0x01, NULL, 0, "second");
+	assert_int_equal(v.what.code, 0x2B);
+	rdp_verdict_escalate(&v, RDP_DROP);
+	assert_int_equal(v.action, RDP_DROP);
+	assert_int_equal(v.what.kind, RDP_REFUSED_PDU);
+	assert_int_equal(v.what.code, 0x2B);
+	assert_string_equal(v.reason, "persistent_key_list_dropped");
+	assert_string_equal(rdp_refusal_name(v.what.kind), "pdu");
+}
+
+/* A peer-supplied name is sanitised in the data and in the reason, and a
+ * merged verdict carries it. */
+static void
+rdp_verdict_merge__when_more_severe__takes_sanitised_name(void **state)
+{
+	struct rdp_verdict lower, v;
+
+	rdp_verdict_init(&lower);
+	rdp_verdict_refuse(&lower, RDP_DROP, RDP_REFUSED_DVC, 3,
+	    "a name=b\n\x01", 10, "dvc_refused");
+	assert_string_equal(lower.what.name, "a?name?b??");
+	assert_string_equal(lower.reason, "dvc_refused name=a?name?b??");
+	rdp_verdict_init(&v);
+	rdp_verdict_set(&v, RDP_REWRITE, NULL);
+	rdp_verdict_merge(&v, &lower);
+	assert_int_equal(v.action, RDP_DROP);
+	assert_int_equal(v.what.kind, RDP_REFUSED_DVC);
+	assert_int_equal(v.what.code, 3);
+	assert_string_equal(v.what.name, "a?name?b??");
+	assert_string_equal(v.reason, lower.reason);
+}
+
 static void
 rdp_name_sanitize__when_hostile_bytes__replaced_and_bounded(void **state)
 {
@@ -438,6 +529,12 @@ main(void)
 		cmocka_unit_test(
 		    rdp_fastpath_check_input__when_bad_events__close),
 		cmocka_unit_test(rdp_verdict_set__when_less_severe__kept),
+		cmocka_unit_test(
+		    rdp_verdict__when_any_call_less_or_as_severe__unchanged),
+		cmocka_unit_test(
+		    rdp_verdict_refuse__when_rewrite_held__first_refusal_kept_and_escalated),
+		cmocka_unit_test(
+		    rdp_verdict_merge__when_more_severe__takes_sanitised_name),
 		cmocka_unit_test(
 		    rdp_name_sanitize__when_hostile_bytes__replaced_and_bounded),
 		cmocka_unit_test(rdp_msgs__when_full__too_large),

@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/info.c and sec.c. */
+/* Unit tests for rdp/info.c and sec.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/info.h"
-#include "gateway/rdp/sec.h"
+#include "rdp/info.h"
+#include "rdp/sec.h"
 
 static const struct rdp_policy hardened = { 0 };
 static const struct rdp_policy audio = { 1 };

@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/mcs.c and gcc.c. */
+/* Unit tests for rdp/mcs.c and gcc.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/gcc.h"
-#include "gateway/rdp/mcs.h"
+#include "rdp/gcc.h"
+#include "rdp/mcs.h"
 
 static const struct rdp_policy hardened = { 0 };
 static const struct rdp_policy audio = { 1 };

@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/svc.c. */
+/* Unit tests for rdp/svc.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/svc.h"
+#include "rdp/svc.h"
 
 static void
 rdp_svc_parse_chunk__when_captured__header_and_data(void **state)

@@ -1,4 +1,4 @@
-/* Unit tests for gateway/rdp/x224.c. */
+/* Unit tests for rdp/x224.c. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include "test_rdp_capture.h"
 
-#include "gateway/rdp/x224.h"
+#include "rdp/x224.h"
 
 static void
 rdp_x224_parse_cr__when_captured_cookie__cookie_and_ssl(void **state)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the gateway/rdp fuzz harnesses
+"""Writes the seed corpora of the rdp/ fuzz harnesses
 (tests/fuzz/corpus/rdp_*/) from the captures in tests/unit/rdp-captures/.
 
     python3 tests/unit/rdp-captures/tools/fuzz-seeds.py   (from the top)

@@ -3,7 +3,7 @@
  * with an audit reason, the channel policy, and a bounded list of messages
  * produced by a rewriter.
  *
- * The parsers under gateway/rdp/ are pure: bytes in (a struct vbuf), a
+ * The parsers under rdp/ are pure: bytes in (a struct vbuf), a
  * struct or a verdict out. They do no I/O, read no clock and keep no
  * globals; any state (SVC reassembly, the DVC table) lives in a struct the
  * caller owns. They return 0, VDI_ERR_NEED_MORE (framing only) or another
@@ -33,13 +33,49 @@ enum rdp_action {
 	RDP_CLOSE = 3,   /* close the connection (fail closed) */
 };
 
-#define RDP_REASON_MAX 128
+#define RDP_REASON_MAX       128
+#define RDP_VERDICT_NAME_MAX 48
 
-/* A filter's decision. reason is a machine-readable key=value fragment
- * for the audit log ("channel_refused name=cliprdr"), empty for a plain
- * PASS. Peer-supplied names in it are sanitised (rdp_name_sanitize). */
+/* What a verdict refused, as data. The relay acts on these fields (which
+ * channel to record as refused, ...); the reason text is for the audit log
+ * only and is never parsed. */
+enum rdp_refusal {
+	RDP_REFUSED_NOTHING = 0,    /* a PASS, or a REWRITE that refused nothing
+				     * (a message held or re-chunked) */
+	RDP_REFUSED_RULE,           /* a rule of the relay; the reason names it
+				     * (malformed, out of phase, a limit) */
+	RDP_REFUSED_DVC,            /* a DVC Create Request, by policy: name,
+				     * code is the DVC id */
+	RDP_REFUSED_DVC_TABLE_FULL, /* a DVC Create Request, for want of a
+				     * slot: name */
+	RDP_REFUSED_CHANNEL,        /* data on a static channel: code is the
+				     * channel id */
+	RDP_REFUSED_PDU,            /* a PDU or message by its type: code is
+				     * the pduType2 or the RDPGFX cmdId */
+	RDP_REFUSED_CAPS,           /* a capability: code is the refused
+				     * version */
+};
+
+/* What a refusal names: the kind, and the channel name or the code the
+ * kind says. */
+struct rdp_refusal_data {
+	enum rdp_refusal kind;
+	uint32_t code;
+	char name[RDP_VERDICT_NAME_MAX]; /* sanitised (rdp_name_sanitize) */
+};
+
+/*
+ * A filter's decision for one PDU. Read the fields; change them only with
+ * rdp_verdict_set(), rdp_verdict_refuse(), rdp_verdict_escalate() and
+ * rdp_verdict_merge(), which all go through one rule: a verdict only gets more
+ * severe (PASS < REWRITE < DROP < CLOSE), and of equally severe refusals the
+ * first is kept. reason is a key=value fragment for the audit log ("dvc_refused
+ * name=cliprdr"), empty for a plain PASS; peer-supplied names in it are
+ * sanitised.
+ */
 struct rdp_verdict {
 	enum rdp_action action;
+	struct rdp_refusal_data what;
 	char reason[RDP_REASON_MAX];
 };
 
@@ -48,14 +84,33 @@ struct rdp_policy {
 	int audio_out; /* rdpsnd and the audio playback DVCs */
 };
 
-/* Resets v to PASS with an empty reason. */
+/* Starts the verdict of a new PDU: PASS, nothing refused. */
 void rdp_verdict_init(struct rdp_verdict *v);
 
-/* Sets the action and formats the reason. A verdict only gets more severe:
- * a DROP never overrides a CLOSE, a REWRITE never overrides a DROP (the
- * first reason of the most severe action is kept). */
+/* Raises v to action for a relay rule (RDP_REFUSED_RULE; RDP_REFUSED_NOTHING
+ * when fmt is NULL) and formats the reason. Does nothing when v is already
+ * more severe, or as severe with a refusal. */
 void rdp_verdict_set(struct rdp_verdict *v, enum rdp_action action,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The same for a refusal that names what it refused: kind, code, and name
+ * (namelen bytes of a peer-supplied name, sanitised here; NULL for none).
+ * The reason is fmt followed by " name=NAME" when there is a name. */
+void rdp_verdict_refuse(struct rdp_verdict *v, enum rdp_action action,
+    enum rdp_refusal kind, uint32_t code, const void *name, size_t namelen,
+    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Makes v's own refusal more severe (a REWRITE that dropped every part of
+ * a PDU becomes a DROP): action, keeping what and reason. Does nothing
+ * when action is not more severe than v's. */
+void rdp_verdict_escalate(struct rdp_verdict *v, enum rdp_action action);
+
+/* Combines a lower layer's verdict into v by the same rule: v takes from's
+ * action, refusal and reason when from is more severe. */
+void rdp_verdict_merge(struct rdp_verdict *v, const struct rdp_verdict *from);
+
+/* Returns the lower-case name of a refusal kind ("dvc", "rule"). */
+const char *rdp_refusal_name(enum rdp_refusal kind);
 
 /* Drops whatever was appended to out after it held mark bytes (undoes a
  * failed builder). Does nothing when out is not longer than mark. */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gcc.h"
+#include "rdp/gcc.h"
 
 /* ConnectData::t124Identifier: choice object, OID 0.0.20.124.0.1. */
 static const unsigned char t124_key[7] = { 0x00, 0x05, 0x00, 0x14, 0x7C, 0x00,

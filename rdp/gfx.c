@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "gfx.h"
+#include "rdp/gfx.h"
 
 int
 rdp_gfx_next(struct vbuf *b, struct rdp_gfx_header *h, struct vbuf *pdu)
@@ -46,7 +46,6 @@ rdp_gfx_filter_c2s(
 	while (vbuf_len(&b) > 0) {
 		if ((r = rdp_gfx_next(&b, &h, &pdu)) != 0) {
 			rdp_truncate(out, mark);
-			rdp_verdict_init(v);
 			rdp_verdict_set(v, RDP_CLOSE, "gfx_malformed err=%s",
 			    vdi_errname(r));
 			return 0;
@@ -63,24 +62,25 @@ rdp_gfx_filter_c2s(
 			kept++;
 			break;
 		case RDP_GFX_CMD_CACHEIMPORTOFFER:
-			rdp_verdict_set(
-			    v, RDP_REWRITE, "gfx_cache_import_offer_dropped");
+			rdp_verdict_refuse(v, RDP_REWRITE, RDP_REFUSED_PDU,
+			    h.cmd, NULL, 0, "gfx_cache_import_offer_dropped");
 			dropped++;
 			break;
 		default:
-			rdp_verdict_set(v, RDP_REWRITE,
-			    "gfx_cmd_refused cmd=0x%04x", h.cmd);
+			rdp_verdict_refuse(v, RDP_REWRITE, RDP_REFUSED_PDU,
+			    h.cmd, NULL, 0, "gfx_cmd_refused cmd=0x%04x",
+			    h.cmd);
 			dropped++;
 			break;
 		}
 	}
-	if (dropped == 0) {
+	/* Nothing dropped: v is still a PASS. Something dropped (each one
+	 * raised v to REWRITE): a DROP when nothing is left. */
+	if (dropped == 0)
 		rdp_truncate(out, mark);
-		v->action = RDP_PASS;
-	} else if (kept == 0) {
+	else if (kept == 0) {
 		rdp_truncate(out, mark);
-		v->action = RDP_DROP;
-	} else
-		v->action = RDP_REWRITE;
+		rdp_verdict_escalate(v, RDP_DROP);
+	}
 	return 0;
 }

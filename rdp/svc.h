@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 /* CHANNEL_PDU_HEADER flags (2.2.6.1.1). */
 #define RDP_CHANNEL_FLAG_FIRST             0x00000001u

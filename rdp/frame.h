@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 /* Largest PDU either framing can describe (TPKT's 16-bit length). */
 #define RDP_FRAME_MAX 65535u

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dvc.h"
-#include "gfx.h"
+#include "rdp/dvc.h"
+#include "rdp/gfx.h"
 
 /* Bytes of a ChannelId / Length field for a 2-bit size code. */
 static int
@@ -369,10 +369,10 @@ gfx_complete(
 		break;
 	case RDP_REWRITE:
 		r = emit_message(&res->out, id, tmp);
-		rdp_verdict_set(&res->v, RDP_REWRITE, "%s", gv.reason);
+		rdp_verdict_merge(&res->v, &gv);
 		break;
 	default:
-		rdp_verdict_set(&res->v, gv.action, "%s", gv.reason);
+		rdp_verdict_merge(&res->v, &gv);
 		break;
 	}
 out:
@@ -482,10 +482,13 @@ filter_create(struct rdp_dvc_table *t, const struct rdp_policy *pol,
 	}
 	cls = rdp_dvc_name_class(p->name, pol);
 	if (cls == RDP_DVC_CLASS_NONE || (e = alloc_slot(t)) == NULL) {
-		rdp_verdict_set(&res->v, RDP_DROP, "%s name=%s",
-		    cls == RDP_DVC_CLASS_NONE ? "dvc_refused"
-					      : "dvc_table_full",
-		    safe);
+		if (cls == RDP_DVC_CLASS_NONE)
+			rdp_verdict_refuse(&res->v, RDP_DROP, RDP_REFUSED_DVC,
+			    p->channel_id, p->name, p->name_len, "dvc_refused");
+		else
+			rdp_verdict_refuse(&res->v, RDP_DROP,
+			    RDP_REFUSED_DVC_TABLE_FULL, p->channel_id, p->name,
+			    p->name_len, "dvc_table_full");
 		return rdp_dvc_write(&res->reply, RDP_DVC_CMD_CREATE,
 		    p->channel_id, RDP_DVC_CREATE_REFUSED, NULL, 0);
 	}
@@ -542,8 +545,8 @@ filter_caps(struct rdp_dvc_table *t, const struct vbuf *msg,
 		    (r = rdp_msgs_close(&res->out)) != 0)
 			return r;
 		t->version = 2;
-		rdp_verdict_set(
-		    &res->v, RDP_REWRITE, "dvc_caps_downgraded from=3 to=2");
+		rdp_verdict_refuse(&res->v, RDP_REWRITE, RDP_REFUSED_CAPS,
+		    p->version, NULL, 0, "dvc_caps_downgraded from=3 to=2");
 		return 0;
 	}
 	rdp_verdict_set(

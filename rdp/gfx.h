@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 #define RDP_GFX_CMD_FRAMEACKNOWLEDGE    0x000D
 #define RDP_GFX_CMD_CACHEIMPORTOFFER    0x0010

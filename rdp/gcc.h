@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 /* User data block types. */
 #define RDP_CS_CORE           0xC001

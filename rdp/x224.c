@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "frame.h"
-#include "x224.h"
+#include "rdp/frame.h"
+#include "rdp/x224.h"
 
 #define NEG_TYPE_REQ         0x01
 #define NEG_TYPE_RSP         0x02

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "sec.h"
+#include "rdp/sec.h"
 
 int
 rdp_sec_parse_header(struct vbuf *b, struct rdp_sec_header *h)

@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 /* Share Control pduType (low 4 bits; the version 1 sits above them). */
 #define RDP_PDUTYPE_DEMANDACTIVE  0x1

@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 #define RDP_DVC_CMD_CREATE                0x1
 #define RDP_DVC_CMD_DATA_FIRST            0x2

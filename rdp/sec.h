@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 /* Security header flags (2.2.8.1.1.2.1). */
 #define RDP_SEC_EXCHANGE_PKT       0x0001

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
+#include "rdp/caps.h"
 
 #define FLOW_PDU_LEN 8 /* TS_FLOW_PDU (2.2.8.1.1.1.1 note, T.128 8.21) */
 
@@ -383,6 +383,9 @@ rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
 				    "caps_malformed err=%s", vdi_errname(r));
 				goto close;
 			}
+			/* The capability sets are rewritten: a REWRITE
+			 * that refuses nothing by itself. */
+			rdp_verdict_set(v, RDP_REWRITE, NULL);
 			if (h.type == RDP_PDUTYPE_DEMANDACTIVE) {
 				ev->demand_active = 1;
 				st->phase = RDP_SHARE_WAIT_CONFIRM;
@@ -422,7 +425,8 @@ rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
 			}
 			if (dir == RDP_C2S &&
 			    d.pdu_type2 == RDP_PDUTYPE2_PERSISTENT_LIST) {
-				rdp_verdict_set(v, RDP_REWRITE,
+				rdp_verdict_refuse(v, RDP_REWRITE,
+				    RDP_REFUSED_PDU, d.pdu_type2, NULL, 0,
 				    "persistent_key_list_dropped");
 				ev->dropped++;
 				changed = 1;
@@ -457,15 +461,15 @@ rdp_caps_filter_io(const struct vbuf *data, enum rdp_dir dir,
 			goto err;
 		any = 1;
 	}
-	if (!changed) {
+	/* Unchanged: v is still the PASS of rdp_verdict_init(). Changed
+	 * (each change raised v to REWRITE with what it refused): a DROP
+	 * when nothing is left to forward. */
+	if (!changed)
 		rdp_truncate(out, mark);
-		v->action = RDP_PASS;
-		v->reason[0] = '\0';
-	} else if (!any) {
+	else if (!any) {
 		rdp_truncate(out, mark);
-		v->action = RDP_DROP;
-	} else
-		v->action = RDP_REWRITE;
+		rdp_verdict_escalate(v, RDP_DROP);
+	}
 	return 0;
 close:
 	rdp_truncate(out, mark);

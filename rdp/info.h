@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rdp.h"
-#include "sec.h"
+#include "rdp/rdp.h"
+#include "rdp/sec.h"
 
 /* TS_INFO_PACKET flags (2.2.1.11.1.1). */
 #define RDP_INFO_MOUSE                  0x00000001u

@@ -1,29 +1,24 @@
-# gateway/: the RDP relay's pure parsers (gateway/rdp/), their unit tests,
-# fuzz harnesses and the capture proxy used to record test inputs.
-noinst_LTLIBRARIES += gateway/librdp.la
+# rdp/: librdp, the RDP parsers and filters (pure: bytes in, struct or
+# verdict out), used by vdi-gatewayd's relay, the broker's X.224 health
+# probe and the test peers; their unit tests and fuzz harnesses.
+# Users include "rdp/NAME.h" (AM_CPPFLAGS has -I$(top_srcdir)).
+noinst_LTLIBRARIES += rdp/librdp.la
 
-gateway_librdp_la_SOURCES = \
-	gateway/rdp/rdp.c gateway/rdp/rdp.h \
-	gateway/rdp/frame.c gateway/rdp/frame.h \
-	gateway/rdp/x224.c gateway/rdp/x224.h \
-	gateway/rdp/mcs.c gateway/rdp/mcs.h \
-	gateway/rdp/gcc.c gateway/rdp/gcc.h \
-	gateway/rdp/sec.c gateway/rdp/sec.h \
-	gateway/rdp/info.c gateway/rdp/info.h \
-	gateway/rdp/caps.c gateway/rdp/caps.h \
-	gateway/rdp/svc.c gateway/rdp/svc.h \
-	gateway/rdp/dvc.c gateway/rdp/dvc.h \
-	gateway/rdp/gfx.c gateway/rdp/gfx.h
-gateway_librdp_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
+rdp_librdp_la_SOURCES = \
+	rdp/rdp.c rdp/rdp.h \
+	rdp/frame.c rdp/frame.h \
+	rdp/x224.c rdp/x224.h \
+	rdp/mcs.c rdp/mcs.h \
+	rdp/gcc.c rdp/gcc.h \
+	rdp/sec.c rdp/sec.h \
+	rdp/info.c rdp/info.h \
+	rdp/caps.c rdp/caps.h \
+	rdp/svc.c rdp/svc.h \
+	rdp/dvc.c rdp/dvc.h \
+	rdp/gfx.c rdp/gfx.h
+rdp_librdp_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
 
-RDP_LIBS = $(top_builddir)/gateway/librdp.la $(VDICOMMON_LIBS)
-
-# Test-only TLS-terminating proxy that records the PDUs of a session
-# (tests/unit/rdp-captures/README.md says how the captures were made).
-check_PROGRAMS += tests/peers/rdp-capture-proxy
-tests_peers_rdp_capture_proxy_SOURCES = tests/peers/rdp-capture-proxy.c
-tests_peers_rdp_capture_proxy_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
-tests_peers_rdp_capture_proxy_LDADD = $(RDP_LIBS)
+RDP_LIBS = $(top_builddir)/rdp/librdp.la $(VDICOMMON_LIBS)
 
 # Unit tests of the parsers (cmocka), fed with tests/unit/rdp-captures/.
 RDP_UNIT_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(CMOCKA_CFLAGS)
@@ -36,8 +31,7 @@ unit_rdp_tests = \
 	tests/unit/test_rdp_caps \
 	tests/unit/test_rdp_svc \
 	tests/unit/test_rdp_dvc
-check_PROGRAMS += $(unit_rdp_tests)
-TESTS += $(unit_rdp_tests)
+unit_tests += $(unit_rdp_tests)
 
 tests_unit_test_rdp_frame_SOURCES = tests/unit/test_rdp_frame.c \
 	tests/unit/test_rdp_capture.h
@@ -75,10 +69,10 @@ tests_unit_test_rdp_dvc_LDADD = $(RDP_UNIT_LIBS)
 # leave libFuzzer blind to every branch in them).
 RDP_FUZZ_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS)
 if ENABLE_FUZZERS
-noinst_LTLIBRARIES += gateway/librdp_fuzz.la
-gateway_librdp_fuzz_la_SOURCES = $(gateway_librdp_la_SOURCES)
-gateway_librdp_fuzz_la_CFLAGS = $(RDP_FUZZ_CFLAGS)
-RDP_FUZZ_LIBS = $(top_builddir)/gateway/librdp_fuzz.la $(VDICOMMON_LIBS)
+noinst_LTLIBRARIES += rdp/librdp_fuzz.la
+rdp_librdp_fuzz_la_SOURCES = $(rdp_librdp_la_SOURCES)
+rdp_librdp_fuzz_la_CFLAGS = $(RDP_FUZZ_CFLAGS)
+RDP_FUZZ_LIBS = $(top_builddir)/rdp/librdp_fuzz.la $(VDICOMMON_LIBS)
 else
 RDP_FUZZ_LIBS = $(RDP_LIBS)
 endif

@@ -5,7 +5,7 @@
 
 #include <openssl/crypto.h>
 
-#include "info.h"
+#include "rdp/info.h"
 
 #define INFO_CLEAR                                                             \
 	(RDP_INFO_COMPRESSION | RDP_INFO_COMPRESSION_TYPE_MASK |               \

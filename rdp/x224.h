@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rdp.h"
+#include "rdp/rdp.h"
 
 /* TPDU codes (upper nibble of the second header byte). */
 #define RDP_X224_TPDU_CR   0xE0

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "mcs.h"
-#include "svc.h"
+#include "rdp/mcs.h"
+#include "rdp/svc.h"
 
 int
 rdp_svc_parse_chunk(const struct vbuf *payload, struct rdp_svc_chunk *c)

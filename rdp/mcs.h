@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gcc.h"
-#include "rdp.h"
+#include "rdp/gcc.h"
+#include "rdp/rdp.h"
 
 /* DomainMCSPDU choice numbers (first byte >> 2). */
 enum rdp_mcs_type {

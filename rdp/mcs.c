@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-#include "frame.h"
-#include "mcs.h"
-#include "x224.h"
+#include "rdp/frame.h"
+#include "rdp/mcs.h"
+#include "rdp/x224.h"
 
 #define BER_TAG_BOOLEAN      0x01
 #define BER_TAG_INTEGER      0x02

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "frame.h"
+#include "rdp/frame.h"
 
 int
 rdp_frame_peek(const struct vbuf *stream, size_t max_len, struct rdp_frame *f)
