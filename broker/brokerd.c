@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "admin.h"
 #include "bconf.h"
 #include "broker.h"
+#include "daemonopt.h"
 #include "device.h"
 #include "gwapi.h"
 #include "health.h"
@@ -46,19 +46,15 @@ static const struct http_route routes[] = {
 	{ 0, NULL, 0, 0, NULL },
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: vdi-brokerd [-t] [-d] [-l level] [-P port-file] "
-	    "[-f config]\n"
-	    "  -f FILE  configuration (default " SYSCONFDIR_VDI
-	    "/vdi-brokerd.conf)\n"
-	    "  -t       check the configuration and the policy, then exit\n"
-	    "  -d       log to stderr (default: syslog)\n"
-	    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
-	    "  -P FILE  write the HTTPS port to FILE once listening\n");
-}
+static const char usage[] =
+    "usage: vdi-brokerd [-t] [-d] [-l level] [-P port-file] [-f config] "
+    "[-V]\n"
+    "  -f FILE  configuration (default " SYSCONFDIR_VDI "/vdi-brokerd.conf)\n"
+    "  -t       check the configuration and the policy, then exit\n"
+    "  -d       log to stderr (default: syslog)\n"
+    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
+    "  -P FILE  write the HTTPS port to FILE once listening\n"
+    "  -V       print the version, then exit\n";
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
@@ -170,42 +166,27 @@ main(int argc, char **argv)
 	struct stat admin_st;
 	struct policy_errors pe = { 0 };
 	struct privsep_config pc;
-	const char *conf = SYSCONFDIR_VDI "/vdi-brokerd.conf";
-	const char *port_file = NULL;
+	const char *conf, *port_file;
 	char **services = NULL;
-	enum vlog_level level = VLOG_INFO;
+	enum vlog_level level;
 	struct event *sigs[4] = { NULL };
 	static const int signums[] = { SIGHUP, SIGTERM, SIGINT };
 	char *errors = NULL, err[VDI_TLS_ERR_SIZE];
-	int ch, check = 0, foreground = 0, admin_fd = -1, rc = 1;
+	struct vdi_daemon_opts opt = { 0 };
+	int check, foreground, admin_fd = -1, rc = 1;
 	size_t i;
 
-	while ((ch = getopt(argc, argv, "df:hl:P:t")) != -1) {
-		switch (ch) {
-		case 'd':
-			foreground = 1;
-			break;
-		case 'f':
-			conf = optarg;
-			break;
-		case 'l':
-			if (vlog_level_parse(optarg, &level) != 0) {
-				usage();
-				return 2;
-			}
-			break;
-		case 'P':
-			port_file = optarg;
-			break;
-		case 't':
-			check = 1;
-			foreground = 1;
-			break;
-		default:
-			usage();
-			return ch == 'h' ? 0 : 2;
-		}
-	}
+	opt.conf = SYSCONFDIR_VDI "/vdi-brokerd.conf";
+	opt.level = VLOG_INFO;
+	if ((rc = vdi_daemon_options(argc, argv, "vdi-brokerd", usage, &opt)) >=
+	    0)
+		return rc;
+	rc = 1;
+	conf = opt.conf;
+	port_file = opt.port_file;
+	check = opt.check;
+	foreground = opt.foreground;
+	level = opt.level;
 	vlog_init("vdi-brokerd", foreground ? VLOG_STDERR : VLOG_SYSLOG, level);
 	signal(SIGPIPE, SIG_IGN);
 	b.conf_path = conf;

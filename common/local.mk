@@ -8,7 +8,9 @@ common_libvdicommon_la_SOURCES = \
 	common/cidr.c common/cidr.h \
 	common/srclimit.c common/srclimit.h \
 	common/fdwait.c common/fdwait.h \
-	common/cfgfile.c common/cfgfile.h
+	common/cfgfile.c common/cfgfile.h \
+	common/httpstatus.c common/httpstatus.h \
+	common/daemonopt.c common/daemonopt.h
 common_libvdicommon_la_SOURCES += \
 	common/b64url.c common/b64url.h \
 	common/jws.c common/jws.h \

@@ -33,6 +33,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "httpstatus.h"
 #include "keyproc.h"
 #include "policy.h"
 #include "rdp/frame.h"
@@ -77,32 +78,6 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 static void session_free(struct session *s);
 static void session_close(struct session *s, const char *reason);
 static int pump(struct session *s, enum rdp_dir dir);
-
-static const char *
-status_phrase(int status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 409:
-		return "Conflict";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 426:
-		return "Upgrade Required";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 503:
-		return "Service Unavailable";
-	}
-	return "Error";
-}
 
 static void
 arm_timer(struct session *s, unsigned int seconds)
@@ -162,7 +137,7 @@ refuse(struct session *s, enum gw_refusal why, int status, const char *code,
 	snprintf(head, sizeof(head),
 	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-	    status, status_phrase(status), body != NULL ? strlen(body) : 0);
+	    status, vdi_http_phrase(status), body != NULL ? strlen(body) : 0);
 	bufferevent_disable(s->cli, EV_READ);
 	bufferevent_write(s->cli, head, strlen(head));
 	if (body != NULL)
@@ -881,7 +856,8 @@ got_request(struct session *s, const struct upgrade_req *req)
 		why = req->error == UPGRADE_NO_TOKEN ? GWR_TOKEN_MISSING
 						     : GWR_HTTP;
 		refuse(s, why, upgrade_status(req->error),
-		    upgrade_code(req->error), upgrade_reason(req->error), NULL);
+		    upgrade_code(req->error),
+		    vdi_http_phrase(upgrade_status(req->error)), NULL);
 		return;
 	}
 	/* Only tunnels past their token count against max_sessions: peers

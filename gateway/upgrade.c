@@ -29,28 +29,6 @@ upgrade_status(enum upgrade_error e)
 }
 
 const char *
-upgrade_reason(enum upgrade_error e)
-{
-	switch (e) {
-	case UPGRADE_OK:
-		return "Switching Protocols";
-	case UPGRADE_BAD_REQUEST:
-		return "Bad Request";
-	case UPGRADE_NOT_FOUND:
-		return "Not Found";
-	case UPGRADE_BAD_METHOD:
-		return "Method Not Allowed";
-	case UPGRADE_NO_UPGRADE:
-		return "Upgrade Required";
-	case UPGRADE_NO_TOKEN:
-		return "Unauthorized";
-	case UPGRADE_TOO_LARGE:
-		return "Request Header Fields Too Large";
-	}
-	return "Bad Request";
-}
-
-const char *
 upgrade_code(enum upgrade_error e)
 {
 	switch (e) {
