@@ -35,10 +35,10 @@
 
 #include "httpstatus.h"
 #include "keyproc.h"
-#include "policy.h"
 #include "rdp/frame.h"
 #include "rdp/x224.h"
 #include "session.h"
+#include "trust.h"
 #include "upgrade.h"
 #include "vlog.h"
 
@@ -823,16 +823,16 @@ open_creds(struct session *s)
 static int
 dst_in_policy(struct session *s)
 {
-	struct policy *p;
+	struct policy_trust *t;
 	char detail[GWT_NAME_MAX * 8 + 64];
 	int ok;
 
 	pthread_mutex_lock(&s->gw->policy_lock);
-	p = policy_ref(s->gw->policy);
+	t = policy_trust_ref(s->gw->trust);
 	pthread_mutex_unlock(&s->gw->policy_lock);
-	ok = policy_tenant_desktop(
-		 p, s->tok.tid, s->tok.dst_host, s->tok.dst_port) != NULL;
-	policy_unref(p);
+	ok = policy_trust_desktop(
+	    t, s->tok.tid, s->tok.dst_host, s->tok.dst_port);
+	policy_trust_unref(t);
 	if (ok)
 		return 1;
 	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
