@@ -34,6 +34,11 @@ tests_unit_test_srclimit_LDADD = $(UNIT_LIBS)
 
 # common/ HTTP reason phrases and the daemons' option loop.
 unit_common_tests += tests/unit/test_httpstatus tests/unit/test_daemonopt
+# common/ the checked libconfig reader and the one duration parser.
+unit_common_tests += tests/unit/test_cfgfile
+tests_unit_test_cfgfile_SOURCES = tests/unit/test_cfgfile.c
+tests_unit_test_cfgfile_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cfgfile_LDADD = $(UNIT_LIBS)
 tests_unit_test_httpstatus_SOURCES = tests/unit/test_httpstatus.c
 tests_unit_test_httpstatus_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_httpstatus_LDADD = $(UNIT_LIBS)
