@@ -273,7 +273,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "vdi-brokerd: %s\n", err);
 		goto out;
 	}
-	(void)!store_setting_list(b.store, "mode.", load_mode, &b);
+	/* The run-time modes set with vdictl (a failure leaves the policy's
+	 * own choice in force: logged). */
+	if ((rc = store_setting_list(b.store, "mode.", load_mode, &b)) != 0)
+		vlog(VLOG_ERROR, "store_read_failed",
+		    "op=tenant_modes error=%s", vdi_errname(rc));
+	rc = 1;
 	if ((b.base = event_base_new()) == NULL)
 		goto out;
 	if (broker_tls_configure(&b, b.policy, err, sizeof(err)) != 0) {
