@@ -78,7 +78,8 @@ enum gw_refusal {
 	GWR_COUNT,
 };
 
-extern const char *const gw_refusal_names[GWR_COUNT];
+/* The reason each refusal counter is labelled with (vdierr.h's table). */
+extern const enum vdi_reason gw_refusal_reasons[GWR_COUNT];
 
 struct gw_metrics {
 	uint64_t accepted;

@@ -52,27 +52,27 @@
 /* Seconds to flush a refusal before the connection is dropped. */
 #define SESSION_FLUSH_SECONDS 5
 
-const char *const gw_refusal_names[GWR_COUNT] = {
-	"tls_handshake",
-	"handshake_timeout",
-	"bad_request",
-	"token_missing",
-	"token_invalid",
-	"token_expired",
-	"token_not_yet_valid",
-	"token_wrong_audience",
-	"token_invalid_claims",
-	"token_wrong_device",
-	"token_replayed",
-	"busy",
-	"desktop_unreachable",
-	"desktop_untrusted",
-	"nla_unsupported",
-	"credentials_invalid",
-	"client_protocol",
-	"cut",
-	"dst_not_in_policy",
-	"max_session",
+const enum vdi_reason gw_refusal_reasons[GWR_COUNT] = {
+	[GWR_TLS] = VDI_REASON_TLS_HANDSHAKE,
+	[GWR_TIMEOUT] = VDI_REASON_HANDSHAKE_TIMEOUT,
+	[GWR_HTTP] = VDI_REASON_BAD_REQUEST,
+	[GWR_TOKEN_MISSING] = VDI_REASON_TOKEN_MISSING,
+	[GWR_TOKEN_INVALID] = VDI_REASON_TOKEN_INVALID,
+	[GWR_TOKEN_EXPIRED] = VDI_REASON_TOKEN_EXPIRED,
+	[GWR_TOKEN_NOT_YET_VALID] = VDI_REASON_TOKEN_NOT_YET_VALID,
+	[GWR_TOKEN_AUDIENCE] = VDI_REASON_TOKEN_WRONG_AUDIENCE,
+	[GWR_TOKEN_CLAIMS] = VDI_REASON_TOKEN_INVALID_CLAIMS,
+	[GWR_TOKEN_DEVICE] = VDI_REASON_TOKEN_WRONG_DEVICE,
+	[GWR_TOKEN_REPLAYED] = VDI_REASON_TOKEN_REPLAYED,
+	[GWR_BUSY] = VDI_REASON_BUSY,
+	[GWR_DESKTOP_UNREACHABLE] = VDI_REASON_DESKTOP_UNREACHABLE,
+	[GWR_DESKTOP_CERT] = VDI_REASON_DESKTOP_UNTRUSTED,
+	[GWR_NLA_UNSUPPORTED] = VDI_REASON_NLA_UNSUPPORTED,
+	[GWR_CREDENTIALS] = VDI_REASON_CREDENTIALS_INVALID,
+	[GWR_CLIENT_PROTOCOL] = VDI_REASON_CLIENT_PROTOCOL,
+	[GWR_CUT] = VDI_REASON_CUT,
+	[GWR_DST_POLICY] = VDI_REASON_DST_NOT_IN_POLICY,
+	[GWR_MAX_SESSION] = VDI_REASON_MAX_SESSION,
 };
 
 static void session_free(struct session *s);
@@ -276,13 +276,13 @@ refuse_killed(struct session *s, const char *reason)
 
 	snprintf(detail, sizeof(detail), "cut=%s", reason);
 	if (strncmp(reason, "cut:", 4) == 0)
-		refuse(s, GWR_CUT, 403, "cut",
+		refuse(s, GWR_CUT, 403, vdi_reason_code(VDI_REASON_CUT),
 		    "the broker has cut this session", detail);
 	else if (strcmp(reason, "replaced") == 0)
-		refuse(s, GWR_CUT, 409, "replaced",
+		refuse(s, GWR_CUT, 409, vdi_reason_code(VDI_REASON_REPLACED),
 		    "a newer tunnel of this session replaced this one", detail);
 	else
-		refuse(s, GWR_BUSY, 503, "closing",
+		refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_CLOSING),
 		    "this gateway is closing its tunnels", detail);
 }
 
@@ -734,18 +734,20 @@ session_desktop_failed(
 		return;
 	switch (why) {
 	case GWR_NLA_UNSUPPORTED:
-		refuse(s, why, 503, "nla_unsupported",
+		refuse(s, why, 503, vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop requires NLA, which this gateway does not "
 		    "support yet",
 		    detail);
 		break;
 	case GWR_DESKTOP_CERT:
-		refuse(s, why, 503, "desktop_untrusted",
+		refuse(s, why, 503,
+		    vdi_reason_code(VDI_REASON_DESKTOP_UNTRUSTED),
 		    "the desktop's certificate is not the expected one",
 		    detail);
 		break;
 	default:
-		refuse(s, GWR_DESKTOP_UNREACHABLE, 503, "desktop_unreachable",
+		refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
+		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
 		    "the desktop cannot be reached", detail);
 		break;
 	}
@@ -838,7 +840,8 @@ dst_in_policy(struct session *s)
 	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
 	    VLOG_Q(s->tok.dst_host), (unsigned)s->tok.dst_port,
 	    VLOG_Q(s->tok.tid));
-	refuse(s, GWR_DST_POLICY, 403, "dst_not_in_policy",
+	refuse(s, GWR_DST_POLICY, 403,
+	    vdi_reason_code(VDI_REASON_DST_NOT_IN_POLICY),
 	    "the token names a desktop the policy does not give its tenant",
 	    detail);
 	return 0;
@@ -865,7 +868,7 @@ got_request(struct session *s, const struct upgrade_req *req)
 	 * Checked before the token too, so that a full gateway does not
 	 * use it up. */
 	if (GW_GET(&s->gw->m.sessions_admitted) >= s->gw->conf.max_sessions) {
-		refuse(s, GWR_BUSY, 503, "busy",
+		refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_BUSY),
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
@@ -895,7 +898,7 @@ got_request(struct session *s, const struct upgrade_req *req)
 	handshake_done(s);
 	if (GW_INC(&s->gw->m.sessions_admitted) > s->gw->conf.max_sessions) {
 		GW_DEC(&s->gw->m.sessions_admitted);
-		refuse(s, GWR_BUSY, 503, "busy",
+		refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_BUSY),
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
@@ -904,12 +907,13 @@ got_request(struct session *s, const struct upgrade_req *req)
 	 * desktop leg connects finds it. */
 	if (registry_admit(s, (int64_t)s->started, cut, sizeof(cut)) != 0) {
 		snprintf(detail, sizeof(detail), "cut=%s", cut);
-		refuse(s, GWR_CUT, 403, "cut",
+		refuse(s, GWR_CUT, 403, vdi_reason_code(VDI_REASON_CUT),
 		    "the broker has cut this session", detail);
 		return;
 	}
 	if (s->tok.nla) {
-		refuse(s, GWR_NLA_UNSUPPORTED, 503, "nla_unsupported",
+		refuse(s, GWR_NLA_UNSUPPORTED, 503,
+		    vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop pool uses NLA (sec=nla), which this gateway "
 		    "does not support yet: set security = \"tls\"",
 		    "detail=\"CredSSP towards desktops is not implemented\"");
@@ -923,14 +927,16 @@ got_request(struct session *s, const struct upgrade_req *req)
 			    s->tok.sid);
 			OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
 		} else if (open_creds(s) != 0) {
-			refuse(s, GWR_CREDENTIALS, 401, "credentials_invalid",
+			refuse(s, GWR_CREDENTIALS, 401,
+			    vdi_reason_code(VDI_REASON_CREDENTIALS_INVALID),
 			    "the sealed credentials cannot be opened", NULL);
 			return;
 		}
 	}
 	s->state = SS_DESKTOP;
 	if (desktop_connect(s) != 0)
-		refuse(s, GWR_DESKTOP_UNREACHABLE, 503, "desktop_unreachable",
+		refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
+		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
 		    "the desktop cannot be reached", "reason=alloc");
 }
 
@@ -963,7 +969,8 @@ front_read(struct bufferevent *bev, void *arg)
 		return;
 	case SS_DESKTOP:
 		if (len > SESSION_EARLY_MAX)
-			refuse(s, GWR_CLIENT_PROTOCOL, 400, "bad_request",
+			refuse(s, GWR_CLIENT_PROTOCOL, 400,
+			    vdi_reason_code(VDI_REASON_BAD_REQUEST),
 			    "too many bytes before 101", NULL);
 		return;
 	case SS_CLIENT_CR:

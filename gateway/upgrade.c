@@ -28,26 +28,32 @@ upgrade_status(enum upgrade_error e)
 	return 400;
 }
 
-const char *
-upgrade_code(enum upgrade_error e)
+enum vdi_reason
+upgrade_error_reason(enum upgrade_error e)
 {
 	switch (e) {
 	case UPGRADE_OK:
-		return "ok";
+		return VDI_REASON_OK;
 	case UPGRADE_BAD_REQUEST:
-		return "bad_request";
+		return VDI_REASON_BAD_REQUEST;
 	case UPGRADE_NOT_FOUND:
-		return "not_found";
+		return VDI_REASON_NOT_FOUND;
 	case UPGRADE_BAD_METHOD:
-		return "method_not_allowed";
+		return VDI_REASON_METHOD_NOT_ALLOWED;
 	case UPGRADE_NO_UPGRADE:
-		return "upgrade_required";
+		return VDI_REASON_UPGRADE_REQUIRED;
 	case UPGRADE_NO_TOKEN:
-		return "token_missing";
+		return VDI_REASON_TOKEN_MISSING;
 	case UPGRADE_TOO_LARGE:
-		return "headers_too_large";
+		return VDI_REASON_HEADERS_TOO_LARGE;
 	}
-	return "bad_request";
+	return VDI_REASON_BAD_REQUEST;
+}
+
+const char *
+upgrade_code(enum upgrade_error e)
+{
+	return vdi_reason_code(upgrade_error_reason(e));
 }
 
 /* RFC 9110 tchar. */
