@@ -403,7 +403,15 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		if (s.state == STORE_SESSION_ENDED)
 			return fail(
 			    "not_live", "the session has ended already");
-		broker_cut_session(b, s.id, "admin_kill", 1);
+		if (broker_cut_session(b, s.id, "admin_kill", 1) != 0) {
+			/* Its tunnels are cut; its state is not written. */
+			broker_audit(b, actor, "session_kill", "error",
+			    s.tenant, s.user, s.device, s.id, "store_failed",
+			    NULL);
+			return fail("store",
+			    "the tunnels are cut but the session's end could "
+			    "not be written");
+		}
 		broker_audit(b, actor, "session_kill", "ok", s.tenant, s.user,
 		    s.device, s.id, reason ? reason : "admin kill", NULL);
 		return ok(json_pack("{s:s, s:I}", "killed", s.id, "cut_seq",
@@ -529,8 +537,11 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 		broker_cut_device(b, name, "device_revoked");
 		memset(&ds, 0, sizeof(ds));
 		ds.device = name;
-		(void)!store_session_list(
-		    b->store, 0, collect_device_sessions, &ds);
+		if ((r = store_session_list(
+			 b->store, 0, collect_device_sessions, &ds)) != 0)
+			vlog(VLOG_ERROR, "store_read_failed",
+			    "op=device_sessions device=%s error=%s", name,
+			    vdi_errname(r));
 		for (i = 0; i < ds.n; i++) {
 			if (store_session_get(b->store, ds.ids[i], &s) != 0)
 				continue;

@@ -169,18 +169,31 @@ broker_audit(struct broker *b, const char *actor, const char *action,
 	return r;
 }
 
-void
+int
+broker_store_failed(const char *op, const char *session, int r)
+{
+	if (r != 0)
+		vlog(VLOG_ERROR, "store_write_failed",
+		    "op=%s session=%s error=%s", op,
+		    session != NULL ? VLOG_Q(session) : "-", vdi_errname(r));
+	return r;
+}
+
+int
 broker_cut_session(
     struct broker *b, const char *session_id, const char *reason, int end)
 {
 	struct store_session s;
+	int r = 0;
 
 	if (store_session_get(b->store, session_id, &s) == 0 &&
-	    s.state != STORE_SESSION_ENDED)
-		(void)!store_session_set_state(b->store, session_id,
-		    end ? STORE_SESSION_ENDED : STORE_SESSION_DISCONNECTED,
-		    reason, broker_now());
+	    s.state != STORE_SESSION_ENDED &&
+	    (r = store_session_set_state(b->store, session_id,
+		 end ? STORE_SESSION_ENDED : STORE_SESSION_DISCONNECTED, reason,
+		 broker_now())) != 0)
+		broker_store_failed("session_state", session_id, r);
 	gwq_cut(b, session_id, NULL, reason);
+	return r;
 }
 
 void

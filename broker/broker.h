@@ -120,10 +120,16 @@ int broker_audit(struct broker *b, const char *actor, const char *action,
     const char *device, const char *session, const char *reason,
     json_t *detail);
 
+/* Logs a failed store write as event=store_write_failed with op (what was
+ * written: "session_state", "ticket_expiry", ...), the session (or NULL)
+ * and the error, so that no write failure goes unseen. Returns r. */
+int broker_store_failed(const char *op, const char *session, int r);
+
 /* Cuts every tunnel of a session on the gateways. end: also end the
  * session (logoff, kill, revoked device) instead of leaving it disconnected
- * for a reconnect. */
-void broker_cut_session(
+ * for a reconnect. The tunnels are cut even when the session's new state
+ * cannot be written: returns 0, or the store's error (logged). */
+int broker_cut_session(
     struct broker *b, const char *session_id, const char *reason, int end);
 
 /* Cuts every tunnel of a device (revoked) on the gateways, whatever its

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "admin.h"
 #include "bconf.h"
 #include "broker.h"
+#include "daemonopt.h"
 #include "device.h"
 #include "gwapi.h"
 #include "health.h"
@@ -47,21 +47,15 @@ static const struct http_route routes[] = {
 	{ 0, NULL, 0, 0, NULL },
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: vdi-brokerd [-t] [-d] [-l level] [-P port-file] "
-	    "[-f config]\n"
-	    "       vdi-brokerd -V | --version | -h\n"
-	    "  -f FILE  configuration (default " SYSCONFDIR_VDI
-	    "/vdi-brokerd.conf)\n"
-	    "  -t       check the configuration and the policy, then exit\n"
-	    "  -d       log to stderr (default: syslog)\n"
-	    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
-	    "  -P FILE  write the HTTPS port to FILE once listening\n"
-	    "  -V       print the version and exit\n");
-}
+static const char usage[] =
+    "usage: vdi-brokerd [-t] [-d] [-l level] [-P port-file] [-f config]\n"
+    "       vdi-brokerd -V | --version | -h\n"
+    "  -f FILE  configuration (default " SYSCONFDIR_VDI "/vdi-brokerd.conf)\n"
+    "  -t       check the configuration and the policy, then exit\n"
+    "  -d       log to stderr (default: syslog)\n"
+    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
+    "  -P FILE  write the HTTPS port to FILE once listening\n"
+    "  -V       print the version, then exit\n";
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
@@ -173,52 +167,27 @@ main(int argc, char **argv)
 	struct stat admin_st;
 	struct policy_errors pe = { 0 };
 	struct privsep_config pc;
-	const char *conf = SYSCONFDIR_VDI "/vdi-brokerd.conf";
-	const char *port_file = NULL;
+	const char *conf, *port_file;
 	char **services = NULL;
-	enum vlog_level level = VLOG_INFO;
+	enum vlog_level level;
 	struct event *sigs[4] = { NULL };
 	static const int signums[] = { SIGHUP, SIGTERM, SIGINT };
 	char *errors = NULL, err[VDI_TLS_ERR_SIZE];
-	int ch, check = 0, foreground = 0, admin_fd = -1, rc = 1;
+	struct vdi_daemon_opts opt = { 0 };
+	int check, foreground, admin_fd = -1, rc = 1;
 	size_t i;
 
-	static const struct option longopts[] = {
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-
-	while ((ch = getopt_long(argc, argv, "df:hl:P:tV", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'V':
-			vdi_version_print(stdout, "vdi-brokerd");
-			return 0;
-		case 'd':
-			foreground = 1;
-			break;
-		case 'f':
-			conf = optarg;
-			break;
-		case 'l':
-			if (vlog_level_parse(optarg, &level) != 0) {
-				usage();
-				return 2;
-			}
-			break;
-		case 'P':
-			port_file = optarg;
-			break;
-		case 't':
-			check = 1;
-			foreground = 1;
-			break;
-		default:
-			usage();
-			return ch == 'h' ? 0 : 2;
-		}
-	}
+	opt.conf = SYSCONFDIR_VDI "/vdi-brokerd.conf";
+	opt.level = VLOG_INFO;
+	if ((rc = vdi_daemon_options(argc, argv, "vdi-brokerd", usage, &opt)) >=
+	    0)
+		return rc;
+	rc = 1;
+	conf = opt.conf;
+	port_file = opt.port_file;
+	check = opt.check;
+	foreground = opt.foreground;
+	level = opt.level;
 	vlog_init("vdi-brokerd", foreground ? VLOG_STDERR : VLOG_SYSLOG, level);
 	signal(SIGPIPE, SIG_IGN);
 	b.conf_path = conf;
@@ -305,7 +274,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "vdi-brokerd: %s\n", err);
 		goto out;
 	}
-	(void)!store_setting_list(b.store, "mode.", load_mode, &b);
+	/* The run-time modes set with vdictl (a failure leaves the policy's
+	 * own choice in force: logged). */
+	if ((rc = store_setting_list(b.store, "mode.", load_mode, &b)) != 0)
+		vlog(VLOG_ERROR, "store_read_failed",
+		    "op=tenant_modes error=%s", vdi_errname(rc));
+	rc = 1;
 	if ((b.base = event_base_new()) == NULL)
 		goto out;
 	if (broker_tls_configure(&b, b.policy, err, sizeof(err)) != 0) {

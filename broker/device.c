@@ -69,7 +69,8 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 	/* A session at its max_session deadline ends here if the sweeper
 	 * has not ended it yet; one that ended so is named as such. */
 	if (r == 0 && s.deadline != 0 && now >= s.deadline) {
-		(void)!sweep_end(b, &s, SWEEP_MAX_SESSION);
+		broker_store_failed(
+		    "session_end", s.id, sweep_end(b, &s, SWEEP_MAX_SESSION));
 		r = VDI_ERR_TOKEN_EXPIRED;
 	}
 	if (r != 0) {

@@ -292,8 +292,9 @@ grant_txn(struct store *st, void *arg)
 	if (rc == 0 && g->session_id != NULL &&
 	    strcmp(res.session.id, g->session_id) != 0) {
 		/* A ticket only ever brings its own session back. */
-		(void)!store_session_set_state(st, res.session.id,
-		    STORE_SESSION_ENDED, "reconnect_mismatch", now);
+		broker_store_failed("session_state", res.session.id,
+		    store_session_set_state(st, res.session.id,
+			STORE_SESSION_ENDED, "reconnect_mismatch", now));
 		rc = VDI_ERR_NOT_FOUND;
 		snprintf(res.reason, sizeof(res.reason),
 		    "the ticket's session is no longer live");
@@ -490,9 +491,10 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 	if (rc != 0 && run.status == 0)
 		failed(&run, "state store unavailable", rc);
 	if (rc != 0 && run.monitor_refused) {
-		/* Rolled back; audited now, outside the transaction. */
-		(void)!broker_audit(b, "broker", g->action, "refused",
-		    g->tenant, g->user, g->peer->thumb_hex, g->session_id,
+		/* Rolled back; audited now, outside the transaction
+		 * (broker_audit logs its own store failure). */
+		broker_audit(b, "broker", g->action, "refused", g->tenant,
+		    g->user, g->peer->thumb_hex, g->session_id,
 		    "monitor_refused", NULL);
 		json_decref(run.reply);
 		run.reply = NULL;
@@ -502,7 +504,7 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 		    "user=%s device=%s action=%s what=%s error=%s",
 		    VLOG_Q(g->user), g->peer->thumb_hex, g->action,
 		    VLOG_Q(run.msg), vdi_errname(rc));
-		(void)!broker_audit(b, "broker", g->action, "error", g->tenant,
+		broker_audit(b, "broker", g->action, "error", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, run.msg, NULL);
 		json_decref(run.reply);
 		run.reply = NULL;

@@ -250,7 +250,8 @@ queue(struct broker *b, enum store_cut_kind kind, const char *key,
 	/* Persisted before anyone is told: a broker killed right after the
 	 * admin's answer serves it again when it starts. */
 	if (gateway == NULL && c.time - q->pruned >= 60) {
-		(void)!store_cut_prune(b->store, c.time);
+		broker_store_failed(
+		    "cut_prune", NULL, store_cut_prune(b->store, c.time));
 		q->pruned = c.time;
 	}
 	if (gateway == NULL && (r = store_cut_add(b->store, &c)) != 0)
@@ -594,11 +595,13 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		}
 		if (start_replayed(b, gw, actor, &s, ev, now))
 			return;
-		(void)!store_session_set_state(
-		    b->store, sid, STORE_SESSION_ACTIVE, NULL, now);
+		broker_store_failed("session_state", sid,
+		    store_session_set_state(
+			b->store, sid, STORE_SESSION_ACTIVE, NULL, now));
 		/* While a tunnel is up its tickets stay good (a day at most,
 		 * in case a gateway dies without telling us). */
-		(void)!store_ticket_set_expiry(b->store, sid, now + 86400);
+		broker_store_failed("ticket_expiry", sid,
+		    store_ticket_set_expiry(b->store, sid, now + 86400));
 		broker_audit(b, actor, "tunnel_start", "ok", s.tenant, s.user,
 		    s.device, sid, NULL, NULL);
 	} else if (strcmp(type, "end") == 0 && of_replayed_tunnel(b, gw, ev)) {
@@ -610,16 +613,19 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		    "bytes_out",
 		    json_integer_value(json_object_get(ev, "bytes_out")));
 		if (s.state != STORE_SESSION_ENDED)
-			(void)!store_session_set_state(b->store, sid,
-			    STORE_SESSION_DISCONNECTED, NULL, now);
+			broker_store_failed("session_state", sid,
+			    store_session_set_state(b->store, sid,
+				STORE_SESSION_DISCONNECTED, NULL, now));
 		/* The reconnect window runs from the drop. A session closed
 		 * for idleness is not resumed without the password: nobody
 		 * was there, and the tablet may be lying around. */
 		if (reason != NULL && strcmp(reason, "idle") == 0)
-			(void)!store_ticket_revoke_session(b->store, sid);
+			broker_store_failed("ticket_revoke", sid,
+			    store_ticket_revoke_session(b->store, sid));
 		else
-			(void)!store_ticket_set_expiry(
-			    b->store, sid, now + s.reconnect_window);
+			broker_store_failed("ticket_expiry", sid,
+			    store_ticket_set_expiry(
+				b->store, sid, now + s.reconnect_window));
 		broker_audit(b, actor, "tunnel_end", "ok", s.tenant, s.user,
 		    s.device, sid, reason, detail);
 		json_decref(detail);
@@ -630,7 +636,8 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		    (now >= s.deadline ||
 			(reason != NULL && strcmp(reason, "max_session") == 0 &&
 			    now + SWEEP_PENDING_GRACE >= s.deadline)))
-			(void)!sweep_end(b, &s, SWEEP_MAX_SESSION);
+			broker_store_failed("session_end", sid,
+			    sweep_end(b, &s, SWEEP_MAX_SESSION));
 	} else if (strcmp(type, "refused") == 0) {
 		b->m.refused_channels++;
 		detail = json_pack(

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "apireq.h"
+#include "httpstatus.h"
 #include "http.h"
 #include "srclimit.h"
 #include "vlog.h"
@@ -375,7 +376,7 @@ http_reply(struct broker *b, struct evhttp_request *req, int code, json_t *body,
 	else if (code >= 400)
 		b->m.http_4xx++;
 	conn_answered(req);
-	evhttp_send_reply(req, code, NULL, NULL);
+	evhttp_send_reply(req, code, vdi_http_phrase(code), NULL);
 	if (t0 > 0)
 		observe_latency(b, http_time() - t0);
 }

@@ -116,7 +116,8 @@ sweep_run(struct broker *b, int64_t now)
 	for (i = 0; i < l.n; i++) {
 		if ((why = sweep_due(&l.s[i], now, ttl)) == SWEEP_NONE)
 			continue;
-		if (sweep_end(b, &l.s[i], why) == 0)
+		if (broker_store_failed("session_end", l.s[i].id,
+			sweep_end(b, &l.s[i], why)) == 0)
 			ended++;
 	}
 	if (ended > 0)

@@ -1,4 +1,4 @@
-/* cfgfile.c: checked libconfig reading with file:line errors. */
+/* cfgfile.c: the checked libconfig reader with file:line errors. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,6 +8,308 @@
 #include <string.h>
 
 #include "cfgfile.h"
+
+/* ---- the problem list ---------------------------------------------------
+ */
+
+void
+cfg_errlist_vadd(struct cfg_errlist *e, const char *file, unsigned int line,
+    const char *key, const char *fmt, va_list ap)
+{
+	char msg[768], out[1600], where[1040];
+	size_t i, n;
+	char *t;
+
+	e->count++;
+	if (e->count > CFG_MAX_ERRORS) {
+		e->truncated = 1;
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (i = 0; msg[i] != '\0'; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			msg[i] = '?';
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%u", file, line);
+	else
+		snprintf(where, sizeof(where), "%s", file);
+	if (key != NULL && *key != '\0')
+		n = (size_t)snprintf(
+		    out, sizeof(out), "%s: %s: %s\n", where, key, msg);
+	else
+		n = (size_t)snprintf(out, sizeof(out), "%s: %s\n", where, msg);
+	if (n >= sizeof(out)) {
+		n = sizeof(out) - 1;
+		out[n - 1] = '\n';
+	}
+	if (e->len + n + 1 > e->cap) {
+		size_t cap = e->cap == 0 ? 1024 : e->cap;
+
+		while (cap < e->len + n + 1)
+			cap *= 2;
+		if ((t = realloc(e->text, cap)) == NULL) {
+			e->oom = 1;
+			return;
+		}
+		e->text = t;
+		e->cap = cap;
+	}
+	memcpy(e->text + e->len, out, n + 1);
+	e->len += n;
+}
+
+void
+cfg_errlist_add(struct cfg_errlist *e, const char *file, unsigned int line,
+    const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_errlist_vadd(e, file, line, key, fmt, ap);
+	va_end(ap);
+}
+
+void
+cfg_errlist_free(struct cfg_errlist *e)
+{
+	free(e->text);
+	memset(e, 0, sizeof(*e));
+}
+
+/* ---- settings and values ------------------------------------------------
+ */
+
+char *
+cfg_setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t *parent;
+	size_t n;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (s == NULL || (parent = config_setting_parent(s)) == NULL)
+		return buf;
+	cfg_setting_path(parent, buf, len);
+	n = strlen(buf);
+	if (config_setting_name(s) != NULL)
+		snprintf(buf + n, len - n, "%s%s", n > 0 ? "." : "",
+		    config_setting_name(s));
+	else
+		snprintf(buf + n, len - n, "[%d]", config_setting_index(s));
+	return buf;
+}
+
+const char *
+cfg_type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "integer";
+	case CONFIG_TYPE_FLOAT:
+		return "float";
+	case CONFIG_TYPE_STRING:
+		return "string";
+	case CONFIG_TYPE_BOOL:
+		return "boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "array";
+	case CONFIG_TYPE_LIST:
+		return "list";
+	default:
+		return "nothing";
+	}
+}
+
+int
+cfg_value_int(const config_setting_t *s, int64_t lo, int64_t hi, int64_t *out,
+    char *why, size_t whylen)
+{
+	long long v;
+
+	*out = 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		snprintf(why, whylen,
+		    "wrong type: %s (expected an integer, %lld..%lld)",
+		    cfg_type_name(s), (long long)lo, (long long)hi);
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		snprintf(why, whylen,
+		    "%lld is out of range (expected %lld..%lld)", v,
+		    (long long)lo, (long long)hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cfg_value_bool(const config_setting_t *s, int *out, char *why, size_t whylen)
+{
+	*out = 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		snprintf(why, whylen, "wrong type: %s (expected true or false)",
+		    cfg_type_name(s));
+		return -1;
+	}
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+int
+cfg_value_string(const config_setting_t *s, const char *expect,
+    const char **out, char *why, size_t whylen)
+{
+	const char *v;
+
+	*out = NULL;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		snprintf(why, whylen, "wrong type: %s (expected %s)",
+		    cfg_type_name(s), expect);
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	if (v == NULL || *v == '\0') {
+		snprintf(why, whylen, "empty string (expected %s)", expect);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cfg_parse_duration(const char *s, uint64_t *seconds)
+{
+	uint64_t total = 0, v;
+	int digits;
+
+	*seconds = 0;
+	if (s == NULL || *s == '\0')
+		return VDI_ERR_INVALID_ARG;
+	while (*s != '\0') {
+		for (v = 0, digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
+			if (digits >= 9)
+				return VDI_ERR_INVALID_ARG;
+			v = v * 10 + (uint64_t)(*s - '0');
+		}
+		if (digits == 0)
+			return VDI_ERR_INVALID_ARG;
+		switch (*s++) {
+		case 's':
+			break;
+		case 'm':
+			v *= 60;
+			break;
+		case 'h':
+			v *= 3600;
+			break;
+		case 'd':
+			v *= 86400;
+			break;
+		default:
+			return VDI_ERR_INVALID_ARG;
+		}
+		total += v;
+		if (total > CFG_DURATION_MAX)
+			return VDI_ERR_INVALID_ARG;
+	}
+	*seconds = total;
+	return 0;
+}
+
+int
+cfg_value_duration(const config_setting_t *s, unsigned int lo, unsigned int hi,
+    unsigned int *out, char *why, size_t whylen)
+{
+	long long v;
+	uint64_t u;
+
+	*out = 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_STRING:
+		if (cfg_parse_duration(config_setting_get_string(s), &u) != 0) {
+			snprintf(why, whylen,
+			    "bad duration \"%s\" (expected seconds, or "
+			    "a string such as \"90s\", \"15m\", \"8h\", "
+			    "\"1h30m\", \"2d\")",
+			    config_setting_get_string(s));
+			return -1;
+		}
+		v = (long long)u;
+		break;
+	default:
+		snprintf(why, whylen,
+		    "wrong type: %s (expected a duration: seconds, or a "
+		    "string such as \"15m\")",
+		    cfg_type_name(s));
+		return -1;
+	}
+	if (v < (long long)lo || v > (long long)hi) {
+		snprintf(why, whylen,
+		    "%lld seconds is out of range (expected %u..%u "
+		    "seconds)",
+		    v, lo, hi);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int
+cfg_value_group(
+    const config_setting_t *s, const char *expect, char *why, size_t whylen)
+{
+	if (config_setting_is_group(s))
+		return 0;
+	snprintf(why, whylen, "wrong type: %s (expected %s)", cfg_type_name(s),
+	    expect);
+	return -1;
+}
+
+unsigned int
+cfg_unknown_keys(const config_setting_t *g, const char *const *allowed,
+    void (*report)(void *, const config_setting_t *, const char *), void *arg)
+{
+	char list[512], msg[600];
+	const config_setting_t *m;
+	const char *name;
+	size_t i, n;
+	unsigned int k, bad = 0;
+
+	if (g == NULL)
+		return 0;
+	for (k = 0; (m = config_setting_get_elem(g, k)) != NULL; k++) {
+		name = config_setting_name(m);
+		for (i = 0; allowed[i] != NULL; i++)
+			if (name != NULL && strcmp(name, allowed[i]) == 0)
+				break;
+		if (allowed[i] != NULL)
+			continue;
+		list[0] = '\0';
+		for (i = 0; allowed[i] != NULL; i++) {
+			n = strlen(list);
+			snprintf(list + n, sizeof(list) - n, "%s%s",
+			    i > 0 ? ", " : "", allowed[i]);
+		}
+		snprintf(msg, sizeof(msg), "unknown key (allowed: %s)", list);
+		report(arg, m, msg);
+		bad++;
+	}
+	return bad;
+}
+
+/* ---- the daemons' reader ------------------------------------------------
+ */
 
 int
 cfg_open(struct cfg *c, const char *path)
@@ -35,25 +337,13 @@ cfg_open(struct cfg *c, const char *path)
 	}
 	fclose(f);
 	if (config_read_file(&c->lc, path) != CONFIG_TRUE) {
-		c->nerrors++;
-		{
-			char line[1400];
-			size_t n;
-
-			n = (size_t)snprintf(line, sizeof(line), "%s:%d: %s\n",
-			    config_error_file(&c->lc)
-				? config_error_file(&c->lc)
-				: path,
-			    config_error_line(&c->lc),
-			    config_error_text(&c->lc));
-			if (n >= sizeof(line))
-				n = sizeof(line) - 1;
-			c->errors = realloc(c->errors, c->elen + n + 1);
-			if (c->errors != NULL) {
-				memcpy(c->errors + c->elen, line, n + 1);
-				c->elen += n;
-			}
-		}
+		cfg_errlist_add(&c->el,
+		    config_error_file(&c->lc) ? config_error_file(&c->lc)
+					      : path,
+		    (unsigned int)config_error_line(&c->lc), NULL, "%s",
+		    config_error_text(&c->lc) != NULL
+			? config_error_text(&c->lc)
+			: "parse error");
 		return VDI_ERR_CONFIG;
 	}
 	return 0;
@@ -63,126 +353,59 @@ void
 cfg_free(struct cfg *c)
 {
 	config_destroy(&c->lc);
-	free(c->errors);
-	c->errors = NULL;
-	c->elen = c->ecap = 0;
-}
-
-static void
-setting_path(const config_setting_t *s, char *buf, size_t len)
-{
-	char tmp[512];
-	const char *name;
-
-	buf[0] = '\0';
-	for (; s != NULL && config_setting_parent(s) != NULL;
-	     s = config_setting_parent(s)) {
-		name = config_setting_name(s);
-		if (name != NULL)
-			snprintf(tmp, sizeof(tmp), "%s%s%s", name,
-			    buf[0] != '\0' && buf[0] != '[' ? "." : "", buf);
-		else
-			snprintf(tmp, sizeof(tmp), "[%d]%s%s",
-			    config_setting_index(s),
-			    buf[0] != '\0' && buf[0] != '[' ? "." : "", buf);
-		snprintf(buf, len, "%s", tmp);
-	}
+	cfg_errlist_free(&c->el);
 }
 
 void
 cfg_error(struct cfg *c, const config_setting_t *s, const char *key,
     const char *fmt, ...)
 {
-	char where[1200], path[512], msg[600], line[2400];
-	const char *file;
+	char path[600];
+	const char *file = NULL;
+	unsigned int line = 0;
 	va_list ap;
-	size_t n;
+	size_t pl;
 
-	c->nerrors++;
-	if (c->nerrors > CFG_MAX_ERRORS)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (s == NULL) {
-		snprintf(where, sizeof(where), "%s", c->path);
-		path[0] = '\0';
-	} else {
+	path[0] = '\0';
+	if (s != NULL) {
 		file = config_setting_source_file(s);
-		snprintf(where, sizeof(where), "%s:%u",
-		    file != NULL ? file : c->path,
-		    config_setting_source_line(s));
-		setting_path(s, path, sizeof(path));
+		line = config_setting_source_line(s);
+		cfg_setting_path(s, path, sizeof(path));
 	}
 	if (key != NULL) {
-		size_t pl = strlen(path);
-
+		pl = strlen(path);
 		snprintf(path + pl, sizeof(path) - pl, "%s%s",
 		    pl > 0 ? "." : "", key);
 	}
-	if (path[0] != '\0')
-		n = (size_t)snprintf(
-		    line, sizeof(line), "%s: %s: %s\n", where, path, msg);
-	else
-		n = (size_t)snprintf(
-		    line, sizeof(line), "%s: %s\n", where, msg);
-	if (n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (c->elen + n + 1 > c->ecap) {
-		size_t ncap = (c->ecap + n + 1) * 2;
-		char *ne = realloc(c->errors, ncap);
-
-		if (ne == NULL)
-			return;
-		c->errors = ne;
-		c->ecap = ncap;
-	}
-	memcpy(c->errors + c->elen, line, n + 1);
-	c->elen += n;
+	va_start(ap, fmt);
+	cfg_errlist_vadd(
+	    &c->el, file != NULL ? file : c->path, line, path, fmt, ap);
+	va_end(ap);
 }
 
 int
 cfg_failed(const struct cfg *c)
 {
-	return c->nerrors > 0;
+	return c->el.count > 0;
 }
 
 const char *
 cfg_errors(const struct cfg *c)
 {
-	return c->errors != NULL ? c->errors : "";
+	return c->el.text != NULL ? c->el.text : "";
+}
+
+static void
+report_unknown(void *arg, const config_setting_t *m, const char *msg)
+{
+	cfg_error(arg, m, NULL, "%s", msg);
 }
 
 void
 cfg_check_keys(
     struct cfg *c, const config_setting_t *g, const char *const *allowed)
 {
-	char list[512];
-	const config_setting_t *m;
-	const char *name;
-	size_t i, l;
-	int ok;
-	unsigned int k;
-
-	if (g == NULL)
-		return;
-	for (k = 0; (m = config_setting_get_elem(g, k)) != NULL; k++) {
-		if ((name = config_setting_name(m)) == NULL)
-			continue;
-		ok = 0;
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(allowed[i], name) == 0)
-				ok = 1;
-		if (ok)
-			continue;
-		list[0] = '\0';
-		for (i = 0; allowed[i] != NULL; i++) {
-			l = strlen(list);
-			snprintf(list + l, sizeof(list) - l, "%s%s",
-			    i > 0 ? ", " : "", allowed[i]);
-		}
-		cfg_error(c, m, NULL, "unknown key (known here: %s)", list);
-	}
+	(void)cfg_unknown_keys(g, allowed, report_unknown, c);
 }
 
 const config_setting_t *
@@ -190,6 +413,7 @@ cfg_group(
     struct cfg *c, const config_setting_t *g, const char *key, int required)
 {
 	const config_setting_t *s;
+	char why[256];
 
 	if (g == NULL)
 		g = config_root_setting(&c->lc);
@@ -197,11 +421,11 @@ cfg_group(
 	if (s == NULL) {
 		if (required)
 			cfg_error(
-			    c, g, key, "missing (a group { ... } is needed)");
+			    c, g, key, "missing (expected a group { ... })");
 		return NULL;
 	}
-	if (!config_setting_is_group(s)) {
-		cfg_error(c, s, NULL, "expected a group { ... }");
+	if (cfg_value_group(s, "a group { ... }", why, sizeof(why)) != 0) {
+		cfg_error(c, s, NULL, "%s", why);
 		return NULL;
 	}
 	return s;
@@ -225,18 +449,15 @@ int
 cfg_get_string(struct cfg *c, const config_setting_t *g, const char *key,
     int required, const char **out)
 {
+	static const char expect[] = "a string in double quotes";
 	const config_setting_t *s;
 	const char *v;
+	char why[700];
 
-	if ((s = member(c, g, key, required, "a string")) == NULL)
+	if ((s = member(c, g, key, required, expect)) == NULL)
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
-	    (v = config_setting_get_string(s)) == NULL) {
-		cfg_error(c, s, NULL, "expected a string in double quotes");
-		return -1;
-	}
-	if (*v == '\0') {
-		cfg_error(c, s, NULL, "must not be empty");
+	if (cfg_value_string(s, expect, &v, why, sizeof(why)) != 0) {
+		cfg_error(c, s, NULL, "%s", why);
 		return -1;
 	}
 	*out = v;
@@ -272,19 +493,13 @@ cfg_get_int(struct cfg *c, const config_setting_t *g, const char *key,
     int required, int64_t lo, int64_t hi, int64_t *out)
 {
 	const config_setting_t *s;
-	long long v;
+	int64_t v;
+	char why[256];
 
-	if ((s = member(c, g, key, required, "a whole number")) == NULL)
+	if ((s = member(c, g, key, required, "an integer")) == NULL)
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		cfg_error(c, s, NULL, "expected a whole number");
-		return -1;
-	}
-	v = config_setting_get_int64(s);
-	if (v < lo || v > hi) {
-		cfg_error(c, s, NULL, "%lld is out of range (%lld..%lld)", v,
-		    (long long)lo, (long long)hi);
+	if (cfg_value_int(s, lo, hi, &v, why, sizeof(why)) != 0) {
+		cfg_error(c, s, NULL, "%s", why);
 		return -1;
 	}
 	*out = v;
@@ -296,63 +511,17 @@ cfg_get_bool(struct cfg *c, const config_setting_t *g, const char *key,
     int required, int *out)
 {
 	const config_setting_t *s;
+	char why[256];
+	int v;
 
 	if ((s = member(c, g, key, required, "true or false")) == NULL)
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		cfg_error(c, s, NULL, "expected true or false");
+	if (cfg_value_bool(s, &v, why, sizeof(why)) != 0) {
+		cfg_error(c, s, NULL, "%s", why);
 		return -1;
 	}
-	*out = config_setting_get_bool(s);
+	*out = v;
 	return 1;
-}
-
-int
-cfg_parse_duration(const char *s, uint64_t *seconds)
-{
-	uint64_t total = 0, v, mult;
-	const char *p = s;
-	int any = 0;
-
-	*seconds = 0;
-	if (s == NULL || *s == '\0')
-		return VDI_ERR_INVALID_ARG;
-	while (*p != '\0') {
-		if (*p < '0' || *p > '9')
-			return VDI_ERR_INVALID_ARG;
-		v = 0;
-		while (*p >= '0' && *p <= '9') {
-			v = v * 10 + (uint64_t)(*p - '0');
-			if (v > 100000000ull)
-				return VDI_ERR_INVALID_ARG;
-			p++;
-		}
-		switch (*p) {
-		case 's':
-			mult = 1;
-			break;
-		case 'm':
-			mult = 60;
-			break;
-		case 'h':
-			mult = 3600;
-			break;
-		case 'd':
-			mult = 86400;
-			break;
-		default:
-			return VDI_ERR_INVALID_ARG;
-		}
-		p++;
-		total += v * mult;
-		if (total > 100000000ull)
-			return VDI_ERR_INVALID_ARG;
-		any = 1;
-	}
-	if (!any)
-		return VDI_ERR_INVALID_ARG;
-	*seconds = total;
-	return 0;
 }
 
 int
@@ -360,39 +529,18 @@ cfg_get_duration(struct cfg *c, const config_setting_t *g, const char *key,
     int required, unsigned int lo, unsigned int hi, unsigned int *out)
 {
 	const config_setting_t *s;
-	uint64_t v;
+	char why[700];
+	unsigned int v;
 
 	if ((s = member(c, g, key, required,
 		 "seconds or a duration such as \"90s\", \"15m\", \"8h\"")) ==
 	    NULL)
 		return 0;
-	if (config_setting_type(s) == CONFIG_TYPE_INT ||
-	    config_setting_type(s) == CONFIG_TYPE_INT64) {
-		long long i = config_setting_get_int64(s);
-
-		if (i < 0) {
-			cfg_error(c, s, NULL, "must not be negative");
-			return -1;
-		}
-		v = (uint64_t)i;
-	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		if (cfg_parse_duration(config_setting_get_string(s), &v) != 0) {
-			cfg_error(c, s, NULL,
-			    "\"%s\" is not a duration (expected e.g. \"90s\", "
-			    "\"15m\", \"8h\", \"1h30m\", \"2d\")",
-			    config_setting_get_string(s));
-			return -1;
-		}
-	} else {
-		cfg_error(c, s, NULL, "expected seconds or a duration string");
+	if (cfg_value_duration(s, lo, hi, &v, why, sizeof(why)) != 0) {
+		cfg_error(c, s, NULL, "%s", why);
 		return -1;
 	}
-	if (v < lo || v > hi) {
-		cfg_error(c, s, NULL, "%llu s is out of range (%u..%u s)",
-		    (unsigned long long)v, lo, hi);
-		return -1;
-	}
-	*out = (unsigned int)v;
+	*out = v;
 	return 1;
 }
 

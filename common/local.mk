@@ -9,7 +9,9 @@ common_libvdicommon_la_SOURCES = \
 	common/srclimit.c common/srclimit.h \
 	common/fdwait.c common/fdwait.h \
 	common/cfgfile.c common/cfgfile.h \
-	common/procinfo.c common/procinfo.h
+	common/procinfo.c common/procinfo.h \
+	common/httpstatus.c common/httpstatus.h \
+	common/daemonopt.c common/daemonopt.h
 common_libvdicommon_la_SOURCES += \
 	common/b64url.c common/b64url.h \
 	common/jws.c common/jws.h \

@@ -38,6 +38,20 @@ vdi_errname(int code)
 	return "VDI_ERR_UNKNOWN";
 }
 
+const char *
+vdi_reason_code(enum vdi_reason r)
+{
+	static const char *const codes[VDI_REASON_COUNT] = {
+#define VDI_REASON_CODE(name, code) [name] = code,
+		VDI_REASON_TABLE(VDI_REASON_CODE)
+#undef VDI_REASON_CODE
+	};
+
+	if ((unsigned int)r >= VDI_REASON_COUNT)
+		return "internal_error";
+	return codes[r];
+}
+
 void
 vdi_seterr(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -58,6 +58,54 @@ const char *vdi_strerror(int code);
  * "VDI_ERR_UNKNOWN" for a code not in the table. Static storage. */
 const char *vdi_errname(int code);
 
+/*
+ * The one table of refusal reasons: the stable codes put in JSON error
+ * bodies ({"error": CODE}), in log lines (reason=CODE), in audit rows and
+ * in metric labels, and that the shim maps to its messages. Each code is
+ * written here only; the parsers' own verdict enums (gw_token_error,
+ * upgrade_error) and the gateway's refusal counters (gw_refusal) name
+ * theirs through one mapping function each. X(name, code).
+ */
+#define VDI_REASON_TABLE(X)                                                    \
+	X(VDI_REASON_OK, "ok")                                                 \
+	X(VDI_REASON_TLS_HANDSHAKE, "tls_handshake")                           \
+	X(VDI_REASON_HANDSHAKE_TIMEOUT, "handshake_timeout")                   \
+	X(VDI_REASON_BAD_REQUEST, "bad_request")                               \
+	X(VDI_REASON_NOT_FOUND, "not_found")                                   \
+	X(VDI_REASON_METHOD_NOT_ALLOWED, "method_not_allowed")                 \
+	X(VDI_REASON_UPGRADE_REQUIRED, "upgrade_required")                     \
+	X(VDI_REASON_HEADERS_TOO_LARGE, "headers_too_large")                   \
+	X(VDI_REASON_TOKEN_MISSING, "token_missing")                           \
+	X(VDI_REASON_TOKEN_INVALID, "token_invalid")                           \
+	X(VDI_REASON_TOKEN_EXPIRED, "token_expired")                           \
+	X(VDI_REASON_TOKEN_NOT_YET_VALID, "token_not_yet_valid")               \
+	X(VDI_REASON_TOKEN_WRONG_AUDIENCE, "token_wrong_audience")             \
+	X(VDI_REASON_TOKEN_INVALID_CLAIMS, "token_invalid_claims")             \
+	X(VDI_REASON_TOKEN_WRONG_DEVICE, "token_wrong_device")                 \
+	X(VDI_REASON_TOKEN_REPLAYED, "token_replayed")                         \
+	X(VDI_REASON_BUSY, "busy")                                             \
+	X(VDI_REASON_CLOSING, "closing")                                       \
+	X(VDI_REASON_DESKTOP_UNREACHABLE, "desktop_unreachable")               \
+	X(VDI_REASON_DESKTOP_UNTRUSTED, "desktop_untrusted")                   \
+	X(VDI_REASON_NLA_UNSUPPORTED, "nla_unsupported")                       \
+	X(VDI_REASON_CREDENTIALS_INVALID, "credentials_invalid")               \
+	X(VDI_REASON_CLIENT_PROTOCOL, "client_protocol")                       \
+	X(VDI_REASON_CUT, "cut")                                               \
+	X(VDI_REASON_REPLACED, "replaced")                                     \
+	X(VDI_REASON_DST_NOT_IN_POLICY, "dst_not_in_policy")                   \
+	X(VDI_REASON_MAX_SESSION, "max_session")
+
+enum vdi_reason {
+#define VDI_REASON_ENUM(name, code) name,
+	VDI_REASON_TABLE(VDI_REASON_ENUM)
+#undef VDI_REASON_ENUM
+	    VDI_REASON_COUNT
+};
+
+/* The code of r ("token_expired"); "internal_error" for a value outside
+ * the table. Static storage. */
+const char *vdi_reason_code(enum vdi_reason r);
+
 #define VDI_WUR __attribute__((warn_unused_result))
 
 #include <stddef.h>

@@ -15,8 +15,8 @@
 #include <openssl/crypto.h>
 
 #include "keyproc.h"
-#include "policy.h"
 #include "session.h"
+#include "trust.h"
 #include "vlog.h"
 
 static enum gw_refusal
@@ -88,22 +88,22 @@ open_creds(struct session *s)
 static int
 dst_in_policy(struct session *s)
 {
-	struct policy *p;
+	struct policy_trust *t;
 	char detail[GWT_NAME_MAX * 8 + 64];
 	int ok;
 
 	pthread_mutex_lock(&s->gw->policy_lock);
-	p = policy_ref(s->gw->policy);
+	t = policy_trust_ref(s->gw->trust);
 	pthread_mutex_unlock(&s->gw->policy_lock);
-	ok = policy_tenant_desktop(
-		 p, s->tok.tid, s->tok.dst_host, s->tok.dst_port) != NULL;
-	policy_unref(p);
+	ok = policy_trust_desktop(
+	    t, s->tok.tid, s->tok.dst_host, s->tok.dst_port);
+	policy_trust_unref(t);
 	if (ok)
 		return 1;
 	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
 	    VLOG_Q(s->tok.dst_host), (unsigned)s->tok.dst_port,
 	    VLOG_Q(s->tok.tid));
-	front_refuse(s, GWR_DST_POLICY, 403, "dst_not_in_policy",
+	front_refuse(s, GWR_DST_POLICY, 403, vdi_reason_code(VDI_REASON_DST_NOT_IN_POLICY),
 	    "the token names a desktop the policy does not give its tenant",
 	    detail);
 	return 0;
@@ -121,7 +121,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	 * Checked before the token too, so that a full gateway does not
 	 * use it up. */
 	if (gwm_get(s->gw, GWM_SESSIONS_ADMITTED) >= s->gw->conf.max_sessions) {
-		front_refuse(s, GWR_BUSY, 503, "busy",
+		front_refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_BUSY),
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
@@ -150,7 +150,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	if (gwm_add(s->gw, GWM_SESSIONS_ADMITTED, 1) >
 	    s->gw->conf.max_sessions) {
 		gwm_add(s->gw, GWM_SESSIONS_ADMITTED, -1);
-		front_refuse(s, GWR_BUSY, 503, "busy",
+		front_refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_BUSY),
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
@@ -160,12 +160,12 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	if (registry_admit(
 		s->gw->reg, s, (int64_t)s->started, cut, sizeof(cut)) != 0) {
 		snprintf(detail, sizeof(detail), "cut=%s", cut);
-		front_refuse(s, GWR_CUT, 403, "cut",
+		front_refuse(s, GWR_CUT, 403, vdi_reason_code(VDI_REASON_CUT),
 		    "the broker has cut this session", detail);
 		return;
 	}
 	if (desktop_security(s) == NULL) {
-		front_refuse(s, GWR_NLA_UNSUPPORTED, 503, "nla_unsupported",
+		front_refuse(s, GWR_NLA_UNSUPPORTED, 503, vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop pool uses NLA (sec=nla), which this gateway "
 		    "does not support yet: set security = \"tls\"",
 		    "detail=\"CredSSP towards desktops is not implemented\"");
@@ -180,7 +180,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 			OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
 		} else if (open_creds(s) != 0) {
 			front_refuse(s, GWR_CREDENTIALS, 401,
-			    "credentials_invalid",
+			    vdi_reason_code(VDI_REASON_CREDENTIALS_INVALID),
 			    "the sealed credentials cannot be opened", NULL);
 			return;
 		}
@@ -189,6 +189,6 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		return;
 	if (desktop_connect(s) != 0)
 		front_refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
-		    "desktop_unreachable", "the desktop cannot be reached",
+		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE), "the desktop cannot be reached",
 		    "reason=alloc");
 }

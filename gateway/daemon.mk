@@ -58,10 +58,12 @@ vdi_gatewayd_SOURCES = \
 vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBCURL_CFLAGS) -I$(top_srcdir)/gateway -I$(top_srcdir)/policies
 vdi_gatewayd_LDADD = $(top_builddir)/gateway/libgwd.la \
-	$(top_builddir)/policies/libvdipolicy.la $(GWD_LIBS) \
+	$(VDITRUST_LIBS) $(GWD_LIBS) \
 	$(LIBEVENT_LIBS) $(LIBCURL_LIBS) -lpthread
 
 dist_man_MANS += docs/vdi-gatewayd.8 docs/vdi-gatewayd.conf.5
+# The gateway links the policy's trust view, not the evaluator.
+integration_tests += tests/integration/test_gateway_links.sh
 EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
 	gateway/examples/vdi-gatewayd.service docs/gateway.md
 

@@ -22,6 +22,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <jansson.h>
 
+#include "httpstatus.h"
 #include "session.h"
 #include "upgrade.h"
 #include "vlog.h"
@@ -77,7 +78,7 @@ tunnel_parse(const struct vbuf *in, struct front_request *req)
 		    u.error == UPGRADE_NO_TOKEN ? GWR_TOKEN_MISSING : GWR_HTTP;
 		req->status = upgrade_status(u.error);
 		req->code = upgrade_code(u.error);
-		req->message = upgrade_reason(u.error);
+		req->message = vdi_http_phrase(upgrade_status(u.error));
 		return 0;
 	}
 	req->token = u.token;
@@ -130,32 +131,6 @@ front_accept(struct session *s)
 
 /* ---- refusals ----------------------------------------------------------- */
 
-static const char *
-status_phrase(int status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 409:
-		return "Conflict";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 426:
-		return "Upgrade Required";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 503:
-		return "Service Unavailable";
-	}
-	return "Error";
-}
-
 static void
 flush_done(struct bufferevent *bev, void *arg)
 {
@@ -205,7 +180,7 @@ front_refuse(struct session *s, enum gw_refusal why, int status,
 	snprintf(head, sizeof(head),
 	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-	    status, status_phrase(status), body != NULL ? strlen(body) : 0);
+	    status, vdi_http_phrase(status), body != NULL ? strlen(body) : 0);
 	bufferevent_disable(s->cli, EV_READ);
 	bufferevent_write(s->cli, head, strlen(head));
 	if (body != NULL)
@@ -253,7 +228,7 @@ front_read(struct bufferevent *bev, void *arg)
 		return;
 	case SS_DESKTOP:
 		if (len > SESSION_EARLY_MAX)
-			front_refuse(s, GWR_CLIENT_PROTOCOL, 400, "bad_request",
+			front_refuse(s, GWR_CLIENT_PROTOCOL, 400, vdi_reason_code(VDI_REASON_BAD_REQUEST),
 			    "too many bytes before 101", NULL);
 		return;
 	case SS_CLIENT_X224:

@@ -48,7 +48,7 @@ struct session;
 struct srclimit;
 struct vdi_addr;
 struct brokerlink;
-struct policy;
+struct policy_trust;
 struct evdns_base;
 
 struct gw_worker {
@@ -84,7 +84,8 @@ enum gw_refusal {
 	GWR_COUNT,
 };
 
-extern const char *const gw_refusal_names[GWR_COUNT];
+/* The reason each refusal counter is labelled with (vdierr.h's table). */
+extern const enum vdi_reason gw_refusal_reasons[GWR_COUNT];
 
 struct gw_metrics {
 	uint64_t accepted;
@@ -120,11 +121,11 @@ struct gw {
 	SSL_CTX *desk_ca_ctx; /* NULL without desktop_ca */
 	size_t ntenants;
 
-	/* The policy of the last (re)load: tokens' dst must be one of its
-	 * desktops of the token's tenant. Replaced on SIGHUP; readers take
-	 * a reference under policy_lock. */
+	/* The policy's trust view (policies/trust.h) of the last (re)load:
+	 * tokens' dst must be one of its desktops of the token's tenant.
+	 * Replaced on SIGHUP; readers take a reference under policy_lock. */
 	pthread_mutex_t policy_lock;
-	struct policy *policy;
+	struct policy_trust *trust;
 
 	struct jws_key *keys[GWCONF_KEYS_MAX];
 	size_t nkeys;

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -38,12 +37,12 @@
 
 #include "claims.h"
 #include "cutset.h"
+#include "daemonopt.h"
 #include "gateway.h"
 #include "keyproc.h"
 #include "procinfo.h"
 #include "srclimit.h"
-#include "policy.h"
-#include "policy_files.h"
+#include "trust.h"
 #include "vlog.h"
 
 static struct gw G;
@@ -51,22 +50,16 @@ static struct event *stop_timer;
 static int stop_ticks;
 static int exit_code; /* 1 when the key process died */
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: vdi-gatewayd [-t] [-d] [-l level] [-P port-file] "
-	    "[-f config]\n"
-	    "       vdi-gatewayd -V | --version | -h\n"
-	    "  -f FILE  configuration (default " SYSCONFDIR_VDI
-	    "/vdi-gatewayd.conf)\n"
-	    "  -t       check the configuration, keys and certificates, then "
-	    "exit\n"
-	    "  -d       log to stderr (default: syslog)\n"
-	    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
-	    "  -P FILE  write the tunnel port to FILE once listening\n"
-	    "  -V       print the version and exit\n");
-}
+static const char usage[] =
+    "usage: vdi-gatewayd [-t] [-d] [-l level] [-P port-file] [-f config]\n"
+    "       vdi-gatewayd -V | --version | -h\n"
+    "  -f FILE  configuration (default " SYSCONFDIR_VDI "/vdi-gatewayd.conf)\n"
+    "  -t       check the configuration, keys and certificates, then "
+    "exit\n"
+    "  -d       log to stderr (default: syslog)\n"
+    "  -l LEVEL debug, info, notice, warning or error (default info)\n"
+    "  -P FILE  write the tunnel port to FILE once listening\n"
+    "  -V       print the version, then exit\n";
 
 static int
 drop_privileges(const struct gwconf *c)
@@ -195,8 +188,8 @@ cleanup(struct gw *gw)
 	registry_free(gw->reg);
 	gw->reg = NULL;
 	srclimit_free(gw->hs);
-	policy_unref(gw->policy);
-	gw->policy = NULL;
+	policy_trust_unref(gw->trust);
+	gw->trust = NULL;
 	keyclient_stop();
 }
 
@@ -205,57 +198,28 @@ main(int argc, char **argv)
 {
 	struct gw *gw = &G;
 	struct keyproc_config kc;
-	const char *port_file = NULL;
-	enum vlog_level level = VLOG_INFO;
+	const char *port_file;
+	enum vlog_level level;
 	struct event *sigs[4] = { NULL };
 	static const int signums[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
 	char *errors = NULL, err[4096];
-	int ch, check = 0, foreground = 0, rc = 1, port;
+	struct vdi_daemon_opts opt = { 0 };
+	int check, foreground, rc = 1, port;
 	long ncpu;
 	unsigned int i;
 
-	gw->conf_path = SYSCONFDIR_VDI "/vdi-gatewayd.conf";
 	pthread_mutex_init(&gw->policy_lock, NULL);
-	static const struct option longopts[] = {
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-
-	while ((ch = getopt_long(argc, argv, "df:hl:P:tV", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'V':
-			vdi_version_print(stdout, "vdi-gatewayd");
-			return 0;
-		case 'd':
-			foreground = 1;
-			break;
-		case 'f':
-			gw->conf_path = optarg;
-			break;
-		case 'l':
-			if (vlog_level_parse(optarg, &level) != 0) {
-				usage();
-				return 2;
-			}
-			break;
-		case 'P':
-			port_file = optarg;
-			break;
-		case 't':
-			check = 1;
-			foreground = 1;
-			break;
-		default:
-			usage();
-			return ch == 'h' ? 0 : 2;
-		}
-	}
-	if (optind != argc) {
-		usage();
-		return 2;
-	}
+	opt.conf = SYSCONFDIR_VDI "/vdi-gatewayd.conf";
+	opt.level = VLOG_INFO;
+	if ((rc = vdi_daemon_options(
+		 argc, argv, "vdi-gatewayd", usage, &opt)) >= 0)
+		return rc;
+	rc = 1;
+	gw->conf_path = opt.conf;
+	port_file = opt.port_file;
+	check = opt.check;
+	foreground = opt.foreground;
+	level = opt.level;
 	vlog_init(
 	    "vdi-gatewayd", foreground ? VLOG_STDERR : VLOG_SYSLOG, level);
 	signal(SIGPIPE, SIG_IGN);

@@ -17,8 +17,7 @@
 
 #include "gateway.h"
 #include "keyproc.h"
-#include "policy.h"
-#include "policy_files.h"
+#include "trust.h"
 #include "vlog.h"
 
 #define TENANTS_MAX 256
@@ -26,23 +25,22 @@
 /* The front context: the gateway's certificate, every tenant CA and CRL
  * of the policy. */
 static int
-front_configure(struct gw *gw, const struct policy *p, char *err, size_t errlen)
+front_configure(
+    struct gw *gw, const struct policy_trust *p, char *err, size_t errlen)
 {
 	struct vdi_tls_ca cas[TENANTS_MAX];
 	struct vdi_tls_config tc;
-	const struct policy_tenant *t;
+	const struct policy_trust_tenant *t;
 	size_t i, n = 0;
 	int r;
 
 	memset(&tc, 0, sizeof(tc));
 	memset(cas, 0, sizeof(cas));
-	for (i = 0; i < policy_tenant_count(p) && n < TENANTS_MAX; i++) {
-		t = policy_tenant_at(p, i);
-		if (policy_tenant_ca_file(t) == NULL)
-			continue;
-		cas[n].name = policy_tenant_name(t);
-		cas[n].ca_file = policy_tenant_ca_file(t);
-		cas[n].crl_file = policy_tenant_crl_file(t);
+	for (i = 0; i < policy_trust_count(p) && n < TENANTS_MAX; i++) {
+		t = policy_trust_at(p, i);
+		cas[n].name = t->name;
+		cas[n].ca_file = t->ca_file;
+		cas[n].crl_file = t->crl_file;
 		n++;
 	}
 	if (n == 0) {
@@ -67,25 +65,25 @@ front_configure(struct gw *gw, const struct policy *p, char *err, size_t errlen)
 int
 gw_load_policy_tls(struct gw *gw, char *err, size_t errlen)
 {
-	struct policy_errors pe = { 0 };
-	struct policy *p = NULL, *old;
+	struct policy_trust *p = NULL, *old;
+	char *errors = NULL;
 	int r;
 
-	if ((r = policy_load_file(gw->conf.policy, NULL, &p, &pe)) != 0) {
+	if ((r = policy_trust_load(gw->conf.policy, &p, &errors)) != 0) {
 		snprintf(err, errlen, "%s%s: policy refused",
-		    pe.text != NULL ? pe.text : "", gw->conf.policy);
-		policy_errors_clear(&pe);
+		    errors != NULL ? errors : "", gw->conf.policy);
+		free(errors);
 		return r;
 	}
 	if ((r = front_configure(gw, p, err, errlen)) == 0) {
 		/* Keep it for the admission's dst check (session.c). */
 		pthread_mutex_lock(&gw->policy_lock);
-		old = gw->policy;
-		gw->policy = p;
+		old = gw->trust;
+		gw->trust = p;
 		p = old;
 		pthread_mutex_unlock(&gw->policy_lock);
 	}
-	policy_unref(p);
+	policy_trust_unref(p);
 	return r;
 }
 

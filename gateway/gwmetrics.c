@@ -142,7 +142,7 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 	for (i = 0; i < GWR_COUNT; i++)
 		evbuffer_add_printf(o,
 		    "vdi_gateway_refusals_total{reason=\"%s\"} %llu\n",
-		    gw_refusal_names[i],
+		    vdi_reason_code(gw_refusal_reasons[i]),
 		    (unsigned long long)GW_GET(&m->refusals[i]));
 	evbuffer_add_printf(o,
 	    "# HELP vdi_gateway_session_closes_total Tunnels closed by the "

@@ -27,32 +27,38 @@ gw_token_status(enum gw_token_error e)
 	}
 }
 
-const char *
-gw_token_code(enum gw_token_error e)
+enum vdi_reason
+gw_token_reason(enum gw_token_error e)
 {
 	switch (e) {
 	case GWT_OK:
-		return "ok";
+		return VDI_REASON_OK;
 	case GWT_INVALID:
-		return "token_invalid";
+		return VDI_REASON_TOKEN_INVALID;
 	case GWT_EXPIRED:
-		return "token_expired";
+		return VDI_REASON_TOKEN_EXPIRED;
 	case GWT_NOT_YET_VALID:
-		return "token_not_yet_valid";
+		return VDI_REASON_TOKEN_NOT_YET_VALID;
 	case GWT_AUDIENCE:
-		return "token_wrong_audience";
+		return VDI_REASON_TOKEN_WRONG_AUDIENCE;
 	case GWT_CLAIMS:
-		return "token_invalid_claims";
+		return VDI_REASON_TOKEN_INVALID_CLAIMS;
 	case GWT_WRONG_DEVICE:
-		return "token_wrong_device";
+		return VDI_REASON_TOKEN_WRONG_DEVICE;
 	case GWT_REPLAYED:
-		return "token_replayed";
+		return VDI_REASON_TOKEN_REPLAYED;
 	case GWT_BUSY:
-		return "busy";
+		return VDI_REASON_BUSY;
 	case GWT_MAX_SESSION:
-		return "max_session";
+		return VDI_REASON_MAX_SESSION;
 	}
-	return "token_invalid";
+	return VDI_REASON_TOKEN_INVALID;
+}
+
+const char *
+gw_token_code(enum gw_token_error e)
+{
+	return vdi_reason_code(gw_token_reason(e));
 }
 
 static int

@@ -74,6 +74,8 @@ enum gw_token_error gw_token_check(const char *token, size_t len,
     struct replay *rc, int64_t now, struct gw_token *out);
 
 int gw_token_status(enum gw_token_error e);
+/* The refusal reason of e (vdierr.h), and its code ("token_expired"). */
+enum vdi_reason gw_token_reason(enum gw_token_error e);
 const char *gw_token_code(enum gw_token_error e);
 
 #endif

@@ -28,48 +28,32 @@ upgrade_status(enum upgrade_error e)
 	return 400;
 }
 
-const char *
-upgrade_reason(enum upgrade_error e)
+enum vdi_reason
+upgrade_error_reason(enum upgrade_error e)
 {
 	switch (e) {
 	case UPGRADE_OK:
-		return "Switching Protocols";
+		return VDI_REASON_OK;
 	case UPGRADE_BAD_REQUEST:
-		return "Bad Request";
+		return VDI_REASON_BAD_REQUEST;
 	case UPGRADE_NOT_FOUND:
-		return "Not Found";
+		return VDI_REASON_NOT_FOUND;
 	case UPGRADE_BAD_METHOD:
-		return "Method Not Allowed";
+		return VDI_REASON_METHOD_NOT_ALLOWED;
 	case UPGRADE_NO_UPGRADE:
-		return "Upgrade Required";
+		return VDI_REASON_UPGRADE_REQUIRED;
 	case UPGRADE_NO_TOKEN:
-		return "Unauthorized";
+		return VDI_REASON_TOKEN_MISSING;
 	case UPGRADE_TOO_LARGE:
-		return "Request Header Fields Too Large";
+		return VDI_REASON_HEADERS_TOO_LARGE;
 	}
-	return "Bad Request";
+	return VDI_REASON_BAD_REQUEST;
 }
 
 const char *
 upgrade_code(enum upgrade_error e)
 {
-	switch (e) {
-	case UPGRADE_OK:
-		return "ok";
-	case UPGRADE_BAD_REQUEST:
-		return "bad_request";
-	case UPGRADE_NOT_FOUND:
-		return "not_found";
-	case UPGRADE_BAD_METHOD:
-		return "method_not_allowed";
-	case UPGRADE_NO_UPGRADE:
-		return "upgrade_required";
-	case UPGRADE_NO_TOKEN:
-		return "token_missing";
-	case UPGRADE_TOO_LARGE:
-		return "headers_too_large";
-	}
-	return "bad_request";
+	return vdi_reason_code(upgrade_error_reason(e));
 }
 
 /* RFC 9110 tchar. */

@@ -51,9 +51,11 @@ struct upgrade_req {
  */
 int upgrade_parse(const struct vbuf *in, struct upgrade_req *out) VDI_WUR;
 
-/* HTTP status, reason phrase and error code for an upgrade_error. */
+/* HTTP status and error code for an upgrade_error (the reason phrase is
+ * vdi_http_phrase() of the status). */
 int upgrade_status(enum upgrade_error e);
-const char *upgrade_reason(enum upgrade_error e);
+/* The refusal reason of e (vdierr.h), and its code ("token_missing"). */
+enum vdi_reason upgrade_error_reason(enum upgrade_error e);
 const char *upgrade_code(enum upgrade_error e);
 
 #endif

@@ -37,59 +37,6 @@ struct load_file {
 
 /* ---- errors ------------------------------------------------------------ */
 
-static void
-eappend(struct lctx *c, const char *line)
-{
-	size_t n = strlen(line);
-	char *t;
-
-	c->ecount++;
-	if (c->ecount > LOAD_MAX_ERRORS) {
-		c->etrunc = 1;
-		return;
-	}
-	if (c->elen + n + 2 > c->ecap) {
-		size_t cap = c->ecap == 0 ? 1024 : c->ecap;
-
-		while (cap < c->elen + n + 2)
-			cap *= 2;
-		if ((t = realloc(c->etext, cap)) == NULL) {
-			c->oom = 1;
-			return;
-		}
-		c->etext = t;
-		c->ecap = cap;
-	}
-	memcpy(c->etext + c->elen, line, n);
-	c->elen += n;
-	c->etext[c->elen++] = '\n';
-	c->etext[c->elen] = '\0';
-}
-
-static void verr(struct lctx *, const char *, unsigned int, const char *,
-    const char *, va_list) __attribute__((format(printf, 5, 0)));
-
-static void
-verr(struct lctx *c, const char *file, unsigned int line, const char *key,
-    const char *fmt, va_list ap)
-{
-	char msg[768], out[1280];
-	size_t i;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* One line per error: a value quoted from the file may hold
-	 * anything. */
-	for (i = 0; msg[i] != '\0'; i++)
-		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-			msg[i] = '?';
-	if (key != NULL && *key != '\0')
-		snprintf(
-		    out, sizeof(out), "%s:%u: %s: %s", file, line, key, msg);
-	else
-		snprintf(out, sizeof(out), "%s:%u: %s", file, line, msg);
-	eappend(c, out);
-}
-
 void
 lerr_at(struct lctx *c, const char *file, unsigned int line, const char *key,
     const char *fmt, ...)
@@ -97,7 +44,7 @@ lerr_at(struct lctx *c, const char *file, unsigned int line, const char *key,
 	va_list ap;
 
 	va_start(ap, fmt);
-	verr(c, file, line, key, fmt, ap);
+	cfg_errlist_vadd(&c->el, file, line, key, fmt, ap);
 	va_end(ap);
 }
 
@@ -109,7 +56,7 @@ lerr(struct lctx *c, const config_setting_t *s, const char *fmt, ...)
 
 	lpath(s, key, sizeof(key));
 	va_start(ap, fmt);
-	verr(c, lsrc_file(c, s), lsrc_line(s), key, fmt, ap);
+	cfg_errlist_vadd(&c->el, lsrc_file(c, s), lsrc_line(s), key, fmt, ap);
 	va_end(ap);
 }
 
@@ -126,7 +73,7 @@ lerr_key(struct lctx *c, const config_setting_t *g, const char *key,
 	else
 		snprintf(full, sizeof(full), "%s", key);
 	va_start(ap, fmt);
-	verr(c, lsrc_file(c, g), lsrc_line(g), full, fmt, ap);
+	cfg_errlist_vadd(&c->el, lsrc_file(c, g), lsrc_line(g), full, fmt, ap);
 	va_end(ap);
 }
 
@@ -226,89 +173,29 @@ lsrc_dir(struct lctx *c, const config_setting_t *s)
 	return f != NULL ? f->dir : c->main_dir;
 }
 
-char *
-lpath(const config_setting_t *s, char *buf, size_t len)
-{
-	const config_setting_t *parent;
-	size_t n;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	if (s == NULL || (parent = config_setting_parent(s)) == NULL)
-		return buf;
-	lpath(parent, buf, len);
-	n = strlen(buf);
-	if (config_setting_name(s) != NULL)
-		snprintf(buf + n, len - n, "%s%s", n > 0 ? "." : "",
-		    config_setting_name(s));
-	else
-		snprintf(buf + n, len - n, "[%d]", config_setting_index(s));
-	return buf;
-}
-
 /* ---- checked getters --------------------------------------------------- */
 
-const char *
-ltype_name(const config_setting_t *s)
+static void
+report_unknown(void *arg, const config_setting_t *m, const char *msg)
 {
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		return "group";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "integer";
-	case CONFIG_TYPE_FLOAT:
-		return "float";
-	case CONFIG_TYPE_STRING:
-		return "string";
-	case CONFIG_TYPE_BOOL:
-		return "boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "array";
-	case CONFIG_TYPE_LIST:
-		return "list";
-	default:
-		return "nothing";
-	}
+	lerr(arg, m, "%s", msg);
 }
 
 int
 lcheck_keys(
     struct lctx *c, const config_setting_t *g, const char *const *allowed)
 {
-	char list[512];
-	const config_setting_t *m;
-	const char *name;
-	size_t i, n;
-	int bad = 0, j, len = config_setting_length(g);
-
-	for (j = 0; j < len; j++) {
-		m = config_setting_get_elem(g, (unsigned int)j);
-		name = config_setting_name(m);
-		for (i = 0; allowed[i] != NULL; i++)
-			if (name != NULL && strcmp(name, allowed[i]) == 0)
-				break;
-		if (allowed[i] != NULL)
-			continue;
-		list[0] = '\0';
-		for (i = 0; allowed[i] != NULL; i++) {
-			n = strlen(list);
-			snprintf(list + n, sizeof(list) - n, "%s%s",
-			    i > 0 ? ", " : "", allowed[i]);
-		}
-		lerr(c, m, "unknown key (allowed: %s)", list);
-		bad = -1;
-	}
-	return bad;
+	return cfg_unknown_keys(g, allowed, report_unknown, c) > 0 ? -1 : 0;
 }
 
 int
 lexpect_group(struct lctx *c, const config_setting_t *s, const char *expect)
 {
-	if (config_setting_is_group(s))
+	char why[512];
+
+	if (cfg_value_group(s, expect, why, sizeof(why)) == 0)
 		return 0;
-	lerr(c, s, "wrong type: %s (expected %s)", ltype_name(s), expect);
+	lerr(c, s, "%s", why);
 	return -1;
 }
 
@@ -351,6 +238,7 @@ lget_string(struct lctx *c, const config_setting_t *g, const char *key,
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 	const char *v;
+	char why[700];
 
 	*out = NULL;
 	if (s == NULL) {
@@ -359,14 +247,8 @@ lget_string(struct lctx *c, const config_setting_t *g, const char *key,
 		lerr_key(c, g, key, "missing (expected %s)", expect);
 		return -1;
 	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		lerr(c, s, "wrong type: %s (expected %s)", ltype_name(s),
-		    expect);
-		return -1;
-	}
-	v = config_setting_get_string(s);
-	if (v == NULL || *v == '\0') {
-		lerr(c, s, "empty string (expected %s)", expect);
+	if (cfg_value_string(s, expect, &v, why, sizeof(why)) != 0) {
+		lerr(c, s, "%s", why);
 		return -1;
 	}
 	if ((*out = policy_arena_strdup(c->a, v)) == NULL)
@@ -379,26 +261,17 @@ lget_int(struct lctx *c, const config_setting_t *g, const char *key, int64_t lo,
     int64_t hi, int *present, int64_t *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
-	long long v;
+	char why[256];
 
 	*present = 0;
 	*out = 0;
 	if (s == NULL)
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		lerr(c, s, "wrong type: %s (expected an integer, %lld..%lld)",
-		    ltype_name(s), (long long)lo, (long long)hi);
-		return -1;
-	}
-	v = config_setting_get_int64(s);
-	if (v < lo || v > hi) {
-		lerr(c, s, "%lld is out of range (expected %lld..%lld)", v,
-		    (long long)lo, (long long)hi);
+	if (cfg_value_int(s, lo, hi, out, why, sizeof(why)) != 0) {
+		lerr(c, s, "%s", why);
 		return -1;
 	}
 	*present = 1;
-	*out = v;
 	return 0;
 }
 
@@ -407,58 +280,18 @@ lget_bool(struct lctx *c, const config_setting_t *g, const char *key,
     int *present, int *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
+	char why[256];
 
 	*present = 0;
 	*out = 0;
 	if (s == NULL)
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		lerr(c, s, "wrong type: %s (expected true or false)",
-		    ltype_name(s));
+	if (cfg_value_bool(s, out, why, sizeof(why)) != 0) {
+		lerr(c, s, "%s", why);
 		return -1;
 	}
 	*present = 1;
-	*out = config_setting_get_bool(s) != 0;
 	return 0;
-}
-
-/* "1h30m" -> 5400; -1 on a malformed string or a value above 10 years. */
-static int64_t
-parse_duration(const char *s)
-{
-	int64_t total = 0, v;
-	int digits;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		for (v = 0, digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
-			if (digits >= 9)
-				return -1;
-			v = v * 10 + (*s - '0');
-		}
-		if (digits == 0)
-			return -1;
-		switch (*s++) {
-		case 's':
-			break;
-		case 'm':
-			v *= 60;
-			break;
-		case 'h':
-			v *= 3600;
-			break;
-		case 'd':
-			v *= 86400;
-			break;
-		default:
-			return -1;
-		}
-		total += v;
-		if (total > 10LL * 366 * 86400)
-			return -1;
-	}
-	return total;
 }
 
 int
@@ -466,43 +299,17 @@ lget_duration(struct lctx *c, const config_setting_t *g, const char *key,
     unsigned int lo, unsigned int hi, int *present, unsigned int *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
-	int64_t v;
+	char why[700];
 
 	*present = 0;
 	*out = 0;
 	if (s == NULL)
 		return 0;
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		v = config_setting_get_int64(s);
-		break;
-	case CONFIG_TYPE_STRING:
-		if ((v = parse_duration(config_setting_get_string(s))) < 0) {
-			lerr(c, s,
-			    "bad duration \"%s\" (expected seconds, or "
-			    "a string such as \"90s\", \"15m\", \"8h\", "
-			    "\"1h30m\", \"2d\")",
-			    config_setting_get_string(s));
-			return -1;
-		}
-		break;
-	default:
-		lerr(c, s,
-		    "wrong type: %s (expected a duration: seconds, or a "
-		    "string such as \"15m\")",
-		    ltype_name(s));
-		return -1;
-	}
-	if (v < lo || v > hi) {
-		lerr(c, s,
-		    "%lld seconds is out of range (expected %u..%u "
-		    "seconds)",
-		    (long long)v, lo, hi);
+	if (cfg_value_duration(s, lo, hi, out, why, sizeof(why)) != 0) {
+		lerr(c, s, "%s", why);
 		return -1;
 	}
 	*present = 1;
-	*out = (unsigned int)v;
 	return 0;
 }
 
@@ -1184,17 +991,17 @@ sort_errors(struct lctx *c)
 	char *out, *p, *nl, *q;
 	size_t n = 0, i, j, k;
 
-	if (c->etext == NULL || c->elen == 0)
+	if (c->el.text == NULL || c->el.len == 0)
 		return;
-	for (p = c->etext; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+	for (p = c->el.text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
 		n++;
 	if ((v = calloc(n, sizeof(*v))) == NULL)
 		return;
-	if ((out = malloc(c->elen + 1)) == NULL) {
+	if ((out = malloc(c->el.len + 1)) == NULL) {
 		free(v);
 		return;
 	}
-	for (i = 0, p = c->etext; i < n; i++, p = nl + 1) {
+	for (i = 0, p = c->el.text; i < n; i++, p = nl + 1) {
 		nl = strchr(p, '\n');
 		v[i].text = p;
 		v[i].len = (size_t)(nl - p) + 1;
@@ -1219,9 +1026,9 @@ sort_errors(struct lctx *c)
 		k += v[i].len;
 	}
 	out[k] = '\0';
-	free(c->etext);
-	c->etext = out;
-	c->ecap = c->elen + 1;
+	free(c->el.text);
+	c->el.text = out;
+	c->el.cap = c->el.len + 1;
 	free(v);
 }
 
@@ -1264,7 +1071,7 @@ load_common(config_t *cf, int ok, int io_errno, const char *main_cfg,
 	struct lctx c;
 	struct policy_arena *a = NULL;
 	const char *efile;
-	char key[128], msg[512];
+	char key[128];
 	int r = VDI_ERR_CONFIG;
 
 	memset(&c, 0, sizeof(c));
@@ -1292,11 +1099,9 @@ load_common(config_t *cf, int ok, int io_errno, const char *main_cfg,
 	}
 	if (!ok) {
 		if (config_error_type(cf) == CONFIG_ERR_FILE_IO) {
-			snprintf(msg, sizeof(msg),
-			    "%s: cannot read the policy "
-			    "file (%s)",
-			    display, strerror(io_errno != 0 ? io_errno : EIO));
-			eappend(&c, msg);
+			lerr_at(&c, display, 0, NULL,
+			    "cannot read the policy file (%s)",
+			    strerror(io_errno != 0 ? io_errno : EIO));
 			goto out;
 		}
 		efile = config_error_file(cf) == NULL ? display
@@ -1322,24 +1127,24 @@ load_common(config_t *cf, int ok, int io_errno, const char *main_cfg,
 		goto out;
 	}
 	if (load_root(&c, config_root_setting(cf)) == 0 && !c.oom &&
-	    c.ecount == 0) {
+	    !c.el.oom && c.el.count == 0) {
 		*out = c.p;
 		c.p = NULL;
 		a = NULL;
 		r = 0;
-	} else if (c.oom)
+	} else if (c.oom || c.el.oom)
 		r = VDI_ERR_ALLOC;
 out:
-	if (c.oom && c.ecount == 0)
+	if ((c.oom || c.el.oom) && c.el.count == 0)
 		r = VDI_ERR_ALLOC;
 	sort_errors(&c);
 	if (errs != NULL) {
-		errs->count = c.ecount;
-		errs->text = c.etext;
-		errs->truncated = c.etrunc;
-		c.etext = NULL;
+		errs->count = c.el.count;
+		errs->text = c.el.text;
+		errs->truncated = c.el.truncated;
+		c.el.text = NULL;
 	}
-	free(c.etext);
+	cfg_errlist_free(&c.el);
 	if (c.p != NULL)
 		policy_destroy(c.p);
 	else

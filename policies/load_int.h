@@ -18,10 +18,10 @@
 
 #include <libconfig.h>
 
+#include "cfgfile.h"
 #include "policy_int.h"
 
-#define LOAD_MAX_ERRORS 100
-#define LOAD_NAME_MAX   63
+#define LOAD_NAME_MAX 63
 
 struct load_file; /* libconfig file name -> display name, directory */
 
@@ -35,10 +35,8 @@ struct lctx {
 	const char *main_dir;     /* where its relative paths resolve */
 	const char *incdir;       /* libconfig include_dir, or NULL */
 	struct load_file *files;
-	/* errors */
-	char *etext;
-	size_t elen, ecap, ecount;
-	int etrunc;
+	/* problems, in the common reader's list (common/cfgfile.h) */
+	struct cfg_errlist el;
 	int oom;
 	/* time zones loaded so far (shared by windows naming the same one) */
 	size_t ntz;
@@ -68,12 +66,15 @@ unsigned int lsrc_line(const config_setting_t *s);
 /* Directory relative paths named in s's file resolve against. */
 const char *lsrc_dir(struct lctx *c, const config_setting_t *s);
 /* Writes s's path ("tenants.town-a.device.classes[1]") into buf. */
-char *lpath(const config_setting_t *s, char *buf, size_t len);
+#define lpath cfg_setting_path
 
-/* ---- checked getters --------------------------------------------------- */
+/* ---- checked getters --------------------------------------------------- *
+ * Wrappers over the common reader's value checks (cfgfile.h), so that the
+ * policy and the daemons' files get the same messages; these copy strings
+ * into the policy's arena. */
 
 /* Name of a libconfig type, for messages. */
-const char *ltype_name(const config_setting_t *s);
+#define ltype_name cfg_type_name
 
 /* Reports members of group g not in allowed (NULL-terminated). Returns -1
  * if there was one. */

@@ -1,23 +1,39 @@
 # policies/: libvdipolicy (load, evaluate, identify devices), the
 # vdi-policy tool, its man pages, example policies and their tests.
-noinst_LTLIBRARIES += policies/libvdipolicy.la
+# The loader and the loaded policy without the evaluator (rules, device
+# identification, decisions): what a program that only needs the trust
+# view (trust.h: tenants' CA/CRL files, their desktops) links, such as
+# the gateway. libvdipolicy.la adds the evaluator on top of it.
+noinst_LTLIBRARIES += policies/libvdipolicyload.la policies/libvdipolicy.la
 
-policies_libvdipolicy_la_SOURCES = \
+policies_libvdipolicyload_la_SOURCES = \
 	policies/policy.h policies/policy_int.h policies/load_int.h \
 	policies/policy.c \
 	policies/load.c policies/load_rule.c policies/load_tenant.c \
 	policies/load_pool.c \
 	policies/tzfile.c policies/timewin.c \
+	policies/policy_files.c policies/policy_files.h \
+	policies/trust.c policies/trust.h
+policies_libvdipolicyload_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
+	$(LIBCONFIG_CFLAGS)
+policies_libvdipolicyload_la_LIBADD = $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+
+policies_libvdipolicy_la_SOURCES = \
 	policies/eval.c policies/device.c policies/format.c
 policies_libvdipolicy_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 	$(LIBCONFIG_CFLAGS)
-policies_libvdipolicy_la_LIBADD = $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+policies_libvdipolicy_la_LIBADD = $(top_builddir)/policies/libvdipolicyload.la \
+	$(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
 
 # What a program using the policy needs (libvdicommon comes after it).
 VDIPOLICY_CFLAGS = -I$(top_srcdir)/policies $(LIBCONFIG_CFLAGS) \
 	$(VDICOMMON_CFLAGS)
 VDIPOLICY_LIBS = $(top_builddir)/policies/libvdipolicy.la $(LIBCONFIG_LIBS) \
 	$(VDICOMMON_LIBS)
+# What a program using only the trust view (trust.h) needs.
+VDITRUST_CFLAGS = $(VDIPOLICY_CFLAGS)
+VDITRUST_LIBS = $(top_builddir)/policies/libvdipolicyload.la \
+	$(LIBCONFIG_LIBS) $(VDICOMMON_LIBS)
 
 bin_PROGRAMS += policies/vdi-policy
 policies_vdi_policy_SOURCES = policies/vdi-policy.c
@@ -36,7 +52,8 @@ policy_unit_tests = \
 	tests/unit/test_policy_time \
 	tests/unit/test_policy_load \
 	tests/unit/test_policy_eval \
-	tests/unit/test_policy_device
+	tests/unit/test_policy_device \
+	tests/unit/test_policy_trust
 unit_tests += $(policy_unit_tests)
 
 tests_unit_test_policy_time_SOURCES = tests/unit/test_policy_time.c
@@ -54,6 +71,11 @@ tests_unit_test_policy_device_SOURCES = tests/unit/test_policy_device.c \
 	$(POLICY_TEST_UTIL)
 tests_unit_test_policy_device_CFLAGS = $(POLICY_TEST_CFLAGS)
 tests_unit_test_policy_device_LDADD = $(POLICY_TEST_LIBS)
+# The trust view links only the loader (as the gateway does).
+tests_unit_test_policy_trust_SOURCES = tests/unit/test_policy_trust.c \
+	$(POLICY_TEST_UTIL)
+tests_unit_test_policy_trust_CFLAGS = $(POLICY_TEST_CFLAGS)
+tests_unit_test_policy_trust_LDADD = $(VDITRUST_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += tests/unit/policy-fixtures
 
@@ -75,6 +97,3 @@ policy_examples = \
 EXTRA_DIST += $(policy_examples)
 dist_noinst_SCRIPTS += tests/integration/test_policy_examples.sh
 TESTS += tests/integration/test_policy_examples.sh
-
-# Tenant trust files and mode scope, for the broker (lead).
-policies_libvdipolicy_la_SOURCES += policies/policy_files.c policies/policy_files.h

@@ -89,6 +89,24 @@ vdi_assert_eq "... to her own desktop" own-alice "$(echo "$out" | jget "['deskto
 vdi_assert_eq "... one live session" 1 \
 	"$(db "SELECT count(*) FROM sessions WHERE user='alice' AND state < 3")"
 
+# --- 3b. a store write that fails is logged, and the admin is told --------
+# Every change of a session's state fails (a trigger again): killing
+# alice's session still cuts it, but the write failure is logged and
+# vdictl says what did not happen.
+SID=$(db "SELECT id FROM sessions WHERE user='alice' AND state < 3")
+[ -n "$SID" ] || vdi_die "no live session for alice"
+db "CREATE TRIGGER test_state_fails BEFORE UPDATE OF state ON sessions
+    BEGIN SELECT RAISE(ABORT, 'injected by the test'); END;"
+mark=$(vdi_log_mark "$BROKER_NAME")
+"$VDICTL" sessions kill "$SID" >"$VDI_RUN/kill.out" 2>&1
+vdi_assert_eq "vdictl sessions kill fails when the end cannot be written" 1 "$?"
+vdi_assert_contains "... saying so" "$VDI_RUN/kill.out" "could not be written"
+vdi_check "the failed write is logged with what and which session" \
+	vdi_wait_log "$BROKER_NAME" "event=store_write_failed op=session_state session=$SID error=" 5 "$mark"
+db "DROP TRIGGER test_state_fails;"
+vdi_assert_eq "... and the session is still live in the store" 1 \
+	"$(db "SELECT count(*) FROM sessions WHERE id='$SID' AND state < 3")"
+
 # --- 4. a tenant added by SIGHUP with a new PAM service can log in --------
 OPENSSL=$OPENSSL sh "$VDI_SRCDIR/tests/pki/mkpki.sh" "$VDI_RUN/pki-c" city-c \
 	>>"$VDI_RUN/mkpki.log" 2>&1 || vdi_die "mkpki.sh city-c failed"

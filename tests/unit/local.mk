@@ -31,6 +31,25 @@ tests_unit_test_srclimit_SOURCES = tests/unit/test_srclimit.c
 tests_unit_test_srclimit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_srclimit_LDADD = $(UNIT_LIBS)
 
+# common/ HTTP reason phrases and the daemons' option loop.
+unit_common_tests += tests/unit/test_httpstatus tests/unit/test_daemonopt
+# common/ the refusal reason table (vdierr.h).
+unit_common_tests += tests/unit/test_reason
+tests_unit_test_reason_SOURCES = tests/unit/test_reason.c
+tests_unit_test_reason_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reason_LDADD = $(UNIT_LIBS)
+# common/ the checked libconfig reader and the one duration parser.
+unit_common_tests += tests/unit/test_cfgfile
+tests_unit_test_cfgfile_SOURCES = tests/unit/test_cfgfile.c
+tests_unit_test_cfgfile_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cfgfile_LDADD = $(UNIT_LIBS)
+tests_unit_test_httpstatus_SOURCES = tests/unit/test_httpstatus.c
+tests_unit_test_httpstatus_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_httpstatus_LDADD = $(UNIT_LIBS)
+tests_unit_test_daemonopt_SOURCES = tests/unit/test_daemonopt.c
+tests_unit_test_daemonopt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_daemonopt_LDADD = $(UNIT_LIBS)
+
 # common/ base64url, JWS and token claims.
 unit_common_tests += \
 	tests/unit/test_b64url \

@@ -187,10 +187,34 @@ gw_token_check__when_pin_and_ipv6_nla__parsed(void **state)
 	replay_free(rc);
 }
 
+/* The codes come from the one reason table and are what they were. */
+static void
+gw_token_code__when_each_error__the_reason_code(void **state)
+{
+	(void)state;
+	assert_string_equal(gw_token_code(GWT_OK), "ok");
+	assert_string_equal(gw_token_code(GWT_INVALID), "token_invalid");
+	assert_string_equal(gw_token_code(GWT_EXPIRED), "token_expired");
+	assert_string_equal(
+	    gw_token_code(GWT_NOT_YET_VALID), "token_not_yet_valid");
+	assert_string_equal(
+	    gw_token_code(GWT_AUDIENCE), "token_wrong_audience");
+	assert_string_equal(gw_token_code(GWT_CLAIMS), "token_invalid_claims");
+	assert_string_equal(
+	    gw_token_code(GWT_WRONG_DEVICE), "token_wrong_device");
+	assert_string_equal(gw_token_code(GWT_REPLAYED), "token_replayed");
+	assert_string_equal(gw_token_code(GWT_BUSY), "busy");
+	assert_string_equal(gw_token_code(GWT_MAX_SESSION), "max_session");
+	assert_int_equal(
+	    gw_token_reason(GWT_EXPIRED), VDI_REASON_TOKEN_EXPIRED);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    gw_token_code__when_each_error__the_reason_code),
 		cmocka_unit_test(
 		    gw_token_check__when_valid__claims_then_replay_refused),
 		cmocka_unit_test(

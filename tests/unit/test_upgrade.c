@@ -185,10 +185,31 @@ upgrade_parse__when_nul_or_too_large__refused_early(void **state)
 	}
 }
 
+/* The codes come from the one reason table and are what they were. */
+static void
+upgrade_code__when_each_error__the_reason_code(void **state)
+{
+	(void)state;
+	assert_string_equal(upgrade_code(UPGRADE_OK), "ok");
+	assert_string_equal(upgrade_code(UPGRADE_BAD_REQUEST), "bad_request");
+	assert_string_equal(upgrade_code(UPGRADE_NOT_FOUND), "not_found");
+	assert_string_equal(
+	    upgrade_code(UPGRADE_BAD_METHOD), "method_not_allowed");
+	assert_string_equal(
+	    upgrade_code(UPGRADE_NO_UPGRADE), "upgrade_required");
+	assert_string_equal(upgrade_code(UPGRADE_NO_TOKEN), "token_missing");
+	assert_string_equal(
+	    upgrade_code(UPGRADE_TOO_LARGE), "headers_too_large");
+	assert_int_equal(
+	    upgrade_error_reason(UPGRADE_NO_TOKEN), VDI_REASON_TOKEN_MISSING);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    upgrade_code__when_each_error__the_reason_code),
 		cmocka_unit_test(upgrade_parse__when_valid__token_and_consumed),
 		cmocka_unit_test(
 		    upgrade_parse__when_truncated_anywhere__need_more),
