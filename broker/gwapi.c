@@ -627,7 +627,8 @@ events_txn(struct store *st, void *arg)
 	json_t *ev;
 	size_t i;
 
-	json_array_foreach(eb->events, i, ev) one_event(eb->b, eb->gw, ev);
+	json_array_foreach(eb->events, i, ev)
+		one_event(eb->b, eb->gw, ev);
 	return 0;
 }
 
