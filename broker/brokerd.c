@@ -24,7 +24,7 @@
 #include "admin.h"
 #include "bconf.h"
 #include "broker.h"
-#include "device.h"
+#include "devapi.h"
 #include "gwapi.h"
 #include "health.h"
 #include "http.h"

@@ -7,11 +7,11 @@ broker_libvdibroker_la_SOURCES = \
 	broker/assign.h broker/assign.c \
 	broker/token.h broker/token.c \
 	broker/bconf.h broker/bconf.c \
-	broker/broker.h broker/broker.c \
+	broker/broker.h broker/reload.c broker/audit.c \
 	broker/http.h broker/http.c \
 	broker/grant.h broker/grant.c \
 	broker/login.h broker/login.c \
-	broker/device.h broker/device.c \
+	broker/devapi.h broker/devapi.c \
 	broker/gwapi.h broker/gwapi.c \
 	broker/health.h broker/health.c \
 	broker/sweep.h broker/sweep.c \

@@ -8,7 +8,8 @@ client_shim_libvdiclient_la_SOURCES = \
 	client-shim/conf.c \
 	client-shim/reply.c \
 	client-shim/launch.c \
-	client-shim/broker.c \
+	client-shim/devcert.c \
+	client-shim/https.c \
 	client-shim/tunnel.c \
 	client-shim/client.c
 client_shim_libvdiclient_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \

@@ -8,7 +8,7 @@ policies_libvdipolicy_la_SOURCES = \
 	policies/load.c policies/load_rule.c policies/load_tenant.c \
 	policies/load_pool.c \
 	policies/tzfile.c policies/timewin.c \
-	policies/eval.c policies/device.c policies/format.c
+	policies/eval.c policies/identify.c policies/format.c
 policies_libvdipolicy_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 	$(LIBCONFIG_CFLAGS)
 policies_libvdipolicy_la_LIBADD = $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)

@@ -1,11 +1,12 @@
-/* device.c: reconnect, logoff, health (see device.h). */
+/* devapi.c: the device API besides login: reconnect, logoff, health (see
+ * devapi.h). */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "apireq.h"
-#include "device.h"
+#include "devapi.h"
 #include "grant.h"
 #include "sweep.h"
 #include "token.h"
