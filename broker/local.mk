@@ -74,10 +74,13 @@ tests_fuzz_fuzz_apireq_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(BROKER_TEST_CFLAGS)
 tests_fuzz_fuzz_apireq_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_apireq_LDADD = $(VDIBROKER_LIBS)
 
-# --- privilege separation and PAM conversations (privsep.c, pam_child.c,
-# pammsg.c; docs/privsep.md). Kept together at the end of this fragment.
+# --- privilege separation and PAM conversations (privsep*.c, monitor*.c,
+# pam_child.c, pammsg.c; docs/privsep.md). Kept together at the end of
+# this fragment.
 broker_libvdibroker_la_SOURCES += \
-	broker/privsep.c broker/privsep.h \
+	broker/privsep.c broker/privsep.h broker/privsep_int.h \
+	broker/privsep_io.c broker/privsep_worker.c \
+	broker/monitor.c broker/monitor_sign.c \
 	broker/pam_child.c broker/pam_child.h \
 	broker/pammsg.c broker/pammsg.h
 broker_libvdibroker_la_LIBADD += $(PAM_LIBS)
