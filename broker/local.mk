@@ -8,14 +8,14 @@ broker_libvdibroker_la_SOURCES = \
 	broker/token.h broker/token.c \
 	broker/bconf.h broker/bconf.c \
 	broker/broker.h broker/reload.c broker/audit.c \
-	broker/http.h broker/http.c \
+	broker/http.h broker/http.c broker/http_conn.h broker/http_conn.c \
 	broker/grant.h broker/grant.c \
 	broker/login.h broker/login.c \
 	broker/devapi.h broker/devapi.c \
 	broker/gwapi.h broker/gwapi.c \
 	broker/health.h broker/health.c \
 	broker/sweep.h broker/sweep.c \
-	broker/admin.h broker/admin.c \
+	broker/admin.h broker/admin.c broker/admin_sock.c \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c
 broker_libvdibroker_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \
