@@ -1,6 +1,6 @@
 /*
- * session.c: one tunnel from accept to close (see gateway.h, DESIGN.md
- * flow steps 3-5).
+ * session.c: one tunnel from accept to close (see gateway.h,
+ * docs/architecture.md steps 3-5).
  *
  *   front TLS (mandatory device certificate, tenant CAs and CRLs)
  *   -> "GET /v1/tunnel" Upgrade (upgrade_parse, 8 KiB cap)

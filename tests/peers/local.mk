@@ -17,7 +17,7 @@ tests_peers_freeport_SOURCES = tests/peers/freeport.c
 # probe-desktop: an RDP desktop on libfreerdp-server2 that records, as one
 # JSON line per connection, every channel, capability and flag that reached
 # it (tests/peers/README.md). hostile-client: a raw RDP client running one
-# attack of RDP-RELAY.md per invocation.
+# attack on the relay's rules (docs/gateway.md) per invocation.
 check_PROGRAMS += tests/peers/probe-desktop
 tests_peers_probe_desktop_SOURCES = tests/peers/probe-desktop.c
 tests_peers_probe_desktop_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
