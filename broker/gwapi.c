@@ -536,7 +536,7 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	if (store_session_get(b->store, sid, &s) != 0)
 		return; /* unknown or purged session: nothing to do */
 	snprintf(actor, sizeof(actor), "gateway:%s", gw);
-	b->m.gateway_events++;
+	bm_inc(BM_GATEWAY_EVENT);
 	if (strcmp(type, "start") == 0) {
 		const char *jti = json_string_value(json_object_get(ev, "jti"));
 		struct store_device dev;
@@ -601,7 +601,7 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 			    now + SWEEP_PENDING_GRACE >= s.deadline)))
 			(void)!sweep_end(b, &s, SWEEP_MAX_SESSION);
 	} else if (strcmp(type, "refused") == 0) {
-		b->m.refused_channels++;
+		bm_inc(BM_REFUSED_CHANNEL);
 		detail = json_pack(
 		    "{s:s}", "channel", channel != NULL ? channel : "");
 		broker_audit(b, actor, "channel_refused", "refused", s.tenant,

@@ -37,20 +37,6 @@ http_time(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-observe_latency(struct broker *b, double secs)
-{
-	static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025,
-		0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
-	size_t i;
-
-	for (i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
-		if (secs <= bounds[i])
-			b->m.lat_buckets[i]++;
-	b->m.lat_count++;
-	b->m.lat_sum += secs;
-}
-
 void
 http_reply(struct broker *b, struct evhttp_request *req, int code, json_t *body,
     double t0)
@@ -72,13 +58,13 @@ http_reply(struct broker *b, struct evhttp_request *req, int code, json_t *body,
 	}
 	json_decref(body);
 	if (code >= 500)
-		b->m.http_5xx++;
+		bm_inc(BM_HTTP_5XX);
 	else if (code >= 400)
-		b->m.http_4xx++;
+		bm_inc(BM_HTTP_4XX);
 	http_conn_answered(req);
 	evhttp_send_reply(req, code, NULL, NULL);
 	if (t0 > 0)
-		observe_latency(b, http_time() - t0);
+		bm_observe_latency(http_time() - t0);
 }
 
 void
@@ -202,7 +188,7 @@ dispatch(struct evhttp_request *req, void *arg)
 	char err[256];
 	int path_known = 0;
 
-	b->m.requests++;
+	bm_inc(BM_REQUEST);
 	http_conn_dispatched(req);
 	if (path == NULL) {
 		http_error(b, req, 400, "bad_request", "no path", t0);

@@ -46,7 +46,7 @@ vdi_brokerd_LDADD = $(VDIBROKER_LIBS)
 
 broker_unit_tests = tests/unit/test_store tests/unit/test_ratelimit \
 	tests/unit/test_token tests/unit/test_assign tests/unit/test_apireq \
-	tests/unit/test_login
+	tests/unit/test_login tests/unit/test_metrics
 check_PROGRAMS += $(broker_unit_tests)
 TESTS += $(broker_unit_tests)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
@@ -67,6 +67,9 @@ tests_unit_test_apireq_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_login_SOURCES = tests/unit/test_login.c
 tests_unit_test_login_CFLAGS = $(BROKER_TEST_CFLAGS)
 tests_unit_test_login_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(BROKER_TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
 
 fuzz_harnesses += tests/fuzz/fuzz_apireq
 tests_fuzz_fuzz_apireq_SOURCES = tests/fuzz/fuzz_apireq.c $(FUZZ_DRIVER)
