@@ -283,7 +283,8 @@ conn_read(struct bufferevent *bev, void *arg)
 	req = json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
 	free(line);
 	if (!json_is_object(req))
-		rep = admin_fail("bad_json", "send one JSON object on one line");
+		rep =
+		    admin_fail("bad_json", "send one JSON object on one line");
 	else
 		rep = admin_run_as(c->b, &c->caller, req);
 	json_decref(req);
