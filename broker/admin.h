@@ -64,6 +64,9 @@ void admin_stop(struct broker *b);
 json_t *admin_run_as(
     struct broker *b, const struct admin_caller *c, json_t *req);
 
+/* A new error reply {"ok": false, "error": code, "message": msg}. */
+json_t *admin_fail(const char *code, const char *msg);
+
 /* Runs one command as actor on every tenant, as an operator would (tests
  * and the fuzz harness). Returns a new reply object. */
 json_t *admin_run(struct broker *b, const char *actor, json_t *req);

@@ -27,11 +27,13 @@ depth_ok(const json_t *v, int depth)
 	if (depth > JSON_DEPTH_MAX)
 		return 0;
 	if (json_is_object(v)) {
-		json_object_foreach(
-		    (json_t *)v, k, c) if (!depth_ok(c, depth + 1)) return 0;
+		json_object_foreach((json_t *)v, k, c)
+			if (!depth_ok(c, depth + 1))
+				return 0;
 	} else if (json_is_array(v)) {
-		json_array_foreach(
-		    v, i, c) if (!depth_ok(c, depth + 1)) return 0;
+		json_array_foreach(v, i, c)
+			if (!depth_ok(c, depth + 1))
+				return 0;
 	}
 	return 1;
 }
@@ -88,8 +90,7 @@ only_keys(json_t *body, const char *const *keys)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach(body, k, v)
-	{
+	json_object_foreach(body, k, v) {
 		for (i = 0; keys[i] != NULL; i++)
 			if (strcmp(k, keys[i]) == 0)
 				break;
@@ -137,8 +138,7 @@ apireq_login(json_t *body, struct apireq_login *out, struct apireq_error *e)
 	    json_array_size(answers) > PAMMSG_MSGS_MAX)
 		return fail(e, "bad_answers",
 		    "answers must be an array of at most 8 strings");
-	json_array_foreach(answers, i, v)
-	{
+	json_array_foreach(answers, i, v) {
 		if (!json_is_string(v) ||
 		    json_string_length(v) > PAMMSG_ANSWER_MAX ||
 		    strlen(json_string_value(v)) != json_string_length(v))
@@ -192,8 +192,7 @@ apireq_events(json_t *body, size_t *n, struct apireq_error *e)
 	    json_array_size(events) > APIREQ_EVENTS_MAX)
 		return fail(e, "bad_request",
 		    "events must be an array of at most 1000 objects");
-	json_array_foreach(events, i, ev)
-	{
+	json_array_foreach(events, i, ev) {
 		if (!json_is_object(ev))
 			return fail(
 			    e, "bad_event", "each event must be an object");

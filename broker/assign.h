@@ -1,7 +1,7 @@
 /*
  * assign.h: which desktop a person gets.
  *
- * Order (DESIGN.md, "Assignment"): for a reconnect ticket, its own session
+ * Order (docs/architecture.md, step 2): for a reconnect ticket, its own session
  * and nothing else; else the user's session that is still live (active,
  * pending or disconnected, when single_session) if its pool is among the
  * pools the policy allows now and its max_session deadline has not come;

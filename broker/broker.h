@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "bconf.h"
+#include "metrics.h"
 #include "policy.h"
 #include "policy_files.h"
 #include "ratelimit.h"
@@ -25,36 +26,6 @@ struct login_table;
 struct health;
 struct admin;
 struct gwq;
-
-/* Counters exported on /metrics (see metrics.c). */
-struct broker_metrics {
-	uint64_t logins_ok;
-	uint64_t login_failures[16]; /* indexed by enum login_fail */
-	uint64_t reconnects_ok;
-	uint64_t reconnects_refused;
-	uint64_t takeovers;
-	uint64_t requests;
-	uint64_t http_4xx, http_5xx;
-	uint64_t gateway_events;
-	uint64_t refused_channels;
-	uint64_t sessions_swept[3]; /* indexed by enum sweep_reason */
-	/* request latency histogram, seconds */
-	uint64_t lat_buckets[12];
-	uint64_t lat_count;
-	double lat_sum;
-};
-
-/* Why a login failed: label values of vdi_broker_login_failures_total. */
-enum login_fail {
-	LOGIN_FAIL_AUTH = 0,   /* wrong password / code / unknown user */
-	LOGIN_FAIL_RATE,       /* too many attempts, backing off */
-	LOGIN_FAIL_DEVICE,     /* device certificate refused or revoked */
-	LOGIN_FAIL_POLICY,     /* no rule allows this request */
-	LOGIN_FAIL_NO_DESKTOP, /* no desktop available */
-	LOGIN_FAIL_ACCOUNT,    /* expired / locked account */
-	LOGIN_FAIL_INTERNAL,
-	LOGIN_FAIL_COUNT,
-};
 
 struct broker {
 	struct bconf conf;
@@ -74,7 +45,6 @@ struct broker {
 	struct gwq *gwq; /* commands queued for gateways */
 	/* ends sessions whose time is up (sweep.c) */
 	struct event *sweep_ev;
-	struct broker_metrics m;
 	unsigned int next_gateway; /* round robin */
 	uint16_t bound_port;       /* actual port after listen (port 0) */
 	/* Tenant modes set at run time (vdictl policy mode): tenant -> mode,

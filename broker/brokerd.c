@@ -24,7 +24,7 @@
 #include "bconf.h"
 #include "broker.h"
 #include "daemonopt.h"
-#include "device.h"
+#include "devapi.h"
 #include "gwapi.h"
 #include "health.h"
 #include "http.h"

@@ -510,7 +510,7 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 		run.reply = NULL;
 	}
 	if (run.fail >= 0)
-		b->m.login_failures[run.fail]++;
+		bm_inc(BM_LOGIN_FAILED + run.fail);
 	if (run.status != 200) {
 		http_error(b, req, run.status, run.code, run.msg, t0);
 		goto out;
@@ -524,11 +524,11 @@ grant(struct broker *b, struct evhttp_request *req, const struct grant_req *g,
 			: run.replaces ? "replaced"
 				       : "reconnect");
 	if (run.takeover)
-		b->m.takeovers++;
+		bm_inc(BM_TAKEOVER);
 	if (strcmp(g->action, "reconnect") == 0)
-		b->m.reconnects_ok++;
+		bm_inc(BM_RECONNECT_OK);
 	else
-		b->m.logins_ok++;
+		bm_inc(BM_LOGIN_OK);
 	http_reply(b, req, 200, run.reply, t0);
 out:
 	free(groups);

@@ -568,7 +568,7 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 	if (store_session_get(b->store, sid, &s) != 0)
 		return; /* unknown or purged session: nothing to do */
 	snprintf(actor, sizeof(actor), "gateway:%s", gw);
-	b->m.gateway_events++;
+	bm_inc(BM_GATEWAY_EVENT);
 	if (strcmp(type, "start") == 0) {
 		const char *jti = json_string_value(json_object_get(ev, "jti"));
 		struct store_device dev;
@@ -639,7 +639,7 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 			broker_store_failed("session_end", sid,
 			    sweep_end(b, &s, SWEEP_MAX_SESSION));
 	} else if (strcmp(type, "refused") == 0) {
-		b->m.refused_channels++;
+		bm_inc(BM_REFUSED_CHANNEL);
 		detail = json_pack(
 		    "{s:s}", "channel", channel != NULL ? channel : "");
 		broker_audit(b, actor, "channel_refused", "refused", s.tenant,
@@ -665,7 +665,8 @@ events_txn(struct store *st, void *arg)
 	json_t *ev;
 	size_t i;
 
-	json_array_foreach(eb->events, i, ev) one_event(eb->b, eb->gw, ev);
+	json_array_foreach(eb->events, i, ev)
+		one_event(eb->b, eb->gw, ev);
 	return 0;
 }
 

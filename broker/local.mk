@@ -7,15 +7,15 @@ broker_libvdibroker_la_SOURCES = \
 	broker/assign.h broker/assign.c \
 	broker/token.h broker/token.c \
 	broker/bconf.h broker/bconf.c \
-	broker/broker.h broker/broker.c \
-	broker/http.h broker/http.c \
+	broker/broker.h broker/reload.c broker/audit.c \
+	broker/http.h broker/http.c broker/http_conn.h broker/http_conn.c \
 	broker/grant.h broker/grant.c \
 	broker/login.h broker/login.c \
-	broker/device.h broker/device.c \
+	broker/devapi.h broker/devapi.c \
 	broker/gwapi.h broker/gwapi.c \
 	broker/health.h broker/health.c \
 	broker/sweep.h broker/sweep.c \
-	broker/admin.h broker/admin.c \
+	broker/admin.h broker/admin.c broker/admin_sock.c \
 	broker/status.h broker/status.c \
 	broker/metrics.h broker/metrics.c \
 	broker/apireq.h broker/apireq.c
@@ -48,7 +48,7 @@ vdi_brokerd_LDADD = $(VDIBROKER_LIBS)
 
 broker_unit_tests = tests/unit/test_store tests/unit/test_ratelimit \
 	tests/unit/test_token tests/unit/test_assign tests/unit/test_apireq \
-	tests/unit/test_login
+	tests/unit/test_login tests/unit/test_metrics
 unit_tests += $(broker_unit_tests)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(BROKER_TEST_CFLAGS)
@@ -68,6 +68,9 @@ tests_unit_test_apireq_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_login_SOURCES = tests/unit/test_login.c
 tests_unit_test_login_CFLAGS = $(BROKER_TEST_CFLAGS)
 tests_unit_test_login_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(BROKER_TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
 
 fuzz_harnesses += tests/fuzz/fuzz_apireq
 tests_fuzz_fuzz_apireq_SOURCES = tests/fuzz/fuzz_apireq.c $(FUZZ_DRIVER)
@@ -75,10 +78,13 @@ tests_fuzz_fuzz_apireq_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(BROKER_CFLAGS)
 tests_fuzz_fuzz_apireq_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_apireq_LDADD = $(VDIBROKER_LIBS)
 
-# --- privilege separation and PAM conversations (privsep.c, pam_child.c,
-# pammsg.c; docs/privsep.md). Kept together at the end of this fragment.
+# --- privilege separation and PAM conversations (privsep*.c, monitor*.c,
+# pam_child.c, pammsg.c; docs/privsep.md). Kept together at the end of
+# this fragment.
 broker_libvdibroker_la_SOURCES += \
-	broker/privsep.c broker/privsep.h \
+	broker/privsep.c broker/privsep.h broker/privsep_int.h \
+	broker/privsep_io.c broker/privsep_worker.c \
+	broker/monitor.c broker/monitor_sign.c \
 	broker/pam_child.c broker/pam_child.h \
 	broker/pammsg.c broker/pammsg.h
 broker_libvdibroker_la_LIBADD += $(PAM_LIBS)

@@ -143,7 +143,7 @@ fail_login(struct login *l, int http, const char *code, const char *msg,
 {
 	struct broker *b = l->b;
 
-	b->m.login_failures[why]++;
+	bm_inc(BM_LOGIN_FAILED + why);
 	if (why == LOGIN_FAIL_AUTH || why == LOGIN_FAIL_ACCOUNT) {
 		rl_fail(b->rl_user, l->rl_user, broker_now());
 		rl_fail(b->rl_device, l->peer.thumb_hex, broker_now());
@@ -355,7 +355,7 @@ start_login(struct broker *b, struct evhttp_request *req,
 	int fd = -1, r;
 
 	if (grant_device_check(b, peer, &dev, &code, msg, sizeof(msg)) != 0) {
-		b->m.login_failures[LOGIN_FAIL_DEVICE]++;
+		bm_inc(BM_LOGIN_FAILED + LOGIN_FAIL_DEVICE);
 		broker_audit(b, "broker", "login", "refused", peer->ca_name,
 		    user, peer->thumb_hex, NULL, code, NULL);
 		http_error(b, req, 403, code, msg, t0);
@@ -364,7 +364,7 @@ start_login(struct broker *b, struct evhttp_request *req,
 	snprintf(rlkey, sizeof(rlkey), "%.60s/%.60s", peer->ca_name, user);
 	if (rl_check(b->rl_user, rlkey, now, &wait_u) != 0 ||
 	    rl_check(b->rl_device, peer->thumb_hex, now, &wait_d) != 0) {
-		b->m.login_failures[LOGIN_FAIL_RATE]++;
+		bm_inc(BM_LOGIN_FAILED + LOGIN_FAIL_RATE);
 		snprintf(msg, sizeof(msg),
 		    "too many failed logins: try again in %lld seconds",
 		    (long long)(wait_u > wait_d ? wait_u : wait_d));
@@ -415,7 +415,7 @@ start_login(struct broker *b, struct evhttp_request *req,
 	r = privsep_pam_begin(b->ps, &who, mon_id, &fd);
 	http_spare_fd_restore();
 	if (r != 0) {
-		b->m.login_failures[LOGIN_FAIL_INTERNAL]++;
+		bm_inc(BM_LOGIN_FAILED + LOGIN_FAIL_INTERNAL);
 		http_error(b, req, 503, "pam_unavailable",
 		    "the login service is busy: try again", t0);
 		return;

@@ -1,9 +1,11 @@
-/* metrics.c: Prometheus text exposition (see metrics.h). */
+/* metrics.c: the broker's counters and their Prometheus text exposition
+ * (see metrics.h). */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -12,6 +14,58 @@
 #include "metrics.h"
 #include "procinfo.h"
 #include "sweep.h"
+
+_Static_assert(SWEEP_COUNT == BM_SWEEP_REASONS, "BM_SWEEP_REASONS");
+
+/* Upper bounds of the latency histogram's buckets, seconds. */
+static const double lat_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 2.5, 5 };
+#define LAT_BUCKETS (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
+
+static struct {
+	uint64_t c[BM_COUNT];
+	uint64_t lat_buckets[LAT_BUCKETS];
+	uint64_t lat_count;
+	double lat_sum;
+} bm;
+
+void
+bm_inc(enum bm_counter c)
+{
+	if ((unsigned int)c < BM_COUNT)
+		bm.c[c]++;
+}
+
+void
+bm_add(enum bm_counter c, uint64_t n)
+{
+	if ((unsigned int)c < BM_COUNT)
+		bm.c[c] += n;
+}
+
+uint64_t
+bm_get(enum bm_counter c)
+{
+	return (unsigned int)c < BM_COUNT ? bm.c[c] : 0;
+}
+
+void
+bm_observe_latency(double secs)
+{
+	size_t i;
+
+	for (i = 0; i < LAT_BUCKETS; i++)
+		if (secs <= lat_bounds[i])
+			bm.lat_buckets[i]++;
+	bm.lat_count++;
+	bm.lat_sum += secs;
+}
+
+void
+bm_reset(void)
+{
+	memset(&bm, 0, sizeof(bm));
+}
 
 static const char *const fail_names[LOGIN_FAIL_COUNT] = {
 	"auth",
@@ -51,8 +105,6 @@ desktop_line(struct evbuffer *o, const char *name,
 void
 metrics_render(struct broker *b, struct evbuffer *o)
 {
-	static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025,
-		0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
 	struct count_states cs;
 	struct store_desktop h;
 	const struct policy_pool *pool;
@@ -69,14 +121,15 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	    "# HELP vdi_broker_logins_total Successful logins.\n"
 	    "# TYPE vdi_broker_logins_total counter\n"
 	    "vdi_broker_logins_total %llu\n",
-	    (unsigned long long)b->m.logins_ok);
+	    (unsigned long long)bm_get(BM_LOGIN_OK));
 	evbuffer_add_printf(o,
 	    "# HELP vdi_broker_login_failures_total Refused logins by reason.\n"
 	    "# TYPE vdi_broker_login_failures_total counter\n");
 	for (i = 0; i < LOGIN_FAIL_COUNT; i++)
 		evbuffer_add_printf(o,
 		    "vdi_broker_login_failures_total{reason=\"%s\"} %llu\n",
-		    fail_names[i], (unsigned long long)b->m.login_failures[i]);
+		    fail_names[i],
+		    (unsigned long long)bm_get(BM_LOGIN_FAILED + i));
 	evbuffer_add_printf(o,
 	    "# HELP vdi_broker_reconnects_total Reconnects with a ticket.\n"
 	    "# TYPE vdi_broker_reconnects_total counter\n"
@@ -97,10 +150,10 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	    "commands.\n"
 	    "# TYPE vdi_broker_gateways_waiting gauge\n"
 	    "vdi_broker_gateways_waiting %zu\n",
-	    (unsigned long long)b->m.reconnects_ok,
-	    (unsigned long long)b->m.reconnects_refused,
-	    (unsigned long long)b->m.takeovers,
-	    (unsigned long long)b->m.refused_channels, login_pending(b),
+	    (unsigned long long)bm_get(BM_RECONNECT_OK),
+	    (unsigned long long)bm_get(BM_RECONNECT_REFUSED),
+	    (unsigned long long)bm_get(BM_TAKEOVER),
+	    (unsigned long long)bm_get(BM_REFUSED_CHANNEL), login_pending(b),
 	    gwq_waiting(b));
 
 	memset(&cs, 0, sizeof(cs));
@@ -123,7 +176,7 @@ metrics_render(struct broker *b, struct evbuffer *o)
 		evbuffer_add_printf(o,
 		    "vdi_broker_sessions_swept_total{reason=\"%s\"} %llu\n",
 		    sweep_reason_name((enum sweep_reason)i),
-		    (unsigned long long)b->m.sessions_swept[i]);
+		    (unsigned long long)bm_get(BM_SWEPT + i));
 
 	/* Each desktop's last probe (health.c), labelled with its pool and
 	 * tenant: names of the policy, which allows no quote or backslash
@@ -197,11 +250,11 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	evbuffer_add_printf(o,
 	    "# HELP vdi_broker_request_duration_seconds API request latency.\n"
 	    "# TYPE vdi_broker_request_duration_seconds histogram\n");
-	for (i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
+	for (i = 0; i < LAT_BUCKETS; i++)
 		evbuffer_add_printf(o,
 		    "vdi_broker_request_duration_seconds_bucket{le=\"%g\"} "
 		    "%llu\n",
-		    bounds[i], (unsigned long long)b->m.lat_buckets[i]);
+		    lat_bounds[i], (unsigned long long)bm.lat_buckets[i]);
 	evbuffer_add_printf(o,
 	    "vdi_broker_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
 	    "vdi_broker_request_duration_seconds_sum %.6f\n"
@@ -211,10 +264,10 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	    "# TYPE vdi_broker_http_errors_total counter\n"
 	    "vdi_broker_http_errors_total{class=\"4xx\"} %llu\n"
 	    "vdi_broker_http_errors_total{class=\"5xx\"} %llu\n",
-	    (unsigned long long)b->m.lat_count, b->m.lat_sum,
-	    (unsigned long long)b->m.lat_count,
-	    (unsigned long long)b->m.http_4xx,
-	    (unsigned long long)b->m.http_5xx);
+	    (unsigned long long)bm.lat_count, bm.lat_sum,
+	    (unsigned long long)bm.lat_count,
+	    (unsigned long long)bm_get(BM_HTTP_4XX),
+	    (unsigned long long)bm_get(BM_HTTP_5XX));
 }
 
 static void

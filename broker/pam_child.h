@@ -1,7 +1,7 @@
 /*
  * pam_child.h: one PAM conversation in its own process.
  *
- * The monitor forks a PAM child per login (privsep.c). The child keeps
+ * The monitor forks a PAM child per login (monitor.c). The child keeps
  * the monitor's privileges (pam_unix reads /etc/shadow), runs
  *
  *   pam_start(service, user) ; PAM_RHOST = rhost

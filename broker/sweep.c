@@ -68,7 +68,7 @@ sweep_end(
 	/* Any tunnel still up (a gateway that missed the deadline, or lost
 	 * its broker link) is cut. */
 	gwq_cut(b, s->id, NULL, reason);
-	b->m.sessions_swept[why]++;
+	bm_inc(BM_SWEPT + why);
 	detail = json_pack("{s:s, s:s, s:s, s:I, s:I}", "state",
 	    store_session_state_name(s->state), "desktop", s->desktop, "pool",
 	    s->pool, "started", (json_int_t)s->created, "deadline",

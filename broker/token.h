@@ -1,7 +1,8 @@
 /*
  * token.h: what the broker hands out after an assignment.
  *
- *  - the gateway token's claims (DESIGN.md "Gateway token"): built here,
+ *  - the gateway token's claims (docs/architecture.md "Gateway token"):
+ *    built here,
  *    signed by the monitor process (privsep_sign) which alone holds the key;
  *  - reconnect tickets: 256 random bits, base64url; only their SHA-256 is
  *    stored, so a copy of the database cannot be replayed;

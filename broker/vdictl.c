@@ -268,18 +268,18 @@ print_human(const char *what, json_t *rep)
 		printf("%-32s %-10s %-16s %-12s %-14s %-64s %s\n", "SESSION",
 		    "TENANT", "USER", "STATE", "DESKTOP", "DEVICE", "UPDATED");
 		json_array_foreach(list, i, o)
-		    printf("%-32s %-10s %-16s %-12s %-14s %-64s %s\n",
-			str(o, "id"), str(o, "tenant"), str(o, "user"),
-			str(o, "state"), str(o, "desktop"), str(o, "device"),
-			when(o, "updated", t1, sizeof(t1)));
+			printf("%-32s %-10s %-16s %-12s %-14s %-64s %s\n",
+			    str(o, "id"), str(o, "tenant"), str(o, "user"),
+			    str(o, "state"), str(o, "desktop"),
+			    str(o, "device"),
+			    when(o, "updated", t1, sizeof(t1)));
 		return;
 	}
 	if ((list = json_object_get(rep, "desktops")) != NULL) {
 		printf("%-16s %-12s %-10s %-22s %-9s %-8s %-9s %s\n", "DESKTOP",
 		    "POOL", "TENANT", "ADDRESS", "HEALTH", "DRAINED",
 		    "SESSIONS", "REASON");
-		json_array_foreach(list, i, o)
-		{
+		json_array_foreach(list, i, o) {
 			char addr[300];
 
 			snprintf(addr, sizeof(addr), "%s:%lld", str(o, "host"),
@@ -305,24 +305,26 @@ print_human(const char *what, json_t *rep)
 	if ((list = json_object_get(rep, "devices")) != NULL) {
 		printf("%-64s %-10s %-20s %-20s %s\n", "THUMBPRINT", "TENANT",
 		    "LAST SEEN", "REVOKED", "SUBJECT");
-		json_array_foreach(list, i, o) printf(
-		    "%-64s %-10s %-20s %-20s %s\n", str(o, "thumbprint"),
-		    str(o, "tenant"), when(o, "last_seen", t1, sizeof(t1)),
-		    when(o, "revoked_at", t2, sizeof(t2)), str(o, "subject"));
+		json_array_foreach(list, i, o)
+			printf("%-64s %-10s %-20s %-20s %s\n",
+			    str(o, "thumbprint"), str(o, "tenant"),
+			    when(o, "last_seen", t1, sizeof(t1)),
+			    when(o, "revoked_at", t2, sizeof(t2)),
+			    str(o, "subject"));
 		return;
 	}
 	if ((list = json_object_get(rep, "cuts")) != NULL) {
 		printf("%-6s %-8s %-64s %-16s %-20s %s\n", "SEQ", "KIND",
 		    "NAME", "REASON", "HELD UNTIL", "KEEP_JTI");
-		json_array_foreach(list, i, o) printf(
-		    "%-6lld %-8s %-64s %-16s %-20s %s\n",
-		    (long long)json_integer_value(json_object_get(o, "seq")),
-		    str(o, "kind"), str(o, "name"), str(o, "reason"),
-		    when(o, "expires", t1, sizeof(t1)),
-		    str(o, "keep_jti")[0] ? str(o, "keep_jti") : "-");
+		json_array_foreach(list, i, o)
+			printf("%-6lld %-8s %-64s %-16s %-20s %s\n",
+			    (long long)json_integer_value(
+				json_object_get(o, "seq")),
+			    str(o, "kind"), str(o, "name"), str(o, "reason"),
+			    when(o, "expires", t1, sizeof(t1)),
+			    str(o, "keep_jti")[0] ? str(o, "keep_jti") : "-");
 		printf("\n%-24s %-8s %s\n", "GATEWAY", "ACKED", "STATE");
-		json_array_foreach(json_object_get(rep, "gateways"), i, o)
-		{
+		json_array_foreach(json_object_get(rep, "gateways"), i, o) {
 			long long a = (long long)json_integer_value(
 			    json_object_get(o, "acked"));
 
@@ -338,12 +340,13 @@ print_human(const char *what, json_t *rep)
 		if (json_is_true(json_object_get(rep, "intact"))) {
 			list = json_object_get(rep, "chains");
 			json_array_foreach(list, i, o)
-			    printf("chain %s: %lld rows intact, last %.16s\n",
-				*str(o, "tenant") != '\0' ? str(o, "tenant")
-							  : "(no tenant)",
-				(long long)json_integer_value(
-				    json_object_get(o, "rows")),
-				str(o, "head"));
+				printf(
+				    "chain %s: %lld rows intact, last %.16s\n",
+				    *str(o, "tenant") != '\0' ? str(o, "tenant")
+							      : "(no tenant)",
+				    (long long)json_integer_value(
+					json_object_get(o, "rows")),
+				    str(o, "head"));
 			printf(
 			    "audit chain intact: %lld rows in %zu chains%s\n",
 			    (long long)json_integer_value(
@@ -364,8 +367,7 @@ print_human(const char *what, json_t *rep)
 	}
 	if ((list = json_object_get(rep, "rows")) != NULL &&
 	    json_is_array(list)) {
-		json_array_foreach(list, i, o)
-		{
+		json_array_foreach(list, i, o) {
 			char *d = json_object_get(o, "detail")
 			    ? json_dumps(json_object_get(o, "detail"),
 				  JSON_COMPACT | JSON_SORT_KEYS)

@@ -8,9 +8,16 @@ client_shim_libvdiclient_la_SOURCES = \
 	client-shim/conf.c \
 	client-shim/reply.c \
 	client-shim/launch.c \
-	client-shim/broker.c \
+	client-shim/devcert.c \
+	client-shim/https.c \
 	client-shim/tunnel.c \
-	client-shim/client.c
+	client-shim/vdic_int.h \
+	client-shim/client.c \
+	client-shim/auth.c \
+	client-shim/loop.c \
+	client-shim/rdpclient.c \
+	client-shim/loopback.c \
+	client-shim/splice.c
 client_shim_libvdiclient_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 	$(LIBCURL_CFLAGS)
 client_shim_libvdiclient_la_LIBADD = $(VDICOMMON_LIBS) $(LIBCURL_LIBS)

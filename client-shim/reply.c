@@ -46,8 +46,7 @@ copy_texts(json_t *arr, struct shim_prompt *out, size_t max, size_t *n)
 		return 0;
 	if (!json_is_array(arr) || json_array_size(arr) > max)
 		return -1;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach(arr, i, e) {
 		const char *style;
 
 		if (!json_is_object(e) ||

@@ -3,9 +3,10 @@
  *
  * Pure parts (no I/O): shim_conf_load() (file reading only), the broker
  * reply parser, the error explanations, the gateway answer parser, the RDP
- * client's argument list. I/O parts: broker.c (libcurl), tunnel.c (TLS to
- * the gateway), launch.c (private directory, the RDP client process),
- * client.c (the session loop).
+ * client's argument list. I/O parts: https.c (libcurl), devcert.c (the
+ * device certificate), tunnel.c (TLS to the gateway), launch.c (private
+ * directory, spawning the RDP client). The API on top (struct vdic) is in
+ * the files vdic_int.h lists.
  */
 #ifndef VDI_CLIENT_SHIM_H
 #define VDI_CLIENT_SHIM_H

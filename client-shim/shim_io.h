@@ -1,6 +1,7 @@
 /*
- * shim_io.h: libvdiclient's I/O internals: the device identity, the broker
- * over HTTPS (broker.c) and the tunnel to the gateway (tunnel.c).
+ * shim_io.h: libvdiclient's I/O internals: the device identity
+ * (devcert.c), the broker over HTTPS (https.c) and the tunnel to the
+ * gateway (tunnel.c).
  */
 #ifndef VDI_CLIENT_SHIM_IO_H
 #define VDI_CLIENT_SHIM_IO_H

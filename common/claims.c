@@ -76,8 +76,7 @@ claims_check_aud(const json_t *claims, const char *want)
 	if (!json_is_array(aud))
 		return VDI_ERR_TOKEN_CLAIM;
 	/* Every member must be a string, even after a match. */
-	json_array_foreach(aud, i, v)
-	{
+	json_array_foreach(aud, i, v) {
 		if (!json_is_string(v))
 			return VDI_ERR_TOKEN_CLAIM;
 		if (string_is(v, want))

@@ -392,8 +392,7 @@ commands_loop(void *arg)
 			    bl->gw->conf.broker_url);
 		ok_once = 1;
 		cmds = json_object_get(j, "commands");
-		json_array_foreach(cmds, i, c)
-		{
+		json_array_foreach(cmds, i, c) {
 			json_t *seq = json_object_get(c, "seq");
 
 			/* On a new epoch (a broker restart, or this

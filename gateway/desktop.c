@@ -1,5 +1,6 @@
 /*
- * desktop.c: the desktop leg of a tunnel (RDP-RELAY.md "Desktop leg").
+ * desktop.c: the desktop leg of a tunnel (docs/gateway.md "Order of a
+ * tunnel").
  *
  * TCP to the token's dst, a fresh X.224 Connection Request with
  * "Cookie: mstshash=<user>" asking for SSL, the desktop's Connection

@@ -82,8 +82,7 @@ parse_channels(const json_t *c, unsigned int *out)
 	*out = 0;
 	if (!json_is_array(ch))
 		return -1;
-	json_array_foreach(ch, i, v)
-	{
+	json_array_foreach(ch, i, v) {
 		if ((s = json_string_value(v)) == NULL)
 			return -1;
 		if (strcmp(s, "display") == 0)

@@ -1,4 +1,4 @@
-/* relay.c: the display-only relay engine (see relay.h, RDP-RELAY.md). */
+/* relay.c: the display-only relay engine (see relay.h, docs/gateway.md). */
 #include "config.h"
 
 #include <stdio.h>

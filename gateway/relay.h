@@ -6,7 +6,8 @@
  * and of the channels (static channel map with fake ids, drdynvc
  * reassembly, DVC table). relay_pdu() takes one whole PDU (TPKT or
  * fast-path, as split by relay_frame_len()) travelling in one direction,
- * applies every rule of RDP-RELAY.md through the parsers of rdp/,
+ * applies every rule of docs/gateway.md ("What the relay enforces")
+ * through the parsers of rdp/,
  * and says what to send on: bytes to forward to the other side, bytes to
  * answer the sender with (local Channel Join Confirms, DVC Create
  * Responses for refused channels), or close with a reason. It starts after

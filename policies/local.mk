@@ -19,7 +19,7 @@ policies_libvdipolicyload_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 policies_libvdipolicyload_la_LIBADD = $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
 
 policies_libvdipolicy_la_SOURCES = \
-	policies/eval.c policies/device.c policies/format.c
+	policies/eval.c policies/identify.c policies/format.c
 policies_libvdipolicy_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 	$(LIBCONFIG_CFLAGS)
 policies_libvdipolicy_la_LIBADD = $(top_builddir)/policies/libvdipolicyload.la \

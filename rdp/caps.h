@@ -2,7 +2,7 @@
  * caps.h: Share Control PDUs on the I/O channel (MS-RDPBCGR 2.2.8.1.1.1)
  * and the capability exchange (2.2.1.13, 2.2.7).
  *
- * The relay's rules (RDP-RELAY.md "Capabilities"):
+ * The relay's rules (docs/gateway.md "What the relay enforces"):
  *   Demand Active (desktop -> client, 2.2.1.13.1): drop
  *     BITMAPCACHE_HOSTSUPPORT (18), RAIL (23), WINDOW (24); VIRTUALCHANNEL
  *     (20) flags := 0;

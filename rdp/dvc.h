@@ -6,7 +6,7 @@
  * 2 or 4 bytes; 3 is invalid), Sp/Pri/Len (bits 2-3), Cmd (bits 4-7). One
  * DVC PDU is one drdynvc SVC message (reassembled by svc.h).
  *
- * The relay's rules (RDP-RELAY.md "Dynamic virtual channels"):
+ * The relay's rules (docs/gateway.md "What the relay enforces"):
  *   Capabilities (0x5, 2.2.1.1): version 3 (which allows compressed PDUs)
  *     is rewritten to 2, in the desktop's request and the client's reply;
  *     1 and 2 pass; anything else closes;
@@ -52,7 +52,7 @@
 #define RDP_DVC_CMD_SOFT_SYNC_RESPONSE    0x9
 
 /* CreationStatus the relay sends for a refused channel (E_FAIL-like NTSTATUS
- * STATUS_UNSUCCESSFUL, as RDP-RELAY.md asks). */
+ * STATUS_UNSUCCESSFUL, docs/gateway.md "What the relay enforces"). */
 #define RDP_DVC_CREATE_REFUSED 0xC0000001u
 
 #define RDP_DVC_MAX_CHANNELS 32

@@ -3,7 +3,7 @@
  * with SEC_INFO_PKT, then TS_INFO_PACKET (2.2.1.11.1.1) and its
  * TS_EXTENDED_INFO_PACKET (2.2.1.11.1.1.1).
  *
- * The relay's rewrite (RDP-RELAY.md "Client Info PDU"):
+ * The relay's rewrite (docs/gateway.md "What the relay enforces"):
  *   flags: clear INFO_COMPRESSION and the compression type bits, INFO_RAIL,
  *   INFO_HIDEF_RAIL_SUPPORTED, INFO_AUDIOCAPTURE, INFO_REMOTECONSOLEAUDIO
  *   and INFO_PASSWORD_IS_SC_PIN (no smartcard redirection); set

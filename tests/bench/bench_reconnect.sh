@@ -7,7 +7,7 @@
 #   baseline   GET /v1/health            (TLS handshake + one request)
 #   reconnect  POST /v1/reconnect        (ticket checked, rotated, token signed)
 #   login      POST /v1/login x2         (the PAM conversation, for contrast)
-# and prints p50/p95/max. Goal (DESIGN.md: back in about a second, of which
+# and prints p50/p95/max. Goal (docs/architecture.md: back in about a second, of which
 # the broker's share must be small): reconnect p95 < 250 ms and within
 # 10x the baseline p95 of the same run. Exit 1 when the goal is missed.
 #

@@ -1,5 +1,6 @@
 /*
- * hostile-client: a raw RDP client that runs one attack from RDP-RELAY.md
+ * hostile-client: a raw RDP client that runs one attack on the relay's
+ * rules (docs/gateway.md, docs/threat-model.md "A hostile client")
  * per invocation, for the gateway's tests. Test-only, never installed.
  *
  *   hostile-client -a ATTACK (-c HOST:PORT | -f FD) [-u USER] [-p PASS]

@@ -17,7 +17,7 @@ tests_peers_freeport_SOURCES = tests/peers/freeport.c
 # probe-desktop: an RDP desktop on libfreerdp-server2 that records, as one
 # JSON line per connection, every channel, capability and flag that reached
 # it (tests/peers/README.md). hostile-client: a raw RDP client running one
-# attack of RDP-RELAY.md per invocation.
+# attack on the relay's rules (docs/gateway.md) per invocation.
 # probe-desktop needs FreeRDP (optional in configure); the tests that run
 # it skip without it (lib.sh vdi_require_probe_desktop).
 if HAVE_FREERDP

@@ -1,5 +1,5 @@
 /*
- * Unit tests for policies/device.c: which tenant issued a device
+ * Unit tests for policies/identify.c: which tenant issued a device
  * certificate, the device class according to the tenant's device rules,
  * validity and the tenant's CRL.
  */

@@ -1,7 +1,8 @@
 /*
- * Tests for broker/privsep.c and broker/pam_child.c with real processes
- * and real PAM (pam_wrapper + pam_matrix + tests/peers/pam_vdi_otp), no
- * root needed. Driven the way vdi-brokerd drives them.
+ * Tests for the privilege separation (broker/privsep*.c, monitor*.c) and
+ * broker/pam_child.c with real processes and real PAM (pam_wrapper +
+ * pam_matrix + tests/peers/pam_vdi_otp), no root needed. Driven the way
+ * vdi-brokerd drives them.
  *
  * Stage 1 (as started by make check) writes a temporary directory with
  * keys, a pam_matrix passdb, an OTP code file and PAM service files, sets

@@ -1,5 +1,5 @@
 /*
- * device.h: the device endpoints besides login.
+ * devapi.h: the device endpoints besides login (devapi.c).
  *
  *   POST /v1/reconnect {"ticket": T}  a one-use ticket from the last grant,
  *        bound to this device certificate, valid for the policy's
@@ -7,8 +7,8 @@
  *   POST /v1/logoff {"session": ID}   ends this device's session.
  *   GET  /v1/health                   {"status": "ok"} for any verified peer.
  */
-#ifndef VDI_BROKER_DEVICE_H
-#define VDI_BROKER_DEVICE_H
+#ifndef VDI_BROKER_DEVAPI_H
+#define VDI_BROKER_DEVAPI_H
 
 #include "http.h"
 

@@ -1,5 +1,5 @@
 /*
- * device.c: from a device certificate to a tenant and a device class.
+ * identify.c: from a device certificate to a tenant and a device class.
  *
  * The tenant is the one whose CA issued the certificate: the issuer name
  * equals the CA's subject and the signature verifies with the CA's key.

@@ -1,11 +1,12 @@
-/* device.c: reconnect, logoff, health (see device.h). */
+/* devapi.c: the device API besides login: reconnect, logoff, health (see
+ * devapi.h). */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "apireq.h"
-#include "device.h"
+#include "devapi.h"
 #include "grant.h"
 #include "sweep.h"
 #include "token.h"
@@ -25,7 +26,7 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 	int r, time_up = 0;
 
 	if (rl_check(b->rl_device, peer->thumb_hex, now, &wait) != 0) {
-		b->m.reconnects_refused++;
+		bm_inc(BM_RECONNECT_REFUSED);
 		http_reply(b, req, 429,
 		    json_pack("{s:s, s:s, s:I}", "error", "rate_limited",
 			"message", "too many failed attempts from this device",
@@ -41,7 +42,7 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 		    sd.revoked_at != 0) {
 			char why[STORE_TEXT_MAX + 64];
 
-			b->m.reconnects_refused++;
+			bm_inc(BM_RECONNECT_REFUSED);
 			snprintf(why, sizeof(why),
 			    "this device was revoked by %.100s: %.300s",
 			    sd.revoked_by, sd.revoke_reason);
@@ -110,7 +111,7 @@ device_reconnect(struct broker *b, struct evhttp_request *req,
 			msg = "your session has reached its time limit: log in "
 			      "to start a new one";
 		}
-		b->m.reconnects_refused++;
+		bm_inc(BM_RECONNECT_REFUSED);
 		/* A replaced ticket is a genuine one: no guessing to slow
 		 * down, and the newer program on this device must not wait
 		 * for the older one's refusal. Nor did a device whose session
