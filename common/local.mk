@@ -22,3 +22,8 @@ VDICOMMON_CFLAGS = $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(LIBCONFIG_CFLAGS)
 VDICOMMON_LIBS = $(top_builddir)/common/libvdicommon.la $(OPENSSL_LIBS) $(JANSSON_LIBS) $(LIBCONFIG_LIBS)
 # common/ TLS profiles, mTLS with per-tenant CAs and CRLs, thumbprints.
 common_libvdicommon_la_SOURCES += common/tls.c common/tls.h
+# sd_notify(3) for Type=notify units (a no-op without libsystemd).
+common_libvdicommon_la_SOURCES += common/sdnotify.c common/sdnotify.h
+common_libvdicommon_la_CFLAGS += $(LIBSYSTEMD_CFLAGS)
+common_libvdicommon_la_LIBADD += $(LIBSYSTEMD_LIBS)
+VDICOMMON_LIBS += $(LIBSYSTEMD_LIBS)

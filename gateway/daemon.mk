@@ -60,7 +60,11 @@ vdi_gatewayd_LDADD = $(top_builddir)/gateway/libgwd.la \
 
 dist_man_MANS += docs/vdi-gatewayd.8 docs/vdi-gatewayd.conf.5
 EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
-	gateway/examples/vdi-gatewayd.service docs/gateway.md
+	gateway/examples/vdi-gatewayd.service.in docs/gateway.md
+
+units_generated += gateway/vdi-gatewayd.service
+gateway/vdi-gatewayd.service: $(srcdir)/gateway/examples/vdi-gatewayd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) gateway && $(UNIT_SED) $(srcdir)/gateway/examples/vdi-gatewayd.service.in >$@.tmp && mv $@.tmp $@
 
 # Unit tests of the pure modules.
 gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay \

@@ -43,6 +43,7 @@
 #include "srclimit.h"
 #include "policy.h"
 #include "policy_files.h"
+#include "sdnotify.h"
 #include "vlog.h"
 
 #define TENANTS_MAX 256
@@ -525,6 +526,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			return; /* stopping anyway */
 		exit_code = 1;
 	} else if (sig == SIGHUP) {
+		vdi_notify("RELOADING=1");
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
 		if (load_policy_tls(gw, err, sizeof(err)) != 0)
 			vlog(VLOG_ERROR, "reload_failed",
@@ -534,10 +536,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			    "tenants=%zu "
 			    "tls_generation=%lu",
 			    gw->ntenants, vdi_tls_generation(gw->front));
+		vdi_notify("READY=1");
 		return;
 	}
 	if (stop_timer != NULL)
 		return;
+	vdi_notify("STOPPING=1");
 	if (listener != NULL)
 		evconnlistener_disable(listener);
 	n = registry_cut_all("shutdown");
@@ -829,6 +833,7 @@ main(int argc, char **argv)
 	    gw->conf.metrics_port, gw->have_seal ? "on" : "off",
 	    gw->desk_ca_ctx != NULL ? "set" : "unset", gw->conf.max_sessions,
 	    gw->conf.max_handshakes, gw->conf.max_handshakes_per_source);
+	vdi_notify("READY=1"); /* listener, metrics, workers are up */
 	event_base_dispatch(gw->main_base);
 	for (i = 0; i < gw->nworkers; i++) {
 		event_base_loopexit(gw->workers[i].base, NULL);

@@ -17,3 +17,7 @@ clean-local: clean-local-integration
 clean-local-integration:
 	-rm -rf tests/integration/run
 .PHONY: clean-local-integration
+
+# sd_notify readiness, reload and stop; journald priority prefixes.
+integration_tests += tests/integration/test_sd_notify.sh
+EXTRA_DIST += tests/peers/notify-socket.py
