@@ -32,6 +32,7 @@
 #include "metrics.h"
 #include "privsep.h"
 #include "procinfo.h"
+#include "sdnotify.h"
 #include "sweep.h"
 #include "vlog.h"
 
@@ -65,6 +66,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	char err[VDI_TLS_ERR_SIZE];
 
 	if (sig == SIGHUP) {
+		vdi_notify("RELOADING=1");
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
 		if (broker_reload(b, &errors) != 0) {
 			vlog(VLOG_ERROR, "reload_failed",
@@ -79,8 +81,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		}
 		broker_audit(b, "admin:signal", "policy_reload", "ok", NULL,
 		    NULL, NULL, NULL, "SIGHUP", NULL);
+		vdi_notify("READY=1");
 		return;
 	}
+	vdi_notify("STOPPING=1");
 	vlog(VLOG_NOTICE, "stopping", "signal=%d", (int)sig);
 	event_base_loopexit(b->base, NULL);
 }
@@ -317,6 +321,7 @@ main(int argc, char **argv)
 	    b.conf.listen_host, b.bound_port, b.conf.admin_socket,
 	    policy_tenant_count(b.policy), policy_pool_count(b.policy),
 	    b.conf.store);
+	vdi_notify("READY=1"); /* listeners and admin socket are up */
 	event_base_dispatch(b.base);
 	rc = 0;
 out:

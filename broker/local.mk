@@ -36,7 +36,13 @@ BROKER_TEST_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 sbin_PROGRAMS += vdi-brokerd
 
 dist_man_MANS += docs/vdi-brokerd.8 docs/vdictl.8 docs/vdi-brokerd.conf.5
-EXTRA_DIST += broker/examples/vdi-brokerd.conf broker/examples/vdi-brokerd.service
+EXTRA_DIST += broker/examples/vdi-brokerd.conf broker/examples/vdi-brokerd.service.in
+
+# The systemd unit, with the configured paths (make install and the unit
+# agree whatever the prefix; see UNIT_SED in Makefile.am).
+units_generated += broker/vdi-brokerd.service
+broker/vdi-brokerd.service: $(srcdir)/broker/examples/vdi-brokerd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) broker && $(UNIT_SED) $(srcdir)/broker/examples/vdi-brokerd.service.in >$@.tmp && mv $@.tmp $@
 
 sbin_PROGRAMS += vdictl
 vdictl_SOURCES = broker/vdictl.c

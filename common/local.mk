@@ -28,3 +28,8 @@ VDICOMMON_LIBS = $(top_builddir)/common/libvdicommon.la $(OPENSSL_LIBS) $(JANSSO
 # and thumbprints (tls_peer.c).
 common_libvdicommon_la_SOURCES += common/tls.h common/tls_int.h \
 	common/tls.c common/tls_ctx.c common/tls_load.c common/tls_peer.c
+# sd_notify(3) for Type=notify units (a no-op without libsystemd).
+common_libvdicommon_la_SOURCES += common/sdnotify.c common/sdnotify.h
+common_libvdicommon_la_CFLAGS += $(LIBSYSTEMD_CFLAGS)
+common_libvdicommon_la_LIBADD += $(LIBSYSTEMD_LIBS)
+VDICOMMON_LIBS += $(LIBSYSTEMD_LIBS)

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
@@ -19,6 +21,8 @@
 static char vlog_ident[64] = "vdi";
 static enum vlog_target vlog_target_cur = VLOG_STDERR;
 static enum vlog_level vlog_min = VLOG_INFO;
+/* stderr is a journald stream: each line starts with "<N>". */
+static int vlog_journal;
 
 static const char *const level_names[] = {
 	"debug",
@@ -28,6 +32,25 @@ static const char *const level_names[] = {
 	"error",
 };
 
+/* 1 when JOURNAL_STREAM ("DEVICE:INODE", set by systemd for a unit whose
+ * stderr goes to the journal) names the file stderr is now; 0 when it is
+ * unset or stderr was redirected elsewhere since. */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 vlog_init(const char *ident, enum vlog_target target, enum vlog_level min_level)
 {
@@ -35,6 +58,7 @@ vlog_init(const char *ident, enum vlog_target target, enum vlog_level min_level)
 		snprintf(vlog_ident, sizeof(vlog_ident), "%s", ident);
 	vlog_target_cur = target;
 	vlog_min = min_level;
+	vlog_journal = target == VLOG_STDERR && stderr_is_journal();
 	if (target == VLOG_SYSLOG)
 		openlog(vlog_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -93,15 +117,24 @@ vlog(enum vlog_level level, const char *event, const char *fmt, ...)
 	if (level < vlog_min)
 		return;
 
+	if (vlog_target_cur == VLOG_STDERR && vlog_journal) {
+		/* sd-daemon(3) prefix: journald files the line under this
+		 * priority (journalctl -p err) and strips the prefix. */
+		w = snprintf(
+		    line, sizeof(line), "<%d>", syslog_priority(level));
+		if (w > 0)
+			n = (size_t)w;
+	}
 	if (vlog_target_cur == VLOG_STDERR) {
 		gettimeofday(&tv, NULL);
 		gmtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		w = snprintf(line, sizeof(line), "%s.%03ldZ %s[%ld] ", ts,
-		    (long)(tv.tv_usec / 1000), vlog_ident, (long)getpid());
+		w = snprintf(line + n, sizeof(line) - n, "%s.%03ldZ %s[%ld] ",
+		    ts, (long)(tv.tv_usec / 1000), vlog_ident, (long)getpid());
 		if (w > 0)
-			n = (size_t)w < sizeof(line) ? (size_t)w
-						     : sizeof(line) - 1;
+			n += (size_t)w < sizeof(line) - n
+			    ? (size_t)w
+			    : sizeof(line) - n - 1;
 	}
 	w = snprintf(line + n, sizeof(line) - n, "level=%s event=%s",
 	    vlog_level_name(level), event != NULL ? event : "none");

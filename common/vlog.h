@@ -8,8 +8,12 @@
  * peer=...
  *
  * or sends "level=info event=tls_accept peer=..." to syslog with the
- * matching priority. Values that may contain spaces, quotes or control
- * characters go through vlog_quote(). Secrets are never passed to vlog.
+ * matching priority. When stderr is a journald stream (JOURNAL_STREAM
+ * names it: a systemd unit with StandardError=journal), each stderr line
+ * starts with the sd-daemon(3) priority prefix ("<3>" error ... "<7>"
+ * debug), so that `journalctl -p err` finds errors. Values that may contain
+ * spaces, quotes or control characters go through vlog_quote(). Secrets are
+ * never passed to vlog.
  */
 #ifndef VDI_VLOG_H
 #define VDI_VLOG_H
@@ -29,8 +33,10 @@ enum vlog_target {
 	VLOG_SYSLOG,
 };
 
-/* Sets the program name, where lines go and the lowest level printed.
- * Safe to call again (e.g. after daemonising). ident is copied. */
+/* Sets the program name, where lines go and the lowest level printed, and
+ * (VLOG_STDERR) whether stderr is the journal (JOURNAL_STREAM matches its
+ * device and inode). Safe to call again (e.g. after daemonising or
+ * redirecting stderr). ident is copied. */
 void vlog_init(
     const char *ident, enum vlog_target target, enum vlog_level min_level);
 

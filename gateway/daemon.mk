@@ -65,7 +65,11 @@ dist_man_MANS += docs/vdi-gatewayd.8 docs/vdi-gatewayd.conf.5
 # The gateway links the policy's trust view, not the evaluator.
 integration_tests += tests/integration/test_gateway_links.sh
 EXTRA_DIST += gateway/examples/vdi-gatewayd.conf \
-	gateway/examples/vdi-gatewayd.service docs/gateway.md
+	gateway/examples/vdi-gatewayd.service.in docs/gateway.md
+
+units_generated += gateway/vdi-gatewayd.service
+gateway/vdi-gatewayd.service: $(srcdir)/gateway/examples/vdi-gatewayd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) gateway && $(UNIT_SED) $(srcdir)/gateway/examples/vdi-gatewayd.service.in >$@.tmp && mv $@.tmp $@
 
 # Unit tests of the pure modules.
 gwd_more_unit_tests = tests/unit/test_gw_conf tests/unit/test_gw_relay \

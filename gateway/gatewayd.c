@@ -42,6 +42,7 @@
 #include "keyproc.h"
 #include "procinfo.h"
 #include "srclimit.h"
+#include "sdnotify.h"
 #include "trust.h"
 #include "vlog.h"
 
@@ -151,6 +152,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			return; /* stopping anyway */
 		exit_code = 1;
 	} else if (sig == SIGHUP) {
+		vdi_notify("RELOADING=1");
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
 		if (gw_load_policy_tls(gw, err, sizeof(err)) != 0)
 			vlog(VLOG_ERROR, "reload_failed",
@@ -160,10 +162,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			    "tenants=%zu "
 			    "tls_generation=%lu",
 			    gw->ntenants, vdi_tls_generation(gw->front));
+		vdi_notify("READY=1");
 		return;
 	}
 	if (stop_timer != NULL)
 		return;
+	vdi_notify("STOPPING=1");
 	gw_listen_stop();
 	n = registry_cut_all(gw->reg, "shutdown");
 	vlog(VLOG_NOTICE, "stopping", "signal=%d tunnels=%u", (int)sig, n);
@@ -332,6 +336,7 @@ main(int argc, char **argv)
 	    gw->conf.metrics_port, gw->have_seal ? "on" : "off",
 	    gw->desk_ca_ctx != NULL ? "set" : "unset", gw->conf.max_sessions,
 	    gw->conf.max_handshakes, gw->conf.max_handshakes_per_source);
+	vdi_notify("READY=1"); /* listener, metrics, workers are up */
 	event_base_dispatch(gw->main_base);
 	gw_workers_join(gw);
 	rc = exit_code;

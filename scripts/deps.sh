@@ -12,6 +12,8 @@ libpam-wrapper libnss-wrapper libuid-wrapper freerdp2-dev freerdp2-x11
 freerdp2-shadow-x11 xvfb x11-utils xauth xrdp tigervnc-standalone-server
 curl sqlite3 bc netpbm x11-apps x11-xserver-utils xdotool python3 tzdata ca-certificates
 strace stunnel4 gnuplot-nox
+libsystemd-dev
+debhelper dpkg-dev fakeroot lintian
 "
 
 missing=""

@@ -15,3 +15,14 @@ clean-local: clean-local-integration
 clean-local-integration:
 	-rm -rf tests/integration/run
 .PHONY: clean-local-integration
+
+# sd_notify readiness, reload and stop; journald priority prefixes.
+integration_tests += tests/integration/test_sd_notify.sh
+EXTRA_DIST += tests/peers/notify-socket.py
+
+# Every shell block of docs/admin-guide.md, run in a scratch root.
+integration_tests += tests/integration/test_admin_guide.sh
+EXTRA_DIST += tests/integration/guide-blocks.py
+# Installs the Debian packages on this machine (root; CI runs it after
+# scripts/build-debs.sh, not make check).
+dist_noinst_SCRIPTS += tests/integration/test_packages.sh

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -229,6 +231,80 @@ vlog_level_parse__when_names__levels_else_error(void **state)
 	assert_string_equal(vlog_level_name(VLOG_NOTICE), "notice");
 }
 
+/* Points JOURNAL_STREAM at what stderr is now (as systemd does for a unit
+ * whose stderr is the journal), or at another inode. */
+static void
+set_journal_stream(int match)
+{
+	struct stat st;
+	char v[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + (match ? 0 : 1));
+	assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
+}
+
+static void
+log_to_journal(void)
+{
+	set_journal_stream(1);
+	vlog_init("vdi-test", VLOG_STDERR, VLOG_DEBUG);
+	vlog(VLOG_ERROR, "store_open_failed", "x=%d", 1);
+	vlog(VLOG_WARNING, "w", NULL);
+	vlog(VLOG_NOTICE, "n", NULL);
+	vlog(VLOG_INFO, "i", NULL);
+	vlog(VLOG_DEBUG, "d", NULL);
+	unsetenv("JOURNAL_STREAM");
+}
+
+static void
+log_to_other_stream(void)
+{
+	set_journal_stream(0);
+	vlog_init("vdi-test", VLOG_STDERR, VLOG_DEBUG);
+	vlog(VLOG_ERROR, "store_open_failed", NULL);
+	assert_int_equal(setenv("JOURNAL_STREAM", "garbage", 1), 0);
+	vlog_init("vdi-test", VLOG_STDERR, VLOG_DEBUG);
+	vlog(VLOG_ERROR, "garbage_stream", NULL);
+	unsetenv("JOURNAL_STREAM");
+	vlog_init("vdi-test", VLOG_STDERR, VLOG_DEBUG);
+	vlog(VLOG_ERROR, "no_stream", NULL);
+}
+
+static void
+vlog__when_stderr_is_journal_stream__sd_daemon_priority_prefix(void **state)
+{
+	char out[4096], *l;
+	static const char *const want[] = { "<3>", "<4>", "<5>", "<6>", "<7>" };
+	size_t i = 0;
+
+	capture(log_to_journal, out, sizeof(out));
+	for (l = out; *l != '\0' && i < 5; i++) {
+		assert_memory_equal(l, want[i], 3);
+		assert_non_null(strstr(l, " vdi-test["));
+		l = strchr(l, '\n');
+		assert_non_null(l);
+		l++;
+	}
+	assert_int_equal(i, 5);
+	assert_non_null(strstr(out, "<3>"));
+	assert_non_null(
+	    strstr(out, "level=error event=store_open_failed x=1\n<4>"));
+}
+
+static void
+vlog__when_journal_stream_is_another_file_or_bad__no_prefix(void **state)
+{
+	char out[4096];
+
+	capture(log_to_other_stream, out, sizeof(out));
+	assert_null(strchr(out, '<'));
+	assert_non_null(strstr(out, "event=store_open_failed"));
+	assert_non_null(strstr(out, "event=garbage_stream"));
+	assert_non_null(strstr(out, "event=no_stream"));
+}
+
 int
 main(void)
 {
@@ -247,6 +323,10 @@ main(void)
 		    vlog_q__when_several_hostile_values__each_one_field_one_line),
 		cmocka_unit_test(
 		    vlog_level_parse__when_names__levels_else_error),
+		cmocka_unit_test(
+		    vlog__when_stderr_is_journal_stream__sd_daemon_priority_prefix),
+		cmocka_unit_test(
+		    vlog__when_journal_stream_is_another_file_or_bad__no_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
