@@ -86,11 +86,13 @@ broker_reload(struct broker *b, char **errors)
 	*errors = NULL;
 	r = policy_load_file(b->conf.policy, NULL, &np, &pe);
 	if (r != 0) {
+		size_t count = pe.count > 0 ? pe.count : 1;
+
 		*errors =
 		    pe.text != NULL ? strdup(pe.text) : strdup(vdi_strerror(r));
 		policy_errors_clear(&pe);
 		vlog(VLOG_ERROR, "policy_reload_refused", "file=%s errors=%zu",
-		    b->conf.policy, pe.count);
+		    b->conf.policy, count);
 		return r;
 	}
 	if ((r = broker_tls_configure(b, np, err, sizeof(err))) != 0) {

@@ -60,18 +60,36 @@ usage(void)
 	    "  -P FILE  write the HTTPS port to FILE once listening\n");
 }
 
+/* The problems in a '\n'-separated list (at least 1 for a failure). */
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s == '\n' && s[1] != '\0')
+			n++;
+	return n + 1;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct broker *b = arg;
 	char *errors = NULL;
 	char err[VDI_TLS_ERR_SIZE];
+	int r;
 
 	if (sig == SIGHUP) {
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
-		if (broker_reload(b, &errors) != 0) {
+		if ((r = broker_reload(b, &errors)) != 0) {
+			char q[1200];
+
 			vlog(VLOG_ERROR, "reload_failed",
-			    "file=%s kept=previous", b->conf.policy);
+			    "file=%s kept=previous errors=%zu first=%s",
+			    b->conf.policy, count_lines(errors),
+			    vlog_quote(
+				errors != NULL ? errors : "", q, sizeof(q)));
 			if (errors != NULL)
 				fprintf(stderr, "%s", errors);
 			free(errors);
@@ -80,8 +98,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 				vlog(
 				    VLOG_ERROR, "tls_reload_failed", "%s", err);
 		}
-		broker_audit(b, "admin:signal", "policy_reload", "ok", NULL,
-		    NULL, NULL, NULL, "SIGHUP", NULL);
+		broker_audit(b, "admin:signal", "policy_reload",
+		    r == 0 ? "ok" : "error", NULL, NULL, NULL, NULL,
+		    r == 0 ? "SIGHUP" : "SIGHUP: invalid policy", NULL);
 		return;
 	}
 	vlog(VLOG_NOTICE, "stopping", "signal=%d", (int)sig);

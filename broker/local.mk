@@ -126,6 +126,8 @@ integration_tests += tests/integration/test_admin_tenants.sh
 # The broker under descriptor pressure (a low RLIMIT_NOFILE and a flood).
 integration_tests += tests/integration/test_broker_nofile.sh
 integration_tests += tests/integration/test_broker_state.sh
+# Reload outcomes, CRL expiry warnings and refusals, -t, health.
+integration_tests += tests/integration/test_broker_ops.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks: `make bench` (not part of make check; CI runs it).

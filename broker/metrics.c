@@ -1,13 +1,16 @@
 /* metrics.c: Prometheus text exposition (see metrics.h). */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "certexp.h"
 #include "gwapi.h"
+#include "policy_files.h"
 #include "login.h"
 #include "metrics.h"
 #include "sweep.h"
@@ -34,6 +37,57 @@ count_state(const struct store_session *s, void *arg)
 	if ((unsigned int)s->state < 4)
 		c->n[s->state]++;
 	return 0;
+}
+
+/* Seconds until each tenant CRL's nextUpdate and the broker's own
+ * certificates' notAfter (negative once past). */
+static void
+expiry_render(struct broker *b, struct evbuffer *o)
+{
+	static const struct {
+		const char *label;
+		size_t off;
+	} own[] = {
+		{ "tls", offsetof(struct bconf, tls_cert) },
+		{ "gateway_ca", offsetof(struct bconf, gateway_ca) },
+	};
+	const struct policy_tenant *t;
+	char line[1024];
+	int64_t left;
+	size_t i;
+
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_crl_next_update_seconds Seconds until a tenant "
+	    "CRL's nextUpdate (negative: expired, the tenant's devices are "
+	    "refused).\n"
+	    "# TYPE vdi_broker_crl_next_update_seconds gauge\n");
+	for (i = 0; i < policy_tenant_count(b->policy); i++) {
+		t = policy_tenant_at(b->policy, i);
+		if (policy_tenant_crl(t) == NULL ||
+		    policy_crl_seconds_left(policy_tenant_crl(t), &left) != 0)
+			continue;
+		evbuffer_add_printf(o, "%s",
+		    certexp_metric_line(line, sizeof(line),
+			"vdi_broker_crl_next_update_seconds",
+			(const char *const[]){ "tenant", policy_tenant_name(t),
+			    "ca", policy_tenant_ca_file(t), NULL },
+			left));
+	}
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_certificate_expiry_seconds Seconds until the "
+	    "notAfter of the broker's own certificates.\n"
+	    "# TYPE vdi_broker_certificate_expiry_seconds gauge\n");
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		const char *path = (const char *)&b->conf + own[i].off;
+
+		if (certexp_file_seconds_left(path, &left) != 0)
+			continue;
+		evbuffer_add_printf(o, "%s",
+		    certexp_metric_line(line, sizeof(line),
+			"vdi_broker_certificate_expiry_seconds",
+			(const char *const[]){ "cert", own[i].label, NULL },
+			left));
+	}
 }
 
 void
@@ -152,6 +206,7 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	    (unsigned long long)b->m.lat_count,
 	    (unsigned long long)b->m.http_4xx,
 	    (unsigned long long)b->m.http_5xx);
+	expiry_render(b, o);
 }
 
 static void

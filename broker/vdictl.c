@@ -145,6 +145,9 @@ print_human(const char *what, json_t *rep)
 	size_t i;
 	char t1[32], t2[32];
 
+	/* What was done but needs an eye (a CRL near its nextUpdate). */
+	json_array_foreach(json_object_get(rep, "warnings"), i, o)
+	    fprintf(stderr, "vdictl: %s\n", json_string_value(o));
 	if ((list = json_object_get(rep, "sessions")) != NULL) {
 		printf("%-32s %-10s %-16s %-12s %-14s %-12s %s\n", "SESSION",
 		    "TENANT", "USER", "STATE", "DESKTOP", "DEVICE", "UPDATED");

@@ -22,3 +22,5 @@ VDICOMMON_CFLAGS = $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(LIBCONFIG_CFLAGS)
 VDICOMMON_LIBS = $(top_builddir)/common/libvdicommon.la $(OPENSSL_LIBS) $(JANSSON_LIBS) $(LIBCONFIG_LIBS)
 # common/ TLS profiles, mTLS with per-tenant CAs and CRLs, thumbprints.
 common_libvdicommon_la_SOURCES += common/tls.c common/tls.h
+# Certificate and CRL expiry for the daemons' metrics.
+common_libvdicommon_la_SOURCES += common/certexp.c common/certexp.h
