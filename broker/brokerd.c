@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "admin.h"
+#include "bcheck.h"
 #include "bconf.h"
 #include "broker.h"
 #include "device.h"
@@ -167,6 +168,31 @@ reload_pam_services(void *arg)
 	return list;
 }
 
+/* bcheck_run's tls_check: the TLS front as the worker builds it, with the
+ * policy loaded again as the service user (SIGHUP rereads it so). */
+static int
+check_tls(void *arg, char *err, size_t errlen)
+{
+	struct broker *b = arg;
+	struct policy_errors pe = { 0 };
+	struct policy *p = NULL;
+	int r;
+
+	if ((r = policy_load_file(b->conf.policy, NULL, &p, &pe)) != 0) {
+		snprintf(err, errlen,
+		    "the service user cannot load the "
+		    "policy: %s",
+		    pe.text != NULL ? pe.text : vdi_strerror(r));
+		policy_errors_clear(&pe);
+		return r;
+	}
+	r = broker_tls_configure(b, p, err, errlen);
+	vdi_tls_free(b->tls);
+	b->tls = NULL;
+	policy_unref(p);
+	return r;
+}
+
 static int
 write_port_file(const char *path, unsigned int port)
 {
@@ -245,6 +271,15 @@ main(int argc, char **argv)
 	}
 	broker_policy_warnings(b.policy);
 	if (check) {
+		/* Everything the start loads, as the user that loads it. */
+		if (bcheck_run(conf, &b.conf, check_tls, &b, &errors) != 0) {
+			fprintf(stderr, "%s", errors ? errors : "");
+			fprintf(stderr,
+			    "vdi-brokerd: %s: configuration refused\n", conf);
+			free(errors);
+			policy_unref(b.policy);
+			return 1;
+		}
 		printf("vdi-brokerd: %s and %s are valid (%zu tenants, %zu "
 		       "pools)\n",
 		    conf, b.conf.policy, policy_tenant_count(b.policy),

@@ -151,3 +151,5 @@ TESTS += $(scenario_tests)
 dist_noinst_SCRIPTS += $(scenario_tests)
 EXTRA_DIST += tests/integration/scenarios/env.sh
 EXTRA_DIST += docs/admin-guide.md
+# vdi-brokerd -t: what the start loads, as the user that loads it.
+vdi_brokerd_SOURCES += broker/bcheck.c broker/bcheck.h

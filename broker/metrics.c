@@ -209,6 +209,30 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	expiry_render(b, o);
 }
 
+/* GET /healthz: 200 "ready", or 503 "not ready" and one reason a line:
+ * the store does not answer, the last policy reload was refused. */
+static void
+health(struct broker *b, struct evhttp_request *req, struct evbuffer *out)
+{
+	int bad = 0;
+
+	if (b->store == NULL || store_schema_version(b->store) < 0) {
+		evbuffer_add_printf(out, "store_unavailable\n");
+		bad = 1;
+	}
+	if (b->policy == NULL || b->reload_failed) {
+		evbuffer_add_printf(out,
+		    "policy_reload_failed detail=\"the previous policy is "
+		    "in force\"\n");
+		bad = 1;
+	}
+	evbuffer_prepend(out, bad ? "not ready\n" : "ready\n", bad ? 10 : 6);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain");
+	evhttp_send_reply(
+	    req, bad ? 503 : 200, bad ? "Service Unavailable" : "OK", NULL);
+}
+
 static void
 serve(struct evhttp_request *req, void *arg)
 {
@@ -217,6 +241,11 @@ serve(struct evhttp_request *req, void *arg)
 	    evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
+	if (path != NULL && strcmp(path, "/healthz") == 0 &&
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		health(b, req, out);
+		return;
+	}
 	if (path == NULL || strcmp(path, "/metrics") != 0 ||
 	    evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		evhttp_send_error(req, 404, "only GET /metrics here");

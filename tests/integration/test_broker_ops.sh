@@ -3,7 +3,8 @@
 # failure; tenant CRLs near or past their nextUpdate are warned about and
 # refused by vdi-policy check, vdi-brokerd -t and vdictl policy reload; a
 # device refused at TLS (here: its tenant's CRL ran out while the broker
-# ran) is logged with its thumbprint and audited.
+# ran) is logged with its thumbprint and audited; GET /healthz on the
+# metrics listener; vdi-connect -t opens every file it will use.
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 vdi_init
 . "$VDI_SRCDIR/tests/integration/broker/env.sh"
@@ -20,6 +21,32 @@ crl() {
 	chmod go+r "$VDI_PKI/$1/crl.pem"
 }
 utc() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+
+# --- vdi-brokerd -t loads what the start loads, as the service user ---------------
+vdi_check "vdi-brokerd -t accepts the test configuration" "$BROKER" -t -f "$VDI_RUN/brokerd.conf"
+head -c 16 /dev/urandom >"$VDI_RUN/short-seal.key"
+cp "$VDI_PKI/infra/broker.key" "$VDI_RUN/root-only.key"
+chmod 600 "$VDI_RUN/root-only.key"
+# tcase NAME SED-EXPRESSION EXPECTED-REGEX
+tcase() {
+	sed "$2" "$VDI_RUN/brokerd.conf" >"$VDI_RUN/t-$1.conf"
+	"$BROKER" -t -f "$VDI_RUN/t-$1.conf" >"$VDI_RUN/t-$1.out" 2>&1
+	vdi_assert_eq "vdi-brokerd -t refuses $1 (exit 1)" 1 "$?"
+	vdi_check "... with t-$1.conf:LINE: $3" grep -qE "t-$1\.conf:[0-9]+: $3" "$VDI_RUN/t-$1.out"
+}
+tcase missing-tls-key 's|key = "pki/infra/broker.key"|key = "pki/infra/nope.key"|' \
+	'tls.key: cannot read .*nope.key'
+tcase key-not-cert 's|key = "pki/infra/broker.key"|key = "pki/infra/gateway.key"|' 'tls: '
+tcase missing-gateway-crl 's|gateway_crl = "pki/infra/crl.pem"|gateway_crl = "pki/infra/nope-crl.pem"|' \
+	'gateway_crl: cannot read'
+tcase short-seal-key 's|seal_key = "seal.key"|seal_key = "short-seal.key"|' 'token.seal_key: '
+tcase no-such-user 's|^user = "nobody";|user = "vdi-no-such-user";|' 'user: no such user vdi-no-such-user'
+tcase no-admin-group 's|^user = "nobody";|admin_group = "vdi-no-such-group";\nuser = "nobody";|' \
+	'admin_group: no such group vdi-no-such-group'
+if [ "$(id -u)" = 0 ]; then
+	tcase root-only-key 's|key = "pki/infra/broker.key"|key = "root-only.key"|' \
+		'tls.key: cannot read .*root-only.key as user nobody'
+fi
 
 cp "$VDI_PKI/city-b/crl.pem" "$VDI_RUN/city-b-crl.good"
 # city-b's CRL runs out 40 seconds from now: inside the 7-day window.
@@ -51,6 +78,10 @@ vdi_assert_contains "... and counts the problems" "$VDI_RUN/hup.log" "errors=1"
 grep 'action=policy_reload' "$VDI_RUN/audit-hup.txt" | tail -1 >"$VDI_RUN/audit-hup-last.txt"
 vdi_assert_contains "the audit row of the failed SIGHUP says outcome=error" \
 	"$VDI_RUN/audit-hup-last.txt" "outcome=error"
+METRICS_URL="http://$(sed -n 's/^metrics_listen = "\(.*\)";/\1/p' "$VDI_RUN/brokerd.conf")"
+code=$(curl -sS -o "$VDI_RUN/health-bad.txt" -w '%{http_code}' --max-time 5 "$METRICS_URL/healthz")
+vdi_assert_eq "GET /healthz after a refused reload: 503" 503 "$code"
+vdi_assert_contains "... saying why" "$VDI_RUN/health-bad.txt" "policy_reload_failed"
 vdi_check_not "vdictl policy reload refuses it too" "$VDICTL" policy reload
 "$VDICTL" audit | grep 'action=policy_reload' | tail -1 >"$VDI_RUN/audit-ctl-last.txt"
 vdi_assert_contains "... audited outcome=error" "$VDI_RUN/audit-ctl-last.txt" "outcome=error"
@@ -60,6 +91,9 @@ vdi_signal "$BROKER_NAME" HUP
 vdi_check "SIGHUP with the good policy again: reloaded" \
 	vdi_wait_log "$BROKER_NAME" "event=policy_reloaded" 5 "$mark"
 "$VDICTL" audit | grep 'action=policy_reload' | tail -1 >"$VDI_RUN/audit-ok-last.txt"
+code=$(curl -sS -o "$VDI_RUN/health-ok.txt" -w '%{http_code}' --max-time 5 "$METRICS_URL/healthz")
+vdi_assert_eq "GET /healthz after a good reload: 200" 200 "$code"
+vdi_assert_contains "... ready" "$VDI_RUN/health-ok.txt" "ready"
 vdi_assert_contains "... audited outcome=ok" "$VDI_RUN/audit-ok-last.txt" "outcome=ok"
 
 # --- vdictl policy reload warns about the CRL -------------------------------------
@@ -69,8 +103,7 @@ vdi_assert_contains "... and prints the warning" "$VDI_RUN/reload-soon.out" \
 	"tenants.city-b.crl: warning: CRL"
 
 # --- the CRL metric -----------------------------------------------------------------
-METRICS_URL="http://$(sed -n 's/^metrics_listen = "\(.*\)";/\1/p' "$VDI_RUN/brokerd.conf")/metrics"
-curl -sS --max-time 5 "$METRICS_URL" >"$VDI_RUN/metrics.txt"
+curl -sS --max-time 5 "$METRICS_URL/metrics" >"$VDI_RUN/metrics.txt"
 left=$(sed -n 's/^vdi_broker_crl_next_update_seconds{tenant="city-b",ca="[^"]*"} \(-\?[0-9]*\)$/\1/p' \
 	"$VDI_RUN/metrics.txt")
 vdi_check "vdi_broker_crl_next_update_seconds for city-b is under a minute ($left)" \
