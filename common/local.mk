@@ -24,3 +24,4 @@ VDICOMMON_LIBS = $(top_builddir)/common/libvdicommon.la $(OPENSSL_LIBS) $(JANSSO
 common_libvdicommon_la_SOURCES += common/tls.c common/tls.h
 # Certificate and CRL expiry for the daemons' metrics.
 common_libvdicommon_la_SOURCES += common/certexp.c common/certexp.h
+common_libvdicommon_la_SOURCES += common/cfgwhere.c common/cfgwhere.h

@@ -36,6 +36,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "cfgwhere.h"
 #include "claims.h"
 #include "cutset.h"
 #include "gateway.h"
@@ -109,6 +110,12 @@ front_configure(struct gw *gw, const struct policy *p, char *err, size_t errlen)
 	return r;
 }
 
+static void
+log_policy_warning(const char *line, void *arg)
+{
+	vlog(VLOG_WARNING, "policy_warning", "detail=%s", VLOG_Q(line));
+}
+
 static int
 load_policy_tls(struct gw *gw, char *err, size_t errlen)
 {
@@ -122,6 +129,7 @@ load_policy_tls(struct gw *gw, char *err, size_t errlen)
 		policy_errors_clear(&pe);
 		return r;
 	}
+	(void)policy_warnings(p, log_policy_warning, NULL);
 	if ((r = front_configure(gw, p, err, errlen)) == 0) {
 		/* Keep it for the admission's dst check (session.c). */
 		pthread_mutex_lock(&gw->policy_lock);
@@ -270,6 +278,66 @@ drop_privileges(const struct gwconf *c)
 	vlog(VLOG_INFO, "privileges_dropped", "user=%s uid=%u gid=%u", c->user,
 	    (unsigned int)pw->pw_uid, (unsigned int)gid);
 	return 0;
+}
+
+/* -t: what the gateway opens after dropping privileges (the broker link's
+ * client certificate, key, CA and CRL; the policy and its CAs and CRLs on
+ * SIGHUP), opened in a child process as user/group. Returns 0, or -1
+ * after printing "FILE:LINE: KEY: problem" lines. */
+static int
+check_as_user(struct gw *gw)
+{
+	const struct {
+		const char *key, *path;
+	} files[] = {
+		{ "tls.cert", gw->conf.tls_cert },
+		{ "tls.key", gw->conf.tls_key },
+		{ "broker.ca", gw->conf.broker_ca },
+		{ "broker.crl", gw->conf.broker_crl },
+		{ "policy", gw->conf.policy },
+	};
+	char where[1200], err[VDI_TLS_ERR_SIZE];
+	size_t i;
+	pid_t pid;
+	int st = 0, fd, bad = 0;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		if (drop_privileges(&gw->conf) != 0)
+			_exit(1);
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			if (files[i].path[0] == '\0')
+				continue;
+			if ((fd = open(files[i].path, O_RDONLY | O_CLOEXEC)) >=
+			    0) {
+				close(fd);
+				continue;
+			}
+			fprintf(stderr, "%s: cannot read %s as user %s: %s\n",
+			    cfg_where(gw->conf_path, files[i].key, where,
+				sizeof(where)),
+			    files[i].path,
+			    gw->conf.user[0] ? gw->conf.user : "(unchanged)",
+			    strerror(errno));
+			bad = 1;
+		}
+		if (!bad && load_policy_tls(gw, err, sizeof(err)) != 0) {
+			fprintf(stderr,
+			    "%s: SIGHUP as user %s would fail: %s\n",
+			    cfg_where(
+				gw->conf_path, "policy", where, sizeof(where)),
+			    gw->conf.user, err);
+			bad = 1;
+		}
+		fflush(stderr);
+		_exit(bad);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 static int
@@ -526,7 +594,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		exit_code = 1;
 	} else if (sig == SIGHUP) {
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
-		if (load_policy_tls(gw, err, sizeof(err)) != 0)
+		gw->policy_reload_failed =
+		    load_policy_tls(gw, err, sizeof(err)) != 0;
+		if (gw->policy_reload_failed)
 			vlog(VLOG_ERROR, "reload_failed",
 			    "kept=previous error=%s", VLOG_Q(err));
 		else
@@ -735,6 +805,12 @@ main(int argc, char **argv)
 	    desktop_ctxs_new(gw, err, sizeof(err)) != 0 ||
 	    load_keys(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vdi-gatewayd: %s\n", err);
+		fprintf(stderr, "vdi-gatewayd: %s: configuration refused\n",
+		    gw->conf_path);
+		cleanup(gw);
+		return 1;
+	}
+	if (check && check_as_user(gw) != 0) {
 		fprintf(stderr, "vdi-gatewayd: %s: configuration refused\n",
 		    gw->conf_path);
 		cleanup(gw);

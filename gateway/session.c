@@ -72,6 +72,7 @@ const char *const gw_refusal_names[GWR_COUNT] = {
 	"cut",
 	"dst_not_in_policy",
 	"max_session",
+	"broker_unreachable",
 };
 
 static void session_free(struct session *s);
@@ -891,6 +892,16 @@ got_request(struct session *s, const struct upgrade_req *req)
 	if (GW_GET(&s->gw->m.sessions_admitted) >= s->gw->conf.max_sessions) {
 		refuse(s, GWR_BUSY, 503, "busy",
 		    "this gateway has reached max_sessions", NULL);
+		return;
+	}
+	/* Cut off from the broker the gateway cannot hear cuts (a revoked
+	 * device, a killed session): no new tunnels then, the running ones
+	 * go on (vdi-gatewayd(8), broker_stale_after). */
+	if (brokerlink_stale(s->gw)) {
+		refuse(s, GWR_BROKER_SILENT, 503, "broker_unreachable",
+		    "this gateway cannot reach the broker and so cannot "
+		    "enforce revocations: try again later",
+		    NULL);
 		return;
 	}
 	memset(&pol, 0, sizeof(pol));
