@@ -219,6 +219,19 @@ void brokerlink_event(struct gw *gw, const char *type, const char *sid,
     uint64_t bytes_out);
 /* Events waiting (for metrics). */
 size_t brokerlink_queued(struct gw *gw);
+
+/* A relayed leg whose peer closes TCP without TLS close_notify (a tablet
+ * switched off, a desktop logging off) has closed, not failed: OpenSSL 3
+ * would report "unexpected eof" as an error, libevent then BEV_EVENT_ERROR
+ * and the tunnel's end reason client_error / desktop_error. A truncated
+ * stream only ends a tunnel, so nothing is lost by calling it a close. */
+static inline void
+gw_ssl_eof_is_close(SSL *ssl)
+{
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+}
 /* The command poll: returns 1 while its last answer was good, else 0;
  * *since_ok is the seconds since the last good answer (-1: none yet),
  * *down_for the seconds since it went down (0 while up). */

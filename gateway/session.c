@@ -22,6 +22,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "keyproc.h"
 #include "policy.h"
@@ -507,8 +509,20 @@ relay_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
 	const char *who = bev == s->cin ? "client" : "desktop";
+	unsigned long ossl = bufferevent_get_openssl_error(bev);
+	int e = EVUTIL_SOCKET_ERROR();
 	char why[64];
 
+	/* A reset from a peer that went away is its close too. */
+	if ((what & BEV_EVENT_ERROR) && ossl == 0 &&
+	    (e == ECONNRESET || e == EPIPE))
+		what |= BEV_EVENT_EOF;
+	if ((what & BEV_EVENT_ERROR) && !(what & BEV_EVENT_EOF))
+		vlog(VLOG_DEBUG, "relay_leg_error",
+		    "conn=%llu leg=%s errno=%d "
+		    "ssl=%s",
+		    (unsigned long long)s->id, who, e,
+		    ossl != 0 ? VLOG_Q(ERR_reason_error_string(ossl)) : "-");
 	snprintf(why, sizeof(why), "%s_%s", who,
 	    (what & BEV_EVENT_EOF)           ? "closed"
 		: (what & BEV_EVENT_TIMEOUT) ? "timeout"
@@ -701,6 +715,10 @@ client_cr(struct session *s)
 		session_close(s, "out_of_memory");
 		return;
 	}
+	/* A peer that closes TCP without close_notify has closed, not
+	 * failed: tunnel_end says client_closed (not client_error). */
+	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	gw_ssl_eof_is_close(ssl);
 	s->cin = f;
 	s->state = SS_CLIENT_TLS;
 	bufferevent_setcb(f, NULL, NULL, inner_event, s);
@@ -1107,6 +1125,8 @@ session_accept(struct gw_worker *w, evutil_socket_t fd,
 		session_free(s);
 		return;
 	}
+	bufferevent_openssl_set_allow_dirty_shutdown(s->cli, 1);
+	gw_ssl_eof_is_close(ssl);
 	bufferevent_setcb(s->cli, front_read, NULL, front_event, s);
 	bufferevent_setwatermark(s->cli, EV_READ, 0, UPGRADE_MAX + 1024);
 	bufferevent_enable(s->cli, EV_READ | EV_WRITE);
