@@ -26,6 +26,13 @@ admin_fail(const char *code, const char *msg)
 	return fail(code, msg);
 }
 
+/* policy_warnings() callback: appends the line to a JSON array. */
+static void
+add_warning(const char *line, void *arg)
+{
+	json_array_append_new(arg, json_string(line));
+}
+
 static json_t *
 ok(json_t *extra)
 {
@@ -492,7 +499,12 @@ admin_run_as(struct broker *b, const struct admin_caller *c, json_t *req)
 			free(errors);
 			return f;
 		}
-		return ok(NULL);
+		{
+			json_t *w = json_array();
+
+			(void)policy_warnings(b->policy, add_warning, w);
+			return ok(json_pack("{s:o}", "warnings", w));
+		}
 	}
 	if (strcmp(cmd, "policy.mode") == 0) {
 		const struct policy_mode *m;

@@ -35,6 +35,7 @@ struct broker {
 	struct evhttp *metrics_http;
 	struct vdi_tls *tls;   /* device + gateway front (mTLS) */
 	struct policy *policy; /* current; sessions keep their own ref */
+	int reload_failed;     /* the last reload was refused (/healthz) */
 	struct store *store;
 	struct privsep *ps; /* monitor: PAM, signing, sealing */
 	struct ratelimit *rl_user;

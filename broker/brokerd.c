@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "admin.h"
+#include "bcheck.h"
 #include "bconf.h"
 #include "broker.h"
 #include "daemonopt.h"
@@ -58,19 +59,37 @@ static const char usage[] =
     "  -P FILE  write the HTTPS port to FILE once listening\n"
     "  -V       print the version, then exit\n";
 
+/* The problems in a '\n'-separated list (at least 1 for a failure). */
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s == '\n' && s[1] != '\0')
+			n++;
+	return n + 1;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct broker *b = arg;
 	char *errors = NULL;
 	char err[VDI_TLS_ERR_SIZE];
+	int r;
 
 	if (sig == SIGHUP) {
 		vdi_notify("RELOADING=1");
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
-		if (broker_reload(b, &errors) != 0) {
+		if ((r = broker_reload(b, &errors)) != 0) {
+			char q[1200];
+
 			vlog(VLOG_ERROR, "reload_failed",
-			    "file=%s kept=previous", b->conf.policy);
+			    "file=%s kept=previous errors=%zu first=%s",
+			    b->conf.policy, count_lines(errors),
+			    vlog_quote(
+				errors != NULL ? errors : "", q, sizeof(q)));
 			if (errors != NULL)
 				fprintf(stderr, "%s", errors);
 			free(errors);
@@ -79,8 +98,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 				vlog(
 				    VLOG_ERROR, "tls_reload_failed", "%s", err);
 		}
-		broker_audit(b, "admin:signal", "policy_reload", "ok", NULL,
-		    NULL, NULL, NULL, "SIGHUP", NULL);
+		broker_audit(b, "admin:signal", "policy_reload",
+		    r == 0 ? "ok" : "error", NULL, NULL, NULL, NULL,
+		    r == 0 ? "SIGHUP" : "SIGHUP: invalid policy", NULL);
 		vdi_notify("READY=1");
 		return;
 	}
@@ -149,6 +169,31 @@ reload_pam_services(void *arg)
 	return list;
 }
 
+/* bcheck_run's tls_check: the TLS front as the worker builds it, with the
+ * policy loaded again as the service user (SIGHUP rereads it so). */
+static int
+check_tls(void *arg, char *err, size_t errlen)
+{
+	struct broker *b = arg;
+	struct policy_errors pe = { 0 };
+	struct policy *p = NULL;
+	int r;
+
+	if ((r = policy_load_file(b->conf.policy, NULL, &p, &pe)) != 0) {
+		snprintf(err, errlen,
+		    "the service user cannot load the "
+		    "policy: %s",
+		    pe.text != NULL ? pe.text : vdi_strerror(r));
+		policy_errors_clear(&pe);
+		return r;
+	}
+	r = broker_tls_configure(b, p, err, errlen);
+	vdi_tls_free(b->tls);
+	b->tls = NULL;
+	policy_unref(p);
+	return r;
+}
+
 static int
 write_port_file(const char *path, unsigned int port)
 {
@@ -212,6 +257,15 @@ main(int argc, char **argv)
 	}
 	broker_policy_warnings(b.policy);
 	if (check) {
+		/* Everything the start loads, as the user that loads it. */
+		if (bcheck_run(conf, &b.conf, check_tls, &b, &errors) != 0) {
+			fprintf(stderr, "%s", errors ? errors : "");
+			fprintf(stderr,
+			    "vdi-brokerd: %s: configuration refused\n", conf);
+			free(errors);
+			policy_unref(b.policy);
+			return 1;
+		}
 		printf("vdi-brokerd: %s and %s are valid (%zu tenants, %zu "
 		       "pools)\n",
 		    conf, b.conf.policy, policy_tenant_count(b.policy),

@@ -552,6 +552,45 @@ of_replayed_tunnel(struct broker *b, const char *gw, json_t *ev)
 	    strcmp(first, gw) != 0;
 }
 
+/* The audit's name for how a tunnel ended, from the gateway's close
+ * reason (kept in the row's detail as gateway_reason). */
+static const char *
+end_reason(const char *r)
+{
+	static const struct {
+		const char *gw, *audit;
+	} map[] = {
+		{ "client_closed", "client_closed" },
+		{ "client_error", "client_error" },
+		{ "client_timeout", "client_error" },
+		{ "desktop_closed", "desktop_closed" },
+		{ "desktop_error", "desktop_error" },
+		{ "desktop_timeout", "desktop_error" },
+		{ "idle", "idle" },
+		{ "max_session", "time_limit" },
+		{ "replaced", "reconnect" },
+		{ "cut:takeover", "takeover" },
+		{ "cut:replaced", "takeover" },
+		{ "cut:reconnect", "reconnect" },
+		{ "cut:admin_kill", "admin_kill" },
+		{ "cut:device_revoked", "revoked" },
+		{ "cut:logoff", "logoff" },
+		{ "shutdown", "gateway_shutdown" },
+		{ "protocol_violation", "protocol_error" },
+		{ "client_x224_malformed", "protocol_error" },
+		{ "client_ssl_not_offered", "protocol_error" },
+		{ "client_rdp_tls_failed", "protocol_error" },
+	};
+	size_t i;
+
+	if (r == NULL)
+		return "unknown";
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(r, map[i].gw) == 0)
+			return map[i].audit;
+	return strncmp(r, "cut:", 4) == 0 ? r + 4 : r;
+}
+
 /* Applies one checked event. */
 static void
 one_event(struct broker *b, const char *gw, json_t *ev)
@@ -605,13 +644,17 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 		broker_audit(b, actor, "tunnel_start", "ok", s.tenant, s.user,
 		    s.device, sid, NULL, NULL);
 	} else if (strcmp(type, "end") == 0 && of_replayed_tunnel(b, gw, ev)) {
+		detail = json_pack(
+		    "{s:s}", "gateway_reason", reason != NULL ? reason : "");
 		broker_audit(b, actor, "tunnel_end", "ok", s.tenant, s.user,
-		    s.device, sid, reason, NULL);
+		    s.device, sid, end_reason(reason), detail);
+		json_decref(detail);
 	} else if (strcmp(type, "end") == 0) {
-		detail = json_pack("{s:I, s:I}", "bytes_in",
+		detail = json_pack("{s:I, s:I, s:s}", "bytes_in",
 		    json_integer_value(json_object_get(ev, "bytes_in")),
 		    "bytes_out",
-		    json_integer_value(json_object_get(ev, "bytes_out")));
+		    json_integer_value(json_object_get(ev, "bytes_out")),
+		    "gateway_reason", reason != NULL ? reason : "");
 		if (s.state != STORE_SESSION_ENDED)
 			broker_store_failed("session_state", sid,
 			    store_session_set_state(b->store, sid,
@@ -627,7 +670,7 @@ one_event(struct broker *b, const char *gw, json_t *ev)
 			    store_ticket_set_expiry(
 				b->store, sid, now + s.reconnect_window));
 		broker_audit(b, actor, "tunnel_end", "ok", s.tenant, s.user,
-		    s.device, sid, reason, detail);
+		    s.device, sid, end_reason(reason), detail);
 		json_decref(detail);
 		/* At its max_session deadline (by this broker's clock, a few
 		 * seconds' skew allowed when the gateway says so) the session

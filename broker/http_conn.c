@@ -19,7 +19,9 @@
 #include <openssl/crypto.h>
 
 #include "http.h"
+#include "broker.h"
 #include "http_conn.h"
+#include "policy.h"
 #include "srclimit.h"
 #include "vlog.h"
 
@@ -321,15 +323,53 @@ http_conn_answered(struct evhttp_request *req)
 		c->state = HC_IDLE;
 }
 
-/* Logs every refused client certificate with the reason. */
+/* Audits a device certificate refused at TLS, when a tenant's CA issued it
+ * (others are logged only: anyone could send them), once per device and
+ * reason a minute (a retrying tablet adds no row per attempt). */
+static void
+audit_tls_refusal(X509 *leaf, const char *thumb, int err, const char *peer)
+{
+	static struct {
+		char thumb[VDI_TLS_THUMBPRINT_HEX_SIZE];
+		int err;
+		time_t at;
+	} seen[64];
+	static unsigned int next;
+	struct policy_device d;
+	time_t now = time(NULL);
+	json_t *detail;
+	unsigned int i;
+
+	if (front.b == NULL || front.b->policy == NULL ||
+	    policy_identify(front.b->policy, leaf, (int64_t)now, &d) != 0 ||
+	    d.tenant == NULL)
+		return;
+	for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+		if (seen[i].err == err && now - seen[i].at < 60 &&
+		    strcmp(seen[i].thumb, thumb) == 0)
+			return;
+	i = next++ % (sizeof(seen) / sizeof(seen[0]));
+	snprintf(seen[i].thumb, sizeof(seen[i].thumb), "%s", thumb);
+	seen[i].err = err;
+	seen[i].at = now;
+	detail = json_pack("{s:s}", "peer", peer);
+	(void)broker_audit(front.b, "broker", "tls_refused", "refused",
+	    policy_tenant_name(d.tenant), NULL, thumb, NULL,
+	    X509_verify_cert_error_string(err), detail);
+	json_decref(detail);
+}
+
+/* Logs every refused client certificate with the reason and the device's
+ * thumbprint, and audits those of the tenants' devices. */
 static int
 log_verify(int ok, X509_STORE_CTX *x)
 {
 	char subject[256] = "", peer[64] = "unknown";
+	char thumb[VDI_TLS_THUMBPRINT_HEX_SIZE] = "";
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	SSL *ssl;
-	X509 *cert;
+	X509 *cert, *leaf;
 	int err;
 
 	if (ok)
@@ -346,10 +386,16 @@ log_verify(int ok, X509_STORE_CTX *x)
 		if (vdi_addr_from_sockaddr((struct sockaddr *)&ss, sl, &a) == 0)
 			vdi_addr_format(&a, peer, sizeof(peer));
 	}
+	if ((leaf = X509_STORE_CTX_get0_cert(x)) != NULL &&
+	    vdi_tls_thumbprint_hex(leaf, thumb, sizeof(thumb)) != 0)
+		thumb[0] = '\0';
 	vlog(VLOG_WARNING, "tls_refused",
-	    "peer=%s depth=%d reason=%s subject=%s", peer,
+	    "peer=%s depth=%d reason=%s subject=%s device=%s", peer,
 	    X509_STORE_CTX_get_error_depth(x),
-	    VLOG_Q(X509_verify_cert_error_string(err)), VLOG_Q(subject));
+	    VLOG_Q(X509_verify_cert_error_string(err)), VLOG_Q(subject),
+	    thumb[0] ? thumb : "-");
+	if (leaf != NULL && thumb[0])
+		audit_tls_refusal(leaf, thumb, err, peer);
 	return ok;
 }
 

@@ -141,6 +141,8 @@ integration_tests += tests/integration/test_broker_state.sh
 # Operating the broker: vdictl views and errors, metrics, retention, audit
 # export, schema versions (issue 17).
 integration_tests += tests/integration/test_broker_ops.sh
+# Reload outcomes, CRL expiry warnings and refusals, -t, health.
+integration_tests += tests/integration/test_broker_checks.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks (bench_reconnect.sh among them): tests/bench/local.mk.
@@ -159,3 +161,5 @@ TESTS += $(scenario_tests)
 dist_noinst_SCRIPTS += $(scenario_tests)
 EXTRA_DIST += tests/integration/scenarios/env.sh
 EXTRA_DIST += docs/admin-guide.md
+# vdi-brokerd -t: what the start loads, as the user that loads it.
+vdi_brokerd_SOURCES += broker/bcheck.c broker/bcheck.h

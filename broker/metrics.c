@@ -2,6 +2,7 @@
  * (see metrics.h). */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +10,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "certexp.h"
 #include "gwapi.h"
+#include "policy_files.h"
 #include "login.h"
 #include "metrics.h"
 #include "procinfo.h"
@@ -100,6 +103,57 @@ desktop_line(struct evbuffer *o, const char *name,
 	    "%s{desktop=\"%s\",pool=\"%s\",tenant=\"%s\"} %lld\n", name,
 	    desktop, policy_pool_name(pool),
 	    policy_tenant_name(policy_pool_tenant(pool)), (long long)v);
+}
+
+/* Seconds until each tenant CRL's nextUpdate and the broker's own
+ * certificates' notAfter (negative once past). */
+static void
+expiry_render(struct broker *b, struct evbuffer *o)
+{
+	static const struct {
+		const char *label;
+		size_t off;
+	} own[] = {
+		{ "tls", offsetof(struct bconf, tls_cert) },
+		{ "gateway_ca", offsetof(struct bconf, gateway_ca) },
+	};
+	const struct policy_tenant *t;
+	char line[1024];
+	int64_t left;
+	size_t i;
+
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_crl_next_update_seconds Seconds until a tenant "
+	    "CRL's nextUpdate (negative: expired, the tenant's devices are "
+	    "refused).\n"
+	    "# TYPE vdi_broker_crl_next_update_seconds gauge\n");
+	for (i = 0; i < policy_tenant_count(b->policy); i++) {
+		t = policy_tenant_at(b->policy, i);
+		if (policy_tenant_crl(t) == NULL ||
+		    policy_crl_seconds_left(policy_tenant_crl(t), &left) != 0)
+			continue;
+		evbuffer_add_printf(o, "%s",
+		    certexp_metric_line(line, sizeof(line),
+			"vdi_broker_crl_next_update_seconds",
+			(const char *const[]){ "tenant", policy_tenant_name(t),
+			    "ca", policy_tenant_ca_file(t), NULL },
+			left));
+	}
+	evbuffer_add_printf(o,
+	    "# HELP vdi_broker_certificate_expiry_seconds Seconds until the "
+	    "notAfter of the broker's own certificates.\n"
+	    "# TYPE vdi_broker_certificate_expiry_seconds gauge\n");
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		const char *path = (const char *)&b->conf + own[i].off;
+
+		if (certexp_file_seconds_left(path, &left) != 0)
+			continue;
+		evbuffer_add_printf(o, "%s",
+		    certexp_metric_line(line, sizeof(line),
+			"vdi_broker_certificate_expiry_seconds",
+			(const char *const[]){ "cert", own[i].label, NULL },
+			left));
+	}
 }
 
 void
@@ -268,6 +322,31 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	    (unsigned long long)bm.lat_count,
 	    (unsigned long long)bm_get(BM_HTTP_4XX),
 	    (unsigned long long)bm_get(BM_HTTP_5XX));
+	expiry_render(b, o);
+}
+
+/* GET /healthz: 200 "ready", or 503 "not ready" and one reason a line:
+ * the store does not answer, the last policy reload was refused. */
+static void
+health(struct broker *b, struct evhttp_request *req, struct evbuffer *out)
+{
+	int bad = 0;
+
+	if (b->store == NULL || store_schema_version(b->store) < 0) {
+		evbuffer_add_printf(out, "store_unavailable\n");
+		bad = 1;
+	}
+	if (b->policy == NULL || b->reload_failed) {
+		evbuffer_add_printf(out,
+		    "policy_reload_failed detail=\"the previous policy is "
+		    "in force\"\n");
+		bad = 1;
+	}
+	evbuffer_prepend(out, bad ? "not ready\n" : "ready\n", bad ? 10 : 6);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain");
+	evhttp_send_reply(
+	    req, bad ? 503 : 200, bad ? "Service Unavailable" : "OK", NULL);
 }
 
 static void
@@ -278,6 +357,11 @@ serve(struct evhttp_request *req, void *arg)
 	    evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
+	if (path != NULL && strcmp(path, "/healthz") == 0 &&
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		health(b, req, out);
+		return;
+	}
 	if (path == NULL || strcmp(path, "/metrics") != 0 ||
 	    evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		evhttp_send_error(req, 404, "only GET /metrics here");

@@ -86,11 +86,14 @@ broker_reload(struct broker *b, char **errors)
 	*errors = NULL;
 	r = policy_load_file(b->conf.policy, NULL, &np, &pe);
 	if (r != 0) {
+		size_t count = pe.count > 0 ? pe.count : 1;
+
 		*errors =
 		    pe.text != NULL ? strdup(pe.text) : strdup(vdi_strerror(r));
 		policy_errors_clear(&pe);
 		vlog(VLOG_ERROR, "policy_reload_refused", "file=%s errors=%zu",
-		    b->conf.policy, pe.count);
+		    b->conf.policy, count);
+		b->reload_failed = 1;
 		return r;
 	}
 	if ((r = broker_tls_configure(b, np, err, sizeof(err))) != 0) {
@@ -98,10 +101,12 @@ broker_reload(struct broker *b, char **errors)
 		policy_unref(np);
 		vlog(VLOG_ERROR, "policy_reload_refused",
 		    "file=%s reason=tls_reconfigure_failed", b->conf.policy);
+		b->reload_failed = 1;
 		return r;
 	}
 	policy_unref(b->policy);
 	b->policy = np;
+	b->reload_failed = 0;
 	broker_policy_warnings(np);
 	vlog(VLOG_NOTICE, "policy_reloaded", "file=%s tenants=%zu pools=%zu",
 	    b->conf.policy, policy_tenant_count(np), policy_pool_count(np));

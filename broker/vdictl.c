@@ -255,6 +255,9 @@ print_human(const char *what, json_t *rep)
 	size_t i;
 	char t1[32], t2[32];
 
+	/* What was done but needs an eye (a CRL near its nextUpdate). */
+	json_array_foreach(json_object_get(rep, "warnings"), i, o)
+	    fprintf(stderr, "vdictl: %s\n", json_string_value(o));
 	if (strcmp(what, "status") == 0) {
 		print_status(rep);
 		return;

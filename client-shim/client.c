@@ -69,6 +69,8 @@ vdic_status_str(int status)
 		return "replaced by a newer connection";
 	case VDIC_ERR_TIME_LIMIT:
 		return "session time limit reached";
+	case VDIC_ERR_CRL_EXPIRED:
+		return "organisation's revocation list expired";
 	default:
 		return "internal error";
 	}
@@ -90,6 +92,25 @@ vdic_config_load(
 		return VDIC_ERR_CONFIG;
 	}
 	*out = cfg;
+	return VDIC_OK;
+}
+
+int
+vdic_config_check(const struct vdic_config *cfg, char *err, size_t errlen)
+{
+	struct shim_device dev;
+	int st;
+
+	if ((st = shim_device_load(cfg, &dev, err, errlen)) != VDIC_OK)
+		return st;
+	shim_device_free(&dev);
+	if (access(cfg->rdp_command, X_OK) != 0) {
+		vdi_seterr(err, errlen,
+		    "%s: rdp.command: cannot run %s: %s (install "
+		    "freerdp2-x11 or set rdp.command)",
+		    cfg->path, cfg->rdp_command, strerror(errno));
+		return VDIC_ERR_CONFIG;
+	}
 	return VDIC_OK;
 }
 

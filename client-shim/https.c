@@ -49,6 +49,20 @@ shim_tls_alert_status(const char *why, const char *what,
 		    what);
 		return VDIC_ERR_DEVICE;
 	}
+	/* OpenSSL sends the same "certificate expired" alert when the
+	 * tenant's CRL is past its nextUpdate: a certificate still valid by
+	 * this tablet's clock (shim_device_load refuses expired ones) means
+	 * the revocation list ran out, which IT must fix, not the tablet. */
+	if (strstr(why, "expired") != NULL && dev->cert != NULL &&
+	    X509_cmp_time(X509_get0_notAfter(dev->cert), NULL) > 0) {
+		vdi_seterr(msg, msglen,
+		    "Your organisation's revocation list has expired: tell IT. "
+		    "The %s refuses every tablet of your organisation until IT "
+		    "publishes a new certificate revocation list (CRL); this "
+		    "tablet's own certificate is valid until %s.",
+		    what, dev->not_after);
+		return VDIC_ERR_CRL_EXPIRED;
+	}
 	if (strstr(why, "expired") != NULL) {
 		vdi_seterr(msg, msglen,
 		    "This tablet's device certificate has expired (valid until "

@@ -223,6 +223,13 @@ main(int argc, char **argv)
 		return VDIC_ERR_CONFIG;
 	}
 	if (check) {
+		/* Everything a connection opens, not only the syntax. */
+		if ((st = vdic_config_check(cfg, err, sizeof(err))) !=
+		    VDIC_OK) {
+			fprintf(stderr, "vdi-connect: %s: %s\n", path, err);
+			vdic_config_free(cfg);
+			return st;
+		}
 		printf("%s: ok\n", path);
 		vdic_config_free(cfg);
 		return VDIC_OK;

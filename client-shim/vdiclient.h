@@ -46,6 +46,10 @@ enum vdic_status {
 	VDIC_ERR_REPLACED = 12,  /* a newer login took the session over */
 	/* the session reached its time limit (the policy's max_session) */
 	VDIC_ERR_TIME_LIMIT = 13,
+	/* the organisation's revocation list (CRL) has expired: the broker
+	 * or gateway refuses every device of the tenant until IT publishes a
+	 * new one */
+	VDIC_ERR_CRL_EXPIRED = 14,
 };
 
 /* Prompt styles of a PAM conversation. */
@@ -90,6 +94,13 @@ struct vdic;
 int vdic_config_load(
     const char *path, struct vdic_config **out, char *err, size_t errlen);
 void vdic_config_free(struct vdic_config *cfg);
+
+/* Opens everything a connection will use, as vdi-connect -t does: the CA
+ * file, the device certificate and key or the PKCS#12 file with its
+ * passphrase (and their validity dates), and the RDP command. Returns
+ * VDIC_OK, or the status a connection would end with (VDIC_ERR_CONFIG,
+ * VDIC_ERR_DEVICE) with the problem in err. */
+int vdic_config_check(const struct vdic_config *cfg, char *err, size_t errlen);
 
 /* The user name configured for this device (NULL when none). Borrowed. */
 const char *vdic_config_user(const struct vdic_config *cfg);

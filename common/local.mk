@@ -33,3 +33,6 @@ common_libvdicommon_la_SOURCES += common/sdnotify.c common/sdnotify.h
 common_libvdicommon_la_CFLAGS += $(LIBSYSTEMD_CFLAGS)
 common_libvdicommon_la_LIBADD += $(LIBSYSTEMD_LIBS)
 VDICOMMON_LIBS += $(LIBSYSTEMD_LIBS)
+# Certificate and CRL expiry for the daemons' metrics.
+common_libvdicommon_la_SOURCES += common/certexp.c common/certexp.h
+common_libvdicommon_la_SOURCES += common/cfgwhere.c common/cfgwhere.h

@@ -93,7 +93,8 @@ const char *vdi_errname(int code);
 	X(VDI_REASON_CUT, "cut")                                               \
 	X(VDI_REASON_REPLACED, "replaced")                                     \
 	X(VDI_REASON_DST_NOT_IN_POLICY, "dst_not_in_policy")                   \
-	X(VDI_REASON_MAX_SESSION, "max_session")
+	X(VDI_REASON_MAX_SESSION, "max_session")                               \
+	X(VDI_REASON_BROKER_UNREACHABLE, "broker_unreachable")
 
 enum vdi_reason {
 #define VDI_REASON_ENUM(name, code) name,

@@ -125,6 +125,17 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
+	/* Cut off from the broker the gateway cannot hear cuts (a revoked
+	 * device, a killed session): no new tunnels then, the running ones
+	 * go on (vdi-gatewayd(8), broker_stale_after). */
+	if (brokerlink_stale(s->gw)) {
+		front_refuse(s, GWR_BROKER_SILENT, 503,
+		    vdi_reason_code(VDI_REASON_BROKER_UNREACHABLE),
+		    "this gateway cannot reach the broker and so cannot "
+		    "enforce revocations: try again later",
+		    NULL);
+		return;
+	}
 	memset(&pol, 0, sizeof(pol));
 	pol.keys = (const struct jws_key *const *)s->gw->keys;
 	pol.nkeys = s->gw->nkeys;

@@ -56,6 +56,11 @@ struct brokerlink {
 	int ev_started, cmd_started;
 	char epoch[80];
 	uint64_t after;
+	/* The command poll (under lock): up after a good answer, down after
+	 * a failed one; last_ok the time of the last good answer, down_since
+	 * when it went down (the start until the first answer). */
+	int up;
+	time_t last_ok, down_since;
 };
 
 struct body {
@@ -371,6 +376,10 @@ commands_loop(void *arg)
 		    strlen(epoch) >= sizeof(bl->epoch)) {
 			json_decref(j);
 			pthread_mutex_lock(&bl->lock);
+			if (bl->up) {
+				bl->up = 0;
+				bl->down_since = time(NULL);
+			}
 			if (!bl->stopping)
 				vlog(VLOG_WARNING, "broker_poll_failed",
 				    "status=%ld error=%s retry_in=%u", st,
@@ -384,6 +393,13 @@ commands_loop(void *arg)
 			continue;
 		}
 		backoff = 1;
+		pthread_mutex_lock(&bl->lock);
+		if (!bl->up && ok_once)
+			vlog(VLOG_NOTICE, "broker_link_up", "down_for=%llds",
+			    (long long)(time(NULL) - bl->down_since));
+		bl->up = 1;
+		bl->last_ok = time(NULL);
+		pthread_mutex_unlock(&bl->lock);
 		if (strcmp(epoch, bl->epoch) != 0 && bl->epoch[0] != '\0')
 			vlog(VLOG_NOTICE, "broker_epoch", "epoch=%s",
 			    VLOG_Q(epoch));
@@ -438,6 +454,7 @@ brokerlink_start(struct gw *gw, char *err, size_t errlen)
 	    "%s/internal/v1/commands", base);
 	pthread_mutex_init(&bl->lock, NULL);
 	pthread_cond_init(&bl->cond, NULL);
+	bl->down_since = time(NULL);
 	gw->bl = bl;
 	if (pthread_create(&bl->ev_thread, NULL, events_loop, bl) != 0) {
 		snprintf(err, errlen, "cannot start the broker events thread");
@@ -532,4 +549,36 @@ brokerlink_queued(struct gw *gw)
 	n = gw->bl->n;
 	pthread_mutex_unlock(&gw->bl->lock);
 	return n;
+}
+
+int
+brokerlink_state(struct gw *gw, int64_t *since_ok, int64_t *down_for)
+{
+	struct brokerlink *bl = gw->bl;
+	time_t now = time(NULL);
+	int up;
+
+	*since_ok = -1;
+	*down_for = 0;
+	if (bl == NULL)
+		return 0;
+	pthread_mutex_lock(&bl->lock);
+	up = bl->up;
+	if (bl->last_ok != 0)
+		*since_ok = (int64_t)(now - bl->last_ok);
+	if (!up)
+		*down_for = (int64_t)(now - bl->down_since);
+	pthread_mutex_unlock(&bl->lock);
+	return up;
+}
+
+int
+brokerlink_stale(struct gw *gw)
+{
+	int64_t since_ok, down_for;
+
+	if (gw->conf.broker_stale_after == 0 || gw->bl == NULL)
+		return 0;
+	return !brokerlink_state(gw, &since_ok, &down_for) &&
+	    down_for >= (int64_t)gw->conf.broker_stale_after;
 }

@@ -96,6 +96,10 @@ client_x224_read(struct session *s)
 		SSL_free(ssl);
 		goto close;
 	}
+	/* A peer that closes TCP without close_notify has closed, not
+	 * failed: tunnel_end says client_closed (not client_error). */
+	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	gw_ssl_eof_is_close(ssl);
 	s->cin = f;
 	if (session_advance(s, SE_CLIENT_CR) != 0)
 		return;

@@ -134,3 +134,7 @@ integration_tests += tests/integration/test_cut_race.sh
 TESTS += tests/integration/test_gateway_xrdp.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_xrdp.sh
 EXTRA_DIST += tests/integration/xrdp/env.sh
+# Operations: /healthz, the broker link and stale_after, expiry metrics.
+integration_tests += tests/integration/test_gateway_ops.sh
+# tunnel_end reasons: client close, idle, admin kill, desktop closed.
+integration_tests += tests/integration/test_tunnel_end.sh

@@ -131,6 +131,10 @@ start_tls(struct session *s)
 		fail(s, GWR_DESKTOP_UNREACHABLE, "reason=tls_filter_failed");
 		return;
 	}
+	/* A desktop that closes TCP without close_notify (a logoff, a
+	 * shutdown) has closed: desktop_closed, not desktop_error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	gw_ssl_eof_is_close(ssl);
 	s->desk = f;
 	s->ds = DS_TLS;
 	bufferevent_setcb(f, NULL, NULL, tls_event, s);

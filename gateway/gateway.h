@@ -81,6 +81,7 @@ enum gw_refusal {
 	GWR_CUT,             /* a broker cut names the session or device */
 	GWR_DST_POLICY,      /* the token's dst is no desktop of its tid */
 	GWR_MAX_SESSION,     /* the token's max_session deadline has come */
+	GWR_BROKER_SILENT,   /* no broker poll for broker_stale_after */
 	GWR_COUNT,
 };
 
@@ -147,6 +148,8 @@ struct gw {
 	struct brokerlink *bl;
 	struct gw_metrics m;
 	uint64_t next_session_id;
+	/* The last SIGHUP's policy was refused (main thread; /healthz). */
+	int policy_reload_failed;
 };
 
 /* Atomic counter helpers. */
@@ -250,6 +253,27 @@ void brokerlink_event(struct gw *gw, const char *type, const char *sid,
     uint64_t bytes_out);
 /* Events waiting (for metrics). */
 size_t brokerlink_queued(struct gw *gw);
+
+/* A relayed leg whose peer closes TCP without TLS close_notify (a tablet
+ * switched off, a desktop logging off) has closed, not failed: OpenSSL 3
+ * would report "unexpected eof" as an error, libevent then BEV_EVENT_ERROR
+ * and the tunnel's end reason client_error / desktop_error. A truncated
+ * stream only ends a tunnel, so nothing is lost by calling it a close. */
+static inline void
+gw_ssl_eof_is_close(SSL *ssl)
+{
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+}
+/* The command poll: returns 1 while its last answer was good, else 0;
+ * *since_ok is the seconds since the last good answer (-1: none yet),
+ * *down_for the seconds since it went down (0 while up). */
+int brokerlink_state(struct gw *gw, int64_t *since_ok, int64_t *down_for);
+/* 1 when the poll has been down for broker_stale_after seconds or more:
+ * the gateway cannot hear cuts, so it refuses new tunnels
+ * (GWR_BROKER_SILENT). Never with broker_stale_after = 0. */
+int brokerlink_stale(struct gw *gw);
 
 /* ---- gwmetrics.c ------------------------------------------------------- */
 

@@ -35,6 +35,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "cfgwhere.h"
 #include "claims.h"
 #include "cutset.h"
 #include "daemonopt.h"
@@ -98,6 +99,66 @@ drop_privileges(const struct gwconf *c)
 	return 0;
 }
 
+/* -t: what the gateway opens after dropping privileges (the broker link's
+ * client certificate, key, CA and CRL; the policy and its CAs and CRLs on
+ * SIGHUP), opened in a child process as user/group. Returns 0, or -1
+ * after printing "FILE:LINE: KEY: problem" lines. */
+static int
+check_as_user(struct gw *gw)
+{
+	const struct {
+		const char *key, *path;
+	} files[] = {
+		{ "tls.cert", gw->conf.tls_cert },
+		{ "tls.key", gw->conf.tls_key },
+		{ "broker.ca", gw->conf.broker_ca },
+		{ "broker.crl", gw->conf.broker_crl },
+		{ "policy", gw->conf.policy },
+	};
+	char where[1200], err[VDI_TLS_ERR_SIZE];
+	size_t i;
+	pid_t pid;
+	int st = 0, fd, bad = 0;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		if (drop_privileges(&gw->conf) != 0)
+			_exit(1);
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			if (files[i].path[0] == '\0')
+				continue;
+			if ((fd = open(files[i].path, O_RDONLY | O_CLOEXEC)) >=
+			    0) {
+				close(fd);
+				continue;
+			}
+			fprintf(stderr, "%s: cannot read %s as user %s: %s\n",
+			    cfg_where(gw->conf_path, files[i].key, where,
+				sizeof(where)),
+			    files[i].path,
+			    gw->conf.user[0] ? gw->conf.user : "(unchanged)",
+			    strerror(errno));
+			bad = 1;
+		}
+		if (!bad && gw_load_policy_tls(gw, err, sizeof(err)) != 0) {
+			fprintf(stderr,
+			    "%s: SIGHUP as user %s would fail: %s\n",
+			    cfg_where(
+				gw->conf_path, "policy", where, sizeof(where)),
+			    gw->conf.user, err);
+			bad = 1;
+		}
+		fflush(stderr);
+		_exit(bad);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 static int
 write_port_file(const char *path, unsigned int port)
 {
@@ -154,7 +215,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	} else if (sig == SIGHUP) {
 		vdi_notify("RELOADING=1");
 		vlog(VLOG_NOTICE, "reload", "signal=SIGHUP");
-		if (gw_load_policy_tls(gw, err, sizeof(err)) != 0)
+		gw->policy_reload_failed =
+		    gw_load_policy_tls(gw, err, sizeof(err)) != 0;
+		if (gw->policy_reload_failed)
 			vlog(VLOG_ERROR, "reload_failed",
 			    "kept=previous error=%s", VLOG_Q(err));
 		else
@@ -260,6 +323,12 @@ main(int argc, char **argv)
 	}
 	if (gw_load(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vdi-gatewayd: %s\n", err);
+		fprintf(stderr, "vdi-gatewayd: %s: configuration refused\n",
+		    gw->conf_path);
+		cleanup(gw);
+		return 1;
+	}
+	if (check && check_as_user(gw) != 0) {
 		fprintf(stderr, "vdi-gatewayd: %s: configuration refused\n",
 		    gw->conf_path);
 		cleanup(gw);

@@ -25,6 +25,7 @@ gwconf_defaults(struct gwconf *c)
 	c->max_pdu = 65535;
 	c->reassembly = 1u << 20;
 	c->event_queue = 10000;
+	c->broker_stale_after = 120;
 }
 
 int
@@ -148,7 +149,8 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 		"desktop_ca", "seal_key", "inner_rdp", "limits", NULL };
 	static const char *const pair_keys[] = { "cert", "key", NULL };
 	static const char *const broker_keys[] = { "url", "ca", "crl",
-		"public_key", "issuer", "audience", "event_queue", NULL };
+		"public_key", "issuer", "audience", "event_queue",
+		"stale_after", NULL };
 	static const char *const limit_keys[] = { "handshake_timeout",
 		"clock_skew", "max_sessions", "max_handshakes",
 		"max_handshakes_per_source", "max_pdu", "reassembly", NULL };
@@ -218,6 +220,8 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 		if (cfg_get_string(&c, g, "audience", 0, &s) == 1)
 			copy(gc->audience, sizeof(gc->audience), s);
 		get_bytes(&c, g, "event_queue", 10, 1000000, &gc->event_queue);
+		cfg_get_duration(
+		    &c, g, "stale_after", 0, 0, 86400, &gc->broker_stale_after);
 	}
 	if ((g = cfg_group(&c, NULL, "limits", 0)) != NULL) {
 		cfg_check_keys(&c, g, limit_keys);

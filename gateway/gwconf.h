@@ -55,6 +55,9 @@ struct gwconf {
 	unsigned int max_pdu;                   /* bytes, <= 65535 */
 	unsigned int reassembly;                /* bytes per SVC message */
 	unsigned int event_queue; /* broker events kept while it is down */
+	/* seconds without a good broker poll after which new tunnels are
+	 * refused (broker.stale_after; 0: never) */
+	unsigned int broker_stale_after;
 };
 
 /* Fills c with the defaults (see vdi-gatewayd.conf(5)). */

@@ -24,6 +24,13 @@
 
 /* The front context: the gateway's certificate, every tenant CA and CRL
  * of the policy. */
+static void
+log_policy_warning(const char *line, void *arg)
+{
+	(void)arg;
+	vlog(VLOG_WARNING, "policy_warning", "detail=%s", VLOG_Q(line));
+}
+
 static int
 front_configure(
     struct gw *gw, const struct policy_trust *p, char *err, size_t errlen)
@@ -75,6 +82,7 @@ gw_load_policy_tls(struct gw *gw, char *err, size_t errlen)
 		free(errors);
 		return r;
 	}
+	(void)policy_trust_warnings(p, log_policy_warning, NULL);
 	if ((r = front_configure(gw, p, err, errlen)) == 0) {
 		/* Keep it for the admission's dst check (session.c). */
 		pthread_mutex_lock(&gw->policy_lock);

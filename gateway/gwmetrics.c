@@ -11,8 +11,10 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "certexp.h"
 #include "gateway.h"
 #include "procinfo.h"
+#include "trust.h"
 
 static struct evhttp *metrics_http;
 
@@ -97,6 +99,58 @@ counter(struct evbuffer *o, const char *name, const char *help,
 	    help, name, type, name, (unsigned long long)v);
 }
 
+/* Seconds until each tenant CRL's nextUpdate and the gateway's own
+ * certificates' notAfter (negative once past). */
+static void
+expiry_render(struct gw *gw, struct evbuffer *o)
+{
+	const struct {
+		const char *label, *path;
+	} own[] = {
+		{ "tls", gw->conf.tls_cert },
+		{ "inner_rdp", gw->conf.inner_cert },
+		{ "broker_ca", gw->conf.broker_ca },
+	};
+	const struct policy_trust_tenant *t;
+	char line[1024];
+	int64_t left;
+	size_t i;
+
+	evbuffer_add_printf(o,
+	    "# HELP vdi_gateway_crl_next_update_seconds Seconds until a tenant "
+	    "CRL's nextUpdate (negative: expired, the tenant's devices are "
+	    "refused).\n"
+	    "# TYPE vdi_gateway_crl_next_update_seconds gauge\n");
+	pthread_mutex_lock(&gw->policy_lock);
+	for (i = 0; gw->trust != NULL && i < policy_trust_count(gw->trust);
+	     i++) {
+		t = policy_trust_at(gw->trust, i);
+		if (policy_trust_crl_seconds_left(gw->trust, i, &left) != 0)
+			continue;
+		evbuffer_add_printf(o, "%s",
+		    certexp_metric_line(line, sizeof(line),
+			"vdi_gateway_crl_next_update_seconds",
+			(const char *const[]){ "tenant", t->name, "ca",
+			    t->ca_file, NULL },
+			left));
+	}
+	pthread_mutex_unlock(&gw->policy_lock);
+	evbuffer_add_printf(o,
+	    "# HELP vdi_gateway_certificate_expiry_seconds Seconds until the "
+	    "notAfter of the gateway's own certificates.\n"
+	    "# TYPE vdi_gateway_certificate_expiry_seconds gauge\n");
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		if (own[i].path[0] == '\0' ||
+		    certexp_file_seconds_left(own[i].path, &left) != 0)
+			continue;
+		evbuffer_add_printf(o, "%s",
+		    certexp_metric_line(line, sizeof(line),
+			"vdi_gateway_certificate_expiry_seconds",
+			(const char *const[]){ "cert", own[i].label, NULL },
+			left));
+	}
+}
+
 void
 gw_metrics_render(struct gw *gw, struct evbuffer *o)
 {
@@ -176,9 +230,54 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 	    "Events waiting for the broker.", "gauge", brokerlink_queued(gw));
 	counter(o, "vdi_gateway_broker_cuts_total", "Cut commands applied.",
 	    "counter", GW_GET(&m->broker_cuts));
+	{
+		int64_t since_ok, down_for;
+		int up = brokerlink_state(gw, &since_ok, &down_for);
+
+		counter(o, "vdi_gateway_broker_link_up",
+		    "1 while the broker's command poll answers (cuts are "
+		    "heard), else 0.",
+		    "gauge", (uint64_t)up);
+		evbuffer_add_printf(o,
+		    "# HELP vdi_gateway_broker_last_poll_seconds Seconds since "
+		    "the last good answer to the command poll (-1: none "
+		    "yet).\n"
+		    "# TYPE vdi_gateway_broker_last_poll_seconds gauge\n"
+		    "vdi_gateway_broker_last_poll_seconds %lld\n",
+		    (long long)since_ok);
+	}
 	counter(o, "vdi_gateway_cuts_held",
 	    "Cuts held to refuse tokens issued before them.", "gauge",
 	    registry_cuts_held(gw->reg, (int64_t)time(NULL)));
+	expiry_render(gw, o);
+}
+
+/* GET /healthz: 200 "ready", or 503 "not ready" with one reason a line:
+ * the broker poll is down (no cuts heard), the last policy reload failed. */
+static void
+health(struct gw *gw, struct evhttp_request *req, struct evbuffer *o)
+{
+	int64_t since_ok, down_for;
+	int bad = 0;
+
+	if (!brokerlink_state(gw, &since_ok, &down_for)) {
+		evbuffer_add_printf(o,
+		    "broker_link_down for=%llds last_ok=%llds%s\n",
+		    (long long)down_for, (long long)since_ok,
+		    brokerlink_stale(gw) ? " new_tunnels=refused" : "");
+		bad = 1;
+	}
+	if (gw->policy_reload_failed) {
+		evbuffer_add_printf(o,
+		    "policy_reload_failed detail=\"the previous policy is "
+		    "in force\"\n");
+		bad = 1;
+	}
+	evbuffer_prepend(o, bad ? "not ready\n" : "ready\n", bad ? 10 : 6);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain");
+	evhttp_send_reply(
+	    req, bad ? 503 : 200, bad ? "Service Unavailable" : "OK", o);
 }
 
 static void
@@ -186,6 +285,16 @@ handle(struct evhttp_request *req, void *arg)
 {
 	struct evbuffer *o;
 
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+	    strcmp(evhttp_request_get_uri(req), "/healthz") == 0) {
+		if ((o = evbuffer_new()) == NULL) {
+			evhttp_send_error(req, 500, "Internal Error");
+			return;
+		}
+		health(arg, req, o);
+		evbuffer_free(o);
+		return;
+	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET ||
 	    strcmp(evhttp_request_get_uri(req), "/metrics") != 0) {
 		evhttp_send_error(req, 404, "Not Found");

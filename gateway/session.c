@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "pump.h"
 #include "session.h"
@@ -55,6 +57,7 @@ const enum vdi_reason gw_refusal_reasons[GWR_COUNT] = {
 	[GWR_CUT] = VDI_REASON_CUT,
 	[GWR_DST_POLICY] = VDI_REASON_DST_NOT_IN_POLICY,
 	[GWR_MAX_SESSION] = VDI_REASON_MAX_SESSION,
+	[GWR_BROKER_SILENT] = VDI_REASON_BROKER_UNREACHABLE,
 };
 
 static void session_free(struct session *s);
@@ -483,6 +486,10 @@ session_accept(struct gw_worker *w, evutil_socket_t fd,
 		session_free(s);
 		return;
 	}
+	/* A peer that closes TCP without close_notify has closed, not
+	 * failed: tunnel_end says client_closed (not client_error). */
+	bufferevent_openssl_set_allow_dirty_shutdown(s->cli, 1);
+	gw_ssl_eof_is_close(ssl);
 	front_start(s);
 	session_arm_timer(s, gw->conf.handshake_timeout);
 }

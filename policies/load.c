@@ -909,7 +909,7 @@ load_zones(struct lctx *c, const config_setting_t *root)
 
 static const char *const root_keys[] = { "version", "limits", "channels",
 	"time_windows", "sites", "zones", "tenants", "pools", "rules", "modes",
-	NULL };
+	"crl_warning", NULL };
 
 static int
 load_root(struct lctx *c, const config_setting_t *root)
@@ -928,6 +928,10 @@ load_root(struct lctx *c, const config_setting_t *root)
 		    "version = 1; as the first setting)");
 		bad = -1;
 	}
+	bad |= lget_duration(c, root, "crl_warning", 0, 366u * 86400, &present,
+	    &c->p->crl_warning);
+	if (!present)
+		c->p->crl_warning = POLICY_DEFAULT_CRL_WARNING;
 	bad |= lload_limits(c, root, &c->p->limits);
 	bad |= lload_channels(c, root, &c->p->channels);
 	bad |= load_timewins(c, root);

@@ -179,6 +179,7 @@ load_crl(struct lctx *c, const config_setting_t *s, const char *path, X509 *ca,
 	BIO *bio;
 	X509_CRL *crl = NULL;
 	EVP_PKEY *key;
+	int64_t left;
 
 	*out = NULL;
 	if (read_small(path, &buf, &len, &why) != 0) {
@@ -218,6 +219,20 @@ load_crl(struct lctx *c, const config_setting_t *s, const char *path, X509 *ca,
 			X509_CRL_free(crl);
 			return -1;
 		}
+	}
+	/* OpenSSL refuses every device of a CA whose CRL is past its
+	 * nextUpdate ("CRL has expired"): a whole tenant locked out. */
+	if (policy_crl_seconds_left(crl, &left) == 0 && left < 0) {
+		char when[32];
+
+		policy_crl_next_update_str(crl, when, sizeof(when));
+		lerr(c, s,
+		    "CRL %s expired on %s (its nextUpdate): every device of "
+		    "this tenant would be refused; publish a new CRL from the "
+		    "tenant's CA",
+		    path, when);
+		X509_CRL_free(crl);
+		return -1;
 	}
 	*out = crl;
 	return 0;
@@ -395,6 +410,7 @@ load_tenant(struct lctx *c, const config_setting_t *s, struct policy_tenant *t)
 		bad = -1;
 	else {
 		ms = config_setting_get_member(s, "crl");
+		t->crl_line = lsrc_line(ms);
 		if ((t->crl_path = ljoin(c, lsrc_dir(c, ms), crl)) == NULL)
 			return lerr_oom(c);
 		if (c->opts == NULL || !c->opts->skip_pki_files)

@@ -461,6 +461,79 @@ policy_site_match(const struct policy_site *s, const struct vdi_addr *addr)
 	return 0;
 }
 
+int
+policy_crl_seconds_left(const X509_CRL *crl, int64_t *left)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+	int days = 0, secs = 0;
+
+	*left = 0;
+	if (next == NULL || ASN1_TIME_diff(&days, &secs, NULL, next) != 1)
+		return VDI_ERR_NOT_FOUND;
+	*left = (int64_t)days * 86400 + secs;
+	return 0;
+}
+
+void
+policy_crl_next_update_str(const X509_CRL *crl, char *buf, size_t len)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+	struct tm tm;
+
+	if (next == NULL || ASN1_TIME_to_tm(next, &tm) != 1) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+unsigned int
+policy_crl_warning(const struct policy *p)
+{
+	return p->crl_warning;
+}
+
+static void
+crl_warnings(const struct policy *p, void (*fn)(const char *, void *),
+    void *arg, size_t *n)
+{
+	const struct policy_tenant *t;
+	char line[1024], when[32];
+	int64_t left;
+	size_t i;
+
+	for (i = 0; i < p->ntenants; i++) {
+		t = &p->tenants[i];
+		if (t->crl == NULL ||
+		    policy_crl_seconds_left(t->crl, &left) != 0 ||
+		    left >= (int64_t)p->crl_warning)
+			continue;
+		(*n)++;
+		if (fn == NULL)
+			continue;
+		policy_crl_next_update_str(t->crl, when, sizeof(when));
+		if (left < 0)
+			snprintf(line, sizeof(line),
+			    "%s:%u: tenants.%s.crl: warning: CRL %s expired "
+			    "on %s (its nextUpdate): every device of this "
+			    "tenant is refused; publish a new CRL from the "
+			    "tenant's CA",
+			    t->src_file != NULL ? t->src_file : "?",
+			    t->crl_line, t->name, t->crl_path, when);
+		else
+			snprintf(line, sizeof(line),
+			    "%s:%u: tenants.%s.crl: warning: CRL %s expires "
+			    "on %s (its nextUpdate, in %lldh%02lldm): publish "
+			    "a new CRL from the tenant's CA before then, or "
+			    "every device of this tenant is refused",
+			    t->src_file != NULL ? t->src_file : "?",
+			    t->crl_line, t->name, t->crl_path, when,
+			    (long long)(left / 3600),
+			    (long long)(left % 3600 / 60));
+		fn(line, arg);
+	}
+}
+
 size_t
 policy_warnings(
     const struct policy *p, void (*fn)(const char *, void *), void *arg)
@@ -470,6 +543,7 @@ policy_warnings(
 	char line[1024];
 	size_t i, j, n = 0;
 
+	crl_warnings(p, fn, arg, &n);
 	for (i = 0; i < policy_pool_count(p); i++) {
 		pool = policy_pool_at(p, i);
 		for (j = 0; j < policy_pool_desktop_count(pool); j++) {

@@ -126,6 +126,14 @@ const char *policy_tenant_pam_service(const struct policy_tenant *t);
  * policy owns them: up-reference them to keep them past the policy. */
 X509 *policy_tenant_ca(const struct policy_tenant *t);
 X509_CRL *policy_tenant_crl(const struct policy_tenant *t);
+/* Seconds from now to crl's nextUpdate (negative once it is past) in *left.
+ * Returns 0, or VDI_ERR_NOT_FOUND when the CRL has no nextUpdate. */
+int policy_crl_seconds_left(const X509_CRL *crl, int64_t *left) VDI_WUR;
+/* crl's nextUpdate as "YYYY-MM-DD HH:MM:SS UTC" ("never" without one). */
+void policy_crl_next_update_str(const X509_CRL *crl, char *buf, size_t len);
+/* The crl_warning setting: seconds before a CRL's nextUpdate from which
+ * policy_warnings() warns (default 7 days). */
+unsigned int policy_crl_warning(const struct policy *p);
 /* The mode the file switches this tenant to, or NULL. */
 const struct policy_mode *policy_tenant_mode(const struct policy_tenant *t);
 /* Returns 1 when user (with its groups) is an admin of the tenant. */
@@ -325,7 +333,9 @@ char *policy_channels_format(unsigned int channels, char *buf, size_t len);
  * "FILE:LINE: pools.POOL.desktops: NAME: warning: ..." (no newline; valid
  * during the call only). Today: desktops with security = "nla", whose
  * tunnels vdi-gatewayd refuses (nla_unsupported) until it speaks
- * CredSSP. Returns the number of warnings.
+ * CredSSP. And "FILE:LINE: tenants.T.crl: warning: ..." for each tenant CRL
+ * whose nextUpdate comes within crl_warning. Returns the number of
+ * warnings.
  */
 size_t policy_warnings(
     const struct policy *p, void (*fn)(const char *line, void *arg), void *arg);

@@ -164,6 +164,7 @@ struct policy_tenant {
 	const char *description;
 	const char *ca_path; /* resolved */
 	const char *crl_path;
+	unsigned int crl_line; /* of the crl key */
 	X509 *ca;
 	X509_CRL *crl;
 	/* device rules */
@@ -262,12 +263,16 @@ struct policy {
 	struct policy_mode *modes;
 	struct policy_limits_set limits;
 	struct policy_channels_set channels;
+	/* crl_warning: seconds before a CRL's nextUpdate from which
+	 * policy_warnings() warns about it. */
+	unsigned int crl_warning;
 };
 
 /* Built-in limits (before the file's limits blocks). */
-#define POLICY_DEFAULT_IDLE        900u   /* 15 min */
-#define POLICY_DEFAULT_RECONNECT   300u   /* 5 min */
-#define POLICY_DEFAULT_MAX_SESSION 43200u /* 12 h */
+#define POLICY_DEFAULT_IDLE        900u    /* 15 min */
+#define POLICY_DEFAULT_RECONNECT   300u    /* 5 min */
+#define POLICY_DEFAULT_MAX_SESSION 43200u  /* 12 h */
+#define POLICY_DEFAULT_CRL_WARNING 604800u /* 7 days */
 
 /* Frees everything (the X509 objects, then the arena). For the loader's
  * error path and the last unref. */

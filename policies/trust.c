@@ -57,6 +57,7 @@ policy_trust_load(const char *path, struct policy_trust **out, char **errors)
 		t->tenants[t->n].name = policy_tenant_name(pt);
 		t->tenants[t->n].ca_file = policy_tenant_ca_file(pt);
 		t->tenants[t->n].crl_file = policy_tenant_crl_file(pt);
+		t->tenants[t->n].crl = policy_tenant_crl(pt);
 		t->n++;
 	}
 	*out = t;
@@ -100,4 +101,21 @@ policy_trust_desktop(const struct policy_trust *t, const char *tenant,
 	if (t == NULL || tenant == NULL || host == NULL)
 		return 0;
 	return policy_tenant_desktop(t->p, tenant, host, port) != NULL;
+}
+
+size_t
+policy_trust_warnings(const struct policy_trust *t,
+    void (*fn)(const char *line, void *arg), void *arg)
+{
+	return policy_warnings(t->p, fn, arg);
+}
+
+int
+policy_trust_crl_seconds_left(
+    const struct policy_trust *t, size_t i, int64_t *left)
+{
+	*left = 0;
+	if (i >= t->n || t->tenants[i].crl == NULL)
+		return VDI_ERR_NOT_FOUND;
+	return policy_crl_seconds_left(t->tenants[i].crl, left);
 }

@@ -25,6 +25,7 @@ struct policy_trust_tenant {
 	const char *name;
 	const char *ca_file;  /* resolved path */
 	const char *crl_file; /* resolved path */
+	const void *crl;      /* the loaded X509_CRL, NULL without one */
 };
 
 /*
@@ -49,6 +50,16 @@ const struct policy_trust_tenant *policy_trust_at(
     const struct policy_trust *t, size_t i);
 
 /* 1 when host:port is a desktop of a pool of tenant, else 0. */
+/* Seconds until the CRL of tenant i (policy_trust_at) has its nextUpdate,
+ * negative once past. Returns 0, or VDI_ERR_NOT_FOUND without a CRL. */
+int policy_trust_crl_seconds_left(
+    const struct policy_trust *t, size_t i, int64_t *left) VDI_WUR;
+
+/* The loaded policy's warnings (policy_warnings(), policy.h): fn gets
+ * each line. Returns their number. */
+size_t policy_trust_warnings(const struct policy_trust *t,
+    void (*fn)(const char *line, void *arg), void *arg);
+
 int policy_trust_desktop(const struct policy_trust *t, const char *tenant,
     const char *host, uint16_t port);
 

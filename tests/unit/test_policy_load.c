@@ -204,7 +204,7 @@ policy_load_file__when_unknown_key__lists_allowed(void **state)
 	expect_err(HDR "colour = \"blue\";\n",
 	    "policy.conf:12: colour: unknown key (allowed: version, limits, "
 	    "channels, time_windows, sites, zones, tenants, pools, rules, "
-	    "modes)",
+	    "modes, crl_warning)",
 	    NULL);
 	expect_err(HDR
 	    "rules = (\n"
@@ -746,10 +746,69 @@ policy_load_string__when_fuzz_like_input__never_half_loads(void **state)
 	    VDI_ERR_INVALID_ARG);
 }
 
+static void
+collect_warning(const char *line, void *arg)
+{
+	char *buf = arg;
+
+	snprintf(buf + strlen(buf), 4096 - strlen(buf), "%s\n", line);
+}
+
+#define CRL_TENANT(warn)                                                       \
+	"version = 1;\n" warn "tenants = {\n"                                  \
+	"  t2 = { device = { classes = [\"field-tablet\"]; };\n"               \
+	"    ca = \"pki/t2/ca.pem\";\n"                                        \
+	"    crl = \"pki/t2/soon.pem\"; };\n"                                  \
+	"};\n"
+
+static void
+policy_load_file__when_crl_expired__error_names_crl_and_date(void **state)
+{
+	tp_write_crl("pki/t2/soon.pem", &ca2, -86400 * 31, -3600);
+	expect_err(CRL_TENANT(""),
+	    "policy.conf:5: tenants.t2.crl: CRL pki/t2/soon.pem expired on ",
+	    "(its nextUpdate): every device of this tenant would be refused");
+}
+
+static void
+policy_warnings__when_crl_next_update_near__warns_within_window(void **state)
+{
+	struct policy *p;
+	char buf[4096] = "";
+
+	/* Two days left: inside the default 7-day window. */
+	tp_write_crl("pki/t2/soon.pem", &ca2, -3600, 2 * 86400);
+	p = load_ok(CRL_TENANT(""));
+	assert_int_equal(policy_crl_warning(p), 7 * 86400);
+	assert_int_equal(policy_warnings(p, collect_warning, buf), 1);
+	assert_non_null(strstr(buf,
+	    "policy.conf:5: tenants.t2.crl: warning: CRL pki/t2/soon.pem "
+	    "expires on "));
+	assert_true(strstr(buf, "in 47h59m") != NULL ||
+	    strstr(buf, "in 48h00m") != NULL);
+	policy_unref(p);
+	/* crl_warning = "1d": two days left is no warning. */
+	p = load_ok(CRL_TENANT("crl_warning = \"1d\";\n"));
+	assert_int_equal(policy_crl_warning(p), 86400);
+	assert_int_equal(policy_warnings(p, NULL, NULL), 0);
+	policy_unref(p);
+	/* The usual 30 days: no warning. */
+	tp_write_crl("pki/t2/soon.pem", &ca2, -3600, 30 * 86400);
+	p = load_ok(CRL_TENANT(""));
+	assert_int_equal(policy_warnings(p, NULL, NULL), 0);
+	policy_unref(p);
+	expect_err(CRL_TENANT("crl_warning = \"soon\";\n"),
+	    "policy.conf:2: crl_warning: bad duration", NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    policy_load_file__when_crl_expired__error_names_crl_and_date),
+		cmocka_unit_test(
+		    policy_warnings__when_crl_next_update_near__warns_within_window),
 		cmocka_unit_test(
 		    policy_load_file__when_valid__loads_with_one_reference),
 		cmocka_unit_test(

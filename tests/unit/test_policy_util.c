@@ -248,3 +248,28 @@ tp_tenant_pki(const char *dir, const char *tenant, struct tp_ca *ca,
 	ASN1_TIME_free(t);
 	X509_CRL_free(crl);
 }
+
+void
+tp_write_crl(
+    const char *path, const struct tp_ca *ca, long last_off, long next_off)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *t = ASN1_TIME_new();
+	FILE *f;
+
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert));
+	X509_gmtime_adj(t, last_off);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, next_off);
+	X509_CRL_set1_nextUpdate(crl, t);
+	if (X509_CRL_sign(crl, ca->key, EVP_sha256()) == 0)
+		abort();
+	mkparents(path);
+	if ((f = fopen(path, "w")) == NULL)
+		die(path);
+	PEM_write_X509_CRL(f, crl);
+	fclose(f);
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+}

@@ -43,4 +43,9 @@ void tp_tenant_pki(const char *dir, const char *tenant, struct tp_ca *ca,
 
 void tp_write_cert(const char *path, X509 *x);
 
+/* Writes an empty CRL of ca to path, lastUpdate now+last_off and
+ * nextUpdate now+next_off seconds. */
+void tp_write_crl(
+    const char *path, const struct tp_ca *ca, long last_off, long next_off);
+
 #endif
