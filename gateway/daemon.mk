@@ -51,7 +51,7 @@ sbin_PROGRAMS += vdi-gatewayd
 vdi_gatewayd_SOURCES = \
 	gateway/gateway.h gateway/session.h \
 	gateway/gatewayd.c gateway/session.c gateway/desktop.c \
-	gateway/pump.h gateway/pump.c \
+	gateway/pump.h gateway/pump.c gateway/leg.h gateway/leg.c \
 	gateway/registry.c gateway/brokerlink.c gateway/gwmetrics.c
 vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBCURL_CFLAGS) -I$(top_srcdir)/gateway -I$(top_srcdir)/policies
@@ -123,3 +123,11 @@ integration_tests += tests/integration/test_cut_race.sh
 TESTS += tests/integration/test_gateway_xrdp.sh
 dist_noinst_SCRIPTS += tests/integration/test_gateway_xrdp.sh
 EXTRA_DIST += tests/integration/xrdp/env.sh
+
+# The relay leg's own I/O against a real TLS peer on a socket pair.
+check_PROGRAMS += tests/unit/test_leg
+TESTS += tests/unit/test_leg
+tests_unit_test_leg_SOURCES = tests/unit/test_leg.c gateway/leg.c gateway/leg.h
+tests_unit_test_leg_CFLAGS = $(GWD_TEST_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_leg_LDADD = $(VDICOMMON_LIBS) $(LIBEVENT_LIBS) $(CMOCKA_LIBS) \
+	-lpthread

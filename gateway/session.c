@@ -199,6 +199,7 @@ session_free(struct session *s)
 		bufferevent_free(s->cli);
 	if (s->desk != NULL)
 		bufferevent_free(s->desk);
+	pump_free(s);
 	if (s->relay_init)
 		relay_free(&s->relay);
 	if (s->fwd != NULL) {
@@ -404,7 +405,8 @@ start_relay(struct session *s)
 	GW_INC(&s->gw->m.sessions_active);
 	s->last_input = time(NULL);
 	evtimer_del(s->timer);
-	pump_attach(s);
+	if (pump_attach(s) != 0)
+		return;
 	vlog(VLOG_INFO, "relay_start", "conn=%llu sid=%s jti=%s deadline=%lld",
 	    (unsigned long long)s->id, s->tok.sid, s->tok.jti,
 	    (long long)s->tok.deadline);

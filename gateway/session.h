@@ -16,6 +16,8 @@
 #include "gateway.h"
 #include "relay.h"
 
+struct leg;
+
 enum session_state {
 	SS_TLS = 0,    /* front TLS handshake */
 	SS_UPGRADE,    /* reading the Upgrade request */
@@ -44,6 +46,8 @@ struct session {
 	struct bufferevent *cli;  /* front TLS (outer) */
 	struct bufferevent *cin;  /* RDP-level TLS over cli (after CC) */
 	struct bufferevent *desk; /* desktop: TCP, then TLS over it */
+	struct leg *lc, *ld;      /* the client and desktop legs once relaying
+				   * (pump.c; the bufferevents are gone then) */
 	enum desktop_state ds;
 	struct event *timer; /* handshake timeout, then idle */
 	struct event *kill;  /* activated by other threads */
@@ -77,7 +81,6 @@ struct session {
 	time_t started; /* token accepted (for the log) */
 	time_t last_input;
 	uint64_t bytes_c2s, bytes_s2c;
-	int paused[2]; /* reading paused for back-pressure */
 
 	/* registry (under its lock), from token acceptance to free */
 	struct session *reg_next, *reg_prev;
