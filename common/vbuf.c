@@ -178,6 +178,48 @@ vbuf_make_room(struct vbuf *b, size_t n)
 }
 
 int
+vbuf_space(struct vbuf *b, size_t n, unsigned char **p)
+{
+	int r;
+
+	*p = NULL;
+	if ((r = vbuf_make_room(b, n)) != 0)
+		return r;
+	*p = b->d + b->end;
+	return 0;
+}
+
+int
+vbuf_commit(struct vbuf *b, size_t n)
+{
+	if (b->readonly)
+		return VDI_ERR_READONLY;
+	if (n > b->alloc - b->end || n > b->max - vbuf_len(b))
+		return VDI_ERR_TOO_LARGE;
+	b->end += n;
+	return 0;
+}
+
+size_t
+vbuf_storage(const struct vbuf *b)
+{
+	return b->readonly ? 0 : b->alloc;
+}
+
+void
+vbuf_release(struct vbuf *b)
+{
+	if (b->readonly || b->d == NULL || b->off != b->end)
+		return;
+	OPENSSL_cleanse(b->d, b->alloc);
+	free(b->d);
+	b->d = NULL;
+	b->cd = NULL;
+	b->alloc = 0;
+	b->off = b->end = 0;
+}
+
+int
 vbuf_reserve(struct vbuf *b, size_t n, unsigned char **p)
 {
 	int r;

@@ -137,6 +137,23 @@ int vbuf_put_buf(struct vbuf *b, const struct vbuf *src) VDI_WUR;
  * next write). */
 int vbuf_reserve(struct vbuf *b, size_t n, unsigned char **p) VDI_WUR;
 
+/*
+ * For I/O into the buffer without a copy: vbuf_space() makes room for n
+ * more bytes and points *p at them without appending anything (the bytes
+ * are not initialised; valid until the next write); vbuf_commit() then
+ * appends the first n of them (n no more than vbuf_space() gave).
+ */
+int vbuf_space(struct vbuf *b, size_t n, unsigned char **p) VDI_WUR;
+int vbuf_commit(struct vbuf *b, size_t n) VDI_WUR;
+
+/* Bytes of storage a buffer holds (what vbuf_release() would free). */
+size_t vbuf_storage(const struct vbuf *b);
+
+/* Frees an empty writable buffer's storage (wiped first), so that an idle
+ * buffer costs nothing; it grows again on the next write. A buffer that
+ * still holds unread bytes is left as it is. */
+void vbuf_release(struct vbuf *b);
+
 /* Shortest encodings: PER 1 or 2 bytes (len <= 0x7FFF, else
  * VDI_ERR_TOO_LARGE); BER short form or 0x81/0x82/0x83/0x84. */
 int vbuf_put_per_length(struct vbuf *b, uint16_t len) VDI_WUR;

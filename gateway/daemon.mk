@@ -53,7 +53,7 @@ vdi_gatewayd_SOURCES = \
 	gateway/gatewayd.c gateway/gwload.c gateway/gwlisten.c \
 	gateway/session.c gateway/desktop.c \
 	gateway/front.c gateway/admission.c gateway/client.c \
-	gateway/pump.h gateway/pump.c \
+	gateway/pump.h gateway/pump.c gateway/leg.h gateway/leg.c \
 	gateway/registry.c gateway/brokerlink.c gateway/gwmetrics.c
 vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBCURL_CFLAGS) -I$(top_srcdir)/gateway -I$(top_srcdir)/policies
@@ -138,3 +138,10 @@ EXTRA_DIST += tests/integration/xrdp/env.sh
 integration_tests += tests/integration/test_gateway_ops.sh
 # tunnel_end reasons: client close, idle, admin kill, desktop closed.
 integration_tests += tests/integration/test_tunnel_end.sh
+
+# The relay leg's own I/O against a real TLS peer on a socket pair.
+unit_tests += tests/unit/test_leg
+tests_unit_test_leg_SOURCES = tests/unit/test_leg.c gateway/leg.c gateway/leg.h
+tests_unit_test_leg_CFLAGS = $(GWD_TEST_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_leg_LDADD = $(VDICOMMON_LIBS) $(LIBEVENT_LIBS) $(CMOCKA_LIBS) \
+	-lpthread

@@ -2,117 +2,124 @@
  * pump.c: the relay pump (pump.h). Every PDU a leg of a started tunnel
  * sends goes through pump(): framed (relay_frame_len), judged and
  * rewritten by the relay engine (relay_pdu), then queued on the other leg
- * (and any answer on the same leg). Reading a leg pauses while what is
- * queued towards either leg is over SESSION_HIGH_WATER and resumes from
- * the write callback below half of it.
+ * (and any answer on the same leg).
+ *
+ * Once the relay starts, the two legs are no longer bufferevents: each is
+ * a struct leg (leg.c) with its own large reads and whole-record writes.
+ * The pump parses PDUs in place in the leg's contiguous input, queues the
+ * relay's output as plaintext on the legs, and flushes each leg once per
+ * batch, so a burst of PDUs becomes a few TLS records and one write per
+ * leg. Reading a leg pauses while what is queued towards either leg is
+ * over PUMP_HIGH_WATER and resumes once the socket took it down to half.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <openssl/crypto.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/util.h>
 
+#include "leg.h"
 #include "pump.h"
 #include "session.h"
 #include "vlog.h"
 
 /* Pending bytes towards one side above which the other side's reading
- * pauses; it resumes below half of it. */
-#define SESSION_HIGH_WATER (1u << 20)
-/* Most bytes read ahead from a side before they are relayed. */
-#define SESSION_READ_AHEAD (256u << 10)
+ * pauses; it resumes at half of it. */
+#define PUMP_HIGH_WATER (1u << 20)
+/* Plaintext queued in one batch before the pump flushes it mid-batch. */
+#define PUMP_BATCH_FLUSH (256u << 10)
 
-static void
-wipe_free(const void *data, size_t len, void *extra)
+static struct leg *
+leg_of(struct session *s, enum rdp_dir dir)
 {
-	OPENSSL_cleanse((void *)(uintptr_t)data, len);
-	free((void *)(uintptr_t)data);
+	return dir == RDP_C2S ? s->lc : s->ld;
 }
 
-/* Queues b on bev; a buffer holding a secret is handed over by reference
- * and wiped when sent. */
-static int
-send_vbuf(struct bufferevent *bev, struct vbuf *b, int secret)
+static const char *
+who(enum rdp_dir dir)
 {
-	struct evbuffer *out = bufferevent_get_output(bev);
-	size_t n = vbuf_len(b);
-	unsigned char *copy;
+	return dir == RDP_C2S ? "client" : "desktop";
+}
 
-	if (n == 0)
-		return 0;
-	if (!secret)
-		return evbuffer_add(out, vbuf_ptr(b), n);
-	if ((copy = malloc(n)) == NULL)
+/* 1 when reading the leg dir comes from must wait: what is queued towards
+ * the other leg, or back towards this one, is over the mark. */
+static int
+over_water(struct session *s, enum rdp_dir dir)
+{
+	return leg_pending(leg_of(s, !dir)) > PUMP_HIGH_WATER ||
+	    leg_pending(leg_of(s, dir)) > PUMP_HIGH_WATER;
+}
+
+/* Closes the tunnel for a leg that failed. */
+static void
+leg_failed(struct session *s, enum rdp_dir dir, struct leg *l)
+{
+	char why[64];
+
+	vlog(VLOG_DEBUG, "relay_leg_error", "sid=%s leg=%s error=%s",
+	    VLOG_Q(s->tok.sid), who(dir), VLOG_Q(leg_why(l)));
+	snprintf(why, sizeof(why), "%s_%s", who(dir),
+	    leg_peer_gone(l) ? "closed" : "error");
+	session_close(s, why);
+}
+
+/* Encrypts and writes what both legs have queued. Returns 0, or -1 when
+ * the tunnel was closed. */
+static int
+flush(struct session *s, enum rdp_dir dir, int secret)
+{
+	struct leg *from = leg_of(s, dir), *to = leg_of(s, !dir);
+
+	if (leg_flush(to, secret) != 0) {
+		leg_failed(s, !dir, to);
 		return -1;
-	memcpy(copy, vbuf_ptr(b), n);
-	vbuf_wipe(b);
-	if (evbuffer_add_reference(out, copy, n, wipe_free, NULL) != 0) {
-		wipe_free(copy, n, NULL);
+	}
+	if (leg_flush(from, 0) != 0) {
+		leg_failed(s, dir, from);
 		return -1;
 	}
 	return 0;
 }
 
-static struct bufferevent *
-side(struct session *s, enum rdp_dir dir)
-{
-	return dir == RDP_C2S ? s->cin : s->desk;
-}
-
-/* 1 when reading the side dir comes from must wait: what is queued
- * towards the other side, or back towards this one, is over the mark.
- * Every byte the relay queues comes from reading, so this caps both
- * outputs at the mark plus one PDU's output. */
-static int
-over_water(struct session *s, enum rdp_dir dir)
-{
-	return evbuffer_get_length(bufferevent_get_output(side(s, !dir))) >
-	    SESSION_HIGH_WATER ||
-	    evbuffer_get_length(bufferevent_get_output(side(s, dir))) >
-	    SESSION_HIGH_WATER;
-}
-
 /*
- * Relays every whole PDU waiting on the side dir comes from. Returns 0, or
+ * Relays every whole PDU waiting in the leg dir comes from. Returns 0, or
  * -1 when the tunnel was closed (the caller touches nothing of s then).
  */
 static int
 pump(struct session *s, enum rdp_dir dir)
 {
-	struct bufferevent *from = side(s, dir), *to = side(s, !dir);
-	struct evbuffer *in = bufferevent_get_input(from);
+	struct leg *from = leg_of(s, dir), *to = leg_of(s, !dir);
+	struct vbuf *in = leg_in(from), view;
 	struct relay_result res;
-	unsigned char hdr[4], *p;
-	struct vbuf view;
-	size_t len;
-	ev_ssize_t n;
-	int r;
+	unsigned char *p;
+	size_t len, avail;
+	int r, secret = 0, input = 0;
 
-	while (!s->paused[dir]) {
-		n = evbuffer_copyout(in, hdr, sizeof(hdr));
-		if (n <= 0)
-			return 0;
-		r = relay_frame_len(hdr, (size_t)n, s->gw->conf.max_pdu, &len);
+	while (!leg_paused(from) && (avail = vbuf_len(in)) > 0) {
+		r = relay_frame_len(
+		    vbuf_ptr(in), avail, s->gw->conf.max_pdu, &len);
 		if (r == VDI_ERR_NEED_MORE)
-			return 0;
+			break;
 		if (r != 0) {
 			char why[96];
 
 			snprintf(why, sizeof(why), "framing_%s err=%s",
-			    dir == RDP_C2S ? "client" : "desktop",
-			    vdi_errname(r));
+			    who(dir), vdi_errname(r));
 			GW_INC(&s->gw->m.closes_protocol);
 			session_close(s, why);
 			return -1;
 		}
-		if (evbuffer_get_length(in) < len)
-			return 0;
-		p = evbuffer_pullup(in, (ev_ssize_t)len);
+		if (avail < len)
+			break;
+		/* The PDU is contiguous in the leg's input: judged in place,
+		 * and the password bytes of a Client Info PDU wiped there. */
+		p = vbuf_mutable_ptr(in);
 		vbuf_init_view(&view, p, len);
 		vbuf_reset(s->fwd);
 		vbuf_reset(s->back);
@@ -121,7 +128,8 @@ pump(struct session *s, enum rdp_dir dir)
 		res.back = s->back;
 		r = relay_pdu(&s->relay, dir, &view, p,
 		    s->has_creds ? &s->creds : NULL, &res);
-		(void)evbuffer_drain(in, len);
+		if (vbuf_consume(in, len) != 0)
+			r = VDI_ERR_INTERNAL;
 		if (dir == RDP_C2S)
 			s->bytes_c2s += len;
 		else
@@ -146,66 +154,100 @@ pump(struct session *s, enum rdp_dir dir)
 			session_close(s, "protocol_violation");
 			return -1;
 		}
-		if (res.input)
-			s->last_input = time(NULL);
+		input |= res.input;
 		if (res.v.reason[0] != '\0')
 			vlog(VLOG_DEBUG, "relay_rewrite",
 			    "sid=%s dir=%s what=%s", VLOG_Q(s->tok.sid),
 			    dir == RDP_C2S ? "c2s" : "s2c",
 			    VLOG_Q(res.v.reason));
-		if (send_vbuf(to, s->fwd, res.secret) != 0 ||
-		    send_vbuf(from, s->back, 0) != 0) {
+		if (vbuf_put_buf(leg_out(to), s->fwd) != 0 ||
+		    vbuf_put_buf(leg_out(from), s->back) != 0) {
 			session_close(s, "out_of_memory");
 			return -1;
 		}
-		if (over_water(s, dir)) {
-			/* A side reads slowly, the other one or this one
-			 * (the answers written here back to it): stop
-			 * reading this one until both catch up (write
-			 * callback). */
-			s->paused[dir] = 1;
-			bufferevent_disable(from, EV_READ);
+		if (res.secret) {
+			/* The Client Info PDU with the injected password: the
+			 * copies go as soon as it is encrypted. */
+			vbuf_wipe(s->fwd);
+			secret = 1;
+		}
+		if (secret ||
+		    vbuf_len(leg_out(to)) + vbuf_len(leg_out(from)) >
+			PUMP_BATCH_FLUSH) {
+			if (flush(s, dir, secret) != 0)
+				return -1;
+			secret = 0;
+			if (over_water(s, dir)) {
+				/* A leg reads slowly, the other one or this
+				 * one (the answers written back to it): stop
+				 * reading this one until both catch up. */
+				leg_pause(from, 1);
+			}
 		}
 	}
+	if (input)
+		s->last_input = time(NULL);
+	if (flush(s, dir, secret) != 0)
+		return -1;
+	if (over_water(s, dir))
+		leg_pause(from, 1);
 	return 0;
 }
 
+/* A leg's socket took its queue down to the low mark: resume each leg
+ * that waited and may go on (processed from the loop). */
 static void
-relay_read(struct bufferevent *bev, void *arg)
+resume(struct session *s)
 {
-	struct session *s = arg;
+	enum rdp_dir dir;
 
-	(void)pump(s, bev == s->cin ? RDP_C2S : RDP_S2C);
+	for (dir = RDP_C2S; dir <= RDP_S2C; dir++)
+		if (leg_paused(leg_of(s, dir)) && !over_water(s, dir))
+			leg_pause(leg_of(s, dir), 0);
 }
 
-/* Output towards bev drained below the low mark: resume each side that
- * waited and may go on. */
 static void
-relay_write(struct bufferevent *bev, void *arg)
+leg_event(struct leg *l, enum leg_event ev, void *arg)
 {
 	struct session *s = arg;
-	enum rdp_dir first = bev == s->cin ? RDP_S2C : RDP_C2S, dir;
-	int i;
+	enum rdp_dir dir = l == s->lc ? RDP_C2S : RDP_S2C;
+	char why[64];
 
-	for (i = 0; i < 2; i++) {
-		dir = i == 0 ? first : !first;
-		if (!s->paused[dir] || over_water(s, dir))
-			continue;
-		s->paused[dir] = 0;
-		bufferevent_enable(side(s, dir), EV_READ);
-		if (pump(s, dir) != 0)
-			return; /* closed */
+	/* Closed, waiting to be freed (session_reap): nothing more moves. */
+	if (s->state == SS_CLOSING)
+		return;
+	switch (ev) {
+	case LEG_READABLE:
+		(void)pump(s, dir);
+		return;
+	case LEG_DRAINED:
+		resume(s);
+		return;
+	case LEG_CLOSED:
+		snprintf(why, sizeof(why), "%s_closed", who(dir));
+		session_close(s, why);
+		return;
+	case LEG_ERROR:
+		leg_failed(s, dir, l);
+		return;
 	}
 }
 
+/* The desktop leg's end while it waits for the relay. */
 static void
-relay_event(struct bufferevent *bev, short what, void *arg)
+parked_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
-	const char *who = bev == s->cin ? "client" : "desktop";
 	char why[64];
 
-	snprintf(why, sizeof(why), "%s_%s", who,
+	(void)bev;
+	/* A reset from a desktop that went away is its close too. */
+	if ((what & BEV_EVENT_ERROR) &&
+	    bufferevent_get_openssl_error(bev) == 0 &&
+	    (EVUTIL_SOCKET_ERROR() == ECONNRESET ||
+		EVUTIL_SOCKET_ERROR() == EPIPE))
+		what |= BEV_EVENT_EOF;
+	snprintf(why, sizeof(why), "desktop_%s",
 	    (what & BEV_EVENT_EOF)           ? "closed"
 		: (what & BEV_EVENT_TIMEOUT) ? "timeout"
 					     : "error");
@@ -215,27 +257,55 @@ relay_event(struct bufferevent *bev, short what, void *arg)
 void
 pump_park_desktop(struct session *s)
 {
-	bufferevent_setcb(s->desk, NULL, NULL, relay_event, s);
+	bufferevent_setcb(s->desk, NULL, NULL, parked_event, s);
 	bufferevent_disable(s->desk, EV_READ);
 }
 
-void
+int
 pump_attach(struct session *s)
 {
-	bufferevent_setcb(s->cin, relay_read, relay_write, relay_event, s);
-	bufferevent_setcb(s->desk, relay_read, relay_write, relay_event, s);
-	bufferevent_setwatermark(s->cin, EV_WRITE, SESSION_HIGH_WATER / 2, 0);
-	bufferevent_setwatermark(s->desk, EV_WRITE, SESSION_HIGH_WATER / 2, 0);
-	bufferevent_setwatermark(s->cin, EV_READ, 0, SESSION_READ_AHEAD);
-	bufferevent_setwatermark(s->desk, EV_READ, 0, SESSION_READ_AHEAD);
-	bufferevent_enable(s->cin, EV_READ | EV_WRITE);
-	bufferevent_enable(s->desk, EV_READ | EV_WRITE);
+	struct event_base *base = s->w->base;
+	size_t in_max = s->gw->conf.max_pdu + 4 * LEG_READ_CHUNK;
+	char why[96];
+
+	/* Each leg's bufferevents (the client's: RDP-level TLS over the
+	 * tunnel TLS; the desktop's: TLS over TCP) hand over to a leg. */
+	if ((s->lc = leg_adopt(
+		 base, s->cin, in_max, leg_event, s, why, sizeof(why))) == NULL)
+		goto fail;
+	s->cin = NULL;
+	s->cli = NULL; /* freed under s->cin */
+	if ((s->ld = leg_adopt(base, s->desk, in_max, leg_event, s, why,
+		 sizeof(why))) == NULL)
+		goto fail;
+	s->desk = NULL;
+	leg_set_low(s->lc, PUMP_HIGH_WATER / 2);
+	leg_set_low(s->ld, PUMP_HIGH_WATER / 2);
+	return 0;
+fail:
+	vlog(VLOG_ERROR, "relay_start_failed", "sid=%s error=%s",
+	    VLOG_Q(s->tok.sid), VLOG_Q(why));
+	session_close(s, "out_of_memory");
+	return -1;
 }
 
 int
 pump_start(struct session *s)
 {
+	/* What the bufferevents had decrypted is in the legs' inputs now;
+	 * what their TLS objects still hold is processed from the loop. */
+	leg_kick(s->lc);
+	leg_kick(s->ld);
 	if (pump(s, RDP_C2S) != 0)
 		return -1;
 	return pump(s, RDP_S2C);
+}
+
+void
+pump_free(struct session *s)
+{
+	leg_free(s->lc);
+	s->lc = NULL;
+	leg_free(s->ld);
+	s->ld = NULL;
 }

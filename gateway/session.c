@@ -106,6 +106,7 @@ session_free(struct session *s)
 		bufferevent_free(s->cli);
 	if (s->desk != NULL)
 		bufferevent_free(s->desk);
+	pump_free(s);
 	if (s->relay_init)
 		relay_free(&s->relay);
 	if (s->fwd != NULL) {
@@ -367,7 +368,8 @@ session_relay_start(struct session *s)
 	gwm_add(s->gw, GWM_SESSIONS_ACTIVE, 1);
 	s->last_input = time(NULL);
 	evtimer_del(s->timer);
-	pump_attach(s);
+	if (pump_attach(s) != 0)
+		return;
 	vlog(VLOG_INFO, "relay_start", "conn=%llu sid=%s jti=%s deadline=%lld",
 	    (unsigned long long)s->id, s->tok.sid, s->tok.jti,
 	    (long long)s->tok.deadline);

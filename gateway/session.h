@@ -17,6 +17,8 @@
 #include "relay.h"
 #include "sessfsm.h"
 
+struct leg;
+
 enum desktop_state {
 	DS_NONE = 0,
 	DS_TCP,
@@ -36,6 +38,8 @@ struct session {
 	struct bufferevent *cli;  /* front TLS (outer) */
 	struct bufferevent *cin;  /* RDP-level TLS over cli (after CC) */
 	struct bufferevent *desk; /* desktop: TCP, then TLS over it */
+	struct leg *lc, *ld;      /* the client and desktop legs once relaying
+				   * (pump.c; the bufferevents are gone then) */
 	enum desktop_state ds;
 	const struct desktop_security
 	    *dsec;           /* desktop.c: what the leg speaks */
@@ -73,7 +77,6 @@ struct session {
 	time_t started; /* token accepted (for the log) */
 	time_t last_input;
 	uint64_t bytes_c2s, bytes_s2c;
-	int paused[2]; /* reading paused for back-pressure */
 
 	/* registry (under its lock), from token acceptance to free */
 	struct session *reg_next, *reg_prev;

@@ -447,6 +447,62 @@ vbuf_peek_frame32__when_each_case__body_or_error(void **state)
 	    vbuf_peek_frame32(&b, 4097, &body, &total), VDI_ERR_NEED_MORE);
 }
 
+static void
+vbuf_space__when_committed__appended_else_bounded(void **state)
+{
+	struct vbuf *b = vbuf_new(64), v;
+	unsigned char *p;
+	uint8_t x;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(vbuf_space(b, 8, &p), 0);
+	assert_non_null(p);
+	assert_int_equal(vbuf_len(b), 0); /* nothing appended yet */
+	memcpy(p, "abcdefgh", 8);
+	assert_int_equal(vbuf_commit(b, 3), 0);
+	assert_int_equal(vbuf_len(b), 3);
+	assert_memory_equal(vbuf_ptr(b), "abc", 3);
+	/* Past the room made, or past the maximum: refused, nothing added. */
+	assert_int_equal(vbuf_commit(b, vbuf_storage(b)), VDI_ERR_TOO_LARGE);
+	assert_int_equal(vbuf_len(b), 3);
+	assert_int_equal(vbuf_space(b, 62, &p), VDI_ERR_TOO_LARGE);
+	assert_null(p);
+	/* Space after consumed bytes is reclaimed, the unread ones kept. */
+	assert_int_equal(vbuf_get_u8(b, &x), 0);
+	assert_int_equal(vbuf_space(b, 62, &p), 0);
+	assert_int_equal(vbuf_commit(b, 62), 0);
+	assert_int_equal(vbuf_len(b), 64);
+	assert_memory_equal(vbuf_ptr(b), "bc", 2);
+	vbuf_init_view(&v, "xy", 2);
+	assert_int_equal(vbuf_space(&v, 1, &p), VDI_ERR_READONLY);
+	assert_int_equal(vbuf_commit(&v, 0), VDI_ERR_READONLY);
+	vbuf_free(b);
+}
+
+static void
+vbuf_release__when_empty__storage_freed_else_kept(void **state)
+{
+	struct vbuf *b = vbuf_new(1024);
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(vbuf_storage(b), 0);
+	assert_int_equal(vbuf_put(b, "data", 4), 0);
+	assert_true(vbuf_storage(b) >= 4);
+	vbuf_release(b); /* unread bytes: kept */
+	assert_int_equal(vbuf_len(b), 4);
+	assert_memory_equal(vbuf_ptr(b), "data", 4);
+	assert_int_equal(vbuf_consume(b, 4), 0);
+	vbuf_release(b);
+	assert_int_equal(vbuf_storage(b), 0);
+	assert_int_equal(vbuf_len(b), 0);
+	/* It grows again on the next write. */
+	assert_int_equal(vbuf_put(b, "more", 4), 0);
+	assert_memory_equal(vbuf_ptr(b), "more", 4);
+	vbuf_free(b);
+}
+
 int
 main(void)
 {
@@ -480,6 +536,10 @@ main(void)
 		cmocka_unit_test(vbuf_wipe__when_called__storage_zeroed),
 		cmocka_unit_test(
 		    vbuf_peek_frame32__when_each_case__body_or_error),
+		cmocka_unit_test(
+		    vbuf_space__when_committed__appended_else_bounded),
+		cmocka_unit_test(
+		    vbuf_release__when_empty__storage_freed_else_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
