@@ -126,9 +126,10 @@ async def main():
     users = [f"t{i:05d}" for i in range(1, n + 1)]
     t0 = time.monotonic()
     if phase == "login":
-        # PAM conversations are bounded by the broker (max_logins):
+        # PAM conversations are bounded by the broker (64 at once in its
+        # monitor):
         # tablets arrive over time, not all in one instant.
-        sem = asyncio.Semaphore(128)
+        sem = asyncio.Semaphore(48)
 
         async def one(user):
             async with sem:
