@@ -6,7 +6,7 @@
  * run the real connection sequence (X.224 with SSL, TLS, MCS Connect
  * Initial/Response, Erect Domain, Attach User, Channel Joins, Client Info,
  * licensing, Demand/Confirm Active, finalization, drdynvc capabilities and
- * the graphics channel), built with the encoders of gateway/rdp/, so that
+ * the graphics channel), built with the encoders of rdp/, so that
  * vdi-gatewayd relays them as it relays a real session.
  *
  *   bench-rdp desktop -c CERT -k KEY -P PORTFILE [-m MODE] [-w WORK]
@@ -75,14 +75,14 @@
 
 #include "b64url.h"
 #include "jws.h"
-#include "gateway/rdp/caps.h"
-#include "gateway/rdp/dvc.h"
-#include "gateway/rdp/frame.h"
-#include "gateway/rdp/gcc.h"
-#include "gateway/rdp/mcs.h"
-#include "gateway/rdp/sec.h"
-#include "gateway/rdp/svc.h"
-#include "gateway/rdp/x224.h"
+#include "rdp/caps.h"
+#include "rdp/dvc.h"
+#include "rdp/frame.h"
+#include "rdp/gcc.h"
+#include "rdp/mcs.h"
+#include "rdp/sec.h"
+#include "rdp/svc.h"
+#include "rdp/x224.h"
 #include "tls.h"
 #include "vbuf.h"
 
