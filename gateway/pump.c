@@ -111,7 +111,7 @@ pump(struct session *s, enum rdp_dir dir)
 
 			snprintf(why, sizeof(why), "framing_%s err=%s",
 			    who(dir), vdi_errname(r));
-			GW_INC(&s->gw->m.closes_protocol);
+			gwm_add(s->gw, GWM_CLOSES_PROTOCOL, 1);
 			session_close(s, why);
 			return -1;
 		}
@@ -134,9 +134,8 @@ pump(struct session *s, enum rdp_dir dir)
 			s->bytes_c2s += len;
 		else
 			s->bytes_s2c += len;
-		GW_ADD(
-		    dir == RDP_C2S ? &s->gw->m.bytes_c2s : &s->gw->m.bytes_s2c,
-		    len);
+		gwm_add(s->gw, dir == RDP_C2S ? GWM_BYTES_C2S : GWM_BYTES_S2C,
+		    (int64_t)len);
 		if (s->relay.nrec != s->rec_reported)
 			session_report_channels(s);
 		if (r != 0 || res.v.action == RDP_CLOSE) {
@@ -147,7 +146,7 @@ pump(struct session *s, enum rdp_dir dir)
 				    vdi_errname(r));
 			else
 				snprintf(why, sizeof(why), "%s", res.v.reason);
-			GW_INC(&s->gw->m.closes_protocol);
+			gwm_add(s->gw, GWM_CLOSES_PROTOCOL, 1);
 			vlog(VLOG_NOTICE, "relay_close",
 			    "sid=%s dir=%s reason=%s", VLOG_Q(s->tok.sid),
 			    dir == RDP_C2S ? "c2s" : "s2c", VLOG_Q(why));

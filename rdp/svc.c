@@ -90,9 +90,15 @@ rdp_svc_stream_feed(struct rdp_svc_stream *s, const struct rdp_svc_chunk *c,
 		s->decision = RDP_PASS;
 		st->first = 1;
 		if (s->reassemble) {
+			unsigned char *room;
+
 			vbuf_free(s->buf);
+			/* Room for the whole message at once (its length is
+			 * known from the first chunk): one allocation, not a
+			 * doubling and a copy per growth. */
 			if ((s->buf = vbuf_new(
-				 c->length > 0 ? c->length : 1)) == NULL) {
+				 c->length > 0 ? c->length : 1)) == NULL ||
+			    vbuf_space(s->buf, c->length, &room) != 0) {
 				r = VDI_ERR_ALLOC;
 				goto fail;
 			}
