@@ -173,6 +173,46 @@ vdi_assert_eq "the audit rows of the pruned session stay" True \
 "$VDICTL" --json audit verify >"$VDI_RUN/out"
 vdi_assert_eq "... and the chain verifies" True "$(py "d['intact']")"
 
+# --- audit export, verified on its own ------------------------------------------
+EXP=$VDI_RUN/city-a.audit.jsonl
+ctl audit export --tenant city-a --file "$EXP"
+vdi_assert_eq "audit export --tenant city-a: exit 0" 0 "$?"
+vdi_check "... says how many rows" grep -q "^exported [0-9]* audit rows of tenant city-a" "$VDI_RUN/out"
+vdi_assert_eq "... the file is 0600" 600 "$(stat -c %a "$EXP")"
+n=$(($(wc -l <"$EXP") - 1))
+vdi_assert_eq "... one line per city-a row, and a header" \
+	"$(db "SELECT count(*) FROM audit WHERE tenant = 'city-a' AND action != 'audit_export'")" \
+	"$(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]).readlines()[1:] if json.loads(l)['action'] != 'audit_export'))" "$EXP")"
+ctl audit verify --file "$EXP"
+vdi_assert_eq "audit verify --file: intact, exit 0" 0 "$?"
+vdi_check "... $n rows" grep -q "intact: $n rows, head [0-9a-f]\{64\}" "$VDI_RUN/out"
+ctl --json audit --tenant city-a
+vdi_assert_eq "the export is audited" True "$(py "any(r['action'] == 'audit_export' for r in d['rows'])")"
+ctl audit export --file "$EXP.x"
+vdi_assert_eq "export without --tenant: exit 2" 2 "$?"
+# tamper with copies: a changed field, a row removed, the end cut off
+python3 - "$EXP" <<'PY'
+import json, sys
+p = sys.argv[1]
+lines = open(p).readlines()
+row = json.loads(lines[3]); row["reason"] = "nothing happened"
+open(p + ".edited", "w").writelines(lines[:3] + [json.dumps(row) + "\n"] + lines[4:])
+open(p + ".removed", "w").writelines(lines[:3] + lines[4:])
+open(p + ".cut", "w").writelines(lines[:-1])
+PY
+ctl audit verify --file "$EXP.edited"
+vdi_assert_eq "a changed row: exit 3" 3 "$?"
+vdi_check "... named" grep -q "BROKEN: row [0-9]* was changed" "$VDI_RUN/out"
+ctl audit verify --file "$EXP.removed"
+vdi_assert_eq "a removed row: exit 3" 3 "$?"
+vdi_check "... named" grep -q "BROKEN: row [0-9]* does not follow" "$VDI_RUN/out"
+ctl audit verify --file "$EXP.cut"
+vdi_assert_eq "rows cut off the end: exit 3" 3 "$?"
+vdi_check "... said" grep -q "BROKEN: .*cut off the end" "$VDI_RUN/out"
+echo '{"seq":1}' >"$VDI_RUN/not-an-export"
+ctl audit verify --file "$VDI_RUN/not-an-export"
+vdi_assert_eq "not an export: exit 1" 1 "$?"
+
 # --- an older broker refuses a newer store -------------------------------------------
 vdi_stop "$BROKER_NAME" 10
 db "PRAGMA user_version = 99"
