@@ -849,7 +849,10 @@ main(int argc, char **argv)
 	if (rc == 0 && json_object_get(rep, "intact") != NULL &&
 	    !json_is_true(json_object_get(rep, "intact")))
 		rc = 3; /* audit verify found tampering */
-	if (json_out) {
+	if (rc == 0 && strcmp(what, "audit.export") == 0) {
+		/* The rows go to the file, whatever the output format. */
+		rc = export_write(file, rep);
+	} else if (json_out) {
 		char *s = json_dumps(rep, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s ? s : "{}");
@@ -857,8 +860,6 @@ main(int argc, char **argv)
 	} else if (rc == 1) {
 		fprintf(stderr, "vdictl: %s: %s\n", str(rep, "error"),
 		    str(rep, "message"));
-	} else if (strcmp(what, "audit.export") == 0) {
-		rc = export_write(file, rep);
 	} else {
 		print_human(what, rep);
 	}

@@ -188,6 +188,9 @@ vdi_assert_eq "audit verify --file: intact, exit 0" 0 "$?"
 vdi_check "... $n rows" grep -q "intact: $n rows, head [0-9a-f]\{64\}" "$VDI_RUN/out"
 ctl --json audit --tenant city-a
 vdi_assert_eq "the export is audited" True "$(py "any(r['action'] == 'audit_export' for r in d['rows'])")"
+ctl --json audit export --tenant city-b --file "$EXP.b"
+vdi_assert_eq "--json audit export still writes the file, and it verifies" 0 \
+	"$("$VDICTL" audit verify --file "$EXP.b" >/dev/null; echo $?)"
 ctl audit export --file "$EXP.x"
 vdi_assert_eq "export without --tenant: exit 2" 2 "$?"
 # tamper with copies: a changed field, a row removed, the end cut off
