@@ -166,8 +166,8 @@ vdi_check "the sweep prunes it after keep_ended_sessions (3 s)" vdi_wait_until 1
 	sh -c "[ \"\$(sqlite3 '$VDI_RUN/broker.db' \"SELECT count(*) FROM sessions WHERE id = '$ALICE_SID'\")\" = 0 ]"
 vdi_assert_eq "... with its tickets" 0 "$(db "SELECT count(*) FROM tickets WHERE session_id = '$ALICE_SID'")"
 vdi_check "... and says so in the log" grep -q "event=pruned sessions=1" "$VDI_RUN/$BROKER_NAME.log"
-vdi_assert_eq "carol's live session stays" 1 "$(db "SELECT count(*) FROM sessions WHERE id = '$CAROL_SID'")"
-vdi_assert_eq "... so do her tickets" 1 "$(db "SELECT count(*) FROM tickets WHERE session_id = '$CAROL_SID' AND expires > strftime('%s','now')")"
+# (what stays, live sessions and unexpired tickets, is in test_store: here
+# every session is pending and the sweep ends it a minute after its login)
 vdi_assert_eq "the audit rows of the pruned session stay" True \
 	"$("$VDICTL" --json audit --user alice | python3 -c "import json,sys; print(any(r['session'] == '$ALICE_SID' for r in json.load(sys.stdin)['rows']))")"
 "$VDICTL" --json audit verify >"$VDI_RUN/out"
@@ -229,7 +229,8 @@ vdi_check "... saying the store is newer than it knows" \
 vdi_assert_eq "... and leaves it as it was" 99 "$(db "PRAGMA user_version")"
 db "PRAGMA user_version = 9"
 broker_start
-vdi_assert_eq "schema 9 again: it starts, sessions kept" 1 \
-	"$(db "SELECT count(*) FROM sessions WHERE id = '$CAROL_SID'")"
+ctl --json status
+vdi_assert_eq "schema 9 again: it starts on the same store" "9 9" \
+	"$(py "'%d %d' % (d['store']['schema_version'], d['store']['schema_latest'])")"
 
 vdi_finish
