@@ -2,7 +2,7 @@
 # that unit tests link exactly the code the daemon runs).
 noinst_LTLIBRARIES += broker/libvdibroker.la
 broker_libvdibroker_la_SOURCES = \
-	broker/store.h broker/store_sqlite.c \
+	broker/store.h broker/store_sqlite.c broker/audithash.c \
 	broker/ratelimit.h broker/ratelimit.c \
 	broker/assign.h broker/assign.c \
 	broker/token.h broker/token.c \
@@ -45,7 +45,7 @@ broker/vdi-brokerd.service: $(srcdir)/broker/examples/vdi-brokerd.service.in Mak
 	$(AM_V_GEN)$(MKDIR_P) broker && $(UNIT_SED) $(srcdir)/broker/examples/vdi-brokerd.service.in >$@.tmp && mv $@.tmp $@
 
 sbin_PROGRAMS += vdictl
-vdictl_SOURCES = broker/vdictl.c
+vdictl_SOURCES = broker/vdictl.c broker/audithash.c
 vdictl_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) -I$(top_srcdir)/policies
 vdictl_LDADD = $(top_builddir)/policies/libvdipolicy.la $(LIBCONFIG_LIBS) $(VDICOMMON_LIBS)
 vdi_brokerd_SOURCES = broker/brokerd.c

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,10 @@ usage(FILE *f)
 	    "  audit [--tenant T] [--user U] [--device T] [--since TIME] "
 	    "[--limit N]\n"
 	    "  audit verify [--tenant T]\n"
+	    "  audit export --tenant T --file FILE   (the tenant's chain, as "
+	    "JSON lines)\n"
+	    "  audit verify --file FILE     (an export, checked here without "
+	    "the broker)\n"
 	    "each command sees only the tenants the caller administers "
 	    "(root and the\n"
 	    "broker's operators_group: every tenant)\n"
@@ -447,6 +452,181 @@ thumb_arg(const char *what, const char *in, char out[STORE_THUMB_MAX])
 	return 0;
 }
 
+/* audit export: the reply's rows as JSON lines in path (0600, written
+ * whole or not at all): a header line, then one row per line. */
+static int
+export_write(const char *path, json_t *rep)
+{
+	json_t *rows = json_object_get(rep, "rows"), *o, *hdr;
+	char tmp[4200], *line;
+	size_t i, n = json_array_size(rows);
+	const char *head = n > 0 ? json_string_value(json_object_get(
+				       json_array_get(rows, n - 1), "hash"))
+				 : "";
+	FILE *f;
+	int fd, bad = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
+		0 ||
+	    (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "vdictl: %s: %s\n", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	hdr = json_pack("{s:i, s:s, s:O, s:I, s:s}", "vdi_audit_export", 1,
+	    "tenant", str(rep, "tenant"), "exported",
+	    json_object_get(rep, "exported"), "rows", (json_int_t)n, "head",
+	    head ? head : "");
+	line = hdr ? json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	bad |= line == NULL || fprintf(f, "%s\n", line) < 0;
+	free(line);
+	json_decref(hdr);
+	json_array_foreach(rows, i, o)
+	{
+		line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		bad |= line == NULL || fprintf(f, "%s\n", line) < 0;
+		free(line);
+	}
+	bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		fprintf(stderr, "vdictl: cannot write %s: %s\n", path,
+		    strerror(errno));
+		unlink(tmp);
+		return 1;
+	}
+	printf("exported %zu audit rows of tenant %s to %s, head %s\n", n,
+	    str(rep, "tenant"), path, head ? head : "-");
+	return 0;
+}
+
+/* Copies the text field k of o into buf (too long: the row is refused). */
+static int
+field(json_t *o, const char *k, char *buf, size_t len)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	if (s == NULL || strlen(s) >= len)
+		return -1;
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+/* audit verify --file: checks an export on its own, with the hash the
+ * broker chains rows with. Returns 0 intact, 3 broken, 1 unreadable. */
+static int
+export_verify(const char *path)
+{
+	char line[16384], prev[65], why[256];
+	struct store_audit a;
+	json_t *hdr = NULL, *o;
+	json_error_t je;
+	long long rows = 0, want;
+	int64_t last_seq = 0;
+	const char *tenant;
+	FILE *f;
+	int rc = 0, lineno = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "vdictl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	why[0] = '\0';
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    (hdr = json_loads(line, 0, &je)) == NULL ||
+	    json_integer_value(json_object_get(hdr, "vdi_audit_export")) != 1) {
+		fprintf(stderr,
+		    "vdictl: %s: not an audit export (vdictl audit export)\n",
+		    path);
+		fclose(f);
+		json_decref(hdr);
+		return 1;
+	}
+	tenant = str(hdr, "tenant");
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char h[65];
+
+		lineno++;
+		memset(&a, 0, sizeof(a));
+		if ((o = json_loads(line, 0, &je)) == NULL ||
+		    field(o, "actor", a.actor, sizeof(a.actor)) != 0 ||
+		    field(o, "action", a.action, sizeof(a.action)) != 0 ||
+		    field(o, "outcome", a.outcome, sizeof(a.outcome)) != 0 ||
+		    field(o, "tenant", a.tenant, sizeof(a.tenant)) != 0 ||
+		    field(o, "user", a.user, sizeof(a.user)) != 0 ||
+		    field(o, "device", a.device, sizeof(a.device)) != 0 ||
+		    field(o, "session", a.session, sizeof(a.session)) != 0 ||
+		    field(o, "reason", a.reason, sizeof(a.reason)) != 0 ||
+		    field(o, "detail", a.detail, sizeof(a.detail)) != 0 ||
+		    field(o, "prev_hash", a.prev_hash, sizeof(a.prev_hash)) !=
+			0 ||
+		    field(o, "hash", a.hash, sizeof(a.hash)) != 0) {
+			snprintf(why, sizeof(why), "line %d is not a row",
+			    lineno + 1);
+			rc = 3;
+			json_decref(o);
+			break;
+		}
+		a.seq = json_integer_value(json_object_get(o, "seq"));
+		a.time = json_integer_value(json_object_get(o, "time"));
+		a.format =
+		    (int)json_integer_value(json_object_get(o, "format"));
+		json_decref(o);
+		store_audit_hash(&a, h);
+		if (strcmp(a.tenant, tenant) != 0)
+			snprintf(why, sizeof(why),
+			    "row %lld is of tenant %.100s, not %.100s",
+			    (long long)a.seq, a.tenant, tenant);
+		else if (a.seq <= last_seq)
+			snprintf(why, sizeof(why), "row %lld is out of order",
+			    (long long)a.seq);
+		else if (strcmp(h, a.hash) != 0)
+			snprintf(why, sizeof(why),
+			    "row %lld was changed (its hash does not match)",
+			    (long long)a.seq);
+		else if (a.format != 1 && strcmp(a.prev_hash, prev) != 0)
+			snprintf(why, sizeof(why),
+			    "row %lld does not follow the row before it (a row "
+			    "was removed or inserted)",
+			    (long long)a.seq);
+		if (why[0] != '\0') {
+			rc = 3;
+			break;
+		}
+		/* Rows of the old global chain (format 1) check their own
+		 * hash only: their links run through other tenants. */
+		if (a.format != 1)
+			memcpy(prev, a.hash, sizeof(prev));
+		last_seq = a.seq;
+		rows++;
+	}
+	fclose(f);
+	want = (long long)json_integer_value(json_object_get(hdr, "rows"));
+	if (rc == 0 &&
+	    (rows != want ||
+		strcmp(str(hdr, "head"), rows > 0 ? a.hash : "") != 0)) {
+		snprintf(why, sizeof(why),
+		    "the export ends after %lld rows, its header says %lld "
+		    "rows ending in %.64s (rows were cut off the end)",
+		    rows, want, str(hdr, "head"));
+		rc = 3;
+	}
+	if (rc == 0)
+		printf("%s: audit export of tenant %s intact: %lld rows, head "
+		       "%s\n",
+		    path, tenant, rows, rows > 0 ? a.hash : "-");
+	else
+		printf("%s: AUDIT EXPORT BROKEN: %s (%lld rows before it "
+		       "verify)\n",
+		    path, why, rows);
+	json_decref(hdr);
+	return rc;
+}
+
 /* The options a command takes (others given with it are errors). */
 enum {
 	OPT_ALL = 1 << 0,
@@ -456,10 +636,11 @@ enum {
 	OPT_DEVICE = 1 << 4,
 	OPT_SINCE = 1 << 5,
 	OPT_LIMIT = 1 << 6,
+	OPT_FILE = 1 << 7,
 };
 
 static const char *const opt_names[] = { "--all", "--reason", "--tenant",
-	"--user", "--device", "--since", "--limit" };
+	"--user", "--device", "--since", "--limit", "--file" };
 
 /* Refuses the options given that the command does not take. */
 static int
@@ -482,7 +663,7 @@ main(int argc, char **argv)
 	const char *sock = getenv("VDI_BROKER_SOCKET");
 	const char *a[8] = { NULL };
 	const char *reason = NULL, *tenant = NULL, *user = NULL, *device = NULL;
-	const char *since = NULL, *limit = NULL;
+	const char *since = NULL, *limit = NULL, *file = NULL;
 	char what[64], dev[STORE_THUMB_MAX];
 	json_t *req = NULL, *rep;
 	int i, na = 0, all = 0, rc;
@@ -522,6 +703,8 @@ main(int argc, char **argv)
 			dst = &since, bit = OPT_SINCE;
 		else if (strcmp(o, "--limit") == 0)
 			dst = &limit, bit = OPT_LIMIT;
+		else if (strcmp(o, "--file") == 0)
+			dst = &file, bit = OPT_FILE;
 		else if (o[0] == '-') {
 			fprintf(stderr, "vdictl: unknown option %s\n", o);
 			usage(stderr);
@@ -584,9 +767,24 @@ main(int argc, char **argv)
 			    strcmp(a[3], "default") == 0 ? json_null()
 							 : json_string(a[3]));
 		takes = OPT_REASON;
+	} else if (IS(0, "audit") && IS(1, "verify") && na == 2 &&
+	    file != NULL) {
+		/* An export, checked here: no broker needed. */
+		if (check_opts("audit verify --file", given, OPT_FILE) != 0)
+			return 2;
+		return export_verify(file);
 	} else if (IS(0, "audit") && IS(1, "verify") && na == 2) {
 		req = json_pack("{s:s}", "cmd", "audit.verify");
 		takes = OPT_TENANT;
+	} else if (IS(0, "audit") && IS(1, "export") && na == 2) {
+		if (file == NULL || tenant == NULL) {
+			fprintf(stderr,
+			    "vdictl: audit export needs --tenant "
+			    "and --file\n");
+			return 2;
+		}
+		req = json_pack("{s:s}", "cmd", "audit.export");
+		takes = OPT_TENANT | OPT_FILE | OPT_REASON;
 	} else if (IS(0, "audit") && na == 1) {
 		req = json_pack("{s:s}", "cmd", "audit.query");
 		takes =
@@ -656,7 +854,10 @@ main(int argc, char **argv)
 	if (rc == 0 && json_object_get(rep, "intact") != NULL &&
 	    !json_is_true(json_object_get(rep, "intact")))
 		rc = 3; /* audit verify found tampering */
-	if (json_out) {
+	if (rc == 0 && strcmp(what, "audit.export") == 0) {
+		/* The rows go to the file, whatever the output format. */
+		rc = export_write(file, rep);
+	} else if (json_out) {
 		char *s = json_dumps(rep, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s ? s : "{}");
