@@ -140,6 +140,13 @@ resolve_device(struct broker *b, const char *given, const char **tenants,
 		return fail("bad_request",
 		    "a device is its certificate's SHA-256 thumbprint, or the "
 		    "start of it, in lower-case hex (vdictl devices list)");
+	if (r == VDI_ERR_NOT_FOUND && strlen(given) == 64 &&
+	    strspn(given, "0123456789abcdef") == 64) {
+		/* A whole thumbprint needs no resolving: a device not seen
+		 * yet (its audit is empty, it may be revoked ahead). */
+		snprintf(out, STORE_THUMB_MAX, "%s", given);
+		return NULL;
+	}
 	if (r == VDI_ERR_NOT_FOUND) {
 		snprintf(msg, sizeof(msg),
 		    "no device thumbprint starts with %s", given);

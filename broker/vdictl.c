@@ -185,13 +185,16 @@ print_tenants(json_t *list)
 
 	printf("%-16s %-16s %-8s %-38s %s\n", "TENANT", "MODE", "SET BY",
 	    "CRL NEXT UPDATE", "CA NOT AFTER");
-	json_array_foreach(list, i, o) printf("%-16s %-16s %-8s %-38s %s\n",
-	    str(o, "name"), *str(o, "mode") ? str(o, "mode") : "(none)",
-	    *str(o, "mode_source") ? str(o, "mode_source") : "-",
-	    date_in(json_integer_value(json_object_get(o, "crl_next_update")),
-		t1, sizeof(t1)),
-	    date_in(json_integer_value(json_object_get(o, "ca_not_after")), t2,
-		sizeof(t2)));
+	json_array_foreach(list, i, o)
+		printf("%-16s %-16s %-8s %-38s %s\n", str(o, "name"),
+		    *str(o, "mode") ? str(o, "mode") : "(none)",
+		    *str(o, "mode_source") ? str(o, "mode_source") : "-",
+		    date_in(json_integer_value(
+				json_object_get(o, "crl_next_update")),
+			t1, sizeof(t1)),
+		    date_in(
+			json_integer_value(json_object_get(o, "ca_not_after")),
+			t2, sizeof(t2)));
 }
 
 static void
@@ -220,8 +223,7 @@ print_status(json_t *rep)
 		json_object_get(json_object_get(rep, "retention"), "tickets")));
 	printf("\n%-24s %-9s %-36s %s\n", "GATEWAY", "POLLING", "LAST HEARD",
 	    "CUTS");
-	json_array_foreach(json_object_get(rep, "gateways"), i, o)
-	{
+	json_array_foreach(json_object_get(rep, "gateways"), i, o) {
 		json_int_t h =
 		    json_integer_value(json_object_get(o, "last_heard"));
 		char ago[160];
@@ -240,8 +242,7 @@ print_status(json_t *rep)
 			: "BEHIND");
 	}
 	printf("\n%-12s %-44s %s\n", "FILE", "PATH", "DATE");
-	json_array_foreach(json_object_get(rep, "certificates"), i, o)
-	{
+	json_array_foreach(json_object_get(rep, "certificates"), i, o) {
 		char d[160];
 
 		snprintf(d, sizeof(d), "%s %s", str(o, "date"),
@@ -262,7 +263,7 @@ print_human(const char *what, json_t *rep)
 
 	/* What was done but needs an eye (a CRL near its nextUpdate). */
 	json_array_foreach(json_object_get(rep, "warnings"), i, o)
-	    fprintf(stderr, "vdictl: %s\n", json_string_value(o));
+		fprintf(stderr, "vdictl: %s\n", json_string_value(o));
 	if (strcmp(what, "status") == 0) {
 		print_status(rep);
 		return;
@@ -483,8 +484,7 @@ export_write(const char *path, json_t *rep)
 	bad |= line == NULL || fprintf(f, "%s\n", line) < 0;
 	free(line);
 	json_decref(hdr);
-	json_array_foreach(rows, i, o)
-	{
+	json_array_foreach(rows, i, o) {
 		line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 		bad |= line == NULL || fprintf(f, "%s\n", line) < 0;
 		free(line);

@@ -103,7 +103,8 @@ dst_in_policy(struct session *s)
 	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
 	    VLOG_Q(s->tok.dst_host), (unsigned)s->tok.dst_port,
 	    VLOG_Q(s->tok.tid));
-	front_refuse(s, GWR_DST_POLICY, 403, vdi_reason_code(VDI_REASON_DST_NOT_IN_POLICY),
+	front_refuse(s, GWR_DST_POLICY, 403,
+	    vdi_reason_code(VDI_REASON_DST_NOT_IN_POLICY),
 	    "the token names a desktop the policy does not give its tenant",
 	    detail);
 	return 0;
@@ -176,7 +177,8 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		return;
 	}
 	if (desktop_security(s) == NULL) {
-		front_refuse(s, GWR_NLA_UNSUPPORTED, 503, vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
+		front_refuse(s, GWR_NLA_UNSUPPORTED, 503,
+		    vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop pool uses NLA (sec=nla), which this gateway "
 		    "does not support yet: set security = \"tls\"",
 		    "detail=\"CredSSP towards desktops is not implemented\"");
@@ -200,6 +202,6 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		return;
 	if (desktop_connect(s) != 0)
 		front_refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
-		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE), "the desktop cannot be reached",
-		    "reason=alloc");
+		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
+		    "the desktop cannot be reached", "reason=alloc");
 }

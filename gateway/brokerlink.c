@@ -361,7 +361,11 @@ commands_loop(void *arg)
 			snprintf(req, sizeof(req),
 			    "{\"epoch\":\"%s\",\"after\":%llu,\"wait\":%d}",
 			    bl->epoch, (unsigned long long)bl->after,
-			    ok_once ? BL_POLL_WAIT : 0);
+			    /* After a failure, answered at once: the link
+			     * is known to be back (and what was missed
+			     * arrives) without waiting a whole poll. Only
+			     * this thread writes bl->up. */
+			    bl->up ? BL_POLL_WAIT : 0);
 		else
 			snprintf(req, sizeof(req), "{\"after\":0,\"wait\":0}");
 		st = post(bl, bl->url_commands, req, BL_POLL_WAIT + 10, 1,

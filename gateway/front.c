@@ -228,7 +228,8 @@ front_read(struct bufferevent *bev, void *arg)
 		return;
 	case SS_DESKTOP:
 		if (len > SESSION_EARLY_MAX)
-			front_refuse(s, GWR_CLIENT_PROTOCOL, 400, vdi_reason_code(VDI_REASON_BAD_REQUEST),
+			front_refuse(s, GWR_CLIENT_PROTOCOL, 400,
+			    vdi_reason_code(VDI_REASON_BAD_REQUEST),
 			    "too many bytes before 101", NULL);
 		return;
 	case SS_CLIENT_X224:

@@ -130,8 +130,8 @@ expiry_render(struct gw *gw, struct evbuffer *o)
 		evbuffer_add_printf(o, "%s",
 		    certexp_metric_line(line, sizeof(line),
 			"vdi_gateway_crl_next_update_seconds",
-			(const char *const[]){ "tenant", t->name, "ca",
-			    t->ca_file, NULL },
+			(const char *const[]){
+			    "tenant", t->name, "ca", t->ca_file, NULL },
 			left));
 	}
 	pthread_mutex_unlock(&gw->policy_lock);

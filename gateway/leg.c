@@ -41,8 +41,6 @@
 #define LEG_RECORD_ROOM (16u * 1024u)
 /* Most plaintext handed to one SSL_write. */
 #define LEG_WRITE_MAX (256u * 1024u)
-/* A leg quiet this long gives its buffers back. */
-#define LEG_TRIM_SECONDS 2
 
 /* What one of our BIOs reads from and writes to. It belongs to the BIO
  * (freed with it), because libevent may free the bufferevent that held

@@ -29,6 +29,8 @@
 
 /* Most TLS layers on one leg (front tunnel TLS + RDP-level TLS). */
 #define LEG_LAYERS_MAX 2
+/* A leg quiet this long gives its buffers back (leg_trim). */
+#define LEG_TRIM_SECONDS 2
 /* Most bytes read from the socket per system call. */
 #define LEG_READ_CHUNK (64u * 1024u)
 

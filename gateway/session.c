@@ -263,10 +263,12 @@ refuse_killed(struct session *s, const char *reason)
 		front_refuse(s, GWR_CUT, 403, vdi_reason_code(VDI_REASON_CUT),
 		    "the broker has cut this session", detail);
 	else if (strcmp(reason, "replaced") == 0)
-		front_refuse(s, GWR_CUT, 409, vdi_reason_code(VDI_REASON_REPLACED),
+		front_refuse(s, GWR_CUT, 409,
+		    vdi_reason_code(VDI_REASON_REPLACED),
 		    "a newer tunnel of this session replaced this one", detail);
 	else
-		front_refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_CLOSING),
+		front_refuse(s, GWR_BUSY, 503,
+		    vdi_reason_code(VDI_REASON_CLOSING),
 		    "this gateway is closing its tunnels", detail);
 }
 
@@ -424,20 +426,22 @@ session_desktop_failed(
 		return;
 	switch (why) {
 	case GWR_NLA_UNSUPPORTED:
-		front_refuse(s, why, 503, vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
+		front_refuse(s, why, 503,
+		    vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop requires NLA, which this gateway does not "
 		    "support yet",
 		    detail);
 		break;
 	case GWR_DESKTOP_CERT:
-		front_refuse(s, why, 503, vdi_reason_code(VDI_REASON_DESKTOP_UNTRUSTED),
+		front_refuse(s, why, 503,
+		    vdi_reason_code(VDI_REASON_DESKTOP_UNTRUSTED),
 		    "the desktop's certificate is not the expected one",
 		    detail);
 		break;
 	default:
 		front_refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
-		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE), "the desktop cannot be reached",
-		    detail);
+		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
+		    "the desktop cannot be reached", detail);
 		break;
 	}
 }

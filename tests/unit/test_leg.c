@@ -158,9 +158,10 @@ peer_main(void *arg)
 				pe->ok = 0;
 		pe->got += n;
 	}
-	/* Quiet long enough for the leg to give its buffers back, then a
+	/* Quiet long enough for the leg to give its buffers back (its
+	 * trim check may come up to twice the quiet time late), then a
 	 * clean close. */
-	sleep(3);
+	sleep(2 * LEG_TRIM_SECONDS + 1);
 	(void)SSL_shutdown(s);
 	if (s != outer)
 		(void)SSL_shutdown(outer);

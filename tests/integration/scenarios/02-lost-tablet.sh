@@ -34,7 +34,8 @@ vdi_check "... within 5 s ($ms ms)" test "$ms" -lt 5000
 vdi_check "vdi-connect sees the tunnel go" \
 	vdi_wait_log s1 "connection to the desktop was lost" 10 "$smark"
 vdi_wait_exit s1 15
-vdi_assert_eq "its reconnect is refused: vdi-connect gives up (exit 8)" 8 "$?"
+vdi_assert_eq "its reconnect is refused: vdi-connect gives up, device refused (exit 4)" 4 "$?"
+vdi_assert_contains "... saying it cannot be restored from this tablet" "$VDI_RUN/s1.log" "cannot be restored from this tablet"
 vdi_assert_contains "... the broker refused the ticket" "$VDI_RUN/s1.log" "event=reconnect_refused"
 vdi_check "the session is over at the broker" test -z "$(sfield "$SID" state)"
 

@@ -50,7 +50,7 @@ vdi_check "audit: the takeover by tablet-2 naming tablet-1" \
 	audit_has audit-alice.txt "action=takeover" "outcome=ok" "session=$SID" \
 	"device=${T2:0:16}" "\"previous_device\":\"$T1\""
 vdi_check "audit: the first tunnel ended with reason takeover" \
-	audit_has audit-alice.txt "action=tunnel_end" "session=$SID" "reason=\"cut:takeover\""
+	audit_has audit-alice.txt "action=tunnel_end" "session=$SID" "reason=\"takeover\""
 audit_rows audit-t1.txt --device "$T1"
 vdi_check "audit: tablet-1's refused reconnect" \
 	audit_has audit-t1.txt "action=reconnect " "outcome=refused"
