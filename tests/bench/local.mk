@@ -30,4 +30,22 @@ bench: $(bench_deps)
 	  top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	  OPENSSL='$(OPENSSL_BIN)' bash $(top_srcdir)/$$s || rc=1; \
 	done; exit $$rc
-.PHONY: bench
+
+# The tier CI runs (.ci/run, on a build without sanitizers): every benchmark
+# with bounded counts, a few minutes in all; the goals are checked the same
+# way (ratios in the same run), the figures are coarser than make bench's.
+bench-ci: $(bench_deps)
+	@rc=0; b() { s=$$1; shift; echo "=== $$s (CI tier: $$*)"; \
+	  env "$$@" top_srcdir='$(abs_top_srcdir)' \
+	  top_builddir='$(abs_top_builddir)' OPENSSL='$(OPENSSL_BIN)' \
+	  bash $(top_srcdir)/$$s || rc=1; }; \
+	b tests/bench/bench_relay_cost.sh BENCH_SECS=8 BENCH_RUNS=2 \
+	  'BENCH_LOADS=1 4'; \
+	b tests/bench/bench_session_memory.sh BENCH_N1=500 BENCH_N2=2000 \
+	  BENCH_CYCLES=2; \
+	b tests/bench/bench_latency.sh BENCH_RUNS=2 'BENCH_LOADS=1 100'; \
+	b tests/bench/bench_connect.sh BENCH_RUNS=3; \
+	b tests/bench/bench_broker_storm.sh BENCH_N=200; \
+	b tests/bench/bench_reconnect.sh; \
+	exit $$rc
+.PHONY: bench bench-ci
