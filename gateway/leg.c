@@ -405,7 +405,16 @@ leg_flush(struct leg *l, int wipe)
 		if (wipe && i == l->nlay - 1)
 			vbuf_wipe(q);
 	}
-	return push(l);
+	if (push(l) != 0)
+		return -1;
+	/* Empty queues hold no memory between batches (an idle session
+	 * costs its structs, not buffers): one allocation per batch is
+	 * cheaper than 4 queues' worth of idle storage per session. */
+	for (i = 0; i <= l->nlay; i++) {
+		vbuf_release(l->q_in[i]);
+		vbuf_release(l->q_out[i]);
+	}
+	return 0;
 }
 
 static void

@@ -39,13 +39,13 @@ bench-ci: $(bench_deps)
 	  env "$$@" top_srcdir='$(abs_top_srcdir)' \
 	  top_builddir='$(abs_top_builddir)' OPENSSL='$(OPENSSL_BIN)' \
 	  bash $(top_srcdir)/$$s || rc=1; }; \
-	b tests/bench/bench_relay_cost.sh BENCH_SECS=8 BENCH_RUNS=2 \
+	b tests/bench/bench_relay_cost.sh BENCH_SECS=6 BENCH_RUNS=2 \
 	  'BENCH_LOADS=1 4'; \
-	b tests/bench/bench_session_memory.sh BENCH_N1=500 BENCH_N2=2000 \
+	b tests/bench/bench_session_memory.sh BENCH_N1=300 BENCH_N2=1000 \
 	  BENCH_CYCLES=2; \
-	b tests/bench/bench_latency.sh BENCH_RUNS=2 'BENCH_LOADS=1 100'; \
-	b tests/bench/bench_connect.sh BENCH_RUNS=3; \
-	b tests/bench/bench_broker_storm.sh BENCH_N=200; \
+	b tests/bench/bench_latency.sh BENCH_RUNS=1 'BENCH_LOADS=1 20'; \
+	b tests/bench/bench_connect.sh BENCH_RUNS=2; \
+	b tests/bench/bench_broker_storm.sh BENCH_N=100; \
 	b tests/bench/bench_reconnect.sh; \
 	exit $$rc
 .PHONY: bench bench-ci
