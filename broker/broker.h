@@ -36,6 +36,7 @@ struct broker {
 	struct vdi_tls *tls;   /* device + gateway front (mTLS) */
 	struct policy *policy; /* current; sessions keep their own ref */
 	int reload_failed;     /* the last reload was refused (/healthz) */
+	int stopping;          /* a stop signal came (STOPPING=1 sent) */
 	struct store *store;
 	struct privsep *ps; /* monitor: PAM, signing, sealing */
 	struct ratelimit *rl_user;

@@ -104,8 +104,13 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		vdi_notify("READY=1");
 		return;
 	}
-	vdi_notify("STOPPING=1");
-	vlog(VLOG_NOTICE, "stopping", "signal=%d", (int)sig);
+	/* Once: a second signal (SIGINT after SIGTERM, the monitor passing
+	 * one on) stops nothing more. */
+	if (!b->stopping) {
+		b->stopping = 1;
+		vdi_notify("STOPPING=1");
+		vlog(VLOG_NOTICE, "stopping", "signal=%d", (int)sig);
+	}
 	event_base_loopexit(b->base, NULL);
 }
 
