@@ -91,7 +91,7 @@ vdi_check "gateway relays" vdi_wait_log "$GW_NAME" "event=relay_start" 15 "$gmar
 vdi_check "sesman authenticates alice (the gateway's sealed password, not the client's)" \
 	vdi_wait_log sesman "created session (access granted): username alice" 20 "$smark"
 vdi_check "sesman starts her Xvnc session" \
-	vdi_wait_log sesman "Session started successfully for user alice" 20 "$smark"
+	vdi_wait_log sesman "Session started successfully for user alice" 60 "$smark"
 ADISP=$(vdi_log_since sesman "$smark" |
 	sed -n 's/.*Session started successfully for user alice on display \([0-9]*\).*/\1/p' | head -n1)
 [ -n "$ADISP" ] || vdi_die "no display for alice in sesman.log"
@@ -132,7 +132,7 @@ DISPLAY=":$DDISP" vdi_start xfreerdp-direct xfreerdp "/v:127.0.0.1:$XRDP_PORT" \
 	/sec:tls "/cert:deny,fingerprint:sha256:$(echo "$XRDP_PIN" | sed 's/../&:/g; s/:$//')" \
 	/u:bob /p:bob-pw "${SWITCHES[@]}"
 vdi_check "control: sesman starts bob's session" \
-	vdi_wait_log sesman "Session started successfully for user bob" 20 "$smark"
+	vdi_wait_log sesman "Session started successfully for user bob" 60 "$smark"
 BDISP=$(vdi_log_since sesman "$smark" |
 	sed -n 's/.*Session started successfully for user bob on display \([0-9]*\).*/\1/p' | head -n1)
 BCH=$XR/home/bob/.local/share/xrdp/xrdp-chansrv.$BDISP.log

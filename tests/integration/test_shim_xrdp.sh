@@ -140,7 +140,7 @@ vdi_check "the gateway relays xfreerdp's session" \
 vdi_check "sesman authenticates alice (the gateway's sealed password)" \
 	vdi_wait_log sesman "created session (access granted): username alice" 20 "$smark"
 vdi_check "sesman starts her Xvnc session" \
-	vdi_wait_log sesman "Session started successfully for user alice" 20 "$smark"
+	vdi_wait_log sesman "Session started successfully for user alice" 60 "$smark"
 ADISP=$(xrdp_display alice "$smark")
 [ -n "$ADISP" ] || vdi_die "no display for alice in sesman.log"
 vdi_log "alice's Xvnc is :$ADISP"
