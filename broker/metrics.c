@@ -12,6 +12,7 @@
 
 #include "certexp.h"
 #include "gwapi.h"
+#include "httpstatus.h"
 #include "policy_files.h"
 #include "login.h"
 #include "metrics.h"
@@ -165,7 +166,20 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	const struct policy_desktop *d;
 	uint64_t healthy = 0, unhealthy = 0, drained = 0;
 	char pi[4096];
-	size_t i, j;
+	/* Each desktop's last probe (health.c), labelled with its pool and
+	 * tenant: names of the policy, which allow no quote or backslash. */
+	static const struct {
+		const char *name, *help;
+	} dm[] = {
+		{ "vdi_broker_desktop_up",
+		    "Whether the desktop answered its last probe (1) or not "
+		    "(0; also before its first probe)." },
+		{ "vdi_broker_desktop_last_probe_timestamp_seconds",
+		    "When the desktop was last probed (0: not yet)." },
+		{ "vdi_broker_desktop_last_up_timestamp_seconds",
+		    "When the desktop last answered a probe (0: never)." },
+	};
+	size_t i, j, k;
 
 	/* vdi_build_info and process_* of this (the worker) process. */
 	if (vdi_procinfo_metrics(pi, sizeof(pi)) < sizeof(pi))
@@ -232,50 +246,21 @@ metrics_render(struct broker *b, struct evbuffer *o)
 		    sweep_reason_name((enum sweep_reason)i),
 		    (unsigned long long)bm_get(BM_SWEPT + i));
 
-	/* Each desktop's last probe (health.c), labelled with its pool and
-	 * tenant: names of the policy, which allows no quote or backslash
-	 * in them. */
-	evbuffer_add_printf(o,
-	    "# HELP vdi_broker_desktop_up Whether the desktop answered its "
-	    "last probe (1) or not (0; also before its first probe).\n"
-	    "# TYPE vdi_broker_desktop_up gauge\n");
-	for (i = 0; i < policy_pool_count(b->policy); i++) {
-		pool = policy_pool_at(b->policy, i);
-		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
-			d = policy_pool_desktop(pool, j);
-			if (store_desktop_get(b->store, d->name, &h) == 0)
-				desktop_line(o, "vdi_broker_desktop_up", pool,
-				    d->name, h.healthy ? 1 : 0);
-		}
-	}
-	evbuffer_add_printf(o,
-	    "# HELP vdi_broker_desktop_last_probe_timestamp_seconds When the "
-	    "desktop was last probed (0: not yet).\n"
-	    "# TYPE vdi_broker_desktop_last_probe_timestamp_seconds gauge\n");
-	for (i = 0; i < policy_pool_count(b->policy); i++) {
-		pool = policy_pool_at(b->policy, i);
-		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
-			d = policy_pool_desktop(pool, j);
-			if (store_desktop_get(b->store, d->name, &h) == 0)
-				desktop_line(o,
-				    "vdi_broker_desktop_last_probe_timestamp_"
-				    "seconds",
-				    pool, d->name, h.last_check);
-		}
-	}
-	evbuffer_add_printf(o,
-	    "# HELP vdi_broker_desktop_last_up_timestamp_seconds When the "
-	    "desktop last answered a probe (0: never).\n"
-	    "# TYPE vdi_broker_desktop_last_up_timestamp_seconds gauge\n");
-	for (i = 0; i < policy_pool_count(b->policy); i++) {
-		pool = policy_pool_at(b->policy, i);
-		for (j = 0; j < policy_pool_desktop_count(pool); j++) {
-			d = policy_pool_desktop(pool, j);
-			if (store_desktop_get(b->store, d->name, &h) == 0)
-				desktop_line(o,
-				    "vdi_broker_desktop_last_up_timestamp_"
-				    "seconds",
-				    pool, d->name, h.last_ok);
+	for (k = 0; k < sizeof(dm) / sizeof(dm[0]); k++) {
+		evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s gauge\n",
+		    dm[k].name, dm[k].help, dm[k].name);
+		for (i = 0; i < policy_pool_count(b->policy); i++) {
+			pool = policy_pool_at(b->policy, i);
+			for (j = 0; j < policy_pool_desktop_count(pool); j++) {
+				d = policy_pool_desktop(pool, j);
+				if (store_desktop_get(b->store, d->name, &h) !=
+				    0)
+					continue;
+				desktop_line(o, dm[k].name, pool, d->name,
+				    k == 0       ? (h.healthy ? 1 : 0)
+					: k == 1 ? h.last_check
+						 : h.last_ok);
+			}
 		}
 	}
 	for (i = 0; i < policy_pool_count(b->policy); i++) {
@@ -346,7 +331,7 @@ health(struct broker *b, struct evhttp_request *req, struct evbuffer *out)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain");
 	evhttp_send_reply(
-	    req, bad ? 503 : 200, bad ? "Service Unavailable" : "OK", NULL);
+	    req, bad ? 503 : 200, vdi_http_phrase(bad ? 503 : 200), NULL);
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include "certexp.h"
 #include "gateway.h"
+#include "httpstatus.h"
 #include "procinfo.h"
 #include "trust.h"
 
@@ -277,7 +278,7 @@ health(struct gw *gw, struct evhttp_request *req, struct evbuffer *o)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain");
 	evhttp_send_reply(
-	    req, bad ? 503 : 200, bad ? "Service Unavailable" : "OK", o);
+	    req, bad ? 503 : 200, vdi_http_phrase(bad ? 503 : 200), o);
 }
 
 static void
