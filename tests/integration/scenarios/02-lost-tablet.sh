@@ -66,8 +66,9 @@ vdi_check "... and when ($rev_time)" test "$rev_epoch" -ge "$t_before" -a "$rev_
 vdi_check "audit: bob's session killed by $ADMIN because of the revocation" \
 	audit_has audit-dev.txt "action=session_kill" "actor=$ADMIN" "user=bob" \
 	"session=$SID" 'reason="device_revoked"'
-vdi_check "audit: the tunnel end with the reason" \
-	audit_has audit-dev.txt "action=tunnel_end" "session=$SID" "device_revoked"
+vdi_check "audit: the tunnel end with the reason (revoked)" \
+	audit_has audit-dev.txt "action=tunnel_end" "session=$SID" \
+	'reason="revoked"' "device_revoked"
 vdi_check "audit: the refused reconnect" \
 	audit_has audit-dev.txt "action=reconnect " "outcome=refused"
 vdi_check "audit: the refused logins" \
