@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "bconf.h"
 #include "cfgfile.h"
@@ -106,8 +107,14 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	if (cfg_get_hostport(&c, NULL, "metrics_listen", 0, b->metrics_host,
 		sizeof(b->metrics_host), &b->metrics_port) == 1)
 		b->metrics_enabled = 1;
-	cfg_get_path(&c, NULL, "admin_socket", 0, b->admin_socket,
-	    sizeof(b->admin_socket));
+	if (cfg_get_path(&c, NULL, "admin_socket", 0, b->admin_socket,
+		sizeof(b->admin_socket)) == 1 &&
+	    strlen(b->admin_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		cfg_error(&c, config_setting_get_member(root, "admin_socket"),
+		    NULL,
+		    "longer than %zu bytes, the limit of a Unix socket path: "
+		    "choose a shorter one",
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	if (cfg_get_string(&c, NULL, "admin_group", 0, &s) == 1)
 		copy(b->admin_group, sizeof(b->admin_group), s);
 	if (cfg_get_string(&c, NULL, "operators_group", 0, &s) == 1)

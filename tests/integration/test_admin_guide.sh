@@ -10,7 +10,12 @@ vdi_init
 vdi_require python3 python3
 vdi_require sqlite3 sqlite3
 B=$VDI_BUILDDIR
-R=$VDI_RUN/root
+# The scratch root lives under a short /tmp path: the guide's admin socket
+# ($R/run/vdi/brokerd.sock) must stay within the 107 bytes of a Unix socket
+# path, which the run folder of a distcheck build does not leave room for.
+R=$(mktemp -d /tmp/vdi-guide.XXXXXX) || vdi_die "cannot make a scratch root in /tmp"
+vdi_at_exit "rm -rf '$R'"
+ln -s "$R" "$VDI_RUN/root"
 mkdir -p "$R/bin" "$R/etc/pam.d" "$R/root" "$R/var/lib" "$R/var/backups" "$R/run/vdi" "$R/usr/local/sbin"
 chmod 0755 "$VDI_RUN" "$R" "$R/etc" "$R/var" "$R/var/lib" "$R/run" "$R/run/vdi"
 for p in vdi-brokerd vdictl vdi-gatewayd vdi-connect policies/vdi-policy; do

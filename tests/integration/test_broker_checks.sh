@@ -43,6 +43,8 @@ tcase short-seal-key 's|seal_key = "seal.key"|seal_key = "short-seal.key"|' 'tok
 tcase no-such-user 's|^user = "nobody";|user = "vdi-no-such-user";|' 'user: no such user vdi-no-such-user'
 tcase no-admin-group 's|^user = "nobody";|admin_group = "vdi-no-such-group";\nuser = "nobody";|' \
 	'admin_group: no such group vdi-no-such-group'
+tcase long-admin-socket "s|^admin_socket = .*|admin_socket = \"/run/$(printf '%0120d' 0)\";|" \
+	'admin_socket: longer than 107 bytes'
 if [ "$(id -u)" = 0 ]; then
 	tcase root-only-key 's|key = "pki/infra/broker.key"|key = "root-only.key"|' \
 		'tls.key: cannot read .*root-only.key as user nobody'
