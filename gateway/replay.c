@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "replay.h"
@@ -17,11 +18,17 @@ struct replay_slot {
 
 struct replay {
 	pthread_mutex_t lock; /* replay_use and replay_count, any thread */
-	size_t mask;
+	size_t mask;          /* the table now: mask + 1 slots */
+	size_t max_slots;     /* what capacity allows: the table's last size */
 	size_t count;
 	struct replay_slot *slots;
 	uint64_t seed;
 };
+
+/* The table's first size: it doubles as ids come, up to max_slots, so a
+ * gateway sized for many sessions does not hold (nor touch, page by
+ * page) a table for all of them while few are live. */
+#define REPLAY_FIRST_SLOTS 1024
 
 struct replay *
 replay_new(size_t capacity)
@@ -35,6 +42,9 @@ replay_new(size_t capacity)
 		n <<= 1;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	r->max_slots = n;
+	if (n > REPLAY_FIRST_SLOTS)
+		n = REPLAY_FIRST_SLOTS;
 	if ((r->slots = calloc(n, sizeof(*r->slots))) == NULL) {
 		free(r);
 		return NULL;
@@ -85,28 +95,43 @@ hash(const struct replay *r, const char *s, size_t n)
 	return (size_t)h;
 }
 
-/* Rebuilds the table without expired entries (keeps probe chains
- * correct, unlike clearing single slots). */
+/* Rebuilds the table with n slots, without the expired entries (keeps
+ * probe chains correct, unlike clearing single slots). On no memory the
+ * old table stays: still correct, just fuller. */
 static void
-sweep(struct replay *r, int64_t now)
+rebuild(struct replay *r, size_t n, int64_t now)
 {
-	size_t n = r->mask + 1, i, j;
+	size_t old_n = r->mask + 1, i, j;
 	struct replay_slot *old = r->slots, *nw;
 
 	if ((nw = calloc(n, sizeof(*nw))) == NULL)
-		return; /* keep the old table: still correct, just full */
+		return;
 	r->count = 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < old_n; i++) {
 		if (old[i].expires == 0 || old[i].expires <= now)
 			continue;
-		j = hash(r, old[i].jti, old[i].len) & r->mask;
+		j = hash(r, old[i].jti, old[i].len) & (n - 1);
 		while (nw[j].expires != 0)
-			j = (j + 1) & r->mask;
+			j = (j + 1) & (n - 1);
 		nw[j] = old[i];
 		r->count++;
 	}
+	OPENSSL_cleanse(old, old_n * sizeof(*old));
 	free(old);
 	r->slots = nw;
+	r->mask = n - 1;
+}
+
+/* Half full: drop the expired ids; still a quarter full of live ones and
+ * below the capacity: double the table. */
+static void
+make_room(struct replay *r, int64_t now)
+{
+	size_t n = r->mask + 1;
+
+	rebuild(r, n, now);
+	if (r->count >= n / 4 && n < r->max_slots)
+		rebuild(r, n * 2, now);
 }
 
 /* Under r->lock. */
@@ -116,9 +141,8 @@ use_locked(
 {
 	size_t i;
 
-	/* Full beyond half: sweep the expired ones first. */
 	if (r->count >= (r->mask + 1) / 2)
-		sweep(r, now);
+		make_room(r, now);
 	i = hash(r, jti, len) & r->mask;
 	for (;;) {
 		struct replay_slot *s = &r->slots[i];

@@ -2,10 +2,11 @@
  * replay.h: the gateway's memory of token ids (jti) until they expire.
  *
  * Each gateway token may open one tunnel. The cache remembers every jti it
- * accepted until that token's exp (plus skew), in a fixed-size open
- * addressing table (no allocation after creation). When it is full of
- * unexpired ids, new tokens are refused (fail closed) rather than an old id
- * forgotten early. Time is a parameter. One cache per gateway, owned by
+ * accepted until that token's exp (plus skew), in an open addressing table
+ * that starts small and doubles as ids come, up to what its capacity asks
+ * for (so memory follows the ids that are live, not the most there could
+ * be). When it is full of unexpired ids, new tokens are refused (fail
+ * closed) rather than an old id forgotten early. Time is a parameter. One cache per gateway, owned by
  * struct gw and shared by its worker loops: it holds its own mutex, so a
  * token replayed to another loop of the same gateway is caught.
  */

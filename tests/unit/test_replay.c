@@ -67,6 +67,34 @@ replay_use__when_many_ids__all_remembered(void **state)
 }
 
 static void
+replay_use__when_grown_to_capacity__fail_closed_there(void **state)
+{
+	/* 3000 ids: 8192 slots at the most, so 4096 live ids; the table
+	 * starts at 1024 slots and must grow to hold them all. */
+	struct replay *r = replay_new(3000);
+	char id[32];
+	int i;
+
+	assert_non_null(r);
+	for (i = 0; i < 4096; i++) {
+		snprintf(id, sizeof(id), "g-%d", i);
+		assert_int_equal(replay_use(r, id, strlen(id), 500, 10), 0);
+	}
+	assert_int_equal(replay_count(r), 4096);
+	assert_int_equal(
+	    replay_use(r, "one-more", 8, 500, 10), VDI_ERR_TOO_LARGE);
+	for (i = 0; i < 4096; i += 13) {
+		snprintf(id, sizeof(id), "g-%d", i);
+		assert_int_equal(
+		    replay_use(r, id, strlen(id), 500, 11), VDI_ERR_EXISTS);
+	}
+	/* all expired: room again, and the old ids are gone */
+	assert_int_equal(replay_use(r, "one-more", 8, 900, 600), 0);
+	assert_int_equal(replay_count(r), 1);
+	replay_free(r);
+}
+
+static void
 replay_use__when_bad_id__invalid(void **state)
 {
 	struct replay *r = replay_new(4);
@@ -93,6 +121,8 @@ main(void)
 		cmocka_unit_test(
 		    replay_use__when_full_of_live_ids__fail_closed_then_sweeps),
 		cmocka_unit_test(replay_use__when_many_ids__all_remembered),
+		cmocka_unit_test(
+		    replay_use__when_grown_to_capacity__fail_closed_there),
 		cmocka_unit_test(replay_use__when_bad_id__invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
