@@ -50,6 +50,7 @@ struct vdi_addr;
 struct brokerlink;
 struct policy_trust;
 struct evdns_base;
+struct vbuf;
 
 struct gw_worker {
 	struct gw *gw;
@@ -57,6 +58,11 @@ struct gw_worker {
 	struct event_base *base;
 	struct evdns_base *dns;
 	pthread_t thread;
+	/* The relay's output for the PDU being judged (relay_result fwd and
+	 * back), shared by the worker's sessions: a worker judges one PDU at
+	 * a time and pump() copies the output out before the next, so an
+	 * idle session holds no output buffer of its own. */
+	struct vbuf *relay_fwd, *relay_back;
 };
 
 /* Why a tunnel was refused: index into gw_refusal_names (metrics). */

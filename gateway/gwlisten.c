@@ -24,6 +24,7 @@
 
 #include "gateway.h"
 #include "keyproc.h"
+#include "relay.h"
 #include "srclimit.h"
 #include "vlog.h"
 
@@ -351,6 +352,11 @@ gw_workers_new(struct gw *gw)
 		gw->workers[i].dns = evdns_base_new(gw->workers[i].base,
 		    EVDNS_BASE_INITIALIZE_NAMESERVERS |
 			EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if ((gw->workers[i].relay_fwd = vbuf_new(RELAY_OUT_MAX)) ==
+			NULL ||
+		    (gw->workers[i].relay_back = vbuf_new(RELAY_OUT_MAX)) ==
+			NULL)
+			return VDI_ERR_ALLOC;
 	}
 	return 0;
 }
@@ -404,6 +410,8 @@ gw_workers_free(struct gw *gw)
 			evdns_base_free(gw->workers[i].dns, 0);
 		if (gw->workers[i].base != NULL)
 			event_base_free(gw->workers[i].base);
+		vbuf_free(gw->workers[i].relay_fwd); /* wipes */
+		vbuf_free(gw->workers[i].relay_back);
 	}
 	free(gw->workers);
 	gw->workers = NULL;

@@ -96,6 +96,7 @@ pump(struct session *s, enum rdp_dir dir)
 {
 	struct leg *from = leg_of(s, dir), *to = leg_of(s, !dir);
 	struct vbuf *in = leg_in(from), view;
+	struct vbuf *fwd = s->w->relay_fwd, *back = s->w->relay_back;
 	struct relay_result res;
 	unsigned char *p;
 	size_t len, avail;
@@ -121,11 +122,11 @@ pump(struct session *s, enum rdp_dir dir)
 		 * and the password bytes of a Client Info PDU wiped there. */
 		p = vbuf_mutable_ptr(in);
 		vbuf_init_view(&view, p, len);
-		vbuf_reset(s->fwd);
-		vbuf_reset(s->back);
+		vbuf_reset(fwd);
+		vbuf_reset(back);
 		memset(&res, 0, sizeof(res));
-		res.fwd = s->fwd;
-		res.back = s->back;
+		res.fwd = fwd;
+		res.back = back;
 		r = relay_pdu(&s->relay, dir, &view, p,
 		    s->has_creds ? &s->creds : NULL, &res);
 		if (vbuf_consume(in, len) != 0)
@@ -159,15 +160,16 @@ pump(struct session *s, enum rdp_dir dir)
 			    "sid=%s dir=%s what=%s", VLOG_Q(s->tok.sid),
 			    dir == RDP_C2S ? "c2s" : "s2c",
 			    VLOG_Q(res.v.reason));
-		if (vbuf_put_buf(leg_out(to), s->fwd) != 0 ||
-		    vbuf_put_buf(leg_out(from), s->back) != 0) {
+		if (vbuf_put_buf(leg_out(to), fwd) != 0 ||
+		    vbuf_put_buf(leg_out(from), back) != 0) {
+			vbuf_wipe(fwd);
 			session_close(s, "out_of_memory");
 			return -1;
 		}
 		if (res.secret) {
 			/* The Client Info PDU with the injected password: the
 			 * copies go as soon as it is encrypted. */
-			vbuf_wipe(s->fwd);
+			vbuf_wipe(fwd);
 			secret = 1;
 		}
 		if (secret ||

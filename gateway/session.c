@@ -109,12 +109,6 @@ session_free(struct session *s)
 	pump_free(s);
 	if (s->relay_init)
 		relay_free(&s->relay);
-	if (s->fwd != NULL) {
-		vbuf_wipe(s->fwd);
-		vbuf_free(s->fwd);
-	}
-	if (s->back != NULL)
-		vbuf_free(s->back);
 	gwm_add(s->gw, GWM_CONNECTIONS_ACTIVE, -1);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
@@ -359,9 +353,7 @@ session_relay_start(struct session *s)
 	rp.max_pdu = s->gw->conf.max_pdu;
 	rp.reassembly = s->gw->conf.reassembly;
 	s->relay_init = 1;
-	if (relay_init(&s->relay, &rp) != 0 ||
-	    (s->fwd = vbuf_new(RELAY_OUT_MAX)) == NULL ||
-	    (s->back = vbuf_new(RELAY_OUT_MAX)) == NULL) {
+	if (relay_init(&s->relay, &rp) != 0) {
 		session_close(s, "out_of_memory");
 		return;
 	}

@@ -65,7 +65,6 @@ struct session {
 
 	struct relay relay;
 	int relay_init;
-	struct vbuf *fwd, *back;
 	size_t rec_reported;
 
 	/* Single sign-on: opened from tok.cred, wiped at close. */
