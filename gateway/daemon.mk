@@ -54,7 +54,8 @@ vdi_gatewayd_SOURCES = \
 	gateway/session.c gateway/desktop.c \
 	gateway/front.c gateway/admission.c gateway/client.c \
 	gateway/pump.h gateway/pump.c gateway/leg.h gateway/leg.c \
-	gateway/registry.c gateway/brokerlink.c gateway/gwmetrics.c
+	gateway/registry.c gateway/brokerlink.c gateway/gwmetrics.c \
+	gateway/memtrim.h gateway/memtrim.c
 vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBCURL_CFLAGS) -I$(top_srcdir)/gateway -I$(top_srcdir)/policies
 vdi_gatewayd_LDADD = $(top_builddir)/gateway/libgwd.la \

@@ -41,6 +41,7 @@
 #include "daemonopt.h"
 #include "gateway.h"
 #include "keyproc.h"
+#include "memtrim.h"
 #include "procinfo.h"
 #include "srclimit.h"
 #include "sdnotify.h"
@@ -389,6 +390,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "vdi-gatewayd: cannot start threads\n");
 		goto out;
 	}
+	if (memtrim_start(gw) != 0) {
+		fprintf(stderr, "vdi-gatewayd: out of memory\n");
+		goto out;
+	}
 	gw_nofile_check(gw);
 	port = gw_listen_port();
 	if (port_file != NULL &&
@@ -416,6 +421,7 @@ out:
 			event_free(sigs[i]);
 	if (stop_timer != NULL)
 		event_free(stop_timer);
+	memtrim_stop();
 	gw_listen_close();
 	gw_metrics_stop();
 	cleanup(gw);

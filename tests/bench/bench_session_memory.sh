@@ -62,7 +62,9 @@ cycle() {
 		-K "$VDI_RUN/token.key" -n "$n" -m idle -p 32
 	t=$((n / 20 + 60))
 	vdi_wait_log "$name" "event=ready" "$t" || vdi_die "$name: not all $n sessions settled in ${t}s"
-	sleep 3 # idle: let every queue and event settle
+	# idle: let every queue and event settle (a quiet leg frees its TLS
+	# buffers after 2 s, the gateway trims its heap within 1 s after that)
+	sleep 6
 	UP_KIB=$(rss_kib "$GWPID")
 	local up fdn
 	up=$(nfd)
