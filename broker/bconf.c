@@ -109,7 +109,8 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 		b->metrics_enabled = 1;
 	if (cfg_get_path(&c, NULL, "admin_socket", 0, b->admin_socket,
 		sizeof(b->admin_socket)) == 1 &&
-	    strlen(b->admin_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+	    strlen(b->admin_socket) >=
+		sizeof(((struct sockaddr_un *)0)->sun_path))
 		cfg_error(&c, config_setting_get_member(root, "admin_socket"),
 		    NULL,
 		    "longer than %zu bytes, the limit of a Unix socket path: "
