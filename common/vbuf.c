@@ -10,6 +10,26 @@
 
 #define VBUF_INITIAL 256
 
+/* Clears the bytes of d that may have held data (never the rest of the
+ * allocation: a buffer grown for one large PDU is not wiped in full each
+ * time it is reused or freed). */
+static void
+wipe_used(struct vbuf *b)
+{
+	if (b->d != NULL && b->hw > 0)
+		OPENSSL_cleanse(b->d, b->hw);
+	b->hw = 0;
+}
+
+/* After bytes up to b->end (or a window handed out up to mark) were
+ * written. */
+static void
+mark_used(struct vbuf *b, size_t mark)
+{
+	if (mark > b->hw)
+		b->hw = mark;
+}
+
 struct vbuf *
 vbuf_new(size_t max_size)
 {
@@ -29,7 +49,7 @@ vbuf_free(struct vbuf *b)
 	if (b == NULL)
 		return;
 	if (b->d != NULL) {
-		OPENSSL_cleanse(b->d, b->alloc);
+		wipe_used(b);
 		free(b->d);
 	}
 	OPENSSL_cleanse(b, sizeof(*b));
@@ -131,8 +151,7 @@ vbuf_wipe(struct vbuf *b)
 {
 	if (b->readonly)
 		return;
-	if (b->d != NULL)
-		OPENSSL_cleanse(b->d, b->alloc);
+	wipe_used(b);
 	b->off = b->end = 0;
 }
 
@@ -168,12 +187,13 @@ vbuf_make_room(struct vbuf *b, size_t n)
 		return VDI_ERR_ALLOC;
 	if (b->d != NULL) {
 		memcpy(nd, b->d, b->end);
-		OPENSSL_cleanse(b->d, b->alloc);
+		wipe_used(b);
 		free(b->d);
 	}
 	b->d = nd;
 	b->cd = nd;
 	b->alloc = nalloc;
+	b->hw = b->end;
 	return 0;
 }
 
@@ -186,6 +206,7 @@ vbuf_space(struct vbuf *b, size_t n, unsigned char **p)
 	if ((r = vbuf_make_room(b, n)) != 0)
 		return r;
 	*p = b->d + b->end;
+	mark_used(b, b->end + n);
 	return 0;
 }
 
@@ -197,6 +218,7 @@ vbuf_commit(struct vbuf *b, size_t n)
 	if (n > b->alloc - b->end || n > b->max - vbuf_len(b))
 		return VDI_ERR_TOO_LARGE;
 	b->end += n;
+	mark_used(b, b->end);
 	return 0;
 }
 
@@ -211,7 +233,7 @@ vbuf_release(struct vbuf *b)
 {
 	if (b->readonly || b->d == NULL || b->off != b->end)
 		return;
-	OPENSSL_cleanse(b->d, b->alloc);
+	wipe_used(b);
 	free(b->d);
 	b->d = NULL;
 	b->cd = NULL;
@@ -233,6 +255,7 @@ vbuf_reserve(struct vbuf *b, size_t n, unsigned char **p)
 	if (p != NULL)
 		*p = b->d + b->end;
 	b->end += n;
+	mark_used(b, b->end);
 	return 0;
 }
 
@@ -244,9 +267,13 @@ vbuf_put(struct vbuf *b, const void *data, size_t n)
 
 	if (n == 0)
 		return b->readonly ? VDI_ERR_READONLY : 0;
-	if ((r = vbuf_reserve(b, n, &p)) != 0)
+	/* Not vbuf_reserve(): its zero fill would only be overwritten. */
+	if ((r = vbuf_make_room(b, n)) != 0)
 		return r;
+	p = b->d + b->end;
 	memcpy(p, data, n);
+	b->end += n;
+	mark_used(b, b->end);
 	return 0;
 }
 

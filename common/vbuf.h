@@ -37,6 +37,7 @@ struct vbuf {
 	size_t end;              /* end of valid data */
 	size_t alloc;            /* bytes allocated at d */
 	size_t max;              /* hard maximum of end - off + appended data */
+	size_t hw; /* bytes of d that may have held data: what a wipe clears */
 	int readonly;
 };
 

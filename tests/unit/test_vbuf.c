@@ -415,6 +415,40 @@ vbuf_wipe__when_called__storage_zeroed(void **state)
 }
 
 static void
+vbuf_wipe__when_space_written_not_committed__zeroed_too(void **state)
+{
+	/* Bytes written through vbuf_space() and never committed (a read
+	 * that stopped short) are wiped as well; consumed ones too. */
+	struct vbuf *b = vbuf_new(4096);
+	unsigned char *p, *q, more[300];
+	size_t i;
+
+	assert_non_null(b);
+	assert_int_equal(vbuf_space(b, 300, &p), 0);
+	memset(p, 'S', 300);
+	assert_int_equal(vbuf_commit(b, 10), 0);
+	assert_int_equal(vbuf_consume(b, 4), 0);
+	vbuf_wipe(b);
+	assert_int_equal(vbuf_space(b, 300, &q), 0);
+	assert_ptr_equal(p, q);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(q[i], 0);
+	/* A grown buffer keeps its data, and a wipe clears all of it. */
+	memset(q, 'T', 300);
+	assert_int_equal(vbuf_commit(b, 300), 0);
+	memset(more, 'T', sizeof(more));
+	assert_int_equal(vbuf_put(b, more, sizeof(more)), 0);
+	assert_int_equal(vbuf_len(b), 600);
+	p = vbuf_mutable_ptr(b);
+	for (i = 0; i < 600; i++)
+		assert_int_equal(p[i], 'T');
+	vbuf_wipe(b);
+	for (i = 0; i < 600; i++)
+		assert_int_equal(p[i], 0);
+	vbuf_free(b);
+}
+
+static void
 vbuf_peek_frame32__when_each_case__body_or_error(void **state)
 {
 	static const unsigned char f[] = { 0, 0, 0, 3, 'a', 'b', 'c', 'x' };
@@ -534,6 +568,8 @@ main(void)
 		cmocka_unit_test(
 		    vbuf_poke__when_rewriting_length__in_place_and_bounded),
 		cmocka_unit_test(vbuf_wipe__when_called__storage_zeroed),
+		cmocka_unit_test(
+		    vbuf_wipe__when_space_written_not_committed__zeroed_too),
 		cmocka_unit_test(
 		    vbuf_peek_frame32__when_each_case__body_or_error),
 		cmocka_unit_test(
