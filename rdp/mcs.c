@@ -524,7 +524,7 @@ rdp_mcs_write_send_data(struct vbuf *out, int indication, uint16_t initiator,
     uint16_t channel_id, const void *data, size_t len)
 {
 	unsigned char hdr[8];
-	struct vbuf *tmp;
+	size_t hlen = 6;
 	uint16_t raw;
 	int r;
 
@@ -540,16 +540,14 @@ rdp_mcs_write_send_data(struct vbuf *out, int indication, uint16_t initiator,
 	hdr[3] = (unsigned char)(channel_id >> 8);
 	hdr[4] = (unsigned char)channel_id;
 	hdr[5] = SEND_DATA_FLAGS;
-	if ((tmp = vbuf_new(RDP_FRAME_MAX)) == NULL)
-		return VDI_ERR_ALLOC;
-	if ((r = vbuf_put(tmp, hdr, 6)) != 0 ||
-	    (r = vbuf_put_per_length(tmp, (uint16_t)len)) != 0 ||
-	    (len > 0 && (r = vbuf_put(tmp, data, len)) != 0))
-		goto out;
-	r = rdp_x224_write_data(out, vbuf_ptr(tmp), vbuf_len(tmp));
-out:
-	vbuf_free(tmp);
-	return r;
+	/* userData's PER length (as vbuf_put_per_length writes it) */
+	if (len < 0x80) {
+		hdr[hlen++] = (unsigned char)len;
+	} else {
+		hdr[hlen++] = (unsigned char)(0x80 | (len >> 8));
+		hdr[hlen++] = (unsigned char)len;
+	}
+	return rdp_x224_write_data2(out, hdr, hlen, data, len);
 }
 
 int

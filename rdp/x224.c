@@ -334,14 +334,23 @@ rdp_x224_write_neg_failure(struct vbuf *out, uint32_t code)
 int
 rdp_x224_write_data(struct vbuf *out, const void *payload, size_t len)
 {
+	return rdp_x224_write_data2(out, NULL, 0, payload, len);
+}
+
+int
+rdp_x224_write_data2(struct vbuf *out, const void *head, size_t hlen,
+    const void *payload, size_t len)
+{
 	static const unsigned char hdr[3] = { 0x02, RDP_X224_TPDU_DATA, 0x80 };
 	size_t mark = vbuf_len(out);
 	int r;
 
-	if (len > RDP_FRAME_MAX - RDP_TPKT_HEADER_LEN - sizeof(hdr))
+	if (hlen > RDP_FRAME_MAX || len > RDP_FRAME_MAX ||
+	    hlen + len > RDP_FRAME_MAX - RDP_TPKT_HEADER_LEN - sizeof(hdr))
 		return VDI_ERR_TOO_LARGE;
 	if ((r = rdp_tpkt_begin(out, &mark)) != 0 ||
 	    (r = vbuf_put(out, hdr, sizeof(hdr))) != 0 ||
+	    (hlen > 0 && (r = vbuf_put(out, head, hlen)) != 0) ||
 	    (len > 0 && (r = vbuf_put(out, payload, len)) != 0) ||
 	    (r = rdp_tpkt_end(out, mark)) != 0) {
 		rdp_truncate(out, mark);

@@ -146,4 +146,9 @@ int rdp_x224_write_neg_failure(struct vbuf *out, uint32_t code) VDI_WUR;
 int rdp_x224_write_data(
     struct vbuf *out, const void *payload, size_t len) VDI_WUR;
 
+/* The same with the payload in two parts (a header of ours, then a peer's
+ * bytes): written straight into out, no copy in between. */
+int rdp_x224_write_data2(struct vbuf *out, const void *head, size_t hlen,
+    const void *payload, size_t len) VDI_WUR;
+
 #endif
