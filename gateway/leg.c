@@ -405,16 +405,10 @@ leg_flush(struct leg *l, int wipe)
 		if (wipe && i == l->nlay - 1)
 			vbuf_wipe(q);
 	}
-	if (push(l) != 0)
-		return -1;
-	/* Empty queues hold no memory between batches (an idle session
-	 * costs its structs, not buffers): one allocation per batch is
-	 * cheaper than 4 queues' worth of idle storage per session. */
-	for (i = 0; i <= l->nlay; i++) {
-		vbuf_release(l->q_in[i]);
-		vbuf_release(l->q_out[i]);
-	}
-	return 0;
+	/* The queues keep their storage while the leg is busy (freeing and
+	 * wiping it after every batch cost more CPU than the relay's own
+	 * work); a quiet leg gives it back (leg_trim, LEG_TRIM_SECONDS). */
+	return push(l);
 }
 
 static void
