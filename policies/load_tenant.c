@@ -239,17 +239,6 @@ load_crl(struct lctx *c, const config_setting_t *s, const char *path, X509 *ca,
 }
 
 static int
-str_in(const char *s, const char *const *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(s, v[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 load_device(struct lctx *c, const config_setting_t *g, struct policy_tenant *t)
 {
 	static const char *const keys[] = { "class_attribute", "classes",
@@ -321,7 +310,8 @@ load_device(struct lctx *c, const config_setting_t *g, struct policy_tenant *t)
 		bad |= lcopy_strings(c, list, &t->shared, &t->nshared);
 		for (i = 0; i < t->nshared; i++)
 			if (t->classes != NULL &&
-			    !str_in(t->shared[i], t->classes, t->nclasses)) {
+			    !policy_str_in(
+				t->shared[i], t->classes, t->nclasses)) {
 				lerr(c,
 				    config_setting_get_elem(
 					list, (unsigned int)i),

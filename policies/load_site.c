@@ -1,0 +1,244 @@
+/*
+ * load_site.c: the sites and zones sections: where devices connect from
+ * and where desktops are.
+ *
+ *   sites = { field-lte = ["192.0.2.0/24", "2001:db8:10::/48"]; };
+ *   zones = { lgwan = { sites = ["office"]; networks = ["10.20.0.0/16"]; }; };
+ *
+ * A mode may have sites of its own (load_mode.c); a name it shares with
+ * a top-level site is the mode's version of that site.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "load_int.h"
+
+/* ---- sites ------------------------------------------------------------- */
+
+int
+lload_site(struct lctx *c, const config_setting_t *s, struct policy_site *site,
+    const struct policy_mode *mode)
+{
+	const config_setting_t *e;
+	const char *v;
+	size_t i, j;
+	char a[64];
+	int bad = 0, n;
+
+	site->name = policy_arena_strdup(c->a, config_setting_name(s));
+	site->src_file = lsrc_file(c, s);
+	site->src_line = lsrc_line(s);
+	site->mode = mode;
+	if (site->name == NULL)
+		return lerr_oom(c);
+	if (!lname_ok(site->name)) {
+		lerr(c, s,
+		    "bad name (expected letters, digits, '-', '_', "
+		    "'.'; at most 63)");
+		bad = -1;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		lerr(c, s,
+		    "wrong type: %s (expected a list of networks, e.g. "
+		    "[\"192.0.2.0/24\", \"2001:db8:10::/48\"])",
+		    ltype_name(s));
+		return -1;
+	}
+	if ((n = config_setting_length(s)) == 0) {
+		lerr(c, s,
+		    "empty list (expected at least one network in CIDR "
+		    "form)");
+		return -1;
+	}
+	if ((site->cidrs = policy_arena_calloc(
+		 c->a, (size_t)n, sizeof(*site->cidrs))) == NULL)
+		return lerr_oom(c);
+	for (i = 0; i < (size_t)n; i++) {
+		e = config_setting_get_elem(s, (unsigned int)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			lerr(c, e,
+			    "wrong type: %s (expected a network in CIDR "
+			    "form as a string, e.g. \"192.0.2.0/24\")",
+			    ltype_name(e));
+			bad = -1;
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if (vdi_cidr_parse(v, &site->cidrs[site->ncidrs]) != 0) {
+			lerr(c, e,
+			    "bad CIDR \"%s\" (expected a.b.c.d/n or "
+			    "x:y::/n with the host bits zero)",
+			    v);
+			bad = -1;
+			continue;
+		}
+		for (j = 0; j < site->ncidrs; j++)
+			if (memcmp(&site->cidrs[j], &site->cidrs[site->ncidrs],
+				sizeof(site->cidrs[j])) == 0)
+				break;
+		if (j < site->ncidrs) {
+			lerr(c, e,
+			    "duplicate network %s (expected each "
+			    "network once)",
+			    vdi_cidr_format(&site->cidrs[j], a, sizeof(a)));
+			bad = -1;
+			continue;
+		}
+		site->ncidrs++;
+	}
+	return bad;
+}
+
+int
+lload_sites(struct lctx *c, const config_setting_t *root)
+{
+	const config_setting_t *sec;
+	int bad = 0;
+	size_t i;
+
+	sec = lsection(c, root, "sites",
+	    "a group: sites = { NAME = "
+	    "[\"192.0.2.0/24\"]; }",
+	    &bad);
+	if (sec == NULL)
+		return bad;
+	c->p->nsites = (size_t)config_setting_length(sec);
+	if ((c->p->sites = policy_arena_calloc(
+		 c->a, c->p->nsites, sizeof(*c->p->sites))) == NULL)
+		return lerr_oom(c);
+	for (i = 0; i < c->p->nsites; i++)
+		bad |=
+		    lload_site(c, config_setting_get_elem(sec, (unsigned int)i),
+			&c->p->sites[i], NULL);
+	return bad;
+}
+
+const struct policy_site *
+lfind_site(
+    const struct policy *p, const struct policy_mode *m, const char *name)
+{
+	size_t i;
+
+	if (m != NULL)
+		for (i = 0; i < m->nsites; i++)
+			if (m->sites[i].name != NULL &&
+			    strcmp(m->sites[i].name, name) == 0)
+				return &m->sites[i];
+	for (i = 0; i < p->nsites; i++)
+		if (p->sites[i].name != NULL &&
+		    strcmp(p->sites[i].name, name) == 0)
+			return &p->sites[i];
+	return NULL;
+}
+
+int
+lsite_refs(struct lctx *c, const config_setting_t *list,
+    const struct policy_mode *m, const struct policy_site ***out, size_t *n)
+{
+	const config_setting_t *e;
+	const char *v;
+	size_t i, len;
+	int bad = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (list == NULL)
+		return 0;
+	len = (size_t)config_setting_length(list);
+	if ((*out = policy_arena_calloc(c->a, len, sizeof(**out))) == NULL)
+		return lerr_oom(c);
+	for (i = 0; i < len; i++) {
+		e = config_setting_get_elem(list, (unsigned int)i);
+		v = config_setting_get_string(e);
+		if (((*out)[*n] = lfind_site(c->p, m, v)) == NULL) {
+			lerr(c, e,
+			    "undefined site \"%s\" (expected a name "
+			    "from sites%s)",
+			    v, m != NULL ? " or this mode's sites" : "");
+			bad = -1;
+			continue;
+		}
+		(*n)++;
+	}
+	return bad;
+}
+
+/* ---- zones ------------------------------------------------------------- */
+
+static int
+load_zone_sec(struct lctx *c, const config_setting_t *s, struct policy_zone *z)
+{
+	static const char *const keys[] = { "description", "sites", "networks",
+		NULL };
+	const config_setting_t *list, *e;
+	int bad = 0;
+	size_t i, n;
+
+	z->name = policy_arena_strdup(c->a, config_setting_name(s));
+	z->src_file = lsrc_file(c, s);
+	z->src_line = lsrc_line(s);
+	if (z->name == NULL)
+		return lerr_oom(c);
+	if (!lname_ok(z->name)) {
+		lerr(c, s,
+		    "bad name (expected letters, digits, '-', '_', "
+		    "'.'; at most 63)");
+		bad = -1;
+	}
+	if (lexpect_group(c, s,
+		"a group: NAME = { description = \"...\"; "
+		"sites = [...]; networks = [...]; }") != 0)
+		return -1;
+	bad |= lcheck_keys(c, s, keys);
+	bad |= lget_string(c, s, "description", 0, "a string", &z->description);
+	if (lget_list(c, s, "sites", 0, lname_ok, "site names", &list) != 0)
+		bad = -1;
+	else
+		bad |= lsite_refs(c, list, NULL, &z->sites, &z->nsites);
+	if (lget_list(
+		c, s, "networks", 0, NULL, "networks in CIDR form", &list) != 0)
+		return -1;
+	if (list == NULL)
+		return bad;
+	n = (size_t)config_setting_length(list);
+	if ((z->nets = policy_arena_calloc(c->a, n, sizeof(*z->nets))) == NULL)
+		return lerr_oom(c);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned int)i);
+		if (vdi_cidr_parse(config_setting_get_string(e),
+			&z->nets[z->nnets]) != 0) {
+			lerr(c, e,
+			    "bad CIDR \"%s\" (expected a.b.c.d/n or "
+			    "x:y::/n with the host bits zero)",
+			    config_setting_get_string(e));
+			bad = -1;
+			continue;
+		}
+		z->nnets++;
+	}
+	return bad;
+}
+
+int
+lload_zones(struct lctx *c, const config_setting_t *root)
+{
+	const config_setting_t *sec;
+	int bad = 0;
+	size_t i;
+
+	sec = lsection(
+	    c, root, "zones", "a group: zones = { NAME = { ... }; }", &bad);
+	if (sec == NULL)
+		return bad;
+	c->p->nzones = (size_t)config_setting_length(sec);
+	if ((c->p->zones = policy_arena_calloc(
+		 c->a, c->p->nzones, sizeof(*c->p->zones))) == NULL)
+		return lerr_oom(c);
+	for (i = 0; i < c->p->nzones; i++)
+		bad |= load_zone_sec(c,
+		    config_setting_get_elem(sec, (unsigned int)i),
+		    &c->p->zones[i]);
+	return bad;
+}
