@@ -12,7 +12,7 @@ broker_libvdibroker_la_SOURCES = \
 	broker/grant.h broker/grant.c \
 	broker/login.h broker/login.c \
 	broker/devapi.h broker/devapi.c \
-	broker/gwapi.h broker/gwapi.c \
+	broker/gwapi.h broker/gwapi_int.h broker/gwapi.c broker/gwapi_events.c \
 	broker/health.h broker/health.c \
 	broker/sweep.h broker/sweep.c \
 	broker/admin.h broker/admin.c broker/admin_sock.c \
