@@ -57,6 +57,28 @@ lname_ok(const char *s)
 }
 
 int
+lobj_name(struct lctx *c, const config_setting_t *s, const char *reserved,
+    const char **name, const char **file, unsigned int *line)
+{
+	*name = policy_arena_strdup(c->a, config_setting_name(s));
+	*file = lsrc_file(c, s);
+	*line = lsrc_line(s);
+	if (*name == NULL)
+		return lerr_oom(c);
+	if (!lname_ok(*name) ||
+	    (reserved != NULL && strcmp(*name, reserved) == 0)) {
+		lerr(c, s,
+		    "bad name (expected letters, digits, '-', '_', "
+		    "'.'; at most 63%s%s%s)",
+		    reserved != NULL ? "; \"" : "",
+		    reserved != NULL ? reserved : "",
+		    reserved != NULL ? "\" is reserved" : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
 lprincipal_ok(const char *s)
 {
 	size_t i;
@@ -248,4 +270,24 @@ lsection(struct lctx *c, const config_setting_t *root, const char *key,
 		return NULL;
 	}
 	return s;
+}
+
+void *
+lsection_array(struct lctx *c, const config_setting_t *root, const char *key,
+    const char *expect, size_t size, const config_setting_t **sec, size_t *n,
+    int *bad)
+{
+	void *v;
+
+	*n = 0;
+	if ((*sec = lsection(c, root, key, expect, bad)) == NULL)
+		return NULL;
+	if ((v = policy_arena_calloc(
+		 c->a, (size_t)config_setting_length(*sec), size)) == NULL) {
+		*bad = lerr_oom(c);
+		*sec = NULL;
+		return NULL;
+	}
+	*n = (size_t)config_setting_length(*sec);
+	return v;
 }

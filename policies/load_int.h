@@ -105,6 +105,12 @@ int lexpect_group(
 /* Returns 1 if s is a valid object name ([A-Za-z0-9][A-Za-z0-9._-]*, at
  * most 63). */
 int lname_ok(const char *s);
+/* Names the object that setting s defines after its key: *name (in the
+ * arena), and the *file and *line it is defined at. reserved (or NULL) is
+ * a valid name it may not take. Returns 0, or -1 after reporting a bad
+ * name or running out of memory (then *name is NULL: stop there). */
+int lobj_name(struct lctx *c, const config_setting_t *s, const char *reserved,
+    const char **name, const char **file, unsigned int *line);
 /* Returns 1 if s can be a user or group name (printable, no space or
  * comma, at most 255 bytes). */
 int lprincipal_ok(const char *s);
@@ -154,6 +160,13 @@ int lload_timewins(struct lctx *c, const config_setting_t *root);
 int lload_sites(struct lctx *c, const config_setting_t *root);
 /* zones = { NAME = { sites = [...]; networks = [...]; }; ... }; needs sites */
 int lload_zones(struct lctx *c, const config_setting_t *root);
+
+/* lsection(), with a zeroed array for the section's members in the arena:
+ * *n elements of size (0 and NULL when the section is absent or bad, or
+ * memory ran out: then *bad is -1). *sec is the section. */
+void *lsection_array(struct lctx *c, const config_setting_t *root,
+    const char *key, const char *expect, size_t size,
+    const config_setting_t **sec, size_t *n, int *bad);
 
 /* ---- names shared between sections (load_time.c, load_site.c) --------- */
 

@@ -32,18 +32,10 @@ lload_mode1(struct lctx *c, const config_setting_t *s, struct policy_mode *m)
 	int bad = 0, present;
 	size_t i;
 
-	m->name = policy_arena_strdup(c->a, config_setting_name(s));
-	m->src_file = lsrc_file(c, s);
-	m->src_line = lsrc_line(s);
+	bad |= lobj_name(c, s, "none", &m->name, &m->src_file, &m->src_line);
 	m->inherit_rules = 1;
 	if (m->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(m->name) || strcmp(m->name, "none") == 0) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63; \"none\" is reserved)");
-		bad = -1;
-	}
+		return -1;
 	if (lexpect_group(c, s,
 		"a group: NAME = { sites = { ... }; rules = "
 		"( ... ); limits = { ... }; }") != 0)

@@ -53,17 +53,10 @@ load_pool(struct lctx *c, const config_setting_t *s, struct policy_pool *pool,
 	size_t ndesk = 0, nlist = 0, nranges = 0, i, k;
 	int bad = 0;
 
-	pool->name = policy_arena_strdup(c->a, config_setting_name(s));
-	pool->src_file = lsrc_file(c, s);
-	pool->src_line = lsrc_line(s);
+	bad |= lobj_name(
+	    c, s, NULL, &pool->name, &pool->src_file, &pool->src_line);
 	if (pool->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(pool->name)) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63)");
-		bad = -1;
-	}
+		return -1;
 	if (lexpect_group(c, s,
 		"a group: NAME = { tenant = \"...\"; zone = "
 		"\"...\"; assignment = \"pooled\"; desktops = ( ... ); }") != 0)

@@ -26,18 +26,11 @@ lload_site(struct lctx *c, const config_setting_t *s, struct policy_site *site,
 	char a[64];
 	int bad = 0, n;
 
-	site->name = policy_arena_strdup(c->a, config_setting_name(s));
-	site->src_file = lsrc_file(c, s);
-	site->src_line = lsrc_line(s);
+	bad |= lobj_name(
+	    c, s, NULL, &site->name, &site->src_file, &site->src_line);
 	site->mode = mode;
 	if (site->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(site->name)) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63)");
-		bad = -1;
-	}
+		return -1;
 	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
 	    config_setting_type(s) != CONFIG_TYPE_LIST) {
 		lerr(c, s,
@@ -98,16 +91,10 @@ lload_sites(struct lctx *c, const config_setting_t *root)
 	int bad = 0;
 	size_t i;
 
-	sec = lsection(c, root, "sites",
+	c->p->sites = lsection_array(c, root, "sites",
 	    "a group: sites = { NAME = "
 	    "[\"192.0.2.0/24\"]; }",
-	    &bad);
-	if (sec == NULL)
-		return bad;
-	c->p->nsites = (size_t)config_setting_length(sec);
-	if ((c->p->sites = policy_arena_calloc(
-		 c->a, c->p->nsites, sizeof(*c->p->sites))) == NULL)
-		return lerr_oom(c);
+	    sizeof(*c->p->sites), &sec, &c->p->nsites, &bad);
 	for (i = 0; i < c->p->nsites; i++)
 		bad |=
 		    lload_site(c, config_setting_get_elem(sec, (unsigned int)i),
@@ -176,17 +163,9 @@ load_zone_sec(struct lctx *c, const config_setting_t *s, struct policy_zone *z)
 	int bad = 0;
 	size_t i, n;
 
-	z->name = policy_arena_strdup(c->a, config_setting_name(s));
-	z->src_file = lsrc_file(c, s);
-	z->src_line = lsrc_line(s);
+	bad |= lobj_name(c, s, NULL, &z->name, &z->src_file, &z->src_line);
 	if (z->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(z->name)) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63)");
-		bad = -1;
-	}
+		return -1;
 	if (lexpect_group(c, s,
 		"a group: NAME = { description = \"...\"; "
 		"sites = [...]; networks = [...]; }") != 0)
@@ -228,14 +207,9 @@ lload_zones(struct lctx *c, const config_setting_t *root)
 	int bad = 0;
 	size_t i;
 
-	sec = lsection(
-	    c, root, "zones", "a group: zones = { NAME = { ... }; }", &bad);
-	if (sec == NULL)
-		return bad;
-	c->p->nzones = (size_t)config_setting_length(sec);
-	if ((c->p->zones = policy_arena_calloc(
-		 c->a, c->p->nzones, sizeof(*c->p->zones))) == NULL)
-		return lerr_oom(c);
+	c->p->zones = lsection_array(c, root, "zones",
+	    "a group: zones = { NAME = { ... }; }", sizeof(*c->p->zones), &sec,
+	    &c->p->nzones, &bad);
 	for (i = 0; i < c->p->nzones; i++)
 		bad |= load_zone_sec(c,
 		    config_setting_get_elem(sec, (unsigned int)i),

@@ -364,17 +364,9 @@ load_tenant(struct lctx *c, const config_setting_t *s, struct policy_tenant *t)
 	const char *ca, *crl, *mode;
 	int bad = 0;
 
-	t->name = policy_arena_strdup(c->a, config_setting_name(s));
-	t->src_file = lsrc_file(c, s);
-	t->src_line = lsrc_line(s);
+	bad |= lobj_name(c, s, NULL, &t->name, &t->src_file, &t->src_line);
 	if (t->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(t->name)) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63)");
-		bad = -1;
-	}
+		return -1;
 	if (lexpect_group(c, s,
 		"a group: NAME = { ca = \"...\"; crl = "
 		"\"...\"; device = { ... }; }") != 0)

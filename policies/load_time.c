@@ -77,17 +77,9 @@ load_timewin(
 	uint8_t mask;
 	int bad = 0, i, n;
 
-	w->name = policy_arena_strdup(c->a, config_setting_name(s));
-	w->src_file = lsrc_file(c, s);
-	w->src_line = lsrc_line(s);
+	bad |= lobj_name(c, s, NULL, &w->name, &w->src_file, &w->src_line);
 	if (w->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(w->name)) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63)");
-		bad = -1;
-	}
+		return -1;
 	if (lexpect_group(c, s,
 		"a group: NAME = { time_zone = "
 		"\"Asia/Tokyo\"; days = [\"weekdays\"]; hours = "
@@ -152,16 +144,10 @@ lload_timewins(struct lctx *c, const config_setting_t *root)
 	int bad = 0;
 	size_t i;
 
-	sec = lsection(c, root, "time_windows",
+	c->p->timewins = lsection_array(c, root, "time_windows",
 	    "a group: time_windows = { "
 	    "NAME = { ... }; }",
-	    &bad);
-	if (sec == NULL)
-		return bad;
-	c->p->ntimewins = (size_t)config_setting_length(sec);
-	if ((c->p->timewins = policy_arena_calloc(
-		 c->a, c->p->ntimewins, sizeof(*c->p->timewins))) == NULL)
-		return lerr_oom(c);
+	    sizeof(*c->p->timewins), &sec, &c->p->ntimewins, &bad);
 	for (i = 0; i < c->p->ntimewins; i++)
 		bad |= load_timewin(c,
 		    config_setting_get_elem(sec, (unsigned int)i),
