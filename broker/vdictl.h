@@ -62,6 +62,9 @@ int vctl_thumb_arg(const char *what, const char *in, char out[STORE_THUMB_MAX]);
 /* Refuses the options given that the command does not take. */
 int vctl_check_opts(const char *cmd, unsigned int given, unsigned int takes);
 
+/* The command is finished in the family's builder: *rc = status. */
+enum vctl_match vctl_done(int *rc, int status);
+
 /* ---- command families ---------------------------------------------------- */
 
 enum vctl_match vctl_fleet_req(

@@ -228,12 +228,9 @@ vctl_audit_req(struct vctl_args *v, json_t **req, unsigned int *takes, int *rc)
 	    v->file != NULL) {
 		/* An export, checked here: no broker needed. */
 		if (vctl_check_opts(
-			"audit verify --file", v->given, OPT_FILE) != 0) {
-			*rc = 2;
-			return VCTL_DONE;
-		}
-		*rc = export_verify(v->file);
-		return VCTL_DONE;
+			"audit verify --file", v->given, OPT_FILE) != 0)
+			return vctl_done(rc, 2);
+		return vctl_done(rc, export_verify(v->file));
 	} else if (IS(0, "audit") && IS(1, "verify") && v->na == 2) {
 		*req = json_pack("{s:s}", "cmd", "audit.verify");
 		*takes = OPT_TENANT;
@@ -242,10 +239,7 @@ vctl_audit_req(struct vctl_args *v, json_t **req, unsigned int *takes, int *rc)
 			fprintf(stderr,
 			    "vdictl: audit export needs --tenant "
 			    "and --file\n");
-			{
-				*rc = 2;
-				return VCTL_DONE;
-			}
+			return vctl_done(rc, 2);
 		}
 		*req = json_pack("{s:s}", "cmd", "audit.export");
 		*takes = OPT_TENANT | OPT_FILE | OPT_REASON;
@@ -261,10 +255,7 @@ vctl_audit_req(struct vctl_args *v, json_t **req, unsigned int *takes, int *rc)
 				    "time, or an age (90m, 2h, 1d)\n",
 				    v->since);
 				json_decref(*req);
-				{
-					*rc = 2;
-					return VCTL_DONE;
-				}
+				return vctl_done(rc, 2);
 			}
 			json_object_set_new(*req, "since", json_integer(t));
 		}
@@ -281,10 +272,7 @@ vctl_audit_req(struct vctl_args *v, json_t **req, unsigned int *takes, int *rc)
 				    "rows (0: no limit)\n",
 				    v->limit);
 				json_decref(*req);
-				{
-					*rc = 2;
-					return VCTL_DONE;
-				}
+				return vctl_done(rc, 2);
 			}
 			json_object_set_new(*req, "limit", json_integer(n));
 		}
@@ -292,10 +280,7 @@ vctl_audit_req(struct vctl_args *v, json_t **req, unsigned int *takes, int *rc)
 			if (vctl_thumb_arg("--device", v->device, v->dev) !=
 			    0) {
 				json_decref(*req);
-				{
-					*rc = 2;
-					return VCTL_DONE;
-				}
+				return vctl_done(rc, 2);
 			}
 			v->device = v->dev;
 		}

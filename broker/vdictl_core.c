@@ -154,3 +154,10 @@ vctl_check_opts(const char *cmd, unsigned int given, unsigned int takes)
 		}
 	return 0;
 }
+
+enum vctl_match
+vctl_done(int *rc, int status)
+{
+	*rc = status;
+	return VCTL_DONE;
+}

@@ -36,10 +36,8 @@ vctl_fleet_req(struct vctl_args *v, json_t **req, unsigned int *takes, int *rc)
 		*req = json_pack("{s:s}", "cmd", "devices.list");
 		*takes = OPT_TENANT;
 	} else if (IS(0, "devices") && IS(1, "revoke") && v->na == 3) {
-		if (vctl_thumb_arg("devices revoke", v->a[2], v->dev) != 0) {
-			*rc = 2;
-			return VCTL_DONE;
-		}
+		if (vctl_thumb_arg("devices revoke", v->a[2], v->dev) != 0)
+			return vctl_done(rc, 2);
 		*req = json_pack("{s:s, s:s}", "cmd", "devices.revoke",
 		    "thumbprint", v->dev);
 		*takes = OPT_REASON;
