@@ -79,6 +79,24 @@ lobj_name(struct lctx *c, const config_setting_t *s, const char *reserved,
 }
 
 int
+lobj_group(struct lctx *c, const config_setting_t *s, const char *reserved,
+    const char *expect, const char *const *keys, const char **name,
+    const char **file, unsigned int *line, const char **description)
+{
+	int bad = 0;
+
+	*description = NULL;
+	bad |= lobj_name(c, s, reserved, name, file, line);
+	if (*name == NULL)
+		return -2;
+	if (lexpect_group(c, s, expect) != 0)
+		return -2;
+	bad |= lcheck_keys(c, s, keys);
+	bad |= lget_string(c, s, "description", 0, "a string", description);
+	return bad;
+}
+
+int
 lprincipal_ok(const char *s)
 {
 	size_t i;

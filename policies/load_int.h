@@ -111,6 +111,14 @@ int lname_ok(const char *s);
  * name or running out of memory (then *name is NULL: stop there). */
 int lobj_name(struct lctx *c, const config_setting_t *s, const char *reserved,
     const char **name, const char **file, unsigned int *line);
+/* The opening of every named group (a time window, zone, tenant, pool,
+ * mode): lobj_name(), then that s is a group (expect: what one looks
+ * like) of the keys allowed, and its optional description. Returns 0, -1
+ * after reporting a problem (go on), or -2 when there is no use going on
+ * (out of memory, or s is not a group). */
+int lobj_group(struct lctx *c, const config_setting_t *s, const char *reserved,
+    const char *expect, const char *const *keys, const char **name,
+    const char **file, unsigned int *line, const char **description);
 /* Returns 1 if s can be a user or group name (printable, no space or
  * comma, at most 255 bytes). */
 int lprincipal_ok(const char *s);

@@ -29,19 +29,17 @@ lload_mode1(struct lctx *c, const config_setting_t *s, struct policy_mode *m)
 {
 	const config_setting_t *sites;
 	const struct policy_site *base;
-	int bad = 0, present;
+	int bad = 0, present, r;
 	size_t i;
 
-	bad |= lobj_name(c, s, "none", &m->name, &m->src_file, &m->src_line);
 	m->inherit_rules = 1;
-	if (m->name == NULL)
+	if ((r = lobj_group(c, s, "none",
+		 "a group: NAME = { sites = { ... }; rules = "
+		 "( ... ); limits = { ... }; }",
+		 mode_keys, &m->name, &m->src_file, &m->src_line,
+		 &m->description)) < -1)
 		return -1;
-	if (lexpect_group(c, s,
-		"a group: NAME = { sites = { ... }; rules = "
-		"( ... ); limits = { ... }; }") != 0)
-		return -1;
-	bad |= lcheck_keys(c, s, mode_keys);
-	bad |= lget_string(c, s, "description", 0, "a string", &m->description);
+	bad |= r;
 	bad |= lget_bool(c, s, "inherit_rules", &present, &m->inherit_rules);
 	if (!present)
 		m->inherit_rules = 1;

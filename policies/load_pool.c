@@ -51,19 +51,15 @@ load_pool(struct lctx *c, const config_setting_t *s, struct policy_pool *pool,
 	char key[256];
 	unsigned int cap = 1, *counts = NULL;
 	size_t ndesk = 0, nlist = 0, nranges = 0, i, k;
-	int bad = 0;
+	int bad = 0, r;
 
-	bad |= lobj_name(
-	    c, s, NULL, &pool->name, &pool->src_file, &pool->src_line);
-	if (pool->name == NULL)
+	if ((r = lobj_group(c, s, NULL,
+		 "a group: NAME = { tenant = \"...\"; zone = "
+		 "\"...\"; assignment = \"pooled\"; desktops = ( ... ); }",
+		 keys, &pool->name, &pool->src_file, &pool->src_line,
+		 &pool->description)) < -1)
 		return -1;
-	if (lexpect_group(c, s,
-		"a group: NAME = { tenant = \"...\"; zone = "
-		"\"...\"; assignment = \"pooled\"; desktops = ( ... ); }") != 0)
-		return -1;
-	bad |= lcheck_keys(c, s, keys);
-	bad |=
-	    lget_string(c, s, "description", 0, "a string", &pool->description);
+	bad |= r;
 	if (lget_string(c, s, "tenant", 1, "a name from tenants", &v) != 0)
 		bad = -1;
 	else if ((pool->tenant = policy_tenant_lookup(c->p, v)) == NULL) {

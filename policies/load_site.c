@@ -160,18 +160,16 @@ load_zone_sec(struct lctx *c, const config_setting_t *s, struct policy_zone *z)
 	static const char *const keys[] = { "description", "sites", "networks",
 		NULL };
 	const config_setting_t *list, *e;
-	int bad = 0;
+	int bad = 0, r;
 	size_t i, n;
 
-	bad |= lobj_name(c, s, NULL, &z->name, &z->src_file, &z->src_line);
-	if (z->name == NULL)
+	if ((r = lobj_group(c, s, NULL,
+		 "a group: NAME = { description = \"...\"; "
+		 "sites = [...]; networks = [...]; }",
+		 keys, &z->name, &z->src_file, &z->src_line, &z->description)) <
+	    -1)
 		return -1;
-	if (lexpect_group(c, s,
-		"a group: NAME = { description = \"...\"; "
-		"sites = [...]; networks = [...]; }") != 0)
-		return -1;
-	bad |= lcheck_keys(c, s, keys);
-	bad |= lget_string(c, s, "description", 0, "a string", &z->description);
+	bad |= r;
 	if (lget_list(c, s, "sites", 0, lname_ok, "site names", &list) != 0)
 		bad = -1;
 	else

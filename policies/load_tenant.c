@@ -362,17 +362,15 @@ load_tenant(struct lctx *c, const config_setting_t *s, struct policy_tenant *t)
 		"limits", "channels", NULL };
 	const config_setting_t *list, *ms;
 	const char *ca, *crl, *mode;
-	int bad = 0;
+	int bad = 0, r;
 
-	bad |= lobj_name(c, s, NULL, &t->name, &t->src_file, &t->src_line);
-	if (t->name == NULL)
+	if ((r = lobj_group(c, s, NULL,
+		 "a group: NAME = { ca = \"...\"; crl = "
+		 "\"...\"; device = { ... }; }",
+		 keys, &t->name, &t->src_file, &t->src_line, &t->description)) <
+	    -1)
 		return -1;
-	if (lexpect_group(c, s,
-		"a group: NAME = { ca = \"...\"; crl = "
-		"\"...\"; device = { ... }; }") != 0)
-		return -1;
-	bad |= lcheck_keys(c, s, keys);
-	bad |= lget_string(c, s, "description", 0, "a string", &t->description);
+	bad |= r;
 	if (lget_string(c, s, "ca", 1,
 		"the path of the tenant's device CA "
 		"certificate",

@@ -75,18 +75,15 @@ load_timewin(
 	const config_setting_t *days, *e;
 	const char *zone, *hours, *why, *desc;
 	uint8_t mask;
-	int bad = 0, i, n;
+	int bad = 0, i, n, r;
 
-	bad |= lobj_name(c, s, NULL, &w->name, &w->src_file, &w->src_line);
-	if (w->name == NULL)
+	if ((r = lobj_group(c, s, NULL,
+		 "a group: NAME = { time_zone = "
+		 "\"Asia/Tokyo\"; days = [\"weekdays\"]; hours = "
+		 "\"08:30-17:15\"; }",
+		 keys, &w->name, &w->src_file, &w->src_line, &desc)) < -1)
 		return -1;
-	if (lexpect_group(c, s,
-		"a group: NAME = { time_zone = "
-		"\"Asia/Tokyo\"; days = [\"weekdays\"]; hours = "
-		"\"08:30-17:15\"; }") != 0)
-		return -1;
-	bad |= lcheck_keys(c, s, keys);
-	bad |= lget_string(c, s, "description", 0, "a string", &desc);
+	bad |= r;
 	if (lget_string(c, s, "time_zone", 1,
 		"an IANA time zone such as "
 		"\"Asia/Tokyo\"; every window names its zone",
