@@ -38,7 +38,7 @@ load_root(struct lctx *c, const config_setting_t *root)
 {
 	const config_setting_t *modes, *rules;
 	int64_t version;
-	int bad = 0, present, nb = 0;
+	int bad = 0, present;
 	size_t i;
 
 	bad |= lcheck_keys(c, root, root_keys);
@@ -56,25 +56,19 @@ load_root(struct lctx *c, const config_setting_t *root)
 		c->p->crl_warning = POLICY_DEFAULT_CRL_WARNING;
 	bad |= lload_limits(c, root, &c->p->limits);
 	bad |= lload_channels(c, root, &c->p->channels);
-	bad |= lload_timewins(c, root);
-	bad |= lload_sites(c, root);
-	bad |= lload_zones(c, root);
-
-	modes = lsection(c, root, "modes",
-	    "a group: modes = { NAME = { ... }; "
-	    "}",
-	    &nb);
-	bad |= nb;
-	if (modes != NULL) {
-		c->p->nmodes = (size_t)config_setting_length(modes);
-		if ((c->p->modes = policy_arena_calloc(
-			 c->a, c->p->nmodes, sizeof(*c->p->modes))) == NULL)
-			return lerr_oom(c);
-		for (i = 0; i < c->p->nmodes; i++)
-			bad |= lload_mode1(c,
-			    config_setting_get_elem(modes, (unsigned int)i),
-			    &c->p->modes[i]);
-	}
+	c->p->timewins = lload_section(c, root, "time_windows",
+	    "a group: time_windows = { NAME = { ... }; }",
+	    sizeof(*c->p->timewins), lload_timewin, NULL, &c->p->ntimewins,
+	    &bad);
+	c->p->sites = lload_section(c, root, "sites",
+	    "a group: sites = { NAME = [\"192.0.2.0/24\"]; }",
+	    sizeof(*c->p->sites), lload_top_site, NULL, &c->p->nsites, &bad);
+	c->p->zones = lload_section(c, root, "zones",
+	    "a group: zones = { NAME = { ... }; }", sizeof(*c->p->zones),
+	    lload_zone, NULL, &c->p->nzones, &bad);
+	c->p->modes = lload_section(c, root, "modes",
+	    "a group: modes = { NAME = { ... }; }", sizeof(*c->p->modes),
+	    lload_mode1, &modes, &c->p->nmodes, &bad);
 	bad |= lload_tenants(c, root);
 	bad |= lload_pools(c, root);
 	for (i = 0; modes != NULL && i < c->p->nmodes; i++)

@@ -291,21 +291,30 @@ lsection(struct lctx *c, const config_setting_t *root, const char *key,
 }
 
 void *
-lsection_array(struct lctx *c, const config_setting_t *root, const char *key,
-    const char *expect, size_t size, const config_setting_t **sec, size_t *n,
-    int *bad)
+lload_section(struct lctx *c, const config_setting_t *root, const char *key,
+    const char *expect, size_t size,
+    int (*each)(struct lctx *, const config_setting_t *, void *),
+    const config_setting_t **secp, size_t *n, int *bad)
 {
-	void *v;
+	const config_setting_t *sec;
+	char *v;
+	size_t i, len;
 
 	*n = 0;
-	if ((*sec = lsection(c, root, key, expect, bad)) == NULL)
+	if (secp != NULL)
+		*secp = NULL;
+	if ((sec = lsection(c, root, key, expect, bad)) == NULL)
 		return NULL;
-	if ((v = policy_arena_calloc(
-		 c->a, (size_t)config_setting_length(*sec), size)) == NULL) {
+	len = (size_t)config_setting_length(sec);
+	if ((v = policy_arena_calloc(c->a, len, size)) == NULL) {
 		*bad = lerr_oom(c);
-		*sec = NULL;
 		return NULL;
 	}
-	*n = (size_t)config_setting_length(*sec);
+	for (i = 0; i < len; i++)
+		*bad |= each(c, config_setting_get_elem(sec, (unsigned int)i),
+		    v + i * size);
+	*n = len;
+	if (secp != NULL)
+		*secp = sec;
 	return v;
 }

@@ -160,21 +160,24 @@ int lload_channels(
 const config_setting_t *lsection(struct lctx *c, const config_setting_t *root,
     const char *key, const char *expect, int *bad);
 
-/* ---- top-level sections (load_time.c, load_site.c) --------------------- */
-
-/* time_windows = { NAME = { ... }; ... }; */
-int lload_timewins(struct lctx *c, const config_setting_t *root);
-/* sites = { NAME = ["cidr", ...]; ... }; */
-int lload_sites(struct lctx *c, const config_setting_t *root);
-/* zones = { NAME = { sites = [...]; networks = [...]; }; ... }; needs sites */
-int lload_zones(struct lctx *c, const config_setting_t *root);
-
-/* lsection(), with a zeroed array for the section's members in the arena:
- * *n elements of size (0 and NULL when the section is absent or bad, or
- * memory ran out: then *bad is -1). *sec is the section. */
-void *lsection_array(struct lctx *c, const config_setting_t *root,
+/* lsection(), read into an array in the arena: *n elements of size, the
+ * section's members in order, each loaded by each(c, member, element).
+ * *sec (when not NULL) is the section. NULL and *n = 0 when the section is
+ * absent, bad (reported) or memory ran out; problems set *bad to -1. */
+void *lload_section(struct lctx *c, const config_setting_t *root,
     const char *key, const char *expect, size_t size,
+    int (*each)(struct lctx *, const config_setting_t *, void *),
     const config_setting_t **sec, size_t *n, int *bad);
+
+/* ---- top-level sections (load_time.c, load_site.c) --------------------- *
+ * Members of time_windows, sites and zones, for lload_section(). */
+
+/* NAME = { time_zone = "..."; days = [...]; hours = "HH:MM-HH:MM"; } */
+int lload_timewin(struct lctx *c, const config_setting_t *s, void *w);
+/* NAME = ["cidr", ...] at the top level */
+int lload_top_site(struct lctx *c, const config_setting_t *s, void *site);
+/* NAME = { sites = [...]; networks = [...]; }; needs sites */
+int lload_zone(struct lctx *c, const config_setting_t *s, void *z);
 
 /* ---- names shared between sections (load_time.c, load_site.c) --------- */
 
@@ -206,8 +209,7 @@ int lload_tenant_refs(struct lctx *c, const config_setting_t *s,
 int lload_rules(struct lctx *c, const config_setting_t *s,
     const struct policy_mode *mode, struct policy_rule **out, size_t *nout);
 /* Modes, first pass: names, description, sites, limits, channels. */
-int lload_mode1(
-    struct lctx *c, const config_setting_t *s, struct policy_mode *m);
+int lload_mode1(struct lctx *c, const config_setting_t *s, void *m);
 /* Modes, second pass: tenants and rules (needs tenants and pools). */
 int lload_mode2(
     struct lctx *c, const config_setting_t *s, struct policy_mode *m);

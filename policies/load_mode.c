@@ -25,8 +25,9 @@ static const char *const mode_keys[] = { "description", "tenants", "sites",
 	"rules", "inherit_rules", "limits", "channels", NULL };
 
 int
-lload_mode1(struct lctx *c, const config_setting_t *s, struct policy_mode *m)
+lload_mode1(struct lctx *c, const config_setting_t *s, void *elem)
 {
+	struct policy_mode *m = elem;
 	const config_setting_t *sites;
 	const struct policy_site *base;
 	int bad = 0, present, r;

@@ -85,21 +85,9 @@ lload_site(struct lctx *c, const config_setting_t *s, struct policy_site *site,
 }
 
 int
-lload_sites(struct lctx *c, const config_setting_t *root)
+lload_top_site(struct lctx *c, const config_setting_t *s, void *site)
 {
-	const config_setting_t *sec;
-	int bad = 0;
-	size_t i;
-
-	c->p->sites = lsection_array(c, root, "sites",
-	    "a group: sites = { NAME = "
-	    "[\"192.0.2.0/24\"]; }",
-	    sizeof(*c->p->sites), &sec, &c->p->nsites, &bad);
-	for (i = 0; i < c->p->nsites; i++)
-		bad |=
-		    lload_site(c, config_setting_get_elem(sec, (unsigned int)i),
-			&c->p->sites[i], NULL);
-	return bad;
+	return lload_site(c, s, site, NULL);
 }
 
 const struct policy_site *
@@ -154,9 +142,10 @@ lsite_refs(struct lctx *c, const config_setting_t *list,
 
 /* ---- zones ------------------------------------------------------------- */
 
-static int
-load_zone_sec(struct lctx *c, const config_setting_t *s, struct policy_zone *z)
+int
+lload_zone(struct lctx *c, const config_setting_t *s, void *elem)
 {
+	struct policy_zone *z = elem;
 	static const char *const keys[] = { "description", "sites", "networks",
 		NULL };
 	const config_setting_t *list, *e;
@@ -195,22 +184,5 @@ load_zone_sec(struct lctx *c, const config_setting_t *s, struct policy_zone *z)
 		}
 		z->nnets++;
 	}
-	return bad;
-}
-
-int
-lload_zones(struct lctx *c, const config_setting_t *root)
-{
-	const config_setting_t *sec;
-	int bad = 0;
-	size_t i;
-
-	c->p->zones = lsection_array(c, root, "zones",
-	    "a group: zones = { NAME = { ... }; }", sizeof(*c->p->zones), &sec,
-	    &c->p->nzones, &bad);
-	for (i = 0; i < c->p->nzones; i++)
-		bad |= load_zone_sec(c,
-		    config_setting_get_elem(sec, (unsigned int)i),
-		    &c->p->zones[i]);
 	return bad;
 }

@@ -66,10 +66,10 @@ load_zone(struct lctx *c, const config_setting_t *s, const char *name,
 	return 0;
 }
 
-static int
-load_timewin(
-    struct lctx *c, const config_setting_t *s, struct policy_timewin *w)
+int
+lload_timewin(struct lctx *c, const config_setting_t *s, void *elem)
 {
+	struct policy_timewin *w = elem;
 	static const char *const keys[] = { "time_zone", "days", "hours",
 		"description", NULL };
 	const config_setting_t *days, *e;
@@ -131,24 +131,6 @@ load_timewin(
 		}
 		w->days |= mask;
 	}
-	return bad;
-}
-
-int
-lload_timewins(struct lctx *c, const config_setting_t *root)
-{
-	const config_setting_t *sec;
-	int bad = 0;
-	size_t i;
-
-	c->p->timewins = lsection_array(c, root, "time_windows",
-	    "a group: time_windows = { "
-	    "NAME = { ... }; }",
-	    sizeof(*c->p->timewins), &sec, &c->p->ntimewins, &bad);
-	for (i = 0; i < c->p->ntimewins; i++)
-		bad |= load_timewin(c,
-		    config_setting_get_elem(sec, (unsigned int)i),
-		    &c->p->timewins[i]);
 	return bad;
 }
 
