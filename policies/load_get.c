@@ -37,6 +37,18 @@ lexpect_group(struct lctx *c, const config_setting_t *s, const char *expect)
 }
 
 int
+lexpect_list(struct lctx *c, const config_setting_t *s, const char *what,
+    const char *example)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_ARRAY ||
+	    config_setting_type(s) == CONFIG_TYPE_LIST)
+		return 0;
+	lerr(c, s, "wrong type: %s (expected a list of %s, e.g. %s)",
+	    ltype_name(s), what, example);
+	return -1;
+}
+
+int
 lname_ok(const char *s)
 {
 	size_t i;
@@ -209,14 +221,8 @@ lget_list(struct lctx *c, const config_setting_t *g, const char *key,
 		    expect);
 		return -1;
 	}
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST) {
-		lerr(c, s,
-		    "wrong type: %s (expected a list of %s, e.g. "
-		    "[\"a\", \"b\"])",
-		    ltype_name(s), expect);
+	if (lexpect_list(c, s, expect, "[\"a\", \"b\"]") != 0)
 		return -1;
-	}
 	if ((n = config_setting_length(s)) == 0) {
 		if (required)
 			lerr(c, s, "empty list (expected at least one of %s)",

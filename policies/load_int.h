@@ -102,6 +102,11 @@ int lcheck_keys(
 int lexpect_group(
     struct lctx *c, const config_setting_t *s, const char *expect);
 
+/* Returns 0 if s is an array or a list, else reports it ("a list of what,
+ * e.g. example") and returns -1. */
+int lexpect_list(struct lctx *c, const config_setting_t *s, const char *what,
+    const char *example);
+
 /* Returns 1 if s is a valid object name ([A-Za-z0-9][A-Za-z0-9._-]*, at
  * most 63). */
 int lname_ok(const char *s);

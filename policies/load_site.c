@@ -31,14 +31,9 @@ lload_site(struct lctx *c, const config_setting_t *s, struct policy_site *site,
 	site->mode = mode;
 	if (site->name == NULL)
 		return -1;
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST) {
-		lerr(c, s,
-		    "wrong type: %s (expected a list of networks, e.g. "
-		    "[\"192.0.2.0/24\", \"2001:db8:10::/48\"])",
-		    ltype_name(s));
+	if (lexpect_list(c, s, "networks",
+		"[\"192.0.2.0/24\", \"2001:db8:10::/48\"]") != 0)
 		return -1;
-	}
 	if ((n = config_setting_length(s)) == 0) {
 		lerr(c, s,
 		    "empty list (expected at least one network in CIDR "
