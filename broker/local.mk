@@ -12,7 +12,7 @@ broker_libvdibroker_la_SOURCES = \
 	broker/grant.h broker/grant.c \
 	broker/login.h broker/login.c \
 	broker/devapi.h broker/devapi.c \
-	broker/gwapi.h broker/gwapi.c \
+	broker/gwapi.h broker/gwapi_int.h broker/gwapi.c broker/gwapi_events.c \
 	broker/health.h broker/health.c \
 	broker/sweep.h broker/sweep.c \
 	broker/admin.h broker/admin.c broker/admin_sock.c \
@@ -45,7 +45,9 @@ broker/vdi-brokerd.service: $(srcdir)/broker/examples/vdi-brokerd.service.in Mak
 	$(AM_V_GEN)$(MKDIR_P) broker && $(UNIT_SED) $(srcdir)/broker/examples/vdi-brokerd.service.in >$@.tmp && mv $@.tmp $@
 
 sbin_PROGRAMS += vdictl
-vdictl_SOURCES = broker/vdictl.c broker/audithash.c
+vdictl_SOURCES = broker/vdictl.c broker/vdictl.h broker/vdictl_core.c \
+	broker/vdictl_fleet.c broker/vdictl_policy.c broker/vdictl_audit.c \
+	broker/audithash.c
 vdictl_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) -I$(top_srcdir)/policies
 vdictl_LDADD = $(top_builddir)/policies/libvdipolicy.la $(LIBCONFIG_LIBS) $(VDICOMMON_LIBS)
 vdi_brokerd_SOURCES = broker/brokerd.c

@@ -31,19 +31,6 @@
 
 #include "policy_int.h"
 
-static int
-in_strs(const char *s, const char *const *v, size_t n)
-{
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (strcmp(s, v[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 apply_limits(struct policy_limits *l, const struct policy_limits_set *s)
 {
@@ -83,14 +70,15 @@ rule_fails(const struct policy_rule *r, const struct policy_tenant *t,
 			failed |= POLICY_COND_TENANT;
 	}
 	if (r->nusers > 0 || r->ngroups > 0) {
-		ok = in_strs(req->user, r->users, r->nusers);
+		ok = policy_str_in(req->user, r->users, r->nusers);
 		for (i = 0; i < req->ngroups && !ok; i++)
-			ok = in_strs(req->groups[i], r->groups, r->ngroups);
+			ok = policy_str_in(
+			    req->groups[i], r->groups, r->ngroups);
 		if (!ok)
 			failed |= POLICY_COND_USER;
 	}
 	if (r->nclasses > 0 &&
-	    !in_strs(req->device_class, r->classes, r->nclasses))
+	    !policy_str_in(req->device_class, r->classes, r->nclasses))
 		failed |= POLICY_COND_DEVICE;
 	if (r->nsites > 0) {
 		for (ok = 0, i = 0; i < r->nsites && !ok && req->from != NULL;
@@ -178,7 +166,7 @@ grant(const struct policy *p, const struct policy_rule *r,
 	apply_limits(&out->limits, &r->limits);
 	if (m != NULL)
 		apply_limits(&out->limits, &m->limits);
-	if (in_strs(req->device_class, t->shared, t->nshared)) {
+	if (policy_str_in(req->device_class, t->shared, t->nshared)) {
 		out->limits.shared_device = 1;
 		out->limits.reconnect_ticket = 0;
 	}
@@ -234,7 +222,7 @@ policy_evaluate(const struct policy *p, const struct policy_request *req,
 		}
 	}
 	out->mode = m;
-	if (!in_strs(req->device_class, t->classes, t->nclasses)) {
+	if (!policy_str_in(req->device_class, t->classes, t->nclasses)) {
 		out->reason = POLICY_REASON_DEVICE_CLASS;
 		return 0;
 	}

@@ -78,17 +78,6 @@ nid_short(int nid)
 	return s != NULL ? s : "?";
 }
 
-static int
-in_strs(const char *s, const char *const *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(s, v[i]) == 0)
-			return 1;
-	return 0;
-}
-
 int
 policy_identify(
     const struct policy *p, X509 *cert, int64_t now, struct policy_device *out)
@@ -171,7 +160,7 @@ policy_identify(
 		return 0;
 	}
 	if (strlen(val) > POLICY_DEVICE_CLASS_MAX ||
-	    !in_strs(val, t->classes, t->nclasses)) {
+	    !policy_str_in(val, t->classes, t->nclasses)) {
 		out->status = POLICY_DEVICE_BAD_CLASS;
 		snprintf(out->detail, sizeof(out->detail),
 		    "\"%.64s\" is not "
@@ -180,7 +169,7 @@ policy_identify(
 		return 0;
 	}
 	memcpy(out->device_class, val, strlen(val) + 1);
-	out->shared = in_strs(val, t->shared, t->nshared);
+	out->shared = policy_str_in(val, t->shared, t->nshared);
 
 	tt = (time_t)now;
 	if (ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), tt) > 0) {

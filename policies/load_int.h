@@ -1,8 +1,18 @@
 /*
- * load_int.h: the loader's context and helpers, shared by load.c (driver,
- * generic checks, limits, channels, time windows, sites, zones),
- * load_rule.c (rules, modes), load_tenant.c (tenants, CA/CRL files, device
- * rules) and load_pool.c (pools and desktops). Private to libvdipolicy.
+ * load_int.h: the loader's context and helpers, shared by the loader's
+ * files (private to libvdipolicy), one section of the file each:
+ *   load.c          the driver: passes in order, libconfig's own errors
+ *   load_report.c   the problem list, and which file/line a setting is at
+ *   load_get.c      checked getters (keys, names, strings, durations, lists)
+ *   load_limits.c   limits and channels blocks
+ *   load_time.c     time_windows and their time zones
+ *   load_site.c     sites and zones
+ *   load_mode.c     modes (two passes) and the tenant/mode cross-check
+ *   load_rule.c     rules, the tenants list of a rule or mode, rule names
+ *   load_tenant.c   tenants, CA/CRL files, device rules
+ *   load_pool.c     pools, unique desktop names and addresses
+ *   load_desktop.c  a pool's desktops and desktop ranges
+ *   load_addr.c     desktop address and pin parsers
  *
  * Every helper that checks a value reports what is wrong through lerr()
  * and returns -1; the loader keeps going to find more problems, and fails
@@ -57,9 +67,15 @@ void lerr_at(struct lctx *c, const char *file, unsigned int line,
     __attribute__((format(printf, 5, 6)));
 /* Records an allocation failure. Returns -1. */
 int lerr_oom(struct lctx *c);
+/* Puts the problems in file order: files in the order their first message
+ * came, lines ascending, messages about one line in the order found. */
+void lsort_errors(struct lctx *c);
 
 /* ---- places ------------------------------------------------------------ */
 
+/* Display name of the file libconfig calls cfg_name (NULL: the main
+ * file); NULL when out of memory. */
+const char *lfile_display(struct lctx *c, const char *cfg_name);
 /* Display name of the file s was read from (stable, in the arena). */
 const char *lsrc_file(struct lctx *c, const config_setting_t *s);
 unsigned int lsrc_line(const config_setting_t *s);
@@ -86,9 +102,28 @@ int lcheck_keys(
 int lexpect_group(
     struct lctx *c, const config_setting_t *s, const char *expect);
 
+/* Returns 0 if s is an array or a list, else reports it ("a list of what,
+ * e.g. example") and returns -1. */
+int lexpect_list(struct lctx *c, const config_setting_t *s, const char *what,
+    const char *example);
+
 /* Returns 1 if s is a valid object name ([A-Za-z0-9][A-Za-z0-9._-]*, at
  * most 63). */
 int lname_ok(const char *s);
+/* Names the object that setting s defines after its key: *name (in the
+ * arena), and the *file and *line it is defined at. reserved (or NULL) is
+ * a valid name it may not take. Returns 0, or -1 after reporting a bad
+ * name or running out of memory (then *name is NULL: stop there). */
+int lobj_name(struct lctx *c, const config_setting_t *s, const char *reserved,
+    const char **name, const char **file, unsigned int *line);
+/* The opening of every named group (a time window, zone, tenant, pool,
+ * mode): lobj_name(), then that s is a group (expect: what one looks
+ * like) of the keys allowed, and its optional description. Returns 0, -1
+ * after reporting a problem (go on), or -2 when there is no use going on
+ * (out of memory, or s is not a group). */
+int lobj_group(struct lctx *c, const config_setting_t *s, const char *reserved,
+    const char *expect, const char *const *keys, const char **name,
+    const char **file, unsigned int *line, const char **description);
 /* Returns 1 if s can be a user or group name (printable, no space or
  * comma, at most 255 bytes). */
 int lprincipal_ok(const char *s);
@@ -130,7 +165,26 @@ int lload_channels(
 const config_setting_t *lsection(struct lctx *c, const config_setting_t *root,
     const char *key, const char *expect, int *bad);
 
-/* ---- names shared between sections (load.c) ---------------------------- */
+/* lsection(), read into an array in the arena: *n elements of size, the
+ * section's members in order, each loaded by each(c, member, element).
+ * *sec (when not NULL) is the section. NULL and *n = 0 when the section is
+ * absent, bad (reported) or memory ran out; problems set *bad to -1. */
+void *lload_section(struct lctx *c, const config_setting_t *root,
+    const char *key, const char *expect, size_t size,
+    int (*each)(struct lctx *, const config_setting_t *, void *),
+    const config_setting_t **sec, size_t *n, int *bad);
+
+/* ---- top-level sections (load_time.c, load_site.c) --------------------- *
+ * Members of time_windows, sites and zones, for lload_section(). */
+
+/* NAME = { time_zone = "..."; days = [...]; hours = "HH:MM-HH:MM"; } */
+int lload_timewin(struct lctx *c, const config_setting_t *s, void *w);
+/* NAME = ["cidr", ...] at the top level */
+int lload_top_site(struct lctx *c, const config_setting_t *s, void *site);
+/* NAME = { sites = [...]; networks = [...]; }; needs sites */
+int lload_zone(struct lctx *c, const config_setting_t *s, void *z);
+
+/* ---- names shared between sections (load_time.c, load_site.c) --------- */
 
 /* Time window / site by name (a mode's own sites first when m is given). */
 const struct policy_timewin *lfind_timewin(
@@ -144,14 +198,23 @@ int lload_site(struct lctx *c, const config_setting_t *s,
 int lsite_refs(struct lctx *c, const config_setting_t *list,
     const struct policy_mode *m, const struct policy_site ***out, size_t *n);
 
-/* ---- sections (load_rule.c, load_tenant.c, load_pool.c) ---------------- */
+/* ---- sections (load_rule.c, load_mode.c, load_tenant.c, load_pool.c) -- */
+
+/* Returns 1 if t is one of the n tenants of v. */
+int lhas_tenant(const struct policy_tenant *const *v, size_t n,
+    const struct policy_tenant *t);
+/* The "tenants" list of group s (a rule or a mode): each name must be a
+ * defined tenant and, for a rule inside a mode that names tenants, one of
+ * that mode's. Duplicates are kept once. */
+int lload_tenant_refs(struct lctx *c, const config_setting_t *s,
+    const struct policy_mode *mode, const struct policy_tenant ***out,
+    size_t *nout);
 
 /* A list of rules (s may be NULL), for mode (NULL: the top-level list). */
 int lload_rules(struct lctx *c, const config_setting_t *s,
     const struct policy_mode *mode, struct policy_rule **out, size_t *nout);
 /* Modes, first pass: names, description, sites, limits, channels. */
-int lload_mode1(
-    struct lctx *c, const config_setting_t *s, struct policy_mode *m);
+int lload_mode1(struct lctx *c, const config_setting_t *s, void *m);
 /* Modes, second pass: tenants and rules (needs tenants and pools). */
 int lload_mode2(
     struct lctx *c, const config_setting_t *s, struct policy_mode *m);
@@ -164,5 +227,31 @@ int lcheck_tenant_modes(struct lctx *c);
 int lload_tenants(struct lctx *c, const config_setting_t *root);
 /* pools = { NAME = { ... }; ... }; needs tenants and zones. */
 int lload_pools(struct lctx *c, const config_setting_t *root);
+
+/* ---- a pool's desktops (load_desktop.c, load_addr.c) ------------------- */
+
+#define DEFAULT_RDP_PORT 3389
+
+/* "host", "host:port", "a.b.c.d[:port]", "[v6]:port", "[v6]" or a bare
+ * IPv6 literal; see load_addr.c. */
+int lparse_address(const char *s, char *host, size_t hostlen, uint16_t *port,
+    int *is_ip, struct vdi_addr *ip);
+/* 64 hex digits, or 32 colon-separated pairs. */
+int lparse_pin(const char *s, uint8_t pin[32]);
+/* security = "tls" | "nla" of group g (dflt when absent). */
+int lget_security(struct lctx *c, const config_setting_t *g,
+    enum policy_security dflt, enum policy_security *out);
+/* capacity = 1..1000 of group g (dflt when absent; 1 when persistent). */
+int lget_capacity(struct lctx *c, const config_setting_t *g,
+    const struct policy_pool *pool, unsigned int dflt, unsigned int *out);
+/* One desktop of pool (cap: the pool's capacity). */
+int lload_desktop(struct lctx *c, const config_setting_t *s,
+    const struct policy_pool *pool, unsigned int cap, struct policy_desktop *d);
+/* Validates a range and returns its count (0 after an error). */
+unsigned int lrange_count(struct lctx *c, const config_setting_t *s);
+/* Expands a range of count desktops into out. */
+int lload_range(struct lctx *c, const config_setting_t *s,
+    const struct policy_pool *pool, unsigned int cap, unsigned int count,
+    struct policy_desktop *out);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * load_rule.c: the rules list and the modes section.
+ * load_rule.c: the rules list (the top level's and each mode's), and the
+ * tenants list a rule or a mode names.
  *
  *   rules = (
  *     { name = "ems-24x7"; action = "allow"; groups = ["ems"];
@@ -8,14 +9,9 @@
  *       limits = { ... }; channels = { audio_out = true; }; },
  *     ...
  *   );
- *   modes = { relocation = { tenants = [...]; sites = { ... };
- *                            rules = ( ... ); inherit_rules = true;
- *                            limits = { ... }; }; };
  *
- * Modes load in two passes around tenants and pools: first their names,
- * sites, limits and channels (tenants may name a mode), then their tenants
- * and rules (rules name pools). Rule names are unique across the base
- * rules and every mode's, since the audit log records the name.
+ * Rule names are unique across the base rules and every mode's, since the
+ * audit log records the name. Modes are in load_mode.c.
  */
 #include "config.h"
 
@@ -26,19 +22,8 @@
 
 /* ---- rules ------------------------------------------------------------- */
 
-static int
-in_strs(const char *s, const char *const *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(s, v[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-has_tenant(const struct policy_tenant *const *v, size_t n,
+int
+lhas_tenant(const struct policy_tenant *const *v, size_t n,
     const struct policy_tenant *t)
 {
 	size_t i;
@@ -54,8 +39,8 @@ has_tenant(const struct policy_tenant *const *v, size_t n,
  * defined tenant and, for a rule inside a mode that names tenants, one of
  * that mode's. Duplicates are kept once. Returns 0, or -1 after reporting.
  */
-static int
-load_tenant_refs(struct lctx *c, const config_setting_t *s,
+int
+lload_tenant_refs(struct lctx *c, const config_setting_t *s,
     const struct policy_mode *mode, const struct policy_tenant ***out,
     size_t *nout)
 {
@@ -82,13 +67,13 @@ load_tenant_refs(struct lctx *c, const config_setting_t *s,
 			    v);
 			bad = -1;
 		} else if (mode != NULL && mode->ntenants > 0 &&
-		    !has_tenant(mode->tenants, mode->ntenants, t)) {
+		    !lhas_tenant(mode->tenants, mode->ntenants, t)) {
 			lerr(c, e,
 			    "tenant \"%s\" is not one of this mode's tenants "
 			    "(expected one of the mode's tenants list)",
 			    v);
 			bad = -1;
-		} else if (!has_tenant(*out, *nout, t))
+		} else if (!lhas_tenant(*out, *nout, t))
 			(*out)[(*nout)++] = t;
 	}
 	return bad;
@@ -151,7 +136,7 @@ load_rule(struct lctx *c, const config_setting_t *s, struct policy_rule *r,
 	    (strcmp(action, "allow") == 0 || strcmp(action, "deny") == 0);
 
 	/* tenants */
-	bad |= load_tenant_refs(c, s, mode, &r->tenants, &r->ntenants);
+	bad |= lload_tenant_refs(c, s, mode, &r->tenants, &r->ntenants);
 
 	/* users, groups */
 	if (lget_list(c, s, "users", 0, lprincipal_ok, "user names", &list) ==
@@ -251,7 +236,7 @@ load_rule(struct lctx *c, const config_setting_t *s, struct policy_rule *r,
 				continue;
 			}
 			if (r->tenants != NULL && pool->tenant != NULL &&
-			    !has_tenant(
+			    !lhas_tenant(
 				r->tenants, r->ntenants, pool->tenant)) {
 				lerr(c, e,
 				    "pool \"%s\" belongs to tenant \"%s\", "
@@ -271,7 +256,7 @@ load_rule(struct lctx *c, const config_setting_t *s, struct policy_rule *r,
 				return lerr_oom(c);
 			for (i = 0; i < r->npools; i++)
 				if (r->pools[i]->tenant != NULL &&
-				    !has_tenant(r->tenants, r->ntenants,
+				    !lhas_tenant(r->tenants, r->ntenants,
 					r->pools[i]->tenant))
 					r->tenants[r->ntenants++] =
 					    r->pools[i]->tenant;
@@ -290,9 +275,9 @@ load_rule(struct lctx *c, const config_setting_t *s, struct policy_rule *r,
 			for (j = 0; j < c->p->ntenants && !ok; j++) {
 				t = &c->p->tenants[j];
 				if (r->ntenants > 0 &&
-				    !has_tenant(r->tenants, r->ntenants, t))
+				    !lhas_tenant(r->tenants, r->ntenants, t))
 					continue;
-				ok = in_strs(
+				ok = policy_str_in(
 				    r->classes[i], t->classes, t->nclasses);
 			}
 			if (!ok) {
@@ -381,104 +366,6 @@ lcheck_rule_names(struct lctx *c)
 			    a->name, all[j]->src_file, all[j]->src_line);
 			bad = -1;
 		}
-	}
-	return bad;
-}
-
-/* ---- modes ------------------------------------------------------------- */
-
-static const char *const mode_keys[] = { "description", "tenants", "sites",
-	"rules", "inherit_rules", "limits", "channels", NULL };
-
-int
-lload_mode1(struct lctx *c, const config_setting_t *s, struct policy_mode *m)
-{
-	const config_setting_t *sites;
-	const struct policy_site *base;
-	int bad = 0, present;
-	size_t i;
-
-	m->name = policy_arena_strdup(c->a, config_setting_name(s));
-	m->src_file = lsrc_file(c, s);
-	m->src_line = lsrc_line(s);
-	m->inherit_rules = 1;
-	if (m->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(m->name) || strcmp(m->name, "none") == 0) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63; \"none\" is reserved)");
-		bad = -1;
-	}
-	if (lexpect_group(c, s,
-		"a group: NAME = { sites = { ... }; rules = "
-		"( ... ); limits = { ... }; }") != 0)
-		return -1;
-	bad |= lcheck_keys(c, s, mode_keys);
-	bad |= lget_string(c, s, "description", 0, "a string", &m->description);
-	bad |= lget_bool(c, s, "inherit_rules", &present, &m->inherit_rules);
-	if (!present)
-		m->inherit_rules = 1;
-	bad |= lload_limits(c, s, &m->limits);
-	bad |= lload_channels(c, s, &m->channels);
-	sites = config_setting_get_member(s, "sites");
-	if (sites != NULL &&
-	    lexpect_group(c, sites,
-		"a group: sites = { NAME "
-		"= [\"192.0.2.0/24\"]; }") != 0)
-		return -1;
-	if (sites == NULL)
-		return bad;
-	m->nsites = (size_t)config_setting_length(sites);
-	if ((m->sites = policy_arena_calloc(
-		 c->a, m->nsites, sizeof(*m->sites))) == NULL)
-		return lerr_oom(c);
-	for (i = 0; i < m->nsites; i++) {
-		bad |= lload_site(c,
-		    config_setting_get_elem(sites, (unsigned int)i),
-		    &m->sites[i], m);
-		if (m->sites[i].name == NULL)
-			continue;
-		/* Same name as a base site: this mode's version of it. */
-		base = lfind_site(c->p, NULL, m->sites[i].name);
-		m->sites[i].overrides = base;
-	}
-	return bad;
-}
-
-int
-lload_mode2(struct lctx *c, const config_setting_t *s, struct policy_mode *m)
-{
-	int bad = 0;
-
-	if (!config_setting_is_group(s))
-		return -1;
-	bad |= load_tenant_refs(c, s, NULL, &m->tenants, &m->ntenants);
-	bad |= lload_rules(
-	    c, config_setting_get_member(s, "rules"), m, &m->rules, &m->nrules);
-	return bad;
-}
-
-int
-lcheck_tenant_modes(struct lctx *c)
-{
-	const struct policy_tenant *t;
-	char key[128];
-	size_t i;
-	int bad = 0;
-
-	for (i = 0; i < c->p->ntenants; i++) {
-		t = &c->p->tenants[i];
-		if (t->mode == NULL || t->mode->ntenants == 0 ||
-		    has_tenant(t->mode->tenants, t->mode->ntenants, t))
-			continue;
-		snprintf(key, sizeof(key), "tenants.%s.mode", t->name);
-		lerr_at(c, t->src_file, t->mode_line, key,
-		    "tenant \"%s\" is "
-		    "switched to mode \"%s\", which is not for it (expected a "
-		    "mode whose tenants list names it)",
-		    t->name, t->mode->name);
-		bad = -1;
 	}
 	return bad;
 }

@@ -239,17 +239,6 @@ load_crl(struct lctx *c, const config_setting_t *s, const char *path, X509 *ca,
 }
 
 static int
-str_in(const char *s, const char *const *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(s, v[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 load_device(struct lctx *c, const config_setting_t *g, struct policy_tenant *t)
 {
 	static const char *const keys[] = { "class_attribute", "classes",
@@ -321,7 +310,8 @@ load_device(struct lctx *c, const config_setting_t *g, struct policy_tenant *t)
 		bad |= lcopy_strings(c, list, &t->shared, &t->nshared);
 		for (i = 0; i < t->nshared; i++)
 			if (t->classes != NULL &&
-			    !str_in(t->shared[i], t->classes, t->nclasses)) {
+			    !policy_str_in(
+				t->shared[i], t->classes, t->nclasses)) {
 				lerr(c,
 				    config_setting_get_elem(
 					list, (unsigned int)i),
@@ -372,25 +362,15 @@ load_tenant(struct lctx *c, const config_setting_t *s, struct policy_tenant *t)
 		"limits", "channels", NULL };
 	const config_setting_t *list, *ms;
 	const char *ca, *crl, *mode;
-	int bad = 0;
+	int bad = 0, r;
 
-	t->name = policy_arena_strdup(c->a, config_setting_name(s));
-	t->src_file = lsrc_file(c, s);
-	t->src_line = lsrc_line(s);
-	if (t->name == NULL)
-		return lerr_oom(c);
-	if (!lname_ok(t->name)) {
-		lerr(c, s,
-		    "bad name (expected letters, digits, '-', '_', "
-		    "'.'; at most 63)");
-		bad = -1;
-	}
-	if (lexpect_group(c, s,
-		"a group: NAME = { ca = \"...\"; crl = "
-		"\"...\"; device = { ... }; }") != 0)
+	if ((r = lobj_group(c, s, NULL,
+		 "a group: NAME = { ca = \"...\"; crl = "
+		 "\"...\"; device = { ... }; }",
+		 keys, &t->name, &t->src_file, &t->src_line, &t->description)) <
+	    -1)
 		return -1;
-	bad |= lcheck_keys(c, s, keys);
-	bad |= lget_string(c, s, "description", 0, "a string", &t->description);
+	bad |= r;
 	if (lget_string(c, s, "ca", 1,
 		"the path of the tenant's device CA "
 		"certificate",

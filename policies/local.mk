@@ -9,8 +9,10 @@ noinst_LTLIBRARIES += policies/libvdipolicyload.la policies/libvdipolicy.la
 policies_libvdipolicyload_la_SOURCES = \
 	policies/policy.h policies/policy_int.h policies/load_int.h \
 	policies/policy.c \
-	policies/load.c policies/load_rule.c policies/load_tenant.c \
-	policies/load_pool.c \
+	policies/load.c policies/load_report.c policies/load_get.c \
+	policies/load_limits.c policies/load_time.c policies/load_site.c \
+	policies/load_mode.c policies/load_rule.c policies/load_tenant.c \
+	policies/load_pool.c policies/load_desktop.c policies/load_addr.c \
 	policies/tzfile.c policies/timewin.c \
 	policies/policy_files.c policies/policy_files.h \
 	policies/trust.c policies/trust.h

@@ -111,6 +111,19 @@ policy_arena_strdup(struct policy_arena *a, const char *s)
 	return d;
 }
 
+int
+policy_str_in(const char *s, const char *const *v, size_t n)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(s, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* ---- lifetime ---------------------------------------------------------- */
 
 void
@@ -278,17 +291,6 @@ policy_tenant_mode(const struct policy_tenant *t)
 	return t->mode;
 }
 
-static int
-in_list(const char *s, const char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
 int
 policy_tenant_is_admin(const struct policy_tenant *t, const char *user,
     const char *const *groups, size_t ngroups)
@@ -297,11 +299,11 @@ policy_tenant_is_admin(const struct policy_tenant *t, const char *user,
 
 	if (t == NULL || user == NULL)
 		return 0;
-	if (in_list(user, t->admins, t->nadmins))
+	if (policy_str_in(user, t->admins, t->nadmins))
 		return 1;
 	for (i = 0; i < ngroups; i++)
 		if (groups[i] != NULL &&
-		    in_list(groups[i], t->admin_groups, t->nadmin_groups))
+		    policy_str_in(groups[i], t->admin_groups, t->nadmin_groups))
 			return 1;
 	return 0;
 }

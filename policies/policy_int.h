@@ -30,6 +30,9 @@ void *policy_arena_alloc(struct policy_arena *a, size_t n);
 void *policy_arena_calloc(struct policy_arena *a, size_t n, size_t size);
 char *policy_arena_strdup(struct policy_arena *a, const char *s);
 
+/* Returns 1 if s (which may be NULL: 0) is one of the n strings of v. */
+int policy_str_in(const char *s, const char *const *v, size_t n);
+
 /* ---- time zones (tzfile.c) --------------------------------------------- */
 
 struct policy_tz_type {
