@@ -42,12 +42,6 @@ defaults(struct bconf *b)
 }
 
 static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src);
-}
-
-static void
 get_limits(struct cfg *c, const config_setting_t *g, const char *key,
     struct rl_config *rl)
 {
@@ -74,7 +68,6 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 		"store", "tls", "gateway_ca", "gateway_crl", "gateways",
 		"token", "health", "login", "operators_group", "limits",
 		"sweep", NULL };
-	static const char *const tls_keys[] = { "cert", "key", NULL };
 	static const char *const token_keys[] = { "signing_key", "seal_key",
 		"issuer", "audience", "lifetime", NULL };
 	static const char *const gw_keys[] = { "name", "address", NULL };
@@ -89,7 +82,6 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 		"max_connections_per_source", "request_timeout", NULL };
 	const config_setting_t *root, *g, *list, *e;
 	struct cfg c;
-	const char *s;
 	char host[BCONF_HOST_MAX];
 	uint16_t port;
 	int64_t v;
@@ -97,10 +89,8 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 
 	*errors = NULL;
 	defaults(b);
-	if (cfg_open(&c, path) != 0)
+	if ((root = cfg_open_root(&c, path, top)) == NULL)
 		goto out;
-	root = config_root_setting(&c.lc);
-	cfg_check_keys(&c, root, top);
 
 	cfg_get_hostport(&c, NULL, "listen", 0, b->listen_host,
 	    sizeof(b->listen_host), &b->listen_port);
@@ -116,14 +106,12 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 		    "longer than %zu bytes, the limit of a Unix socket path: "
 		    "choose a shorter one",
 		    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-	if (cfg_get_string(&c, NULL, "admin_group", 0, &s) == 1)
-		copy(b->admin_group, sizeof(b->admin_group), s);
-	if (cfg_get_string(&c, NULL, "operators_group", 0, &s) == 1)
-		copy(b->operators_group, sizeof(b->operators_group), s);
-	if (cfg_get_string(&c, NULL, "user", 0, &s) == 1)
-		copy(b->user, sizeof(b->user), s);
-	if (cfg_get_string(&c, NULL, "group", 0, &s) == 1)
-		copy(b->group, sizeof(b->group), s);
+	cfg_get_strbuf(
+	    &c, NULL, "admin_group", 0, b->admin_group, sizeof(b->admin_group));
+	cfg_get_strbuf(&c, NULL, "operators_group", 0, b->operators_group,
+	    sizeof(b->operators_group));
+	cfg_get_strbuf(&c, NULL, "user", 0, b->user, sizeof(b->user));
+	cfg_get_strbuf(&c, NULL, "group", 0, b->group, sizeof(b->group));
 	cfg_get_path(&c, NULL, "policy", 1, b->policy, sizeof(b->policy));
 	cfg_get_path(&c, NULL, "store", 0, b->store, sizeof(b->store));
 	cfg_get_path(
@@ -131,22 +119,18 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 	cfg_get_path(
 	    &c, NULL, "gateway_crl", 1, b->gateway_crl, sizeof(b->gateway_crl));
 
-	if ((g = cfg_group(&c, NULL, "tls", 1)) != NULL) {
-		cfg_check_keys(&c, g, tls_keys);
-		cfg_get_path(
-		    &c, g, "cert", 1, b->tls_cert, sizeof(b->tls_cert));
-		cfg_get_path(&c, g, "key", 1, b->tls_key, sizeof(b->tls_key));
-	}
+	cfg_get_pem_pair(&c, NULL, "tls", 1, b->tls_cert, sizeof(b->tls_cert),
+	    b->tls_key, sizeof(b->tls_key));
 	if ((g = cfg_group(&c, NULL, "token", 1)) != NULL) {
 		cfg_check_keys(&c, g, token_keys);
 		cfg_get_path(&c, g, "signing_key", 1, b->token_key,
 		    sizeof(b->token_key));
 		cfg_get_path(
 		    &c, g, "seal_key", 0, b->seal_key, sizeof(b->seal_key));
-		if (cfg_get_string(&c, g, "issuer", 0, &s) == 1)
-			copy(b->issuer, sizeof(b->issuer), s);
-		if (cfg_get_string(&c, g, "audience", 0, &s) == 1)
-			copy(b->audience, sizeof(b->audience), s);
+		cfg_get_strbuf(
+		    &c, g, "issuer", 0, b->issuer, sizeof(b->issuer));
+		cfg_get_strbuf(
+		    &c, g, "audience", 0, b->audience, sizeof(b->audience));
 		cfg_get_duration(
 		    &c, g, "lifetime", 0, 5, 60, &b->token_lifetime);
 	}
@@ -232,28 +216,19 @@ bconf_load(const char *path, struct bconf *b, char **errors)
 				continue;
 			}
 			cfg_check_keys(&c, e, gw_keys);
-			if (cfg_get_string(&c, e, "name", 1, &s) == 1) {
-				if (strlen(s) >= sizeof(gw->name))
-					cfg_error(&c, e, "name", "too long");
-				copy(gw->name, sizeof(gw->name), s);
-			}
+			cfg_get_strbuf(
+			    &c, e, "name", 1, gw->name, sizeof(gw->name));
 			if (cfg_get_hostport(&c, e, "address", 1, host,
 				sizeof(host), &port) == 1) {
 				if (port == 0)
 					cfg_error(&c, e, "address",
 					    "a gateway address needs a port");
-				cfg_get_string(&c, e, "address", 1, &s);
-				copy(gw->address, sizeof(gw->address), s);
+				cfg_get_strbuf(&c, e, "address", 1, gw->address,
+				    sizeof(gw->address));
 			}
 			b->ngateways++;
 		}
 	}
 out:
-	if (cfg_failed(&c)) {
-		*errors = strdup(cfg_errors(&c));
-		cfg_free(&c);
-		return VDI_ERR_CONFIG;
-	}
-	cfg_free(&c);
-	return 0;
+	return cfg_close(&c, errors);
 }

@@ -26,7 +26,7 @@ broker_libvdibroker_la_LIBADD = $(SQLITE_LIBS)
 
 VDIBROKER_LIBS = $(top_builddir)/broker/libvdibroker.la \
 	$(top_builddir)/policies/libvdipolicy.la \
-	$(top_builddir)/rdp/librdp.la \
+	$(top_builddir)/rdp/librdp.la $(VDIHEALTHZ_LIBS) \
 	$(SQLITE_LIBS) $(LIBCONFIG_LIBS) $(LIBEVENT_LIBS) $(VDICOMMON_LIBS)
 # The daemon's flags; the unit tests add cmocka's (never the daemon).
 BROKER_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(SQLITE_CFLAGS) \

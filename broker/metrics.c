@@ -12,7 +12,7 @@
 
 #include "certexp.h"
 #include "gwapi.h"
-#include "httpstatus.h"
+#include "healthz.h"
 #include "policy_files.h"
 #include "login.h"
 #include "metrics.h"
@@ -321,17 +321,8 @@ health(struct broker *b, struct evhttp_request *req, struct evbuffer *out)
 		evbuffer_add_printf(out, "store_unavailable\n");
 		bad = 1;
 	}
-	if (b->policy == NULL || b->reload_failed) {
-		evbuffer_add_printf(out,
-		    "policy_reload_failed detail=\"the previous policy is "
-		    "in force\"\n");
-		bad = 1;
-	}
-	evbuffer_prepend(out, bad ? "not ready\n" : "ready\n", bad ? 10 : 6);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain");
-	evhttp_send_reply(
-	    req, bad ? 503 : 200, vdi_http_phrase(bad ? 503 : 200), NULL);
+	bad |= vdi_healthz_policy(req, b->policy == NULL || b->reload_failed);
+	vdi_healthz_send(req, bad);
 }
 
 static void

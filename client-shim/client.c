@@ -43,34 +43,11 @@ const char *
 vdic_status_str(int status)
 {
 	switch (status) {
-	case VDIC_OK:
-		return "ok";
-	case VDIC_ERR_CONFIG:
-		return "usage or configuration error";
-	case VDIC_ERR_AUTH:
-		return "authentication failed";
-	case VDIC_ERR_DEVICE:
-		return "device problem";
-	case VDIC_ERR_POLICY:
-		return "refused by policy";
-	case VDIC_ERR_NO_DESKTOP:
-		return "no desktop available";
-	case VDIC_ERR_BROKER:
-		return "broker unreachable";
-	case VDIC_ERR_GAVE_UP:
-		return "gave up reconnecting";
-	case VDIC_ERR_GATEWAY:
-		return "gateway refused or unreachable";
-	case VDIC_ERR_CLIENT:
-		return "RDP client failed";
-	case VDIC_ERR_CANCELLED:
-		return "cancelled";
-	case VDIC_ERR_REPLACED:
-		return "replaced by a newer connection";
-	case VDIC_ERR_TIME_LIMIT:
-		return "session time limit reached";
-	case VDIC_ERR_CRL_EXPIRED:
-		return "organisation's revocation list expired";
+#define VDIC_STATUS_CASE(name, value, text)                                    \
+	case name:                                                             \
+		return text;
+		VDIC_STATUS_TABLE(VDIC_STATUS_CASE)
+#undef VDIC_STATUS_CASE
 	default:
 		return "internal error";
 	}

@@ -51,22 +51,6 @@ setting(struct cfg *c, const config_setting_t *g, const char *key)
 	    g != NULL ? g : config_root_setting(&c->lc), key);
 }
 
-static void
-get_str(struct cfg *c, const config_setting_t *g, const char *key, int required,
-    char *buf, size_t buflen)
-{
-	const char *v = NULL;
-
-	if (cfg_get_string(c, g, key, required, &v) != 1)
-		return;
-	if (strlen(v) >= buflen) {
-		cfg_error(c, setting(c, g, key), NULL,
-		    "too long (at most %zu characters)", buflen - 1);
-		return;
-	}
-	memcpy(buf, v, strlen(v) + 1);
-}
-
 /* Printable, no spaces at the ends: what may go into one argv element. */
 static int
 argv_safe(const char *s)
@@ -92,7 +76,7 @@ read_device(struct cfg *c, struct vdic_config *cfg)
 	(void)cfg_get_path(c, g, "cert", 0, cfg->cert, sizeof(cfg->cert));
 	(void)cfg_get_path(c, g, "key", 0, cfg->key, sizeof(cfg->key));
 	(void)cfg_get_path(c, g, "pkcs12", 0, cfg->pkcs12, sizeof(cfg->pkcs12));
-	get_str(
+	(void)cfg_get_strbuf(
 	    c, g, "passphrase", 0, cfg->passphrase, sizeof(cfg->passphrase));
 	(void)cfg_get_path(c, g, "passphrase_file", 0, pf, sizeof(pf));
 	have_pem = cfg->cert[0] != '\0' || cfg->key[0] != '\0';
@@ -189,7 +173,8 @@ read_rdp(struct cfg *c, struct vdic_config *cfg)
 	cfg_check_keys(c, g, keys);
 	(void)cfg_get_path(
 	    c, g, "command", 0, cfg->rdp_command, sizeof(cfg->rdp_command));
-	get_str(c, g, "size", 0, cfg->rdp_size, sizeof(cfg->rdp_size));
+	(void)cfg_get_strbuf(
+	    c, g, "size", 0, cfg->rdp_size, sizeof(cfg->rdp_size));
 	if (cfg->rdp_size[0] != '\0' &&
 	    (sscanf(cfg->rdp_size, "%ux%u%c", &w, &h, &tail) != 2 || w < 200 ||
 		h < 200 || w > 8192 || h > 8192)) {
@@ -200,7 +185,7 @@ read_rdp(struct cfg *c, struct vdic_config *cfg)
 		cfg->rdp_size[0] = '\0';
 	}
 	(void)cfg_get_bool(c, g, "fullscreen", 0, &cfg->rdp_fullscreen);
-	get_str(c, g, "title", 0, cfg->title, sizeof(cfg->title));
+	(void)cfg_get_strbuf(c, g, "title", 0, cfg->title, sizeof(cfg->title));
 	if (!argv_safe(cfg->title))
 		cfg_error(
 		    c, setting(c, g, "title"), NULL, "must be printable text");
@@ -257,7 +242,7 @@ shim_conf_load(
 		return VDI_ERR_CONFIG;
 	}
 	cfg_check_keys(&c, config_root_setting(&c.lc), keys);
-	get_str(&c, NULL, "broker_url", 1, cfg->broker_url,
+	(void)cfg_get_strbuf(&c, NULL, "broker_url", 1, cfg->broker_url,
 	    sizeof(cfg->broker_url));
 	if (cfg->broker_url[0] != '\0' &&
 	    (strncmp(cfg->broker_url, "https://", 8) != 0 ||
@@ -271,7 +256,7 @@ shim_conf_load(
 		cfg->broker_url[strlen(cfg->broker_url) - 1] = '\0';
 	(void)cfg_get_path(&c, NULL, "ca", 1, cfg->ca, sizeof(cfg->ca));
 	read_device(&c, cfg);
-	get_str(&c, NULL, "user", 0, cfg->user, sizeof(cfg->user));
+	(void)cfg_get_strbuf(&c, NULL, "user", 0, cfg->user, sizeof(cfg->user));
 	if ((r = cfg_get_string(&c, NULL, "gateway_rdp_fingerprint", 1, &fp)) ==
 		1 &&
 	    shim_fingerprint_norm(fp, cfg->rdp_pin, sizeof(cfg->rdp_pin)) != 0)
@@ -286,7 +271,7 @@ shim_conf_load(
 	    &c, NULL, "connect_timeout", 0, 1, 120, &cfg->connect_timeout);
 	(void)cfg_get_path(&c, NULL, "private_dir", 0, cfg->private_base,
 	    sizeof(cfg->private_base));
-	get_str(
+	(void)cfg_get_strbuf(
 	    &c, NULL, "log_level", 0, cfg->log_level, sizeof(cfg->log_level));
 	if (strcmp(cfg->log_level, "debug") != 0 &&
 	    strcmp(cfg->log_level, "info") != 0 &&

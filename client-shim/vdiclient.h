@@ -30,26 +30,50 @@
 
 #include <stddef.h>
 
+/*
+ * The statuses: what a call returns and vdi-connect's exit code (the
+ * values are documented in vdi-connect(1) and never change), with the
+ * short English description vdic_status_str() gives. The one list of
+ * them: X(name, value, description).
+ */
+#define VDIC_STATUS_TABLE(X)                                                   \
+	/* logged in / session ended normally */                               \
+	X(VDIC_OK, 0, "ok")                                                    \
+	/* a bug or the system failed */                                       \
+	X(VDIC_ERR_INTERNAL, 1, "internal error")                              \
+	/* bad configuration or usage */                                       \
+	X(VDIC_ERR_CONFIG, 2, "usage or configuration error")                  \
+	/* wrong password or code, locked, rate limited */                     \
+	X(VDIC_ERR_AUTH, 3, "authentication failed")                           \
+	/* device certificate revoked, expired... */                           \
+	X(VDIC_ERR_DEVICE, 4, "device problem")                                \
+	/* outside hours, network or user not allowed */                       \
+	X(VDIC_ERR_POLICY, 5, "refused by policy")                             \
+	/* no desktop available */                                             \
+	X(VDIC_ERR_NO_DESKTOP, 6, "no desktop available")                      \
+	/* broker unreachable or not answering */                              \
+	X(VDIC_ERR_BROKER, 7, "broker unreachable")                            \
+	/* tunnel lost and reconnecting failed */                              \
+	X(VDIC_ERR_GAVE_UP, 8, "gave up reconnecting")                         \
+	/* gateway refused or unreachable at start */                          \
+	X(VDIC_ERR_GATEWAY, 9, "gateway refused or unreachable")               \
+	/* the RDP client could not run */                                     \
+	X(VDIC_ERR_CLIENT, 10, "RDP client failed")                            \
+	/* the person cancelled the login */                                   \
+	X(VDIC_ERR_CANCELLED, 11, "cancelled")                                 \
+	/* a newer login took the session over */                              \
+	X(VDIC_ERR_REPLACED, 12, "replaced by a newer connection")             \
+	/* the session reached its time limit (the policy's max_session) */    \
+	X(VDIC_ERR_TIME_LIMIT, 13, "session time limit reached")               \
+	/* the organisation's revocation list (CRL) has expired: the broker    \
+	 * or gateway refuses every device of the tenant until IT publishes a  \
+	 * new one */                                                          \
+	X(VDIC_ERR_CRL_EXPIRED, 14, "organisation's revocation list expired")
+
 enum vdic_status {
-	VDIC_OK = 0,           /* logged in / session ended normally */
-	VDIC_ERR_INTERNAL = 1, /* a bug or the system failed */
-	VDIC_ERR_CONFIG = 2,   /* bad configuration or usage */
-	VDIC_ERR_AUTH = 3,   /* wrong password or code, locked, rate limited */
-	VDIC_ERR_DEVICE = 4, /* device certificate revoked, expired... */
-	VDIC_ERR_POLICY = 5, /* outside hours, network or user not allowed */
-	VDIC_ERR_NO_DESKTOP = 6, /* no desktop available */
-	VDIC_ERR_BROKER = 7,     /* broker unreachable or not answering */
-	VDIC_ERR_GAVE_UP = 8,    /* tunnel lost and reconnecting failed */
-	VDIC_ERR_GATEWAY = 9,    /* gateway refused or unreachable at start */
-	VDIC_ERR_CLIENT = 10,    /* the RDP client could not run */
-	VDIC_ERR_CANCELLED = 11, /* the person cancelled the login */
-	VDIC_ERR_REPLACED = 12,  /* a newer login took the session over */
-	/* the session reached its time limit (the policy's max_session) */
-	VDIC_ERR_TIME_LIMIT = 13,
-	/* the organisation's revocation list (CRL) has expired: the broker
-	 * or gateway refuses every device of the tenant until IT publishes a
-	 * new one */
-	VDIC_ERR_CRL_EXPIRED = 14,
+#define VDIC_STATUS_ENUM(name, value, text) name = value,
+	VDIC_STATUS_TABLE(VDIC_STATUS_ENUM)
+#undef VDIC_STATUS_ENUM
 };
 
 /* Prompt styles of a PAM conversation. */
@@ -142,7 +166,8 @@ void vdic_cancel(struct vdic *c);
 /* The last message for the person (never NULL; "" when none). */
 const char *vdic_message(const struct vdic *c);
 
-/* A short English description of a status ("device problem"). */
+/* A short English description of a status ("device problem"); "internal
+ * error" for a value not in VDIC_STATUS_TABLE. */
 const char *vdic_status_str(int status);
 
 #endif

@@ -356,6 +356,28 @@ cfg_free(struct cfg *c)
 	cfg_errlist_free(&c->el);
 }
 
+const config_setting_t *
+cfg_open_root(struct cfg *c, const char *path, const char *const *top)
+{
+	const config_setting_t *root;
+
+	if (cfg_open(c, path) != 0)
+		return NULL;
+	root = config_root_setting(&c->lc);
+	cfg_check_keys(c, root, top);
+	return root;
+}
+
+int
+cfg_close(struct cfg *c, char **errors)
+{
+	int failed = cfg_failed(c);
+
+	*errors = failed ? strdup(cfg_errors(c)) : NULL;
+	cfg_free(c);
+	return failed ? VDI_ERR_CONFIG : 0;
+}
+
 void
 cfg_error(struct cfg *c, const config_setting_t *s, const char *key,
     const char *fmt, ...)
@@ -465,6 +487,24 @@ cfg_get_string(struct cfg *c, const config_setting_t *g, const char *key,
 }
 
 int
+cfg_get_strbuf(struct cfg *c, const config_setting_t *g, const char *key,
+    int required, char *buf, size_t buflen)
+{
+	const char *v;
+	int r;
+
+	if ((r = cfg_get_string(c, g, key, required, &v)) != 1)
+		return r;
+	if (strlen(v) >= buflen) {
+		cfg_error(c, member(c, g, key, 0, NULL), NULL,
+		    "too long (at most %zu characters)", buflen - 1);
+		return -1;
+	}
+	memcpy(buf, v, strlen(v) + 1);
+	return 1;
+}
+
+int
 cfg_get_path(struct cfg *c, const config_setting_t *g, const char *key,
     int required, char *buf, size_t buflen)
 {
@@ -486,6 +526,21 @@ cfg_get_path(struct cfg *c, const config_setting_t *g, const char *key,
 		return -1;
 	}
 	return 1;
+}
+
+const config_setting_t *
+cfg_get_pem_pair(struct cfg *c, const config_setting_t *g, const char *key,
+    int required, char *cert, size_t certlen, char *pkey, size_t pkeylen)
+{
+	static const char *const keys[] = { "cert", "key", NULL };
+	const config_setting_t *p;
+
+	if ((p = cfg_group(c, g, key, required)) == NULL)
+		return NULL;
+	cfg_check_keys(c, p, keys);
+	cfg_get_path(c, p, "cert", 1, cert, certlen);
+	cfg_get_path(c, p, "key", 1, pkey, pkeylen);
+	return p;
 }
 
 int

@@ -99,6 +99,14 @@ struct cfg {
  * Always call cfg_free() afterwards. */
 int cfg_open(struct cfg *c, const char *path) VDI_WUR;
 void cfg_free(struct cfg *c);
+/* cfg_open() and cfg_check_keys() of the root against top: the root, or
+ * NULL when the file could not be read (the problem is recorded). */
+const config_setting_t *cfg_open_root(
+    struct cfg *c, const char *path, const char *const *top);
+/* Ends a daemon's reading: with problems recorded, *errors gets a copy of
+ * them (NULL when out of memory) and VDI_ERR_CONFIG is returned, else 0
+ * (*errors NULL). Frees c either way. */
+int cfg_close(struct cfg *c, char **errors);
 
 /* Records a problem about setting s (or about key inside group s when key is
  * not NULL). */
@@ -129,6 +137,17 @@ int cfg_get_string(struct cfg *c, const config_setting_t *g, const char *key,
     int required, const char **out);
 int cfg_get_path(struct cfg *c, const config_setting_t *g, const char *key,
     int required, char *buf, size_t buflen);
+/* A string copied into buf; one that does not fit (buflen - 1 characters)
+ * is reported "too long", buf then unchanged. */
+int cfg_get_strbuf(struct cfg *c, const config_setting_t *g, const char *key,
+    int required, char *buf, size_t buflen);
+/* The group key = { cert = "..."; key = "..."; } (a certificate and its
+ * private key, PEM files; both required, no other keys) read into cert and
+ * pkey as paths. Returns the group, or NULL when absent (reported when
+ * required). */
+const config_setting_t *cfg_get_pem_pair(struct cfg *c,
+    const config_setting_t *g, const char *key, int required, char *cert,
+    size_t certlen, char *pkey, size_t pkeylen);
 int cfg_get_int(struct cfg *c, const config_setting_t *g, const char *key,
     int required, int64_t lo, int64_t hi, int64_t *out);
 int cfg_get_bool(struct cfg *c, const config_setting_t *g, const char *key,

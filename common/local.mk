@@ -36,3 +36,9 @@ VDICOMMON_LIBS += $(LIBSYSTEMD_LIBS)
 # Certificate and CRL expiry for the daemons' metrics.
 common_libvdicommon_la_SOURCES += common/certexp.c common/certexp.h
 common_libvdicommon_la_SOURCES += common/cfgwhere.c common/cfgwhere.h
+# The /healthz answer of both daemons (libevent: its own library, so the
+# programs without an HTTP listener do not link libevent).
+noinst_LTLIBRARIES += common/libvdihealthz.la
+common_libvdihealthz_la_SOURCES = common/healthz.c common/healthz.h
+common_libvdihealthz_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+VDIHEALTHZ_LIBS = $(top_builddir)/common/libvdihealthz.la

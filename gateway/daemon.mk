@@ -59,7 +59,7 @@ vdi_gatewayd_SOURCES = \
 vdi_gatewayd_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBCURL_CFLAGS) -I$(top_srcdir)/gateway -I$(top_srcdir)/policies
 vdi_gatewayd_LDADD = $(top_builddir)/gateway/libgwd.la \
-	$(VDITRUST_LIBS) $(GWD_LIBS) \
+	$(VDIHEALTHZ_LIBS) $(VDITRUST_LIBS) $(GWD_LIBS) \
 	$(LIBEVENT_LIBS) $(LIBCURL_LIBS) -lpthread
 
 dist_man_MANS += docs/vdi-gatewayd.8 docs/vdi-gatewayd.conf.5

@@ -69,12 +69,6 @@ gwconf_parse_url(const char *url, char *host, size_t hostlen, uint16_t *port)
 	return 0;
 }
 
-static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src);
-}
-
 /* broker.public_key: one path or a list of paths. */
 static void
 get_keys(struct cfg *c, const config_setting_t *g, struct gwconf *gc)
@@ -147,7 +141,6 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 	static const char *const top[] = { "listen", "metrics_listen",
 		"threads", "user", "group", "tls", "policy", "broker",
 		"desktop_ca", "seal_key", "inner_rdp", "limits", NULL };
-	static const char *const pair_keys[] = { "cert", "key", NULL };
 	static const char *const broker_keys[] = { "url", "ca", "crl",
 		"public_key", "issuer", "audience", "event_queue",
 		"stale_after", NULL };
@@ -161,10 +154,8 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 
 	*errors = NULL;
 	gwconf_defaults(gc);
-	if (cfg_open(&c, path) != 0)
+	if ((root = cfg_open_root(&c, path, top)) == NULL)
 		goto out;
-	root = config_root_setting(&c.lc);
-	cfg_check_keys(&c, root, top);
 
 	cfg_get_hostport(&c, NULL, "listen", 0, gc->listen_host,
 	    sizeof(gc->listen_host), &gc->listen_port);
@@ -173,10 +164,8 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 		gc->metrics_enabled = 1;
 	if (cfg_get_int(&c, NULL, "threads", 0, 0, GWCONF_THREADS_MAX, &v) == 1)
 		gc->threads = (unsigned int)v;
-	if (cfg_get_string(&c, NULL, "user", 0, &s) == 1)
-		copy(gc->user, sizeof(gc->user), s);
-	if (cfg_get_string(&c, NULL, "group", 0, &s) == 1)
-		copy(gc->group, sizeof(gc->group), s);
+	cfg_get_strbuf(&c, NULL, "user", 0, gc->user, sizeof(gc->user));
+	cfg_get_strbuf(&c, NULL, "group", 0, gc->group, sizeof(gc->group));
 	if (gc->group[0] != '\0' && gc->user[0] == '\0')
 		cfg_error(&c, config_setting_get_member(root, "group"), NULL,
 		    "group without user (set both)");
@@ -186,23 +175,15 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 	cfg_get_path(
 	    &c, NULL, "seal_key", 0, gc->seal_key, sizeof(gc->seal_key));
 
-	if ((g = cfg_group(&c, NULL, "tls", 1)) != NULL) {
-		cfg_check_keys(&c, g, pair_keys);
-		cfg_get_path(
-		    &c, g, "cert", 1, gc->tls_cert, sizeof(gc->tls_cert));
-		cfg_get_path(&c, g, "key", 1, gc->tls_key, sizeof(gc->tls_key));
-	}
-	if ((g = cfg_group(&c, NULL, "inner_rdp", 1)) != NULL) {
-		cfg_check_keys(&c, g, pair_keys);
-		cfg_get_path(
-		    &c, g, "cert", 1, gc->inner_cert, sizeof(gc->inner_cert));
-		cfg_get_path(
-		    &c, g, "key", 1, gc->inner_key, sizeof(gc->inner_key));
-	}
+	cfg_get_pem_pair(&c, NULL, "tls", 1, gc->tls_cert, sizeof(gc->tls_cert),
+	    gc->tls_key, sizeof(gc->tls_key));
+	cfg_get_pem_pair(&c, NULL, "inner_rdp", 1, gc->inner_cert,
+	    sizeof(gc->inner_cert), gc->inner_key, sizeof(gc->inner_key));
 	if ((g = cfg_group(&c, NULL, "broker", 1)) != NULL) {
 		cfg_check_keys(&c, g, broker_keys);
 		if (cfg_get_string(&c, g, "url", 1, &s) == 1) {
-			copy(gc->broker_url, sizeof(gc->broker_url), s);
+			snprintf(
+			    gc->broker_url, sizeof(gc->broker_url), "%s", s);
 			if (strlen(s) >= sizeof(gc->broker_url) ||
 			    gwconf_parse_url(s, gc->broker_host,
 				sizeof(gc->broker_host), &gc->broker_port) != 0)
@@ -215,10 +196,10 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 		cfg_get_path(
 		    &c, g, "crl", 0, gc->broker_crl, sizeof(gc->broker_crl));
 		get_keys(&c, g, gc);
-		if (cfg_get_string(&c, g, "issuer", 0, &s) == 1)
-			copy(gc->issuer, sizeof(gc->issuer), s);
-		if (cfg_get_string(&c, g, "audience", 0, &s) == 1)
-			copy(gc->audience, sizeof(gc->audience), s);
+		cfg_get_strbuf(
+		    &c, g, "issuer", 0, gc->issuer, sizeof(gc->issuer));
+		cfg_get_strbuf(
+		    &c, g, "audience", 0, gc->audience, sizeof(gc->audience));
 		get_bytes(&c, g, "event_queue", 10, 1000000, &gc->event_queue);
 		cfg_get_duration(
 		    &c, g, "stale_after", 0, 0, 86400, &gc->broker_stale_after);
@@ -247,11 +228,5 @@ gwconf_load(const char *path, struct gwconf *gc, char **errors)
 		    &c, g, "reassembly", 16384, 16 << 20, &gc->reassembly);
 	}
 out:
-	if (cfg_failed(&c)) {
-		*errors = strdup(cfg_errors(&c));
-		cfg_free(&c);
-		return VDI_ERR_CONFIG;
-	}
-	cfg_free(&c);
-	return 0;
+	return cfg_close(&c, errors);
 }

@@ -13,7 +13,7 @@
 
 #include "certexp.h"
 #include "gateway.h"
-#include "httpstatus.h"
+#include "healthz.h"
 #include "procinfo.h"
 #include "trust.h"
 
@@ -256,29 +256,20 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 /* GET /healthz: 200 "ready", or 503 "not ready" with one reason a line:
  * the broker poll is down (no cuts heard), the last policy reload failed. */
 static void
-health(struct gw *gw, struct evhttp_request *req, struct evbuffer *o)
+health(struct gw *gw, struct evhttp_request *req)
 {
 	int64_t since_ok, down_for;
 	int bad = 0;
 
 	if (!brokerlink_state(gw, &since_ok, &down_for)) {
-		evbuffer_add_printf(o,
+		evbuffer_add_printf(evhttp_request_get_output_buffer(req),
 		    "broker_link_down for=%llds last_ok=%llds%s\n",
 		    (long long)down_for, (long long)since_ok,
 		    brokerlink_stale(gw) ? " new_tunnels=refused" : "");
 		bad = 1;
 	}
-	if (gw->policy_reload_failed) {
-		evbuffer_add_printf(o,
-		    "policy_reload_failed detail=\"the previous policy is "
-		    "in force\"\n");
-		bad = 1;
-	}
-	evbuffer_prepend(o, bad ? "not ready\n" : "ready\n", bad ? 10 : 6);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain");
-	evhttp_send_reply(
-	    req, bad ? 503 : 200, vdi_http_phrase(bad ? 503 : 200), o);
+	bad |= vdi_healthz_policy(req, gw->policy_reload_failed);
+	vdi_healthz_send(req, bad);
 }
 
 static void
@@ -288,12 +279,7 @@ handle(struct evhttp_request *req, void *arg)
 
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
 	    strcmp(evhttp_request_get_uri(req), "/healthz") == 0) {
-		if ((o = evbuffer_new()) == NULL) {
-			evhttp_send_error(req, 500, "Internal Error");
-			return;
-		}
-		health(arg, req, o);
-		evbuffer_free(o);
+		health(arg, req);
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET ||

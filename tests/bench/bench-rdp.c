@@ -83,6 +83,7 @@
 #include "rdp/sec.h"
 #include "rdp/svc.h"
 #include "rdp/x224.h"
+#include "rdppeer.h"
 #include "tls.h"
 #include "vbuf.h"
 
@@ -219,20 +220,6 @@ nb(void)
 	return b;
 }
 
-static void
-p16(unsigned char *p, unsigned int v)
-{
-	p[0] = (unsigned char)(v & 0xFF);
-	p[1] = (unsigned char)((v >> 8) & 0xFF);
-}
-
-static void
-p32(unsigned char *p, uint32_t v)
-{
-	p16(p, v & 0xFFFF);
-	p16(p + 2, v >> 16);
-}
-
 /* Sends b (and empties it); -1 when the connection is gone. */
 static int
 send_buf(struct conn *c, struct vbuf *b)
@@ -286,33 +273,14 @@ static int
 send_data_pdu(struct conn *c, uint16_t source, uint8_t type2,
     const unsigned char *body, size_t len)
 {
-	unsigned char p[512];
-	size_t total = 18 + len;
+	struct vbuf *b = nb();
+	int r = rdppeer_put_share_data(
+		    b, source, c->share_id, type2, body, len) == 0
+	    ? send_mcs(c, IO_CHANNEL, vbuf_ptr(b), vbuf_len(b))
+	    : -1;
 
-	if (total > sizeof(p))
-		return -1;
-	p16(p, (unsigned int)total);
-	p16(p + 2, 0x10 | RDP_PDUTYPE_DATA);
-	p16(p + 4, source);
-	p32(p + 6, c->share_id);
-	p[10] = 0;
-	p[11] = 1;
-	p16(p + 12, (unsigned int)(len + 4));
-	p[14] = type2;
-	p[15] = 0;
-	p16(p + 16, 0);
-	memcpy(p + 18, body, len);
-	return send_mcs(c, IO_CHANNEL, p, total);
-}
-
-static int
-put_capset(struct vbuf *b, uint16_t type, const unsigned char *body, size_t len)
-{
-	return vbuf_put_u16le(b, type) != 0 ||
-		vbuf_put_u16le(b, (uint16_t)(len + 4)) != 0 ||
-		vbuf_put(b, body, len) != 0
-	    ? -1
-	    : 0;
+	vbuf_free(b);
+	return r;
 }
 
 /* The capability sets both sides send (a plain 32 bpp desktop); returns
@@ -320,58 +288,25 @@ put_capset(struct vbuf *b, uint16_t type, const unsigned char *body, size_t len)
 static int
 put_caps(struct vbuf *caps, int demand)
 {
-	unsigned char general[20] = { 0 }, bitmap[24] = { 0 },
-		      order[84] = { 0 }, pointer[6] = { 0 }, input[84] = { 0 },
-		      vc[8] = { 0 }, multifrag[4] = { 0 }, share[4] = { 0 },
-		      font[4] = { 0 }, color[4] = { 0 }, surface[8] = { 0 },
-		      largeptr[2] = { 0 };
+	unsigned char multifrag[4] = { 0 }, share[4] = { 0 }, font[4] = { 0 },
+		      color[4] = { 0 }, surface[8] = { 0 }, largeptr[2] = { 0 };
 
-	p16(general, 1);
-	p16(general + 2, 3);
-	p16(general + 4, 0x200);
-	p16(general + 10, 0x0405); /* fast-path output, long credentials */
-	p16(bitmap, 32);
-	p16(bitmap + 2, 1);
-	p16(bitmap + 4, 1);
-	p16(bitmap + 6, 1);
-	p16(bitmap + 8, 1024);
-	p16(bitmap + 10, 768);
-	p16(bitmap + 14, 1);
-	p16(bitmap + 16, 1);
-	p16(bitmap + 20, 1);
-	p16(order + 20, 1);
-	p16(order + 22, 20);
-	p16(order + 26, 1);
-	p16(order + 30, 0x2A);
-	p32(order + 72, 230400);
-	p16(pointer, 1);
-	p16(pointer + 2, 20);
-	p16(pointer + 4, 21);
-	p16(input, 0x0035);
-	p32(input + 4, 0x409);
-	p32(input + 8, 4);
-	p32(input + 16, 12);
-	p32(vc + 4, CHUNK);
-	p32(multifrag, 0xFFFFFF);
-	p16(share, demand ? 1002 : 0);
-	p16(font, 1);
-	p16(color, 6);
-	p32(surface, 0x52);
-	p16(largeptr, 1);
-	if (put_capset(caps, 1, general, sizeof(general)) != 0 ||
-	    put_capset(caps, 2, bitmap, sizeof(bitmap)) != 0 ||
-	    put_capset(caps, 3, order, sizeof(order)) != 0 ||
-	    put_capset(caps, 8, pointer, sizeof(pointer)) != 0 ||
-	    put_capset(caps, 13, input, sizeof(input)) != 0 ||
-	    put_capset(caps, 20, vc, sizeof(vc)) != 0 ||
-	    put_capset(caps, 26, multifrag, sizeof(multifrag)) != 0 ||
-	    put_capset(caps, 9, share, sizeof(share)) != 0 ||
-	    put_capset(caps, 14, font, sizeof(font)) != 0 ||
-	    put_capset(caps, 10, color, sizeof(color)) != 0)
+	rdppeer_p32(multifrag, 0xFFFFFF);
+	rdppeer_p16(share, demand ? 1002 : 0);
+	rdppeer_p16(font, 1);
+	rdppeer_p16(color, 6);
+	rdppeer_p32(surface, 0x52);
+	rdppeer_p16(largeptr, 1);
+	if (rdppeer_put_caps_display(caps) != 0 ||
+	    rdppeer_put_caps_input(caps, CHUNK) != 0 ||
+	    rdppeer_put_tlv(caps, 26, multifrag, sizeof(multifrag)) != 0 ||
+	    rdppeer_put_tlv(caps, 9, share, sizeof(share)) != 0 ||
+	    rdppeer_put_tlv(caps, 14, font, sizeof(font)) != 0 ||
+	    rdppeer_put_tlv(caps, 10, color, sizeof(color)) != 0)
 		return -1;
 	if (demand &&
-	    (put_capset(caps, 28, surface, sizeof(surface)) != 0 ||
-		put_capset(caps, 27, largeptr, sizeof(largeptr)) != 0))
+	    (rdppeer_put_tlv(caps, 28, surface, sizeof(surface)) != 0 ||
+		rdppeer_put_tlv(caps, 27, largeptr, sizeof(largeptr)) != 0))
 		return -1;
 	return demand ? 12 : 10;
 }
@@ -507,33 +442,13 @@ static void desk_stream(struct conn *c);
 static int put_update(struct conn *c, struct vbuf *out, size_t n);
 
 static int
-put_ber_int(struct vbuf *b, uint32_t v)
-{
-	unsigned char tmp[5];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (unsigned char)(v & 0xFF);
-		v >>= 8;
-	} while (v != 0 && n < 4);
-	if (tmp[n - 1] & 0x80)
-		tmp[n++] = 0;
-	if (vbuf_put_u8(b, 0x02) != 0 || vbuf_put_u8(b, (uint8_t)n) != 0)
-		return -1;
-	for (i = n; i > 0; i--)
-		if (vbuf_put_u8(b, tmp[i - 1]) != 0)
-			return -1;
-	return 0;
-}
-
-static int
 desk_connect_response(struct conn *c, const struct vbuf *mcs)
 {
 	static const uint32_t params[8] = { 34, 3, 0, 1, 0, 1, 65528, 2 };
 	struct rdp_mcs_connect_initial ci;
 	struct rdp_gcc_client cl;
 	struct vbuf blocks;
-	struct vbuf *sb = nb(), *ud = nb(), *pr = nb(), *ps = nb(), *out = nb();
+	struct vbuf *sb = nb(), *ud = nb(), *pr = nb(), *out = nb();
 	unsigned int i;
 	int r = -1;
 
@@ -564,12 +479,7 @@ desk_connect_response(struct conn *c, const struct vbuf *mcs)
 			goto out;
 	if ((cl.nchannels & 1) && vbuf_put_u16le(sb, 0) != 0)
 		goto out;
-	for (i = 0; i < 8; i++)
-		if (put_ber_int(ps, params[i]) != 0)
-			goto out;
-	if (vbuf_put_u8(pr, 0x30) != 0 ||
-	    vbuf_put_ber_length(pr, (uint32_t)vbuf_len(ps)) != 0 ||
-	    vbuf_put_buf(pr, ps) != 0)
+	if (rdppeer_put_domain_params(pr, params) != 0)
 		goto out;
 	if (rdp_gcc_write_create_response(ud, 0x79F3, 1, sb) != 0 ||
 	    rdp_mcs_write_connect_response(out, 0, 0, pr, ud) != 0)
@@ -579,7 +489,6 @@ out:
 	vbuf_free(sb);
 	vbuf_free(ud);
 	vbuf_free(pr);
-	vbuf_free(ps);
 	vbuf_free(out);
 	return r;
 }
@@ -592,14 +501,14 @@ desk_license_and_demand(struct conn *c)
 	struct vbuf *caps = nb(), *pdu = nb();
 	int r = -1;
 
-	p16(lic, RDP_SEC_LICENSE_PKT);
+	rdppeer_p16(lic, RDP_SEC_LICENSE_PKT);
 	lic[4] = 0xFF;
 	lic[5] = 0x83;
-	p16(lic + 6, 16);
-	p32(lic + 8, 7);
-	p32(lic + 12, 2);
-	p16(lic + 16, 4);
-	p16(lic + 18, 0);
+	rdppeer_p16(lic + 6, 16);
+	rdppeer_p32(lic + 8, 7);
+	rdppeer_p32(lic + 12, 2);
+	rdppeer_p16(lic + 16, 4);
+	rdppeer_p16(lic + 18, 0);
 	if (send_mcs(c, IO_CHANNEL, lic, sizeof(lic)) != 0)
 		goto out;
 	c->share_id = 0x103EA;
@@ -649,14 +558,14 @@ desk_finalize(struct conn *c)
 	static const unsigned char dvc_caps[] = { 0x50, 0x00, 0x02, 0x00, 0x33,
 		0x33, 0x11, 0x11, 0x3d, 0x0a, 0xa7, 0x04 };
 
-	p16(sync, 1);
-	p16(sync + 2, 1002);
-	p16(coop, 4);
-	p16(grant, 2);
-	p16(grant + 2, c->user);
-	p32(grant + 4, 0x03EA);
-	p16(fmap + 4, 3);
-	p16(fmap + 6, 4);
+	rdppeer_p16(sync, 1);
+	rdppeer_p16(sync + 2, 1002);
+	rdppeer_p16(coop, 4);
+	rdppeer_p16(grant, 2);
+	rdppeer_p16(grant + 2, c->user);
+	rdppeer_p32(grant + 4, 0x03EA);
+	rdppeer_p16(fmap + 4, 3);
+	rdppeer_p16(fmap + 6, 4);
 	if (send_data_pdu(c, 1002, 0x1F, sync, sizeof(sync)) != 0 ||
 	    send_data_pdu(c, 1002, 0x14, coop, sizeof(coop)) != 0 ||
 	    send_data_pdu(c, 1002, 0x14, grant, sizeof(grant)) != 0 ||
@@ -689,18 +598,18 @@ put_update(struct conn *c, struct vbuf *out, size_t n)
 		h[1] = (unsigned char)(0x80 | (total >> 8));
 		h[2] = (unsigned char)(total & 0xFF);
 		h[3] = 0x01;
-		p16(h + 4, (unsigned int)(total - 6));
-		p16(h + 6, 1);
-		p16(h + 8, 1);
-		p16(h + 10, 0);
-		p16(h + 12, 0);
-		p16(h + 14, 63);
-		p16(h + 16, (unsigned int)(body / 256 - 1));
-		p16(h + 18, 64);
-		p16(h + 20, (unsigned int)(body / 256));
-		p16(h + 22, 32);
-		p16(h + 24, 0);
-		p16(h + 26, (unsigned int)body);
+		rdppeer_p16(h + 4, (unsigned int)(total - 6));
+		rdppeer_p16(h + 6, 1);
+		rdppeer_p16(h + 8, 1);
+		rdppeer_p16(h + 10, 0);
+		rdppeer_p16(h + 12, 0);
+		rdppeer_p16(h + 14, 63);
+		rdppeer_p16(h + 16, (unsigned int)(body / 256 - 1));
+		rdppeer_p16(h + 18, 64);
+		rdppeer_p16(h + 20, (unsigned int)(body / 256));
+		rdppeer_p16(h + 22, 32);
+		rdppeer_p16(h + 24, 0);
+		rdppeer_p16(h + 26, (unsigned int)body);
 		return vbuf_put(out, h, sizeof(h)) != 0 ||
 			vbuf_put(out, G.payload, body) != 0
 		    ? -1
@@ -722,7 +631,7 @@ put_update(struct conn *c, struct vbuf *out, size_t n)
 				/* Data First, cbId 1 byte, Len 4 bytes */
 				hdr[0] = 0x20 | (2 << 2);
 				hdr[1] = c->gfx_id;
-				p32(hdr + 2, (uint32_t)total);
+				rdppeer_p32(hdr + 2, (uint32_t)total);
 				hl = 6;
 			} else {
 				hdr[0] = 0x30;
@@ -919,73 +828,14 @@ static void start_more(void);
 static int
 cli_send_ci(struct conn *c)
 {
-	static const uint32_t target[8] = { 34, 2, 0, 1, 0, 1, 65535, 2 };
-	static const uint32_t minimum[8] = { 1, 1, 1, 1, 0, 1, 1056, 2 };
-	static const uint32_t maximum[8] = { 65535, 64535, 65535, 1, 0, 1,
-		65535, 2 };
-	const uint32_t *sets[3] = { target, minimum, maximum };
-	struct vbuf *blocks = nb(), *ud = nb(), *head = nb(), *out = nb(),
-		    *s = nb();
-	unsigned char core[216 - 4] = { 0 };
-	int r = -1, k, i;
+	static const unsigned char names[1][8] = { "drdynvc" };
+	struct vbuf *out = nb();
+	int r = rdppeer_put_connect_initial(
+		    out, "bench", RDP_PROTOCOL_SSL, names, 1, 0xC0800000u) == 0
+	    ? send_buf(c, out)
+	    : -1;
 
-	p32(core, 0x0008000C);
-	p16(core + 4, 1024);
-	p16(core + 6, 768);
-	p16(core + 8, 0xCA01);
-	p16(core + 10, 0xAA03);
-	p32(core + 12, 0x409);
-	p32(core + 16, 2600);
-	memcpy(core + 20, "b\0e\0n\0c\0h\0", 10);
-	p32(core + 52, 4);
-	p32(core + 60, 12);
-	p16(core + 128, 0xCA01);
-	p16(core + 130, 1);
-	p16(core + 136, 24);
-	p16(core + 138, 0x000F);
-	p16(core + 140, 0x0001);
-	p32(core + 208, RDP_PROTOCOL_SSL);
-	if (vbuf_put_u16le(blocks, RDP_CS_CORE) != 0 ||
-	    vbuf_put_u16le(blocks, 216) != 0 ||
-	    vbuf_put(blocks, core, sizeof(core)) != 0)
-		goto out;
-	if (vbuf_put_u16le(blocks, RDP_CS_SECURITY) != 0 ||
-	    vbuf_put_u16le(blocks, 12) != 0 || vbuf_put_u32le(blocks, 0) != 0 ||
-	    vbuf_put_u32le(blocks, 0) != 0)
-		goto out;
-	if (vbuf_put_u16le(blocks, RDP_CS_NET) != 0 ||
-	    vbuf_put_u16le(blocks, 8 + 12) != 0 ||
-	    vbuf_put_u32le(blocks, 1) != 0 ||
-	    vbuf_put(blocks, "drdynvc\0", 8) != 0 ||
-	    vbuf_put_u32le(blocks, 0xC0800000u) != 0)
-		goto out;
-	if (vbuf_put_u16le(blocks, RDP_CS_CLUSTER) != 0 ||
-	    vbuf_put_u16le(blocks, 12) != 0 ||
-	    vbuf_put_u32le(blocks, 0x0000000D) != 0 ||
-	    vbuf_put_u32le(blocks, 0) != 0)
-		goto out;
-	if (rdp_gcc_write_create_request(ud, blocks) != 0 ||
-	    vbuf_put(head, "\x04\x01\x01\x04\x01\x01\x01\x01\xff", 9) != 0)
-		goto out;
-	for (k = 0; k < 3; k++) {
-		vbuf_reset(s);
-		for (i = 0; i < 8; i++)
-			if (put_ber_int(s, sets[k][i]) != 0)
-				goto out;
-		if (vbuf_put_u8(head, 0x30) != 0 ||
-		    vbuf_put_ber_length(head, (uint32_t)vbuf_len(s)) != 0 ||
-		    vbuf_put_buf(head, s) != 0)
-			goto out;
-	}
-	if (rdp_mcs_write_connect_initial(out, head, ud) != 0)
-		goto out;
-	r = send_buf(c, out);
-out:
-	vbuf_free(blocks);
-	vbuf_free(ud);
-	vbuf_free(head);
 	vbuf_free(out);
-	vbuf_free(s);
 	return r;
 }
 
@@ -1002,49 +852,15 @@ cli_join_next(struct conn *c)
 	return send_x224(c, j, sizeof(j));
 }
 
-static void
-put_utf16(struct vbuf *b, const char *s, size_t bytes)
-{
-	size_t i;
-
-	for (i = 0; i < bytes / 2; i++)
-		if (vbuf_put_u16le(b,
-			(s != NULL && i < strlen(s)) ? (uint8_t)s[i] : 0) != 0)
-			return;
-}
-
 static int
 cli_client_info(struct conn *c)
 {
-	const char *user = "bench", *addr = "127.0.0.1", *dir = "C:\\";
 	struct vbuf *b = nb();
-	int r = -1;
+	int r = rdppeer_put_client_info(b, 0x3 | 0x10 | 0x100 | 0x40 | 0x40000,
+		    "bench", "", "C:\\") == 0
+	    ? send_mcs(c, c->io, vbuf_ptr(b), vbuf_len(b))
+	    : -1;
 
-	if (vbuf_put_u16le(b, RDP_SEC_INFO_PKT) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0 || vbuf_put_u32le(b, 0) != 0 ||
-	    vbuf_put_u32le(b, 0x3 | 0x10 | 0x100 | 0x40 | 0x40000) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0 || vbuf_put_u16le(b, 10) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0 || vbuf_put_u16le(b, 0) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0)
-		goto out;
-	put_utf16(b, NULL, 2);
-	put_utf16(b, user, 12);
-	put_utf16(b, NULL, 2);
-	put_utf16(b, NULL, 2);
-	put_utf16(b, NULL, 2);
-	if (vbuf_put_u16le(b, 2) != 0 ||
-	    vbuf_put_u16le(b, (uint16_t)(strlen(addr) * 2 + 2)) != 0)
-		goto out;
-	put_utf16(b, addr, strlen(addr) * 2 + 2);
-	if (vbuf_put_u16le(b, (uint16_t)(strlen(dir) * 2 + 2)) != 0)
-		goto out;
-	put_utf16(b, dir, strlen(dir) * 2 + 2);
-	put_utf16(b, NULL, 172);
-	if (vbuf_put_u32le(b, 0) != 0 || vbuf_put_u32le(b, 0) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0)
-		goto out;
-	r = send_mcs(c, c->io, vbuf_ptr(b), vbuf_len(b));
-out:
 	vbuf_free(b);
 	return r;
 }
@@ -1053,37 +869,20 @@ static int
 cli_confirm_and_finalize(struct conn *c)
 {
 	struct vbuf *caps = nb(), *pdu = nb();
-	unsigned char sync[4] = { 0 }, coop[8] = { 0 }, req[8] = { 0 },
-		      fonts[8] = { 0 };
-	int r = -1;
+	struct rdppeer_finalize f;
+	int ncaps, r = -1;
 
-	int ncaps;
-
-	if ((ncaps = put_caps(caps, 0)) < 0)
-		goto out;
-	if (vbuf_put_u16le(pdu,
-		(uint16_t)(6 + 4 + 2 + 2 + 2 + 6 + 4 + vbuf_len(caps))) != 0 ||
-	    vbuf_put_u16le(pdu, 0x10 | RDP_PDUTYPE_CONFIRMACTIVE) != 0 ||
-	    vbuf_put_u16le(pdu, c->user) != 0 ||
-	    vbuf_put_u32le(pdu, c->share_id) != 0 ||
-	    vbuf_put_u16le(pdu, 0x03EA) != 0 || vbuf_put_u16le(pdu, 6) != 0 ||
-	    vbuf_put_u16le(pdu, (uint16_t)(4 + vbuf_len(caps))) != 0 ||
-	    vbuf_put(pdu, "MSTSC", 6) != 0 ||
-	    vbuf_put_u16le(pdu, (uint16_t)ncaps) != 0 ||
-	    vbuf_put_u16le(pdu, 0) != 0 || vbuf_put_buf(pdu, caps) != 0)
+	if ((ncaps = put_caps(caps, 0)) < 0 ||
+	    rdppeer_put_confirm_active(
+		pdu, c->user, c->share_id, caps, (unsigned int)ncaps) != 0)
 		goto out;
 	if (send_mcs(c, c->io, vbuf_ptr(pdu), vbuf_len(pdu)) != 0)
 		goto out;
-	p16(sync, 1);
-	p16(sync + 2, 1002);
-	p16(coop, 4);
-	p16(req, 1);
-	p16(fonts + 4, 3);
-	p16(fonts + 6, 50);
-	if (send_data_pdu(c, c->user, 0x1F, sync, sizeof(sync)) != 0 ||
-	    send_data_pdu(c, c->user, 0x14, coop, sizeof(coop)) != 0 ||
-	    send_data_pdu(c, c->user, 0x14, req, sizeof(req)) != 0 ||
-	    send_data_pdu(c, c->user, 0x27, fonts, sizeof(fonts)) != 0)
+	rdppeer_finalize_init(&f);
+	if (send_data_pdu(c, c->user, 0x1F, f.sync, sizeof(f.sync)) != 0 ||
+	    send_data_pdu(c, c->user, 0x14, f.coop, sizeof(f.coop)) != 0 ||
+	    send_data_pdu(c, c->user, 0x14, f.req, sizeof(f.req)) != 0 ||
+	    send_data_pdu(c, c->user, 0x27, f.fonts, sizeof(f.fonts)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -1098,8 +897,8 @@ cli_send_input(struct conn *c)
 	/* one fast-path mouse move */
 	unsigned char in[9] = { 0x04, 9, 0x20, 0x00, 0x08 };
 
-	p16(in + 5, (unsigned int)(c->id % 1000));
-	p16(in + 7, 100);
+	rdppeer_p16(in + 5, (unsigned int)(c->id % 1000));
+	rdppeer_p16(in + 7, 100);
 	c->t_ping = now();
 	c->ping_out = 1;
 	if (bufferevent_write(c->bev, in, sizeof(in)) != 0)

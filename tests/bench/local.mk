@@ -8,8 +8,9 @@
 #               sequence; header of tests/bench/bench-rdp.c.
 check_PROGRAMS += tests/bench/bench-rdp
 tests_bench_bench_rdp_SOURCES = tests/bench/bench-rdp.c
-tests_bench_bench_rdp_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS)
-tests_bench_bench_rdp_LDADD = $(top_builddir)/rdp/librdp.la \
+tests_bench_bench_rdp_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) $(LIBEVENT_CFLAGS) \
+	-I$(top_srcdir)/tests/peers
+tests_bench_bench_rdp_LDADD = $(RDPPEER_LIBS) $(top_builddir)/rdp/librdp.la \
 	$(VDICOMMON_LIBS) $(LIBEVENT_LIBS) -lm
 
 bench_scripts = tests/bench/bench_relay_cost.sh tests/bench/bench_session_memory.sh \

@@ -128,6 +128,10 @@ vdi_check "the broker ends the session as max_session" \
 	vdi_wait_until 10 ended_as "$DAVE" max_session
 vdi_check "the broker audits the end" \
 	sh -c "'$VDICTL' audit --user dave | grep 'action=session_end' | grep -q max_session"
+# The gateway reports the tunnel's end on its own (the broker link's event
+# stream): wait for the row.
+vdi_check "the broker audits the tunnel's end as reason=time_limit" \
+	vdi_wait_until 10 sh -c "'$VDICTL' audit --user dave | grep 'action=tunnel_end' | grep -q 'reason=\"time_limit\"'"
 reconnect "$A/tablet-1" "$TICKET" >"$VDI_RUN/late.json"
 vdi_assert_eq "a reconnect after the deadline is refused" "403 max_session" \
 	"$(status) $(jget "['error']" <"$VDI_RUN/late.json")"

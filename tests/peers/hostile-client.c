@@ -50,6 +50,7 @@
 #include "rdp/mcs.h"
 #include "rdp/svc.h"
 #include "rdp/x224.h"
+#include "rdppeer.h"
 #include "vbuf.h"
 
 #define PROG    "hostile-client"
@@ -538,58 +539,6 @@ tcp_connect(const char *hp)
 	return fd;
 }
 
-static void
-put_utf16(struct vbuf *b, const char *s, size_t field)
-{
-	size_t i;
-
-	for (i = 0; i < field / 2; i++) {
-		uint16_t ch = (s != NULL && i < strlen(s)) ? (uint8_t)s[i] : 0;
-
-		if (vbuf_put_u16le(b, ch) != 0)
-			return;
-	}
-}
-
-static int
-put_ber_int(struct vbuf *b, uint32_t v)
-{
-	unsigned char tmp[5];
-	size_t n = 0, i;
-
-	/* minimal two's complement, big endian */
-	do {
-		tmp[n++] = (unsigned char)(v & 0xFF);
-		v >>= 8;
-	} while (v != 0 && n < 4);
-	if (tmp[n - 1] & 0x80)
-		tmp[n++] = 0;
-	if (vbuf_put_u8(b, 0x02) != 0 || vbuf_put_u8(b, (uint8_t)n) != 0)
-		return -1;
-	for (i = n; i > 0; i--)
-		if (vbuf_put_u8(b, tmp[i - 1]) != 0)
-			return -1;
-	return 0;
-}
-
-static int
-put_params(struct vbuf *b, const uint32_t v[8])
-{
-	struct vbuf *s = nb();
-	int r = 0, i;
-
-	for (i = 0; i < 8 && r == 0; i++)
-		r = put_ber_int(s, v[i]);
-	if (r == 0)
-		r = vbuf_put_u8(b, 0x30) != 0 ||
-			vbuf_put_ber_length(b, (uint32_t)vbuf_len(s)) != 0 ||
-			vbuf_put_buf(b, s) != 0
-		    ? -1
-		    : 0;
-	vbuf_free(s);
-	return r;
-}
-
 /* The channels this attack asks for in CS_NET (8 raw bytes each). */
 static unsigned int
 attack_channels(unsigned char names[][8])
@@ -629,69 +578,14 @@ attack_channels(unsigned char names[][8])
 static int
 do_connect_initial(struct conn *c)
 {
-	static const uint32_t target[8] = { 34, 2, 0, 1, 0, 1, 65535, 2 };
-	static const uint32_t minimum[8] = { 1, 1, 1, 1, 0, 1, 1056, 2 };
-	static const uint32_t maximum[8] = { 65535, 64535, 65535, 1, 0, 1,
-		65535, 2 };
 	unsigned char names[4][8];
-	struct vbuf *blocks = nb(), *ud = nb(), *head = nb(), *out = nb();
-	unsigned int n, i;
+	struct vbuf *out = nb();
+	unsigned int n;
 	int r = -1;
 
 	n = attack_channels(names);
-	/* CS_CORE, 216 bytes */
-	if (vbuf_put_u16le(blocks, RDP_CS_CORE) != 0 ||
-	    vbuf_put_u16le(blocks, 216) != 0 ||
-	    vbuf_put_u32le(blocks, 0x0008000C) != 0 ||
-	    vbuf_put_u16le(blocks, 1024) != 0 ||
-	    vbuf_put_u16le(blocks, 768) != 0 ||
-	    vbuf_put_u16le(blocks, 0xCA01) != 0 ||
-	    vbuf_put_u16le(blocks, 0xAA03) != 0 ||
-	    vbuf_put_u32le(blocks, 0x409) != 0 ||
-	    vbuf_put_u32le(blocks, 2600) != 0)
-		goto out;
-	put_utf16(blocks, "hostile", 32);
-	if (vbuf_put_u32le(blocks, 4) != 0 || vbuf_put_u32le(blocks, 0) != 0 ||
-	    vbuf_put_u32le(blocks, 12) != 0)
-		goto out;
-	put_utf16(blocks, NULL, 64);
-	if (vbuf_put_u16le(blocks, 0xCA01) != 0 ||
-	    vbuf_put_u16le(blocks, 1) != 0 || vbuf_put_u32le(blocks, 0) != 0 ||
-	    vbuf_put_u16le(blocks, 24) != 0 ||
-	    vbuf_put_u16le(blocks, 0x000F) != 0 ||
-	    vbuf_put_u16le(blocks, 0x0001) != 0)
-		goto out;
-	put_utf16(blocks, NULL, 64);
-	if (vbuf_put_u8(blocks, 0) != 0 || vbuf_put_u8(blocks, 0) != 0 ||
-	    vbuf_put_u32le(blocks, c->selected) != 0)
-		goto out;
-	/* CS_SECURITY: no RDP encryption */
-	if (vbuf_put_u16le(blocks, RDP_CS_SECURITY) != 0 ||
-	    vbuf_put_u16le(blocks, 12) != 0 || vbuf_put_u32le(blocks, 0) != 0 ||
-	    vbuf_put_u32le(blocks, 0) != 0)
-		goto out;
-	/* CS_NET */
-	if (vbuf_put_u16le(blocks, RDP_CS_NET) != 0 ||
-	    vbuf_put_u16le(blocks, (uint16_t)(8 + 12 * n)) != 0 ||
-	    vbuf_put_u32le(blocks, n) != 0)
-		goto out;
-	for (i = 0; i < n; i++)
-		if (vbuf_put(blocks, names[i], 8) != 0 ||
-		    vbuf_put_u32le(blocks, 0xC0A00000u) != 0)
-			goto out;
-	/* CS_CLUSTER */
-	if (vbuf_put_u16le(blocks, RDP_CS_CLUSTER) != 0 ||
-	    vbuf_put_u16le(blocks, 12) != 0 ||
-	    vbuf_put_u32le(blocks, 0x0000000D) != 0 ||
-	    vbuf_put_u32le(blocks, 0) != 0)
-		goto out;
-	if (rdp_gcc_write_create_request(ud, blocks) != 0)
-		goto out;
-	if (vbuf_put(head, "\x04\x01\x01\x04\x01\x01\x01\x01\xff", 9) != 0 ||
-	    put_params(head, target) != 0 || put_params(head, minimum) != 0 ||
-	    put_params(head, maximum) != 0)
-		goto out;
-	if (rdp_mcs_write_connect_initial(out, head, ud) != 0)
+	if (rdppeer_put_connect_initial(out, "hostile", c->selected,
+		(const unsigned char(*)[8])names, n, 0xC0A00000u) != 0)
 		goto out;
 	r = send_buf(c, out);
 	say("event=connect_initial channels=%u", n);
@@ -700,9 +594,6 @@ do_connect_initial(struct conn *c)
 		say("event=attack_part what=cs_net");
 	}
 out:
-	vbuf_free(blocks);
-	vbuf_free(ud);
-	vbuf_free(head);
 	vbuf_free(out);
 	return r;
 }
@@ -795,139 +686,49 @@ static int
 do_client_info(struct conn *c, const char *user, const char *pass)
 {
 	struct vbuf *b = nb();
-	size_t ul = strlen(user) * 2, pl = strlen(pass) * 2;
-	const char *addr = "127.0.0.1", *dir = "C:\\hostile";
 	int r = -1;
 
-	if (vbuf_put_u16le(b, RDP_SEC_INFO_PKT) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0 || vbuf_put_u32le(b, 0) != 0 ||
-	    vbuf_put_u32le(b,
+	if (rdppeer_put_client_info(b,
 		RDP_INFO_MOUSE | RDP_INFO_DISABLECTRLALTDEL | RDP_INFO_UNICODE |
 		    RDP_INFO_LOGONNOTIFY | RDP_INFO_LOGONERRORS |
 		    RDP_INFO_ENABLEWINDOWSKEY |
-		    (pl > 0 ? RDP_INFO_AUTOLOGON : 0)) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0 || vbuf_put_u16le(b, (uint16_t)ul) != 0 ||
-	    vbuf_put_u16le(b, (uint16_t)pl) != 0 || vbuf_put_u16le(b, 0) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0)
-		goto out;
-	put_utf16(b, NULL, 2); /* domain */
-	put_utf16(b, user, ul + 2);
-	put_utf16(b, pass, pl + 2);
-	put_utf16(b, NULL, 2); /* shell */
-	put_utf16(b, NULL, 2); /* working dir */
-	if (vbuf_put_u16le(b, 2) != 0 ||
-	    vbuf_put_u16le(b, (uint16_t)(strlen(addr) * 2 + 2)) != 0)
-		goto out;
-	put_utf16(b, addr, strlen(addr) * 2 + 2);
-	if (vbuf_put_u16le(b, (uint16_t)(strlen(dir) * 2 + 2)) != 0)
-		goto out;
-	put_utf16(b, dir, strlen(dir) * 2 + 2);
-	put_utf16(b, NULL, 172); /* time zone */
-	if (vbuf_put_u32le(b, 0) != 0 || vbuf_put_u32le(b, 0) != 0 ||
-	    vbuf_put_u16le(b, 0) != 0)
-		goto out;
-	r = send_mcs(c, c->io, vbuf_ptr(b), vbuf_len(b));
-out:
+		    (pass[0] != '\0' ? RDP_INFO_AUTOLOGON : 0),
+		user, pass, "C:\\hostile") == 0)
+		r = send_mcs(c, c->io, vbuf_ptr(b), vbuf_len(b));
 	vbuf_wipe(b);
 	vbuf_free(b);
 	return r;
 }
 
 static int
-put_capset(struct vbuf *b, uint16_t type, const unsigned char *body, size_t len)
-{
-	return vbuf_put_u16le(b, type) != 0 ||
-		vbuf_put_u16le(b, (uint16_t)(len + 4)) != 0 ||
-		vbuf_put(b, body, len) != 0
-	    ? -1
-	    : 0;
-}
-
-static void
-p16(unsigned char *p, unsigned int v)
-{
-	p[0] = (unsigned char)(v & 0xFF);
-	p[1] = (unsigned char)((v >> 8) & 0xFF);
-}
-
-static void
-p32(unsigned char *p, uint32_t v)
-{
-	p16(p, v & 0xFFFF);
-	p16(p + 2, v >> 16);
-}
-
-static int
 do_confirm_active(struct conn *c)
 {
-	unsigned char general[20] = { 0 }, bitmap[24] = { 0 },
-		      order[84] = { 0 };
-	unsigned char rev2[36] = { 0 }, pointer[6] = { 0 }, input[84] = { 0 };
-	unsigned char vc[8] = { 0 }, sound[4] = { 0 }, font[4] = { 0 };
+	unsigned char rev2[36] = { 0 }, sound[4] = { 0 }, font[4] = { 0 };
 	unsigned char glyph[48] = { 0 }, offscreen[8] = { 0 }, brush[4] = { 0 };
 	unsigned char multifrag[4] = { 0 };
 	struct vbuf *caps = nb(), *pdu = nb();
 	int persistent = A == A_PERSISTENT, r = -1;
 
-	p16(general, 1);
-	p16(general + 2, 3);
-	p16(general + 4, 0x200);
-	p16(general + 10, 0x0405);
-	p16(bitmap, 32);
-	p16(bitmap + 2, 1);
-	p16(bitmap + 4, 1);
-	p16(bitmap + 6, 1);
-	p16(bitmap + 8, 1024);
-	p16(bitmap + 10, 768);
-	p16(bitmap + 14, 1);
-	p16(bitmap + 16, 1);
-	p16(bitmap + 20, 1);
-	p16(order + 20, 1);
-	p16(order + 22, 20);
-	p16(order + 26, 1);
-	p16(order + 30, 0x2A);
-	p32(order + 72, 230400);
 	/* BITMAPCACHE_REV2: flags, pad, 3 cells */
-	p16(rev2, persistent ? 0x0003 : 0x0002);
+	rdppeer_p16(rev2, persistent ? 0x0003 : 0x0002);
 	rev2[3] = 3;
-	p32(rev2 + 4, 600 | (persistent ? 0x80000000u : 0));
-	p32(rev2 + 8, 600 | (persistent ? 0x80000000u : 0));
-	p32(rev2 + 12, 2048 | (persistent ? 0x80000000u : 0));
-	p16(pointer, 1);
-	p16(pointer + 2, 20);
-	p16(pointer + 4, 21);
-	p16(input, 0x0035);
-	p32(input + 4, 0x409);
-	p32(input + 8, 4);
-	p32(input + 16, 12);
-	p32(vc + 4, 1600);
-	p16(sound, 1);
-	p16(font, 1);
-	p32(multifrag, 0xFFFFFF);
-	if (put_capset(caps, 1, general, sizeof(general)) != 0 ||
-	    put_capset(caps, 2, bitmap, sizeof(bitmap)) != 0 ||
-	    put_capset(caps, 3, order, sizeof(order)) != 0 ||
-	    put_capset(caps, 19, rev2, sizeof(rev2)) != 0 ||
-	    put_capset(caps, 8, pointer, sizeof(pointer)) != 0 ||
-	    put_capset(caps, 13, input, sizeof(input)) != 0 ||
-	    put_capset(caps, 20, vc, sizeof(vc)) != 0 ||
-	    put_capset(caps, 12, sound, sizeof(sound)) != 0 ||
-	    put_capset(caps, 14, font, sizeof(font)) != 0 ||
-	    put_capset(caps, 15, brush, sizeof(brush)) != 0 ||
-	    put_capset(caps, 16, glyph, sizeof(glyph)) != 0 ||
-	    put_capset(caps, 17, offscreen, sizeof(offscreen)) != 0 ||
-	    put_capset(caps, 26, multifrag, sizeof(multifrag)) != 0)
-		goto out;
-	/* Share Control header, shareId, originatorId, source "MSTSC" */
-	if (vbuf_put_u16le(pdu,
-		(uint16_t)(6 + 4 + 2 + 2 + 2 + 6 + 4 + vbuf_len(caps))) != 0 ||
-	    vbuf_put_u16le(pdu, 0x10 | RDP_PDUTYPE_CONFIRMACTIVE) != 0 ||
-	    vbuf_put_u16le(pdu, c->user) != 0 ||
-	    vbuf_put_u32le(pdu, c->share_id) != 0 ||
-	    vbuf_put_u16le(pdu, 0x03EA) != 0 || vbuf_put_u16le(pdu, 6) != 0 ||
-	    vbuf_put_u16le(pdu, (uint16_t)(4 + vbuf_len(caps))) != 0 ||
-	    vbuf_put(pdu, "MSTSC", 6) != 0 || vbuf_put_u16le(pdu, 13) != 0 ||
-	    vbuf_put_u16le(pdu, 0) != 0 || vbuf_put_buf(pdu, caps) != 0)
+	rdppeer_p32(rev2 + 4, 600 | (persistent ? 0x80000000u : 0));
+	rdppeer_p32(rev2 + 8, 600 | (persistent ? 0x80000000u : 0));
+	rdppeer_p32(rev2 + 12, 2048 | (persistent ? 0x80000000u : 0));
+	rdppeer_p16(sound, 1);
+	rdppeer_p16(font, 1);
+	rdppeer_p32(multifrag, 0xFFFFFF);
+	if (rdppeer_put_caps_display(caps) != 0 ||
+	    rdppeer_put_tlv(caps, 19, rev2, sizeof(rev2)) != 0 ||
+	    rdppeer_put_caps_input(caps, 1600) != 0 ||
+	    rdppeer_put_tlv(caps, 12, sound, sizeof(sound)) != 0 ||
+	    rdppeer_put_tlv(caps, 14, font, sizeof(font)) != 0 ||
+	    rdppeer_put_tlv(caps, 15, brush, sizeof(brush)) != 0 ||
+	    rdppeer_put_tlv(caps, 16, glyph, sizeof(glyph)) != 0 ||
+	    rdppeer_put_tlv(caps, 17, offscreen, sizeof(offscreen)) != 0 ||
+	    rdppeer_put_tlv(caps, 26, multifrag, sizeof(multifrag)) != 0 ||
+	    rdppeer_put_confirm_active(pdu, c->user, c->share_id, caps, 13) !=
+		0)
 		goto out;
 	r = send_mcs(c, c->io, vbuf_ptr(pdu), vbuf_len(pdu));
 	say("event=confirm_active persistent=%d", persistent);
@@ -944,50 +745,36 @@ static int
 send_data_pdu(
     struct conn *c, uint8_t type2, const unsigned char *body, size_t len)
 {
-	unsigned char p[512];
-	size_t total = 18 + len;
+	struct vbuf *b = nb();
+	int r = rdppeer_put_share_data(
+		    b, c->user, c->share_id, type2, body, len) == 0
+	    ? send_mcs(c, c->io, vbuf_ptr(b), vbuf_len(b))
+	    : -1;
 
-	if (total > sizeof(p))
-		return -1;
-	p16(p, (unsigned int)total);
-	p16(p + 2, 0x10 | RDP_PDUTYPE_DATA);
-	p16(p + 4, c->user);
-	p32(p + 6, c->share_id);
-	p[10] = 0;
-	p[11] = 1;
-	p16(p + 12, (unsigned int)(len + 4));
-	p[14] = type2;
-	p[15] = 0;
-	p16(p + 16, 0);
-	memcpy(p + 18, body, len);
-	return send_mcs(c, c->io, p, total);
+	vbuf_free(b);
+	return r;
 }
 
 static int
 do_finalize(struct conn *c)
 {
-	unsigned char sync[4] = { 0 }, coop[8] = { 0 }, req[8] = { 0 };
-	unsigned char fonts[8] = { 0 }, pkl[24 + 4 * 8] = { 0 };
+	struct rdppeer_finalize f;
+	unsigned char pkl[24 + 4 * 8] = { 0 };
 	unsigned int i;
 
-	p16(sync, 1);
-	p16(sync + 2, 1002);
-	p16(coop, 4);
-	p16(req, 1);
-	p16(fonts + 4, 3);
-	p16(fonts + 6, 50);
-	if (send_data_pdu(c, 0x1F, sync, sizeof(sync)) != 0 ||
-	    send_data_pdu(c, 0x14, coop, sizeof(coop)) != 0 ||
-	    send_data_pdu(c, 0x14, req, sizeof(req)) != 0)
+	rdppeer_finalize_init(&f);
+	if (send_data_pdu(c, 0x1F, f.sync, sizeof(f.sync)) != 0 ||
+	    send_data_pdu(c, 0x14, f.coop, sizeof(f.coop)) != 0 ||
+	    send_data_pdu(c, 0x14, f.req, sizeof(f.req)) != 0)
 		return -1;
 	if (A == A_PERSISTENT) {
 		/* 4 entries in cache 0, FIRST|LAST */
-		p16(pkl, 4);
-		p16(pkl + 10, 4);
+		rdppeer_p16(pkl, 4);
+		rdppeer_p16(pkl + 10, 4);
 		pkl[20] = 0x03;
 		for (i = 0; i < 4; i++) {
-			p32(pkl + 24 + 8 * i, 0x11111111u * (i + 1));
-			p32(pkl + 28 + 8 * i, 0xA5A5A5A5u);
+			rdppeer_p32(pkl + 24 + 8 * i, 0x11111111u * (i + 1));
+			rdppeer_p32(pkl + 28 + 8 * i, 0xA5A5A5A5u);
 		}
 		if (send_data_pdu(
 			c, RDP_PDUTYPE2_PERSISTENT_LIST, pkl, sizeof(pkl)) != 0)
@@ -995,7 +782,7 @@ do_finalize(struct conn *c)
 		say("event=attack_part what=persistent_key_list entries=4");
 		delivered = 1;
 	}
-	return send_data_pdu(c, 0x27, fonts, sizeof(fonts));
+	return send_data_pdu(c, 0x27, f.fonts, sizeof(f.fonts));
 }
 
 /* Sends one DVC PDU (whole SVC message) on drdynvc. */
@@ -1012,7 +799,7 @@ dvc_caps_reply(struct conn *c)
 {
 	unsigned char caps[4] = { 0x50, 0 };
 
-	p16(caps + 2, (unsigned int)c->dvc_caps);
+	rdppeer_p16(caps + 2, (unsigned int)c->dvc_caps);
 	return send_dvc(c, caps, sizeof(caps));
 }
 
@@ -1030,7 +817,7 @@ dvc_accept(struct conn *c, const char *name, int32_t status)
 		if (c->create[i].id > 0xFF)
 			continue;
 		r[1] = (unsigned char)c->create[i].id;
-		p32(r + 2, (uint32_t)status);
+		rdppeer_p32(r + 2, (uint32_t)status);
 		if (send_dvc(c, r, sizeof(r)) != 0)
 			return -1;
 		say("event=dvc_create_response id=%u name=%s status=%d",
@@ -1065,10 +852,10 @@ disguise(unsigned char *p, size_t len, unsigned int type,
     const unsigned char *body, size_t blen)
 {
 	memset(p, 0, len);
-	p16(p, (unsigned int)len);
-	p16(p + 2, 0x10 | type);
-	p16(p + 4, 0x0313);
-	p32(p + 6, 0x00010000u | (uint32_t)(len - 4));
+	rdppeer_p16(p, (unsigned int)len);
+	rdppeer_p16(p + 2, 0x10 | type);
+	rdppeer_p16(p + 4, 0x0313);
+	rdppeer_p32(p + 6, 0x00010000u | (uint32_t)(len - 4));
 	if (blen > 0)
 		memcpy(p + 10, body, blen);
 }
@@ -1119,39 +906,39 @@ client_info_and(struct conn *c, const char *user, const char *pass)
 		size_t ns = 0, src;
 
 		/* RAIL (23): TS_RAIL_LEVEL_SUPPORTED */
-		p16(sets + ns, 23);
-		p16(sets + ns + 2, 8);
-		p32(sets + ns + 4, 1);
+		rdppeer_p16(sets + ns, 23);
+		rdppeer_p16(sets + ns + 2, 8);
+		rdppeer_p32(sets + ns + 4, 1);
 		ns += 8;
 		/* WINDOW (24): level, 3 icon caches of 12 */
-		p16(sets + ns, 24);
-		p16(sets + ns + 2, 11);
-		p32(sets + ns + 4, 1);
+		rdppeer_p16(sets + ns, 24);
+		rdppeer_p16(sets + ns + 2, 11);
+		rdppeer_p32(sets + ns + 4, 1);
 		sets[ns + 8] = 3;
-		p16(sets + ns + 9, 12);
+		rdppeer_p16(sets + ns + 9, 12);
 		ns += 11;
 		/* BITMAPCACHE_REV2 (19): persistent keys, 3 persistent cells */
-		p16(sets + ns, 19);
-		p16(sets + ns + 2, 40);
-		p16(sets + ns + 4, 0x0003);
+		rdppeer_p16(sets + ns, 19);
+		rdppeer_p16(sets + ns + 2, 40);
+		rdppeer_p16(sets + ns + 4, 0x0003);
 		sets[ns + 7] = 3;
-		p32(sets + ns + 8, 600 | 0x80000000u);
-		p32(sets + ns + 12, 600 | 0x80000000u);
-		p32(sets + ns + 16, 2048 | 0x80000000u);
+		rdppeer_p32(sets + ns + 8, 600 | 0x80000000u);
+		rdppeer_p32(sets + ns + 12, 600 | 0x80000000u);
+		rdppeer_p32(sets + ns + 16, 2048 | 0x80000000u);
 		ns += 40;
 		/* VIRTUALCHANNEL (20): VCCAPS_COMPR_SC */
-		p16(sets + ns, 20);
-		p16(sets + ns + 2, 12);
-		p32(sets + ns + 4, 1);
-		p32(sets + ns + 8, 1600);
+		rdppeer_p16(sets + ns, 20);
+		rdppeer_p16(sets + ns + 2, 12);
+		rdppeer_p32(sets + ns + 4, 1);
+		rdppeer_p32(sets + ns + 8, 1600);
 		ns += 12;
 		src = sizeof(pdu) - 16 - 4 - ns;
 		disguise(pdu, sizeof(pdu), RDP_PDUTYPE_CONFIRMACTIVE, NULL, 0);
-		p16(pdu + 10, 0x03EA);
-		p16(pdu + 12, (unsigned int)src);
-		p16(pdu + 14, (unsigned int)(4 + ns));
+		rdppeer_p16(pdu + 10, 0x03EA);
+		rdppeer_p16(pdu + 12, (unsigned int)src);
+		rdppeer_p16(pdu + 14, (unsigned int)(4 + ns));
 		memcpy(pdu + 16, "MSTSC", 6);
-		p16(pdu + 16 + src, 4);
+		rdppeer_p16(pdu + 16 + src, 4);
 		memcpy(pdu + 16 + src + 4, sets, ns);
 		if (rdp_mcs_write_send_data(
 			b, 0, c->user, c->io, pdu, sizeof(pdu)) != 0)
@@ -1162,14 +949,15 @@ client_info_and(struct conn *c, const char *user, const char *pass)
 			unsigned int i;
 
 			d[1] = 1; /* streamId */
-			p16(d + 2, 24 + 88 + 4);
+			rdppeer_p16(d + 2, 24 + 88 + 4);
 			d[4] = RDP_PDUTYPE2_PERSISTENT_LIST;
-			p16(d + 8, 11);
-			p16(d + 18, 11);
+			rdppeer_p16(d + 8, 11);
+			rdppeer_p16(d + 18, 11);
 			d[28] = 0x03;
 			for (i = 0; i < 11; i++) {
-				p32(d + 32 + 8 * i, 0x22222222u * (i + 1));
-				p32(d + 36 + 8 * i, 0x5A5A5A5Au);
+				rdppeer_p32(
+				    d + 32 + 8 * i, 0x22222222u * (i + 1));
+				rdppeer_p32(d + 36 + 8 * i, 0x5A5A5A5Au);
 			}
 			disguise(pk, sizeof(pk), RDP_PDUTYPE_DATA, d,
 			    sizeof(pk) - 10);
@@ -1203,30 +991,30 @@ run_attack(struct conn *c)
 	case A_CLIPRDR:
 		/* CB_FORMAT_LIST: CF_UNICODETEXT with an empty long name */
 		memset(buf, 0, 14);
-		p16(buf, 0x0002);
-		p32(buf + 4, 6);
-		p32(buf + 8, 13);
+		rdppeer_p16(buf, 0x0002);
+		rdppeer_p32(buf + 4, 6);
+		rdppeer_p32(buf + 8, 13);
 		id = chan_id(c, "cliprdr");
 		return id == 0 ? -1 : send_svc(c, id, buf, 14);
 	case A_RDPDR:
 		/* Client Announce Reply, then Device List Announce: drive C */
 		memset(buf, 0, 40);
-		p16(buf, 0x4472);
-		p16(buf + 2, 0x4343);
-		p16(buf + 4, 1);
-		p16(buf + 6, 0x000C);
-		p32(buf + 8, 1);
+		rdppeer_p16(buf, 0x4472);
+		rdppeer_p16(buf + 2, 0x4343);
+		rdppeer_p16(buf + 4, 1);
+		rdppeer_p16(buf + 6, 0x000C);
+		rdppeer_p32(buf + 8, 1);
 		id = chan_id(c, "rdpdr");
 		if (id == 0 || send_svc(c, id, buf, 12) != 0)
 			return -1;
 		memset(buf, 0, 40);
-		p16(buf, 0x4472);
-		p16(buf + 2, 0x4441);
-		p32(buf + 4, 1);
-		p32(buf + 8, 8); /* RDPDR_DTYP_FILESYSTEM */
-		p32(buf + 12, 1);
+		rdppeer_p16(buf, 0x4472);
+		rdppeer_p16(buf + 2, 0x4441);
+		rdppeer_p32(buf + 4, 1);
+		rdppeer_p32(buf + 8, 8); /* RDPDR_DTYP_FILESYSTEM */
+		rdppeer_p32(buf + 12, 1);
 		memcpy(buf + 16, "C", 1);
-		p32(buf + 24, 0);
+		rdppeer_p32(buf + 24, 0);
 		return send_svc(c, id, buf, 28);
 	case A_MS_T120:
 		id = chan_id(c, "MS_T120");
@@ -1268,7 +1056,7 @@ run_attack(struct conn *c)
 		/* id 0xC8: Create Response status 0, then Data on it */
 		buf[0] = 0x10;
 		buf[1] = 0xC8;
-		p32(buf + 2, 0);
+		rdppeer_p32(buf + 2, 0);
 		if (send_dvc(c, buf, 6) != 0)
 			return -1;
 		buf[0] = 0x30;
@@ -1296,24 +1084,24 @@ run_attack(struct conn *c)
 		memset(buf, 0, sizeof(buf));
 		buf[0] = 0x30;
 		buf[1] = (unsigned char)dvc;
-		p16(buf + 2, 0x0012);
-		p32(buf + 6, 8 + 2 + 12);
-		p16(buf + 10, 1);
-		p32(buf + 12, 0x00080105);
-		p32(buf + 16, 4);
+		rdppeer_p16(buf + 2, 0x0012);
+		rdppeer_p32(buf + 6, 8 + 2 + 12);
+		rdppeer_p16(buf + 10, 1);
+		rdppeer_p32(buf + 12, 0x00080105);
+		rdppeer_p32(buf + 16, 4);
 		if (send_dvc(c, buf, 2 + 22) != 0)
 			return -1;
 		/* RDPGFX_CACHE_IMPORT_OFFER: 3 entries */
 		memset(buf, 0, sizeof(buf));
 		buf[0] = 0x30;
 		buf[1] = (unsigned char)dvc;
-		p16(buf + 2, 0x0010);
-		p32(buf + 6, 8 + 2 + 3 * 12);
-		p16(buf + 10, 3);
+		rdppeer_p16(buf + 2, 0x0010);
+		rdppeer_p32(buf + 6, 8 + 2 + 3 * 12);
+		rdppeer_p16(buf + 10, 3);
 		for (i = 0; i < 3; i++) {
-			p32(buf + 12 + 12 * i, 0xCAFE0000u + i);
-			p32(buf + 16 + 12 * i, 0x12345678u);
-			p32(buf + 20 + 12 * i, 4096);
+			rdppeer_p32(buf + 12 + 12 * i, 0xCAFE0000u + i);
+			rdppeer_p32(buf + 16 + 12 * i, 0x12345678u);
+			rdppeer_p32(buf + 20 + 12 * i, 4096);
 		}
 		return send_dvc(c, buf, 2 + 46);
 	case A_SVC_LENGTH:
@@ -1335,9 +1123,9 @@ run_attack(struct conn *c)
 	case A_USER_CHANNEL:
 		/* CB_FORMAT_LIST as in A_CLIPRDR, on the user id */
 		memset(buf, 0, 14);
-		p16(buf, 0x0002);
-		p32(buf + 4, 6);
-		p32(buf + 8, 13);
+		rdppeer_p16(buf, 0x0002);
+		rdppeer_p32(buf + 4, 6);
+		rdppeer_p32(buf + 8, 13);
 		say("event=user_channel id=%u", c->user);
 		return send_svc(c, c->user, buf, 14);
 	case A_JOIN_UNASSIGNED: {

@@ -20,17 +20,23 @@ tests_peers_freeport_SOURCES = tests/peers/freeport.c
 # attack on the relay's rules (docs/gateway.md) per invocation.
 # probe-desktop needs FreeRDP (optional in configure); the tests that run
 # it skip without it (lib.sh vdi_require_probe_desktop).
+# rdppeer: the connection-sequence builders they and tests/bench's
+# bench-rdp share (tests/peers/rdppeer.h).
+noinst_LTLIBRARIES += tests/peers/librdppeer.la
+tests_peers_librdppeer_la_SOURCES = tests/peers/rdppeer.c tests/peers/rdppeer.h
+tests_peers_librdppeer_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
+RDPPEER_LIBS = $(top_builddir)/tests/peers/librdppeer.la
 if HAVE_FREERDP
 check_PROGRAMS += tests/peers/probe-desktop
 endif
 tests_peers_probe_desktop_SOURCES = tests/peers/probe-desktop.c
 tests_peers_probe_desktop_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 	$(FREERDP_CFLAGS)
-tests_peers_probe_desktop_LDADD = $(RDP_LIBS) $(FREERDP_LIBS)
+tests_peers_probe_desktop_LDADD = $(RDPPEER_LIBS) $(RDP_LIBS) $(FREERDP_LIBS)
 check_PROGRAMS += tests/peers/hostile-client
 tests_peers_hostile_client_SOURCES = tests/peers/hostile-client.c
 tests_peers_hostile_client_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
-tests_peers_hostile_client_LDADD = $(RDP_LIBS)
+tests_peers_hostile_client_LDADD = $(RDPPEER_LIBS) $(RDP_LIBS)
 EXTRA_DIST += tests/peers/README.md
 integration_tests += tests/integration/test_probe_desktop.sh \
 	tests/integration/test_hostile_control.sh

@@ -74,6 +74,7 @@
 #include "rdp/mcs.h"
 #include "rdp/svc.h"
 #include "rdp/x224.h"
+#include "rdppeer.h"
 #include "vbuf.h"
 
 #define PROG           "probe-desktop"
@@ -156,20 +157,6 @@ desk_send(freerdp_peer *peer, UINT16 id, const unsigned char *p, size_t n)
 	if (id == 0)
 		return TRUE;
 	return peer->SendChannelData(peer, id, p, n);
-}
-
-static void
-put16(unsigned char *p, unsigned int v)
-{
-	p[0] = (unsigned char)(v & 0xFF);
-	p[1] = (unsigned char)((v >> 8) & 0xFF);
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	put16(p, v & 0xFFFF);
-	put16(p + 2, v >> 16);
 }
 
 static uint32_t
@@ -272,14 +259,14 @@ desk_start_channels(freerdp_peer *peer)
 		 * then CB_MONITOR_READY. */
 		unsigned char caps[24] = { 0 }, ready[8] = { 0 };
 
-		put16(caps, 0x0007);
-		put32(caps + 4, 16);
-		put16(caps + 8, 1);
-		put16(caps + 12, 1);
-		put16(caps + 14, 12);
-		put32(caps + 16, 2);
-		put32(caps + 20, 0x2);
-		put16(ready, 0x0001);
+		rdppeer_p16(caps, 0x0007);
+		rdppeer_p32(caps + 4, 16);
+		rdppeer_p16(caps + 8, 1);
+		rdppeer_p16(caps + 12, 1);
+		rdppeer_p16(caps + 14, 12);
+		rdppeer_p32(caps + 16, 2);
+		rdppeer_p32(caps + 20, 0x2);
+		rdppeer_p16(ready, 0x0001);
 		desk_send(peer, id, caps, sizeof(caps));
 		desk_send(peer, id, ready, sizeof(ready));
 	}
@@ -289,11 +276,11 @@ desk_start_channels(freerdp_peer *peer)
 		unsigned char ann[12] = { 0 };
 
 		d->dr.id = id;
-		put16(ann, 0x4472);
-		put16(ann + 2, 0x496E);
-		put16(ann + 4, 1);
-		put16(ann + 6, 0x000C);
-		put32(ann + 8, 1);
+		rdppeer_p16(ann, 0x4472);
+		rdppeer_p16(ann + 2, 0x496E);
+		rdppeer_p16(ann + 4, 1);
+		rdppeer_p16(ann + 6, 0x000C);
+		rdppeer_p32(ann + 8, 1);
 		desk_send(peer, id, ann, sizeof(ann));
 	}
 	if ((id = WTSChannelGetId(peer, "rdpsnd")) != 0 &&
@@ -302,15 +289,15 @@ desk_start_channels(freerdp_peer *peer)
 		unsigned char f[24 + 18] = { 0 };
 
 		f[0] = 0x07;
-		put16(f + 2, sizeof(f) - 4);
-		put16(f + 18, 1); /* wNumberOfFormats */
-		put16(f + 21, 6); /* wVersion */
-		put16(f + 24, 1); /* WAVE_FORMAT_PCM */
-		put16(f + 26, 2);
-		put32(f + 28, 44100);
-		put32(f + 32, 44100 * 4);
-		put16(f + 36, 4);
-		put16(f + 38, 16);
+		rdppeer_p16(f + 2, sizeof(f) - 4);
+		rdppeer_p16(f + 18, 1); /* wNumberOfFormats */
+		rdppeer_p16(f + 21, 6); /* wVersion */
+		rdppeer_p16(f + 24, 1); /* WAVE_FORMAT_PCM */
+		rdppeer_p16(f + 26, 2);
+		rdppeer_p32(f + 28, 44100);
+		rdppeer_p32(f + 32, 44100 * 4);
+		rdppeer_p16(f + 36, 4);
+		rdppeer_p16(f + 38, 16);
 		desk_send(peer, id, f, sizeof(f));
 	}
 	if ((id = WTSChannelGetId(peer, "drdynvc")) != 0 &&
@@ -319,7 +306,7 @@ desk_start_channels(freerdp_peer *peer)
 		unsigned char caps[12] = { 0x50, 0x00 };
 
 		d->dyn.id = id;
-		put16(caps + 2, 3);
+		rdppeer_p16(caps + 2, 3);
 		desk_send(peer, id, caps, sizeof(caps));
 	}
 }
@@ -357,32 +344,32 @@ desk_rdpdr_message(freerdp_peer *peer, const unsigned char *p, size_t n)
 		 * which makes clients announce their drives and printers. */
 		unsigned char logon[4] = { 0 };
 
-		put16(logon, 0x4472);
-		put16(logon + 2, 0x554C);
+		rdppeer_p16(logon, 0x4472);
+		rdppeer_p16(logon + 2, 0x554C);
 		desk_send(peer, d->dr.id, logon, sizeof(logon));
 		return;
 	}
 	if (get16(p + 2) != 0x4343)
 		return;
-	put16(caps, 0x4472);
-	put16(caps + 2, 0x5350);
-	put16(caps + 4, 2);
-	put16(caps + 8, 1); /* CAP_GENERAL_TYPE */
-	put16(caps + 10, 44);
-	put32(caps + 12, 2);
-	put16(caps + 24, 1); /* protocolMajorVersion */
-	put16(caps + 26, 0x000C);
-	put32(caps + 28, 0xFFFF); /* ioCode1 */
-	put32(caps + 36, 0x7);    /* extendedPDU */
-	put16(caps + 52, 4);      /* CAP_DRIVE_TYPE */
-	put16(caps + 54, 8);
-	put32(caps + 56, 2);
+	rdppeer_p16(caps, 0x4472);
+	rdppeer_p16(caps + 2, 0x5350);
+	rdppeer_p16(caps + 4, 2);
+	rdppeer_p16(caps + 8, 1); /* CAP_GENERAL_TYPE */
+	rdppeer_p16(caps + 10, 44);
+	rdppeer_p32(caps + 12, 2);
+	rdppeer_p16(caps + 24, 1); /* protocolMajorVersion */
+	rdppeer_p16(caps + 26, 0x000C);
+	rdppeer_p32(caps + 28, 0xFFFF); /* ioCode1 */
+	rdppeer_p32(caps + 36, 0x7);    /* extendedPDU */
+	rdppeer_p16(caps + 52, 4);      /* CAP_DRIVE_TYPE */
+	rdppeer_p16(caps + 54, 8);
+	rdppeer_p32(caps + 56, 2);
 	desk_send(peer, d->dr.id, caps, sizeof(caps));
-	put16(confirm, 0x4472);
-	put16(confirm + 2, 0x4343);
-	put16(confirm + 4, 1);
-	put16(confirm + 6, 0x000C);
-	put32(confirm + 8, 1);
+	rdppeer_p16(confirm, 0x4472);
+	rdppeer_p16(confirm + 2, 0x4343);
+	rdppeer_p16(confirm + 4, 1);
+	rdppeer_p16(confirm + 6, 0x000C);
+	rdppeer_p32(confirm + 8, 1);
 	desk_send(peer, d->dr.id, confirm, sizeof(confirm));
 }
 

@@ -194,6 +194,58 @@ get_duration__when_missing__required_reported(void **state)
 }
 
 static void
+get_strbuf__when_too_long__reported_buffer_unchanged(void **state)
+{
+	struct cfg c;
+	char buf[6] = "dflt";
+	char want[512];
+
+	(void)state;
+	write_conf("g = {\n  a = \"vdi-1\";\n  b = \"vdi-12\";\n};\n");
+	assert_int_equal(cfg_open(&c, path), 0);
+	assert_int_equal(cfg_get_strbuf(&c, cfg_group(&c, NULL, "g", 1), "a", 1,
+			     buf, sizeof(buf)),
+	    1);
+	assert_string_equal(buf, "vdi-1");
+	assert_string_equal(cfg_errors(&c), "");
+	assert_int_equal(cfg_get_strbuf(&c, cfg_group(&c, NULL, "g", 1), "b", 1,
+			     buf, sizeof(buf)),
+	    -1);
+	assert_string_equal(buf, "vdi-1");
+	snprintf(want, sizeof(want),
+	    "%s:3: g.b: too long (at most 5 characters)\n", path);
+	assert_string_equal(cfg_errors(&c), want);
+	assert_int_equal(cfg_get_strbuf(&c, NULL, "c", 0, buf, sizeof(buf)), 0);
+	cfg_free(&c);
+	unlink(path);
+}
+
+static void
+get_pem_pair__reads_paths__reports_missing_and_unknown(void **state)
+{
+	struct cfg c;
+	char cert[64] = "", key[64] = "";
+
+	(void)state;
+	write_conf("tls = { cert = \"/etc/a.pem\"; key = \"a.key\"; };\n"
+		   "bad = {\n  cert = \"/b.pem\";\n  extra = 1;\n};\n");
+	assert_int_equal(cfg_open(&c, path), 0);
+	assert_non_null(cfg_get_pem_pair(
+	    &c, NULL, "tls", 1, cert, sizeof(cert), key, sizeof(key)));
+	assert_string_equal(cert, "/etc/a.pem");
+	assert_string_equal(key, "/tmp/a.key"); /* relative to the file */
+	assert_string_equal(cfg_errors(&c), "");
+	assert_non_null(cfg_get_pem_pair(
+	    &c, NULL, "bad", 1, cert, sizeof(cert), key, sizeof(key)));
+	assert_non_null(strstr(cfg_errors(&c), ":4: bad.extra: "));
+	assert_non_null(strstr(cfg_errors(&c), ": bad.key: missing"));
+	assert_null(cfg_get_pem_pair(
+	    &c, NULL, "nosuch", 0, cert, sizeof(cert), key, sizeof(key)));
+	cfg_free(&c);
+	unlink(path);
+}
+
+static void
 errlist__when_over_cap__counts_and_truncates(void **state)
 {
 	struct cfg_errlist el;
@@ -229,6 +281,10 @@ main(void)
 		cmocka_unit_test(get_duration__when_bad__file_line_key_problem),
 		cmocka_unit_test(get_duration__when_missing__required_reported),
 		cmocka_unit_test(errlist__when_over_cap__counts_and_truncates),
+		cmocka_unit_test(
+		    get_strbuf__when_too_long__reported_buffer_unchanged),
+		cmocka_unit_test(
+		    get_pem_pair__reads_paths__reports_missing_and_unknown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

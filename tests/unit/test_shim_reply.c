@@ -213,6 +213,26 @@ shim_upgrade_request__when_token__request(void **state)
 	    shim_upgrade_request("gw", "a.b.c", out, 20), VDI_ERR_TOO_LARGE);
 }
 
+/* The statuses are vdi-connect's exit codes (vdi-connect(1)): the values
+ * never change, and each has its own description. */
+static void
+vdic_status__exit_codes_fixed__described(void **state)
+{
+	(void)state;
+	assert_int_equal(VDIC_OK, 0);
+	assert_int_equal(VDIC_ERR_CONFIG, 2);
+	assert_int_equal(VDIC_ERR_DEVICE, 4);
+	assert_int_equal(VDIC_ERR_GAVE_UP, 8);
+	assert_int_equal(VDIC_ERR_REPLACED, 12);
+	assert_int_equal(VDIC_ERR_CRL_EXPIRED, 14);
+	assert_string_equal(vdic_status_str(VDIC_ERR_DEVICE), "device problem");
+	assert_string_equal(
+	    vdic_status_str(VDIC_ERR_TIME_LIMIT), "session time limit reached");
+	assert_string_equal(
+	    vdic_status_str(VDIC_ERR_INTERNAL), "internal error");
+	assert_string_equal(vdic_status_str(99), "internal error");
+}
+
 int
 main(void)
 {
@@ -220,6 +240,7 @@ main(void)
 		cmocka_unit_test(
 		    shim_reply_parse__when_prompt__prompts_and_messages),
 		cmocka_unit_test(shim_reply_parse__when_ok__grant),
+		cmocka_unit_test(vdic_status__exit_codes_fixed__described),
 		cmocka_unit_test(shim_reply_parse__when_logoff_ended__session),
 		cmocka_unit_test(
 		    shim_reply_parse__when_ok_without_token__bad_format),
