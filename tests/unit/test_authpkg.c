@@ -240,6 +240,27 @@ authpkg_ntlm__when_sam_password__established_and_seals_both_ways(void **state)
 	vbuf_free(plain);
 }
 
+/* With VDI_CSSP_SEED_DIR set, the TSRequests carrying real NTLM messages
+ * are written there (how tests/fuzz/corpus/rdp_cssp/ntlm-* were made). */
+static void
+dump_seed(int i, const struct vbuf *msg)
+{
+	static const char *names[] = { "negotiate", "challenge",
+		"authenticate" };
+	const char *dir = getenv("VDI_CSSP_SEED_DIR");
+	char path[1024];
+	FILE *f;
+
+	if (dir == NULL || *dir == '\0' || i < 0 || i > 2)
+		return;
+	snprintf(path, sizeof(path), "%s/ntlm-v6-%s", dir, names[i]);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(
+	    fwrite(vbuf_ptr(msg), 1, vbuf_len(msg), f), vbuf_len(msg));
+	fclose(f);
+}
+
 static void
 authpkg_ntlm__when_cssp_framed__tokens_roundtrip_through_tsrequest(void **state)
 {
@@ -264,6 +285,7 @@ authpkg_ntlm__when_cssp_framed__tokens_roundtrip_through_tsrequest(void **state)
 		vbuf_init_view(&req.nego_token, vbuf_ptr(tok), vbuf_len(tok));
 		vbuf_reset(msg);
 		assert_int_equal(rdp_cssp_write_request(msg, &req), 0);
+		dump_seed(i, msg);
 		assert_int_equal(rdp_cssp_parse_request(msg, &got), 0);
 		assert_true(got.has_nego_token);
 		/* got's views point into msg: the peer reads the token from
