@@ -15,7 +15,9 @@ rdp_librdp_la_SOURCES = \
 	rdp/caps.c rdp/caps.h \
 	rdp/svc.c rdp/svc.h \
 	rdp/dvc.c rdp/dvc.h \
-	rdp/gfx.c rdp/gfx.h
+	rdp/gfx.c rdp/gfx.h \
+	rdp/der.c rdp/der.h \
+	rdp/cssp.c rdp/cssp.h
 rdp_librdp_la_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS)
 
 RDP_LIBS = $(top_builddir)/rdp/librdp.la $(VDICOMMON_LIBS)
@@ -30,7 +32,8 @@ unit_rdp_tests = \
 	tests/unit/test_rdp_info \
 	tests/unit/test_rdp_caps \
 	tests/unit/test_rdp_svc \
-	tests/unit/test_rdp_dvc
+	tests/unit/test_rdp_dvc \
+	tests/unit/test_rdp_cssp
 unit_tests += $(unit_rdp_tests)
 
 tests_unit_test_rdp_frame_SOURCES = tests/unit/test_rdp_frame.c \
@@ -61,6 +64,10 @@ tests_unit_test_rdp_dvc_SOURCES = tests/unit/test_rdp_dvc.c \
 	tests/unit/test_rdp_capture.h
 tests_unit_test_rdp_dvc_CFLAGS = $(RDP_UNIT_CFLAGS)
 tests_unit_test_rdp_dvc_LDADD = $(RDP_UNIT_LIBS)
+# CredSSP DER and binding (makes a PKI with tests/pki/mkpki.sh at test time).
+tests_unit_test_rdp_cssp_SOURCES = tests/unit/test_rdp_cssp.c
+tests_unit_test_rdp_cssp_CFLAGS = $(RDP_UNIT_CFLAGS)
+tests_unit_test_rdp_cssp_LDADD = $(RDP_UNIT_LIBS)
 
 # One libFuzzer harness per parser file, seeded from the captures
 # (tests/unit/rdp-captures/tools/fuzz-seeds.py writes tests/fuzz/corpus/rdp_*/).
@@ -86,7 +93,8 @@ fuzz_harnesses += \
 	tests/fuzz/fuzz_rdp_caps \
 	tests/fuzz/fuzz_rdp_svc \
 	tests/fuzz/fuzz_rdp_dvc \
-	tests/fuzz/fuzz_rdp_gfx
+	tests/fuzz/fuzz_rdp_gfx \
+	tests/fuzz/fuzz_rdp_cssp
 tests_fuzz_fuzz_rdp_frame_SOURCES = tests/fuzz/fuzz_rdp_frame.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_rdp_frame_CFLAGS = $(RDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_rdp_frame_LDFLAGS = $(FUZZ_LINK_FLAGS)
@@ -127,5 +135,10 @@ tests_fuzz_fuzz_rdp_gfx_SOURCES = tests/fuzz/fuzz_rdp_gfx.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_rdp_gfx_CFLAGS = $(RDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_rdp_gfx_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_rdp_gfx_LDADD = $(RDP_FUZZ_LIBS)
+# Seeds: tests/fuzz/corpus/rdp_cssp/README (written by our encoder).
+tests_fuzz_fuzz_rdp_cssp_SOURCES = tests/fuzz/fuzz_rdp_cssp.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_rdp_cssp_CFLAGS = $(RDP_FUZZ_CFLAGS)
+tests_fuzz_fuzz_rdp_cssp_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_rdp_cssp_LDADD = $(RDP_FUZZ_LIBS)
 
 EXTRA_DIST += tests/unit/rdp-captures docs/rdp-relay-parsers.md

@@ -9,6 +9,7 @@ clang libclang-rt-14-dev clang-format
 openssl libssl-dev libevent-dev libconfig-dev libpam0g-dev libjansson-dev
 libsqlite3-dev libpq-dev libcurl4-openssl-dev libcmocka-dev
 libpam-wrapper libnss-wrapper libuid-wrapper freerdp2-dev freerdp2-x11
+libwinpr2-dev winpr-utils
 freerdp2-shadow-x11 xvfb x11-utils xauth xrdp tigervnc-standalone-server
 curl sqlite3 bc netpbm x11-apps x11-xserver-utils xdotool python3 tzdata ca-certificates
 strace stunnel4 gnuplot-nox
