@@ -148,6 +148,9 @@ integration_tests += tests/integration/test_broker_state.sh
 integration_tests += tests/integration/test_broker_ops.sh
 # Reload outcomes, CRL expiry warnings and refusals, -t, health.
 integration_tests += tests/integration/test_broker_checks.sh
+# A store that cannot write (disk full on a tmpfs): /healthz, 503s,
+# recovery (root only).
+integration_tests += tests/integration/test_broker_store_full.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks (bench_reconnect.sh among them): tests/bench/local.mk.
