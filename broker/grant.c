@@ -75,7 +75,7 @@ grant_device_check(struct broker *b, const struct broker_peer *peer,
 	if (policy_identify(b->policy, peer->cert, now, dev) != 0) {
 		*code = "device_refused";
 		snprintf(msg, msglen, "the device certificate cannot be read");
-		return -1;
+		return 403;
 	}
 	switch (dev->status) {
 	case POLICY_DEVICE_OK:
@@ -106,19 +106,20 @@ grant_device_check(struct broker *b, const struct broker_peer *peer,
 		    "device=%s tenant=%s code=%s reason=%s", peer->thumb_hex,
 		    peer->ca_name, *code,
 		    vlog_quote(dev->detail, q, sizeof(q)));
-		return -1;
+		return 403;
 	}
 	if (store_device_seen(b->store, peer->ca_name, peer->thumb_hex,
 		peer->subject, now, &sd) != 0) {
-		*code = "internal_error";
-		snprintf(msg, msglen, "state store unavailable");
-		return -1;
+		*code = "store_unavailable";
+		snprintf(msg, msglen,
+		    "the broker cannot write its state store; try again later");
+		return 503;
 	}
 	if (sd.revoked_at != 0) {
 		*code = "device_revoked";
 		snprintf(msg, msglen, "this device was revoked by %s: %s",
 		    sd.revoked_by, sd.revoke_reason);
-		return -1;
+		return 403;
 	}
 	return 0;
 }
@@ -247,11 +248,11 @@ grant_txn(struct store *st, void *arg)
 	int rc;
 
 	memset(&res, 0, sizeof(res));
-	if (grant_device_check(b, g->peer, &dev, &code, msg, sizeof(msg)) !=
-	    0) {
+	if ((rc = grant_device_check(
+		 b, g->peer, &dev, &code, msg, sizeof(msg))) != 0) {
 		broker_audit(b, "broker", g->action, "refused", g->tenant,
 		    g->user, g->peer->thumb_hex, g->session_id, code, NULL);
-		return refused(run, 403, code, msg, LOGIN_FAIL_DEVICE);
+		return refused(run, rc, code, msg, LOGIN_FAIL_DEVICE);
 	}
 	memset(&pr, 0, sizeof(pr));
 	pr.tenant = g->tenant;

@@ -25,7 +25,9 @@ struct grant_req {
 
 /* Identifies the device (tenant CA, device rules, validity, CRL) and checks
  * it is not revoked in the store; records it as seen. On refusal returns
- * non-zero after writing an error code and message for the client. */
+ * the HTTP status to answer (403; 503 with code "store_unavailable" when
+ * the store could not record it) after writing an error code and message
+ * for the client. */
 int grant_device_check(struct broker *b, const struct broker_peer *peer,
     struct policy_device *dev, const char **code, char *msg, size_t msglen);
 

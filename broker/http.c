@@ -72,6 +72,17 @@ void
 http_error(struct broker *b, struct evhttp_request *req, int code,
     const char *code_str, const char *msg, double t0)
 {
+	struct store_health sh;
+
+	/* A failure of the broker's own while its store cannot write is the
+	 * store's (nothing was committed): say so, as /healthz does. */
+	if (code >= 500 && b != NULL && b->store != NULL &&
+	    store_health(b->store, &sh) != 0) {
+		code = 503;
+		code_str = "store_unavailable";
+		msg =
+		    "the broker cannot write its state store; try again later";
+	}
 	http_reply(b, req, code,
 	    json_pack("{s:s, s:s}", "error", code_str, "message", msg), t0);
 }

@@ -2,7 +2,12 @@
 # that unit tests link exactly the code the daemon runs).
 noinst_LTLIBRARIES += broker/libvdibroker.la
 broker_libvdibroker_la_SOURCES = \
-	broker/store.h broker/store_sqlite.c broker/audithash.c \
+	broker/store.h broker/store_sqlite_int.h broker/store_sqlite.c \
+	broker/store_sqlite_schema.c broker/store_sqlite_device.c \
+	broker/store_sqlite_desktop.c broker/store_sqlite_session.c \
+	broker/store_sqlite_ticket.c broker/store_sqlite_audit.c \
+	broker/store_sqlite_setting.c broker/store_sqlite_prune.c \
+	broker/audithash.c \
 	broker/ratelimit.h broker/ratelimit.c \
 	broker/assign.h broker/assign.c \
 	broker/token.h broker/token.c \
@@ -145,6 +150,9 @@ integration_tests += tests/integration/test_broker_state.sh
 integration_tests += tests/integration/test_broker_ops.sh
 # Reload outcomes, CRL expiry warnings and refusals, -t, health.
 integration_tests += tests/integration/test_broker_checks.sh
+# A store that cannot write (disk full on a tmpfs): /healthz, 503s,
+# recovery (root only).
+integration_tests += tests/integration/test_broker_store_full.sh
 EXTRA_DIST += tests/integration/broker/env.sh
 
 # Benchmarks (bench_reconnect.sh among them): tests/bench/local.mk.

@@ -354,11 +354,12 @@ start_login(struct broker *b, struct evhttp_request *req,
 	const char *share = NULL;
 	int fd = -1, r;
 
-	if (grant_device_check(b, peer, &dev, &code, msg, sizeof(msg)) != 0) {
+	if ((r = grant_device_check(b, peer, &dev, &code, msg, sizeof(msg))) !=
+	    0) {
 		bm_inc(BM_LOGIN_FAILED + LOGIN_FAIL_DEVICE);
 		broker_audit(b, "broker", "login", "refused", peer->ca_name,
 		    user, peer->thumb_hex, NULL, code, NULL);
-		http_error(b, req, 403, code, msg, t0);
+		http_error(b, req, r, code, msg, t0);
 		return;
 	}
 	snprintf(rlkey, sizeof(rlkey), "%.60s/%.60s", peer->ca_name, user);

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "procinfo.h"
 #include "sweep.h"
+#include "vlog.h"
 
 _Static_assert(SWEEP_COUNT == BM_SWEEP_REASONS, "BM_SWEEP_REASONS");
 
@@ -307,18 +308,39 @@ metrics_render(struct broker *b, struct evbuffer *o)
 	    (unsigned long long)bm.lat_count,
 	    (unsigned long long)bm_get(BM_HTTP_4XX),
 	    (unsigned long long)bm_get(BM_HTTP_5XX));
+	if (b->store != NULL) {
+		struct store_health sh;
+
+		(void)!store_health(b->store, &sh); /* sh says which */
+		evbuffer_add_printf(o,
+		    "# HELP vdi_broker_store_up 1 when the state store takes "
+		    "writes, 0 while they fail (disk full, I/O error, ...).\n"
+		    "# TYPE vdi_broker_store_up gauge\n"
+		    "vdi_broker_store_up %d\n"
+		    "# HELP vdi_broker_store_failures_total Storage-level "
+		    "failures of store statements.\n"
+		    "# TYPE vdi_broker_store_failures_total counter\n"
+		    "vdi_broker_store_failures_total %llu\n",
+		    sh.up, (unsigned long long)sh.failures);
+	}
 	expiry_render(b, o);
 }
 
 /* GET /healthz: 200 "ready", or 503 "not ready" and one reason a line:
- * the store does not answer, the last policy reload was refused. */
+ * the store cannot write (store_health: its last write failed and the
+ * probe still fails), the last policy reload was refused. */
 static void
 health(struct broker *b, struct evhttp_request *req, struct evbuffer *out)
 {
+	struct store_health sh;
 	int bad = 0;
 
-	if (b->store == NULL || store_schema_version(b->store) < 0) {
+	if (b->store == NULL) {
 		evbuffer_add_printf(out, "store_unavailable\n");
+		bad = 1;
+	} else if (store_health(b->store, &sh) != 0) {
+		evbuffer_add_printf(
+		    out, "store_unavailable detail=%s\n", VLOG_Q(sh.reason));
 		bad = 1;
 	}
 	bad |= vdi_healthz_policy(req, b->policy == NULL || b->reload_failed);

@@ -7,7 +7,7 @@
  * audit log: one hash chain per tenant, each row carrying the SHA-256 of
  * the tenant's row before it (rows without a tenant chain as tenant "").
  *
- * The SQLite implementation (store_sqlite.c) runs in WAL mode with
+ * The SQLite implementation (store_sqlite*.c) runs in WAL mode with
  * synchronous=FULL, so a change the function reports as done survives
  * `kill -9` of the broker. Every function is synchronous and not
  * thread-safe: one store handle per thread.
@@ -133,6 +133,26 @@ int store_schema_latest(void);
  * on disk before the outermost call commits. */
 int store_txn(
     struct store *st, int (*fn)(struct store *, void *), void *arg) VDI_WUR;
+
+/* --- health --- */
+
+struct store_health {
+	int up;            /* 1: the last write reached the disk */
+	uint64_t failures; /* storage-level failures since the store opened */
+	char reason[256];  /* when not up: the storage's error, as SQLite
+			      words it, and its code */
+};
+
+/* Whether the store takes writes. Every call notes storage-level failures
+ * (disk full, I/O error, a read-only, unopenable or corrupt file, a lock
+ * still held after the busy timeout) and the next write that succeeds; the
+ * first failure is logged once (store_unavailable), the recovery too
+ * (store_recovered). While the store is failing, this runs one real write
+ * (a settings row, in its own transaction, waiting at most 100 ms for a
+ * lock), at most once a second, so the store reads as up again by itself
+ * once the cause is gone. Fills *out; returns 0 when up, else VDI_ERR_IO.
+ * Not inside store_txn (it then only reports). */
+int store_health(struct store *st, struct store_health *out) VDI_WUR;
 
 /* --- retention --- */
 

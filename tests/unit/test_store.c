@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1181,6 +1182,57 @@ store_token_use__when_used_twice__first_gateway_named_until_expiry(void **state)
 	    VDI_ERR_INVALID_ARG);
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Another process holds the write lock past the busy timeout: the write
+ * fails, the store reads as down (SQLite's words in reason) and stays down
+ * while the lock is held, its probe waiting only briefly; once the lock is
+ * gone the next probe, a second later, brings it back by itself. */
+static void
+store_health__when_a_write_fails__down_until_a_probe_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_health h;
+	char v[64];
+	sqlite3 *db;
+	double t;
+
+	assert_int_equal(store_health(f->st, &h), 0);
+	assert_int_equal(h.up, 1);
+	assert_int_equal(h.failures, 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_setting_set(f->st, "k", "v"), VDI_ERR_IO);
+	assert_int_equal(store_health(f->st, &h), VDI_ERR_IO);
+	assert_int_equal(h.up, 0);
+	assert_int_equal(h.failures, 1);
+	assert_non_null(strstr(h.reason, "locked"));
+	sleep(1);
+	t = now_s();
+	assert_int_equal(store_health(f->st, &h), VDI_ERR_IO); /* probed */
+	assert_true(now_s() - t < 1.0);
+	assert_true(h.failures >= 2);
+	assert_int_equal(store_health(f->st, &h), VDI_ERR_IO); /* not again */
+	assert_int_equal(
+	    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	sleep(1);
+	assert_int_equal(store_health(f->st, &h), 0);
+	assert_int_equal(h.up, 1);
+	assert_string_equal(h.reason, "");
+	assert_int_equal(
+	    store_setting_get(f->st, "store.probe", v, sizeof(v)), 0);
+	assert_int_equal(store_setting_set(f->st, "k", "v"), 0);
+}
+
 int
 main(void)
 {
@@ -1257,6 +1309,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    store_cut__when_added_and_reopened__listed_until_expiry,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    store_health__when_a_write_fails__down_until_a_probe_writes,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
