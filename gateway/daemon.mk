@@ -37,7 +37,8 @@ tests_fuzz_fuzz_upgrade_LDADD = $(GWD_LIBS)
 # daemon's own sources.
 gateway_libgwd_la_SOURCES += \
 	gateway/gwconf.h gateway/gwconf.c \
-	gateway/relay.h gateway/relay.c \
+	gateway/relay.h gateway/relay_int.h gateway/relay.c \
+	gateway/relay_domain.c gateway/relay_io.c gateway/relay_chan.c \
 	gateway/cutset.h gateway/cutset.c \
 	gateway/keymsg.h gateway/keymsg.c \
 	gateway/keyproc.h gateway/keyproc.c gateway/keyclient.c \
