@@ -36,3 +36,5 @@ VDICOMMON_LIBS += $(LIBSYSTEMD_LIBS)
 # Certificate and CRL expiry for the daemons' metrics.
 common_libvdicommon_la_SOURCES += common/certexp.c common/certexp.h
 common_libvdicommon_la_SOURCES += common/cfgwhere.c common/cfgwhere.h
+# The privilege-separation frame layout (broker/pammsg.c, gateway/keymsg.c).
+common_libvdicommon_la_SOURCES += common/privmsg.c common/privmsg.h
