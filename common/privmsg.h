@@ -63,6 +63,19 @@ int privmsg_frame_begin(struct vbuf *b, uint8_t type, size_t *start) VDI_WUR;
 int privmsg_frame_end(
     struct vbuf *b, size_t start, size_t frame_max, int r) VDI_WUR;
 
+/* Defines static prefix_parse_any() and prefix_encode_any(), prefix_parse()
+ * and prefix_encode() taking the message as void *, for code that drives
+ * the codecs alike (the shared unit tests and fuzzers). */
+#define PRIVMSG_ANY_CODEC(prefix)                                              \
+	static int prefix##_parse_any(struct vbuf *in, void *m)                \
+	{                                                                      \
+		return prefix##_parse(in, m);                                  \
+	}                                                                      \
+	static int prefix##_encode_any(struct vbuf *out, const void *m)        \
+	{                                                                      \
+		return prefix##_encode(out, m);                                \
+	}
+
 /* 1 when the len bytes at s are base64url characters (and '.' when dots
  * is set), else 0. */
 int privmsg_b64url_ok(const char *s, size_t len, int dots);

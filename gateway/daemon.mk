@@ -89,7 +89,8 @@ tests_unit_test_cutset_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_sessfsm_SOURCES = tests/unit/test_sessfsm.c
 tests_unit_test_sessfsm_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_sessfsm_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
-tests_unit_test_keymsg_SOURCES = tests/unit/test_keymsg.c
+tests_unit_test_keymsg_SOURCES = tests/unit/test_keymsg.c \
+	tests/unit/privmsg_test.c tests/unit/privmsg_test.h
 tests_unit_test_keymsg_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_keymsg_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_keyproc_SOURCES = tests/unit/test_keyproc.c
@@ -97,7 +98,8 @@ tests_unit_test_keyproc_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_keyproc_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS) -lpthread
 
 fuzz_harnesses += tests/fuzz/fuzz_keymsg
-tests_fuzz_fuzz_keymsg_SOURCES = tests/fuzz/fuzz_keymsg.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_keymsg_SOURCES = tests/fuzz/fuzz_keymsg.c \
+	tests/fuzz/privmsg_fuzz.c tests/fuzz/privmsg_fuzz.h $(FUZZ_DRIVER)
 tests_fuzz_fuzz_keymsg_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS) \
 	-I$(top_srcdir)/gateway
 tests_fuzz_fuzz_keymsg_LDFLAGS = $(FUZZ_LINK_FLAGS)
