@@ -15,34 +15,10 @@
 #include <openssl/crypto.h>
 
 #include "keyproc.h"
+#include "httpstatus.h"
 #include "session.h"
 #include "trust.h"
 #include "vlog.h"
-
-static enum gw_refusal
-token_refusal(enum gw_token_error e)
-{
-	switch (e) {
-	case GWT_EXPIRED:
-		return GWR_TOKEN_EXPIRED;
-	case GWT_NOT_YET_VALID:
-		return GWR_TOKEN_NOT_YET_VALID;
-	case GWT_AUDIENCE:
-		return GWR_TOKEN_AUDIENCE;
-	case GWT_CLAIMS:
-		return GWR_TOKEN_CLAIMS;
-	case GWT_WRONG_DEVICE:
-		return GWR_TOKEN_DEVICE;
-	case GWT_REPLAYED:
-		return GWR_TOKEN_REPLAYED;
-	case GWT_BUSY:
-		return GWR_BUSY;
-	case GWT_MAX_SESSION:
-		return GWR_MAX_SESSION;
-	default:
-		return GWR_TOKEN_INVALID;
-	}
-}
 
 /* Opens the sealed credentials ("user\0password", AAD = sid). Returns 0,
  * or -1 when they cannot be opened. */
@@ -103,7 +79,7 @@ dst_in_policy(struct session *s)
 	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
 	    VLOG_Q(s->tok.dst_host), (unsigned)s->tok.dst_port,
 	    VLOG_Q(s->tok.tid));
-	front_refuse(s, GWR_DST_POLICY, 403,
+	front_refuse(s, VDI_REASON_DST_NOT_IN_POLICY, 403,
 	    vdi_reason_code(VDI_REASON_DST_NOT_IN_POLICY),
 	    "the token names a desktop the policy does not give its tenant",
 	    detail);
@@ -114,7 +90,7 @@ void
 admission_run(struct session *s, const char *token, size_t token_len)
 {
 	struct gw_token_policy pol;
-	enum gw_token_error te;
+	enum vdi_reason te;
 	char cut[sizeof(s->kill_reason)], detail[sizeof(cut) + 16];
 
 	/* Only tunnels past their token count against max_sessions: peers
@@ -122,7 +98,8 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	 * Checked before the token too, so that a full gateway does not
 	 * use it up. */
 	if (gwm_get(s->gw, GWM_SESSIONS_ADMITTED) >= s->gw->conf.max_sessions) {
-		front_refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_BUSY),
+		front_refuse(s, VDI_REASON_BUSY, 503,
+		    vdi_reason_code(VDI_REASON_BUSY),
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
@@ -130,7 +107,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	 * device, a killed session): no new tunnels then, the running ones
 	 * go on (vdi-gatewayd(8), broker_stale_after). */
 	if (brokerlink_stale(s->gw)) {
-		front_refuse(s, GWR_BROKER_SILENT, 503,
+		front_refuse(s, VDI_REASON_BROKER_UNREACHABLE, 503,
 		    vdi_reason_code(VDI_REASON_BROKER_UNREACHABLE),
 		    "this gateway cannot reach the broker and so cannot "
 		    "enforce revocations: try again later",
@@ -145,10 +122,9 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	pol.skew = s->gw->conf.clock_skew;
 	te = gw_token_check(token, token_len, &pol, s->x5t, s->gw->replay,
 	    (int64_t)time(NULL), &s->tok);
-	if (te != GWT_OK) {
-		front_refuse(s, token_refusal(te), gw_token_status(te),
-		    gw_token_code(te),
-		    te == GWT_MAX_SESSION
+	if (te != VDI_REASON_OK) {
+		front_refuse(s, te, vdi_reason_status(te), vdi_reason_code(te),
+		    te == VDI_REASON_MAX_SESSION
 			? "the session has reached its time limit"
 			: "the tunnel token was refused",
 		    NULL);
@@ -162,7 +138,8 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	if (gwm_add(s->gw, GWM_SESSIONS_ADMITTED, 1) >
 	    s->gw->conf.max_sessions) {
 		gwm_add(s->gw, GWM_SESSIONS_ADMITTED, -1);
-		front_refuse(s, GWR_BUSY, 503, vdi_reason_code(VDI_REASON_BUSY),
+		front_refuse(s, VDI_REASON_BUSY, 503,
+		    vdi_reason_code(VDI_REASON_BUSY),
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
@@ -172,12 +149,13 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	if (registry_admit(
 		s->gw->reg, s, (int64_t)s->started, cut, sizeof(cut)) != 0) {
 		snprintf(detail, sizeof(detail), "cut=%s", cut);
-		front_refuse(s, GWR_CUT, 403, vdi_reason_code(VDI_REASON_CUT),
+		front_refuse(s, VDI_REASON_CUT, 403,
+		    vdi_reason_code(VDI_REASON_CUT),
 		    "the broker has cut this session", detail);
 		return;
 	}
 	if (desktop_security(s) == NULL) {
-		front_refuse(s, GWR_NLA_UNSUPPORTED, 503,
+		front_refuse(s, VDI_REASON_NLA_UNSUPPORTED, 503,
 		    vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop pool uses NLA (sec=nla), which this gateway "
 		    "does not support yet: set security = \"tls\"",
@@ -192,7 +170,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 			    s->tok.sid);
 			OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
 		} else if (open_creds(s) != 0) {
-			front_refuse(s, GWR_CREDENTIALS, 401,
+			front_refuse(s, VDI_REASON_CREDENTIALS_INVALID, 401,
 			    vdi_reason_code(VDI_REASON_CREDENTIALS_INVALID),
 			    "the sealed credentials cannot be opened", NULL);
 			return;
@@ -201,7 +179,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	if (session_advance(s, SE_ADMITTED) != 0)
 		return;
 	if (desktop_connect(s) != 0)
-		front_refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
+		front_refuse(s, VDI_REASON_DESKTOP_UNREACHABLE, 503,
 		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
 		    "the desktop cannot be reached", "reason=alloc");
 }

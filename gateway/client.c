@@ -31,7 +31,7 @@ inner_event(struct bufferevent *bev, short what, void *arg)
 	}
 	vdi_tls_handshake_error(
 	    bufferevent_openssl_get_ssl(bev), why, sizeof(why));
-	gwm_refusal(s->gw, GWR_CLIENT_PROTOCOL);
+	gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 	vlog(VLOG_NOTICE, "tunnel_client_failed",
 	    "conn=%llu sid=%s reason=rdp_tls_failed error=%s",
 	    (unsigned long long)s->id, VLOG_Q(s->tok.sid), VLOG_Q(why));
@@ -72,7 +72,7 @@ client_x224_read(struct session *s)
 		if (rdp_x224_write_neg_failure(
 			out, RDP_NEG_FAILURE_SSL_REQUIRED) == 0)
 			bufferevent_write(s->cli, vbuf_ptr(out), vbuf_len(out));
-		gwm_refusal(s->gw, GWR_CLIENT_PROTOCOL);
+		gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 		vlog(VLOG_NOTICE, "tunnel_client_failed",
 		    "conn=%llu sid=%s reason=ssl_not_offered requested=%u",
 		    (unsigned long long)s->id, s->tok.sid,
@@ -107,7 +107,7 @@ client_x224_read(struct session *s)
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 	return;
 bad:
-	gwm_refusal(s->gw, GWR_CLIENT_PROTOCOL);
+	gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 	vlog(VLOG_NOTICE, "tunnel_client_failed",
 	    "conn=%llu sid=%s reason=x224_cr_malformed err=%s",
 	    (unsigned long long)s->id, s->tok.sid, vdi_errname(r));

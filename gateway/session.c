@@ -36,28 +36,28 @@
 #include "session.h"
 #include "vlog.h"
 
-const enum vdi_reason gw_refusal_reasons[GWR_COUNT] = {
-	[GWR_TLS] = VDI_REASON_TLS_HANDSHAKE,
-	[GWR_TIMEOUT] = VDI_REASON_HANDSHAKE_TIMEOUT,
-	[GWR_HTTP] = VDI_REASON_BAD_REQUEST,
-	[GWR_TOKEN_MISSING] = VDI_REASON_TOKEN_MISSING,
-	[GWR_TOKEN_INVALID] = VDI_REASON_TOKEN_INVALID,
-	[GWR_TOKEN_EXPIRED] = VDI_REASON_TOKEN_EXPIRED,
-	[GWR_TOKEN_NOT_YET_VALID] = VDI_REASON_TOKEN_NOT_YET_VALID,
-	[GWR_TOKEN_AUDIENCE] = VDI_REASON_TOKEN_WRONG_AUDIENCE,
-	[GWR_TOKEN_CLAIMS] = VDI_REASON_TOKEN_INVALID_CLAIMS,
-	[GWR_TOKEN_DEVICE] = VDI_REASON_TOKEN_WRONG_DEVICE,
-	[GWR_TOKEN_REPLAYED] = VDI_REASON_TOKEN_REPLAYED,
-	[GWR_BUSY] = VDI_REASON_BUSY,
-	[GWR_DESKTOP_UNREACHABLE] = VDI_REASON_DESKTOP_UNREACHABLE,
-	[GWR_DESKTOP_CERT] = VDI_REASON_DESKTOP_UNTRUSTED,
-	[GWR_NLA_UNSUPPORTED] = VDI_REASON_NLA_UNSUPPORTED,
-	[GWR_CREDENTIALS] = VDI_REASON_CREDENTIALS_INVALID,
-	[GWR_CLIENT_PROTOCOL] = VDI_REASON_CLIENT_PROTOCOL,
-	[GWR_CUT] = VDI_REASON_CUT,
-	[GWR_DST_POLICY] = VDI_REASON_DST_NOT_IN_POLICY,
-	[GWR_MAX_SESSION] = VDI_REASON_MAX_SESSION,
-	[GWR_BROKER_SILENT] = VDI_REASON_BROKER_UNREACHABLE,
+const enum vdi_reason gw_refusal_reasons[GW_REFUSAL_REASONS] = {
+	VDI_REASON_TLS_HANDSHAKE,
+	VDI_REASON_HANDSHAKE_TIMEOUT,
+	VDI_REASON_BAD_REQUEST,
+	VDI_REASON_TOKEN_MISSING,
+	VDI_REASON_TOKEN_INVALID,
+	VDI_REASON_TOKEN_EXPIRED,
+	VDI_REASON_TOKEN_NOT_YET_VALID,
+	VDI_REASON_TOKEN_WRONG_AUDIENCE,
+	VDI_REASON_TOKEN_INVALID_CLAIMS,
+	VDI_REASON_TOKEN_WRONG_DEVICE,
+	VDI_REASON_TOKEN_REPLAYED,
+	VDI_REASON_BUSY,
+	VDI_REASON_DESKTOP_UNREACHABLE,
+	VDI_REASON_DESKTOP_UNTRUSTED,
+	VDI_REASON_NLA_UNSUPPORTED,
+	VDI_REASON_CREDENTIALS_INVALID,
+	VDI_REASON_CLIENT_PROTOCOL,
+	VDI_REASON_CUT,
+	VDI_REASON_DST_NOT_IN_POLICY,
+	VDI_REASON_MAX_SESSION,
+	VDI_REASON_BROKER_UNREACHABLE,
 };
 
 static void session_free(struct session *s);
@@ -260,14 +260,15 @@ refuse_killed(struct session *s, const char *reason)
 
 	snprintf(detail, sizeof(detail), "cut=%s", reason);
 	if (strncmp(reason, "cut:", 4) == 0)
-		front_refuse(s, GWR_CUT, 403, vdi_reason_code(VDI_REASON_CUT),
+		front_refuse(s, VDI_REASON_CUT, 403,
+		    vdi_reason_code(VDI_REASON_CUT),
 		    "the broker has cut this session", detail);
 	else if (strcmp(reason, "replaced") == 0)
-		front_refuse(s, GWR_CUT, 409,
+		front_refuse(s, VDI_REASON_CUT, 409,
 		    vdi_reason_code(VDI_REASON_REPLACED),
 		    "a newer tunnel of this session replaced this one", detail);
 	else
-		front_refuse(s, GWR_BUSY, 503,
+		front_refuse(s, VDI_REASON_BUSY, 503,
 		    vdi_reason_code(VDI_REASON_CLOSING),
 		    "this gateway is closing its tunnels", detail);
 }
@@ -335,7 +336,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		(void)relay_timer(s, now);
 		return;
 	default:
-		gwm_refusal(s->gw, GWR_TIMEOUT);
+		gwm_refusal(s->gw, VDI_REASON_HANDSHAKE_TIMEOUT);
 		vlog(VLOG_NOTICE, "tunnel_refused",
 		    "conn=%llu peer=%s reason=handshake_timeout state=%s "
 		    "sid=%s",
@@ -420,26 +421,26 @@ session_desktop_ready(struct session *s)
 
 void
 session_desktop_failed(
-    struct session *s, enum gw_refusal why, const char *detail)
+    struct session *s, enum vdi_reason why, const char *detail)
 {
 	if (s->state != SS_DESKTOP)
 		return;
 	switch (why) {
-	case GWR_NLA_UNSUPPORTED:
+	case VDI_REASON_NLA_UNSUPPORTED:
 		front_refuse(s, why, 503,
 		    vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop requires NLA, which this gateway does not "
 		    "support yet",
 		    detail);
 		break;
-	case GWR_DESKTOP_CERT:
+	case VDI_REASON_DESKTOP_UNTRUSTED:
 		front_refuse(s, why, 503,
 		    vdi_reason_code(VDI_REASON_DESKTOP_UNTRUSTED),
 		    "the desktop's certificate is not the expected one",
 		    detail);
 		break;
 	default:
-		front_refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
+		front_refuse(s, VDI_REASON_DESKTOP_UNREACHABLE, 503,
 		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
 		    "the desktop cannot be reached", detail);
 		break;

@@ -106,7 +106,7 @@ void session_relay_start(struct session *s);
 /* desktop.c: the desktop leg is up, or failed. */
 void session_desktop_ready(struct session *s);
 void session_desktop_failed(
-    struct session *s, enum gw_refusal why, const char *detail);
+    struct session *s, enum vdi_reason why, const char *detail);
 
 /* ---- front.c: the front door --------------------------------------------- */
 
@@ -118,7 +118,7 @@ int front_accept(struct session *s);
 /* Refuses the front request (before front_accept): answers status with
  * {"error": code, "message": message}, logs it with detail, counts why
  * and closes once the answer is flushed. */
-void front_refuse(struct session *s, enum gw_refusal why, int status,
+void front_refuse(struct session *s, enum vdi_reason why, int status,
     const char *code, const char *message, const char *detail);
 
 /* ---- admission.c: the token and admission step --------------------------- */
