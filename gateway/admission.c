@@ -36,24 +36,24 @@ open_creds(struct session *s)
 	if (r != 0)
 		return -1;
 	ul = strnlen((const char *)plain, len);
-	if (ul == 0 || ul >= len || ul >= sizeof(s->cred_user) ||
-	    len - ul - 1 >= sizeof(s->cred_pass)) {
+	if (ul == 0 || ul >= len || ul >= sizeof(s->sso.user) ||
+	    len - ul - 1 >= sizeof(s->sso.pass)) {
 		OPENSSL_cleanse(plain, sizeof(plain));
 		return -1;
 	}
-	memcpy(s->cred_user, plain, ul);
-	s->cred_user[ul] = '\0';
-	memcpy(s->cred_pass, plain + ul + 1, len - ul - 1);
-	s->cred_pass[len - ul - 1] = '\0';
+	memcpy(s->sso.user, plain, ul);
+	s->sso.user[ul] = '\0';
+	memcpy(s->sso.pass, plain + ul + 1, len - ul - 1);
+	s->sso.pass[len - ul - 1] = '\0';
 	OPENSSL_cleanse(plain, sizeof(plain));
-	if (strlen(s->cred_pass) != len - ul - 1) {
-		OPENSSL_cleanse(s->cred_pass, sizeof(s->cred_pass));
+	if (strlen(s->sso.pass) != len - ul - 1) {
+		OPENSSL_cleanse(s->sso.pass, sizeof(s->sso.pass));
 		return -1;
 	}
-	s->creds.domain = "";
-	s->creds.user = s->cred_user;
-	s->creds.password = s->cred_pass;
-	s->has_creds = 1;
+	s->sso.creds.domain = "";
+	s->sso.creds.user = s->sso.user;
+	s->sso.creds.password = s->sso.pass;
+	s->sso.has = 1;
 	return 0;
 }
 
@@ -91,7 +91,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 {
 	struct gw_token_policy pol;
 	enum vdi_reason te;
-	char cut[sizeof(s->kill_reason)], detail[sizeof(cut) + 16];
+	char cut[SESSION_KILL_REASON_MAX], detail[sizeof(cut) + 16];
 
 	/* Only tunnels past their token count against max_sessions: peers
 	 * still in the handshake have limits of their own (accept_cb).
@@ -182,4 +182,16 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		front_refuse(s, VDI_REASON_DESKTOP_UNREACHABLE, 503,
 		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
 		    "the desktop cannot be reached", "reason=alloc");
+}
+
+const struct rdp_info_creds *
+admission_creds(const struct session *s)
+{
+	return s->sso.has ? &s->sso.creds : NULL;
+}
+
+void
+admission_wipe_creds(struct session *s)
+{
+	OPENSSL_cleanse(&s->sso, sizeof(s->sso));
 }

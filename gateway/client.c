@@ -81,7 +81,7 @@ client_x224_read(struct session *s)
 		why = "client_ssl_not_offered";
 		goto close;
 	}
-	r = rdp_x224_write_cc(out, s->desk_flags, selected);
+	r = rdp_x224_write_cc(out, s->dl.cc_flags, selected);
 	if (r == 0)
 		r = bufferevent_write(s->cli, vbuf_ptr(out), vbuf_len(out));
 	vbuf_free(out);

@@ -86,7 +86,7 @@ tls_event(struct bufferevent *bev, short what, void *arg)
 			    VLOG_Q(X509_verify_cert_error_string(vr)));
 			return;
 		}
-		s->ds = DS_READY;
+		s->dl.state = DS_READY;
 		session_desktop_ready(s);
 		return;
 	}
@@ -139,7 +139,7 @@ start_tls(struct session *s)
 	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
 	gw_ssl_eof_is_close(ssl);
 	s->desk = f;
-	s->ds = DS_TLS;
+	s->dl.state = DS_TLS;
 	bufferevent_setcb(f, NULL, NULL, tls_event, s);
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 }
@@ -184,7 +184,7 @@ cc_read(struct bufferevent *bev, void *arg)
 	ev_ssize_t n;
 	int r;
 
-	if (s->ds != DS_CC)
+	if (s->dl.state != DS_CC)
 		return;
 	n = evbuffer_copyout(in, hdr, sizeof(hdr));
 	if (n < 0)
@@ -214,7 +214,7 @@ cc_read(struct bufferevent *bev, void *arg)
 		    cc.failure ? cc.failure_code : 0);
 		return;
 	}
-	if (cc.selected_protocol != s->dsec->protocol) {
+	if (cc.selected_protocol != s->dl.sec->protocol) {
 		fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 		    "reason=desktop_selected_protocol protocol=%u",
 		    cc.selected_protocol);
@@ -225,9 +225,9 @@ cc_read(struct bufferevent *bev, void *arg)
 		    "reason=desktop_spoke_before_tls");
 		return;
 	}
-	s->desk_flags = cc.flags;
-	s->desk_selected = cc.selected_protocol;
-	s->dsec->start(s);
+	s->dl.cc_flags = cc.flags;
+	s->dl.selected = cc.selected_protocol;
+	s->dl.sec->start(s);
 }
 
 static void
@@ -244,7 +244,7 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		cookie_user(s->tok.sub, user, sizeof(user));
-		r = rdp_x224_write_cr(out, user, s->dsec->protocol);
+		r = rdp_x224_write_cr(out, user, s->dl.sec->protocol);
 		if (r == 0 &&
 		    bufferevent_write(bev, vbuf_ptr(out), vbuf_len(out)) != 0)
 			r = VDI_ERR_ALLOC;
@@ -254,7 +254,7 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 			    "reason=x224_cr_failed err=%s", vdi_errname(r));
 			return;
 		}
-		s->ds = DS_CC;
+		s->dl.state = DS_CC;
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -277,20 +277,20 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 int
 desktop_connect(struct session *s)
 {
-	if ((s->dsec = desktop_security(s)) == NULL)
+	if ((s->dl.sec = desktop_security(s)) == NULL)
 		return VDI_ERR_UNSUPPORTED; /* admission refused it already */
 	s->desk = bufferevent_socket_new(
 	    s->w->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (s->desk == NULL)
 		return VDI_ERR_ALLOC;
-	s->ds = DS_TCP;
+	s->dl.state = DS_TCP;
 	bufferevent_setcb(s->desk, cc_read, NULL, tcp_event, s);
 	bufferevent_setwatermark(s->desk, EV_READ, 0, 4096);
 	bufferevent_enable(s->desk, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect_hostname(s->desk, s->w->dns, AF_UNSPEC,
 		s->tok.dst_host, s->tok.dst_port) != 0) {
 		/* tcp_event has run (or will not): report once from here. */
-		if (s->ds == DS_TCP)
+		if (s->dl.state == DS_TCP)
 			fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 			    "reason=desktop_connect_failed");
 		return 0;

@@ -126,8 +126,8 @@ pump(struct session *s, enum rdp_dir dir)
 		memset(&res, 0, sizeof(res));
 		res.fwd = s->fwd;
 		res.back = s->back;
-		r = relay_pdu(&s->relay, dir, &view, p,
-		    s->has_creds ? &s->creds : NULL, &res);
+		r = relay_pdu(
+		    &s->relay, dir, &view, p, admission_creds(s), &res);
 		if (vbuf_consume(in, len) != 0)
 			r = VDI_ERR_INTERNAL;
 		if (dir == RDP_C2S)

@@ -237,10 +237,7 @@ session_close(struct session *s, const char *reason)
 	    s->bytes_c2s, s->bytes_s2c);
 	if (s->state == SS_RELAYING)
 		gwm_add(s->gw, GWM_SESSIONS_ACTIVE, -1);
-	if (s->has_creds) {
-		OPENSSL_cleanse(s->cred_pass, sizeof(s->cred_pass));
-		OPENSSL_cleanse(s->cred_user, sizeof(s->cred_user));
-	}
+	admission_wipe_creds(s);
 	session_end(s);
 }
 
@@ -256,7 +253,7 @@ session_killed(struct session *s, const char *reason)
 static void
 refuse_killed(struct session *s, const char *reason)
 {
-	char detail[sizeof(s->kill_reason) + 16];
+	char detail[SESSION_KILL_REASON_MAX + 16];
 
 	snprintf(detail, sizeof(detail), "cut=%s", reason);
 	if (strncmp(reason, "cut:", 4) == 0)
@@ -277,9 +274,9 @@ static void
 kill_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
-	char reason[sizeof(s->kill_reason)];
+	char reason[SESSION_KILL_REASON_MAX];
 
-	snprintf(reason, sizeof(reason), "%s", s->kill_reason);
+	registry_kill_reason(s->gw->reg, s, reason, sizeof(reason));
 	if (s->state == SS_CLOSING)
 		return;
 	if (s->state < SS_CLIENT_X224) {
@@ -356,7 +353,7 @@ session_relay_start(struct session *s)
 	memset(&rp, 0, sizeof(rp));
 	rp.pol.audio_out = (s->tok.channels & GWT_CH_AUDIO_OUT) != 0;
 	rp.client_requested = s->client_requested;
-	rp.desktop_selected = s->desk_selected;
+	rp.desktop_selected = s->dl.selected;
 	rp.max_pdu = s->gw->conf.max_pdu;
 	rp.reassembly = s->gw->conf.reassembly;
 	s->relay_init = 1;
@@ -388,7 +385,7 @@ session_relay_start(struct session *s)
 void
 session_desktop_ready(struct session *s)
 {
-	char why[sizeof(s->kill_reason)];
+	char why[SESSION_KILL_REASON_MAX];
 
 	if (s->state != SS_DESKTOP)
 		return;
@@ -412,7 +409,8 @@ session_desktop_ready(struct session *s)
 	    (unsigned long long)s->id, s->peer, VLOG_Q(s->tok.sid),
 	    VLOG_Q(s->tok.jti), VLOG_Q(s->tok.sub), VLOG_Q(s->tok.tid),
 	    s->device, VLOG_Q(s->tok.dst_host), s->tok.dst_port,
-	    s->tok.has_pin ? "yes" : "no", s->has_creds ? "yes" : "no",
+	    s->tok.has_pin ? "yes" : "no",
+	    admission_creds(s) != NULL ? "yes" : "no",
 	    (s->tok.channels & GWT_CH_AUDIO_OUT) ? "yes" : "no", s->tok.idle);
 	brokerlink_event(
 	    s->gw, "start", s->tok.sid, s->tok.jti, NULL, NULL, 0, 0);
