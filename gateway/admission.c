@@ -30,9 +30,9 @@ open_creds(struct session *s)
 	int r;
 
 	/* The key process opens them: this process has no seal key. */
-	r = keyclient_unseal(s->tok.cred, s->tok.sid, strlen(s->tok.sid), plain,
-	    sizeof(plain), &len);
-	OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
+	r = keyclient_unseal(s->adm.tok.cred, s->adm.tok.sid,
+	    strlen(s->adm.tok.sid), plain, sizeof(plain), &len);
+	OPENSSL_cleanse(s->adm.tok.cred, sizeof(s->adm.tok.cred));
 	if (r != 0)
 		return -1;
 	ul = strnlen((const char *)plain, len);
@@ -72,13 +72,13 @@ dst_in_policy(struct session *s)
 	t = policy_trust_ref(s->gw->trust);
 	pthread_mutex_unlock(&s->gw->policy_lock);
 	ok = policy_trust_desktop(
-	    t, s->tok.tid, s->tok.dst_host, s->tok.dst_port);
+	    t, s->adm.tok.tid, s->adm.tok.dst_host, s->adm.tok.dst_port);
 	policy_trust_unref(t);
 	if (ok)
 		return 1;
 	snprintf(detail, sizeof(detail), "dst_host=%s dst_port=%u tid=%s",
-	    VLOG_Q(s->tok.dst_host), (unsigned)s->tok.dst_port,
-	    VLOG_Q(s->tok.tid));
+	    VLOG_Q(s->adm.tok.dst_host), (unsigned)s->adm.tok.dst_port,
+	    VLOG_Q(s->adm.tok.tid));
 	front_refuse(s, VDI_REASON_DST_NOT_IN_POLICY, 403,
 	    vdi_reason_code(VDI_REASON_DST_NOT_IN_POLICY),
 	    "the token names a desktop the policy does not give its tenant",
@@ -121,7 +121,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 	pol.audience = s->gw->conf.audience;
 	pol.skew = s->gw->conf.clock_skew;
 	te = gw_token_check(token, token_len, &pol, s->x5t, s->gw->replay,
-	    (int64_t)time(NULL), &s->tok);
+	    (int64_t)time(NULL), &s->adm.tok);
 	if (te != VDI_REASON_OK) {
 		front_refuse(s, te, vdi_reason_status(te), vdi_reason_code(te),
 		    te == VDI_REASON_MAX_SESSION
@@ -130,7 +130,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		    NULL);
 		return;
 	}
-	s->has_tok = 1;
+	s->adm.has_tok = 1;
 	s->started = time(NULL);
 	if (!dst_in_policy(s))
 		return;
@@ -143,7 +143,7 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		    "this gateway has reached max_sessions", NULL);
 		return;
 	}
-	s->admitted = 1;
+	s->adm.admitted = 1;
 	/* From here on the tunnel is registered: a cut that arrives while the
 	 * desktop leg connects finds it. */
 	if (registry_admit(
@@ -162,13 +162,14 @@ admission_run(struct session *s, const char *token, size_t token_len)
 		    "detail=\"CredSSP towards desktops is not implemented\"");
 		return;
 	}
-	if (s->tok.cred[0] != '\0') {
+	if (s->adm.tok.cred[0] != '\0') {
 		if (!s->gw->have_seal) {
 			vlog(VLOG_WARNING, "sso_unavailable",
 			    "sid=%s reason=no_seal_key detail=\"the token "
 			    "carries credentials but seal_key is not set\"",
-			    s->tok.sid);
-			OPENSSL_cleanse(s->tok.cred, sizeof(s->tok.cred));
+			    s->adm.tok.sid);
+			OPENSSL_cleanse(
+			    s->adm.tok.cred, sizeof(s->adm.tok.cred));
 		} else if (open_creds(s) != 0) {
 			front_refuse(s, VDI_REASON_CREDENTIALS_INVALID, 401,
 			    vdi_reason_code(VDI_REASON_CREDENTIALS_INVALID),

@@ -34,7 +34,7 @@ inner_event(struct bufferevent *bev, short what, void *arg)
 	gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 	vlog(VLOG_NOTICE, "tunnel_client_failed",
 	    "conn=%llu sid=%s reason=rdp_tls_failed error=%s",
-	    (unsigned long long)s->id, VLOG_Q(s->tok.sid), VLOG_Q(why));
+	    (unsigned long long)s->id, VLOG_Q(s->adm.tok.sid), VLOG_Q(why));
 	session_close(s, "client_rdp_tls_failed");
 }
 
@@ -75,7 +75,7 @@ client_x224_read(struct session *s)
 		gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 		vlog(VLOG_NOTICE, "tunnel_client_failed",
 		    "conn=%llu sid=%s reason=ssl_not_offered requested=%u",
-		    (unsigned long long)s->id, s->tok.sid,
+		    (unsigned long long)s->id, s->adm.tok.sid,
 		    cr.requested_protocols);
 		/* Let the failure reach the client, then close. */
 		why = "client_ssl_not_offered";
@@ -110,7 +110,7 @@ bad:
 	gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 	vlog(VLOG_NOTICE, "tunnel_client_failed",
 	    "conn=%llu sid=%s reason=x224_cr_malformed err=%s",
-	    (unsigned long long)s->id, s->tok.sid, vdi_errname(r));
+	    (unsigned long long)s->id, s->adm.tok.sid, vdi_errname(r));
 	why = "client_x224_malformed";
 close:
 	vbuf_free(out);

@@ -73,9 +73,10 @@ tls_event(struct bufferevent *bev, short what, void *arg)
 	long vr;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		if (s->tok.has_pin) {
+		if (s->adm.tok.has_pin) {
 			if (vdi_tls_peer_thumbprint(ssl, tp) != 0 ||
-			    CRYPTO_memcmp(tp, s->tok.pin, sizeof(tp)) != 0) {
+			    CRYPTO_memcmp(tp, s->adm.tok.pin, sizeof(tp)) !=
+				0) {
 				fail(s, VDI_REASON_DESKTOP_UNTRUSTED,
 				    "reason=desktop_pin_mismatch");
 				return;
@@ -104,7 +105,7 @@ start_tls(struct session *s)
 {
 	struct bufferevent *f;
 	SSL_CTX *ctx =
-	    s->tok.has_pin ? s->gw->desk_pin_ctx : s->gw->desk_ca_ctx;
+	    s->adm.tok.has_pin ? s->gw->desk_pin_ctx : s->gw->desk_ca_ctx;
 	SSL *ssl;
 
 	if (ctx == NULL) {
@@ -118,8 +119,8 @@ start_tls(struct session *s)
 		    s, VDI_REASON_DESKTOP_UNREACHABLE, "reason=ssl_new_failed");
 		return;
 	}
-	if (!s->tok.has_pin &&
-	    vdi_tls_set_peer_host(ssl, s->tok.dst_host) != 0) {
+	if (!s->adm.tok.has_pin &&
+	    vdi_tls_set_peer_host(ssl, s->adm.tok.dst_host) != 0) {
 		SSL_free(ssl);
 		fail(s, VDI_REASON_DESKTOP_UNTRUSTED,
 		    "reason=desktop_host_invalid");
@@ -165,7 +166,7 @@ desktop_security(const struct session *s)
 	size_t i;
 
 	for (i = 0; i < sizeof(securities) / sizeof(securities[0]); i++)
-		if (securities[i].nla == (s->tok.nla != 0))
+		if (securities[i].nla == (s->adm.tok.nla != 0))
 			return &securities[i];
 	return NULL;
 }
@@ -243,7 +244,7 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 			fail(s, VDI_REASON_DESKTOP_UNREACHABLE, "reason=alloc");
 			return;
 		}
-		cookie_user(s->tok.sub, user, sizeof(user));
+		cookie_user(s->adm.tok.sub, user, sizeof(user));
 		r = rdp_x224_write_cr(out, user, s->dl.sec->protocol);
 		if (r == 0 &&
 		    bufferevent_write(bev, vbuf_ptr(out), vbuf_len(out)) != 0)
@@ -288,7 +289,7 @@ desktop_connect(struct session *s)
 	bufferevent_setwatermark(s->desk, EV_READ, 0, 4096);
 	bufferevent_enable(s->desk, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect_hostname(s->desk, s->w->dns, AF_UNSPEC,
-		s->tok.dst_host, s->tok.dst_port) != 0) {
+		s->adm.tok.dst_host, s->adm.tok.dst_port) != 0) {
 		/* tcp_event has run (or will not): report once from here. */
 		if (s->dl.state == DS_TCP)
 			fail(s, VDI_REASON_DESKTOP_UNREACHABLE,

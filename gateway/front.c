@@ -168,9 +168,9 @@ front_refuse(struct session *s, enum vdi_reason why, int status,
 	    (unsigned long long)s->id, s->peer, status, code,
 	    s->device[0] ? s->device : "-",
 	    s->tenant[0] ? VLOG_Q(s->tenant) : "-",
-	    s->has_tok ? VLOG_Q(s->tok.sid) : "-",
-	    s->has_tok ? VLOG_Q(s->tok.sub) : "-", detail != NULL ? " " : "",
-	    detail != NULL ? detail : "");
+	    s->adm.has_tok ? VLOG_Q(s->adm.tok.sid) : "-",
+	    s->adm.has_tok ? VLOG_Q(s->adm.tok.sub) : "-",
+	    detail != NULL ? " " : "", detail != NULL ? detail : "");
 	if (s->desk != NULL) {
 		bufferevent_free(s->desk);
 		s->desk = NULL;

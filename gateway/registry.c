@@ -63,10 +63,10 @@ registry_free(struct registry *reg)
 static void
 subject(const struct session *s, struct cut_subject *t)
 {
-	t->sid = s->tok.sid;
+	t->sid = s->adm.tok.sid;
 	t->device = s->device;
-	t->jti = s->tok.jti;
-	t->iat = s->tok.iat;
+	t->jti = s->adm.tok.jti;
+	t->iat = s->adm.tok.iat;
 }
 
 void
@@ -148,10 +148,10 @@ registry_start(struct registry *reg, struct session *s, int64_t now, char *why,
 	}
 	/* One tunnel per session on this gateway: the one starting now. */
 	for (o = reg->head; o != NULL; o = o->reg.next) {
-		if (o != s && strcmp(o->tok.sid, s->tok.sid) == 0) {
+		if (o != s && strcmp(o->adm.tok.sid, s->adm.tok.sid) == 0) {
 			vlog(VLOG_INFO, "tunnel_replaced",
-			    "sid=%s old_jti=%s new_jti=%s", s->tok.sid,
-			    o->tok.jti, s->tok.jti);
+			    "sid=%s old_jti=%s new_jti=%s", s->adm.tok.sid,
+			    o->adm.tok.jti, s->adm.tok.jti);
 			kill_locked(o, "replaced");
 		}
 	}
@@ -234,8 +234,8 @@ registry_cut_jti(
 	snprintf(why, sizeof(why), "cut:%s", reason != NULL ? reason : "");
 	pthread_mutex_lock(&reg->lock);
 	for (s = reg->head; s != NULL; s = s->reg.next) {
-		if (strcmp(s->tok.sid, sid) != 0 ||
-		    strcmp(s->tok.jti, jti) != 0)
+		if (strcmp(s->adm.tok.sid, sid) != 0 ||
+		    strcmp(s->adm.tok.jti, jti) != 0)
 			continue;
 		kill_locked(s, why);
 		n++;

@@ -92,7 +92,7 @@ session_free(struct session *s)
 {
 	registry_remove(s->gw->reg, s);
 	session_handshake_done(s);
-	if (s->admitted)
+	if (s->adm.admitted)
 		gwm_add(s->gw, GWM_SESSIONS_ADMITTED, -1);
 	if (s->kill != NULL)
 		event_free(s->kill);
@@ -188,13 +188,14 @@ session_report_channels(struct session *s)
 	for (i = s->rec_reported; i < n; i++) {
 		vlog(VLOG_INFO, "channel",
 		    "sid=%s jti=%s kind=%s name=%s verdict=%s",
-		    VLOG_Q(s->tok.sid), VLOG_Q(s->tok.jti),
+		    VLOG_Q(s->adm.tok.sid), VLOG_Q(s->adm.tok.jti),
 		    rec[i].dynamic ? "dynamic" : "static", VLOG_Q(rec[i].name),
 		    rec[i].allowed ? "allowed" : "refused");
 		if (!rec[i].allowed) {
 			gwm_add(s->gw, GWM_CHANNELS_REFUSED, 1);
-			brokerlink_event(s->gw, "refused", s->tok.sid,
-			    s->tok.jti, "channel_refused", rec[i].name, 0, 0);
+			brokerlink_event(s->gw, "refused", s->adm.tok.sid,
+			    s->adm.tok.jti, "channel_refused", rec[i].name, 0,
+			    0);
 		}
 	}
 	s->rec_reported = n;
@@ -228,13 +229,13 @@ session_close(struct session *s, const char *reason)
 	vlog(VLOG_INFO, "tunnel_end",
 	    "conn=%llu sid=%s jti=%s user=%s reason=%s bytes_in=%llu "
 	    "bytes_out=%llu duration=%lld channels=%s",
-	    (unsigned long long)s->id, VLOG_Q(s->tok.sid), VLOG_Q(s->tok.jti),
-	    VLOG_Q(s->tok.sub), VLOG_Q(reason),
+	    (unsigned long long)s->id, VLOG_Q(s->adm.tok.sid),
+	    VLOG_Q(s->adm.tok.jti), VLOG_Q(s->adm.tok.sub), VLOG_Q(reason),
 	    (unsigned long long)s->bytes_c2s, (unsigned long long)s->bytes_s2c,
 	    (long long)(time(NULL) - s->started),
 	    chans[0] ? VLOG_Q(chans) : "-");
-	brokerlink_event(s->gw, "end", s->tok.sid, s->tok.jti, reason, NULL,
-	    s->bytes_c2s, s->bytes_s2c);
+	brokerlink_event(s->gw, "end", s->adm.tok.sid, s->adm.tok.jti, reason,
+	    NULL, s->bytes_c2s, s->bytes_s2c);
 	if (s->state == SS_RELAYING)
 		gwm_add(s->gw, GWM_SESSIONS_ACTIVE, -1);
 	admission_wipe_creds(s);
@@ -298,22 +299,22 @@ relay_timer(struct session *s, time_t now)
 {
 	time_t idle = now - s->last_input, wait = 0;
 
-	if (s->tok.deadline != 0 && (int64_t)now >= s->tok.deadline) {
+	if (s->adm.tok.deadline != 0 && (int64_t)now >= s->adm.tok.deadline) {
 		gwm_add(s->gw, GWM_CLOSES_MAX_SESSION, 1);
 		session_close(s, "max_session");
 		return -1;
 	}
-	if (s->tok.idle != 0) {
-		if (idle >= (time_t)s->tok.idle) {
+	if (s->adm.tok.idle != 0) {
+		if (idle >= (time_t)s->adm.tok.idle) {
 			gwm_add(s->gw, GWM_CLOSES_IDLE, 1);
 			session_close(s, "idle");
 			return -1;
 		}
-		wait = (time_t)s->tok.idle - idle;
+		wait = (time_t)s->adm.tok.idle - idle;
 	}
-	if (s->tok.deadline != 0 &&
-	    (wait == 0 || (int64_t)now + wait > s->tok.deadline))
-		wait = (time_t)(s->tok.deadline - (int64_t)now);
+	if (s->adm.tok.deadline != 0 &&
+	    (wait == 0 || (int64_t)now + wait > s->adm.tok.deadline))
+		wait = (time_t)(s->adm.tok.deadline - (int64_t)now);
 	if (wait > 0)
 		session_arm_timer(s, (unsigned int)wait);
 	return 0;
@@ -339,7 +340,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "sid=%s",
 		    (unsigned long long)s->id, s->peer,
 		    session_state_name(s->state),
-		    s->has_tok ? VLOG_Q(s->tok.sid) : "-");
+		    s->adm.has_tok ? VLOG_Q(s->adm.tok.sid) : "-");
 		session_close(s, "handshake_timeout");
 		return;
 	}
@@ -351,7 +352,7 @@ session_relay_start(struct session *s)
 	struct relay_params rp;
 
 	memset(&rp, 0, sizeof(rp));
-	rp.pol.audio_out = (s->tok.channels & GWT_CH_AUDIO_OUT) != 0;
+	rp.pol.audio_out = (s->adm.tok.channels & GWT_CH_AUDIO_OUT) != 0;
 	rp.client_requested = s->client_requested;
 	rp.desktop_selected = s->dl.selected;
 	rp.max_pdu = s->gw->conf.max_pdu;
@@ -371,8 +372,8 @@ session_relay_start(struct session *s)
 	if (pump_attach(s) != 0)
 		return;
 	vlog(VLOG_INFO, "relay_start", "conn=%llu sid=%s jti=%s deadline=%lld",
-	    (unsigned long long)s->id, s->tok.sid, s->tok.jti,
-	    (long long)s->tok.deadline);
+	    (unsigned long long)s->id, s->adm.tok.sid, s->adm.tok.jti,
+	    (long long)s->adm.tok.deadline);
 	/* Arms the idle and deadline timer (or closes at a deadline that
 	 * came during the handshake). */
 	if (relay_timer(s, s->last_input) != 0)
@@ -406,14 +407,15 @@ session_desktop_ready(struct session *s)
 	vlog(VLOG_INFO, "tunnel_start",
 	    "conn=%llu peer=%s sid=%s jti=%s user=%s tenant=%s device=%s "
 	    "dst=%s:%u pin=%s sso=%s audio_out=%s idle=%u",
-	    (unsigned long long)s->id, s->peer, VLOG_Q(s->tok.sid),
-	    VLOG_Q(s->tok.jti), VLOG_Q(s->tok.sub), VLOG_Q(s->tok.tid),
-	    s->device, VLOG_Q(s->tok.dst_host), s->tok.dst_port,
-	    s->tok.has_pin ? "yes" : "no",
+	    (unsigned long long)s->id, s->peer, VLOG_Q(s->adm.tok.sid),
+	    VLOG_Q(s->adm.tok.jti), VLOG_Q(s->adm.tok.sub),
+	    VLOG_Q(s->adm.tok.tid), s->device, VLOG_Q(s->adm.tok.dst_host),
+	    s->adm.tok.dst_port, s->adm.tok.has_pin ? "yes" : "no",
 	    admission_creds(s) != NULL ? "yes" : "no",
-	    (s->tok.channels & GWT_CH_AUDIO_OUT) ? "yes" : "no", s->tok.idle);
+	    (s->adm.tok.channels & GWT_CH_AUDIO_OUT) ? "yes" : "no",
+	    s->adm.tok.idle);
 	brokerlink_event(
-	    s->gw, "start", s->tok.sid, s->tok.jti, NULL, NULL, 0, 0);
+	    s->gw, "start", s->adm.tok.sid, s->adm.tok.jti, NULL, NULL, 0, 0);
 	client_x224_read(s);
 }
 

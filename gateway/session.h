@@ -1,8 +1,9 @@
 /*
  * session.h: one tunnel's state. The fields of struct session that one
  * module owns are grouped in a struct of that module (struct
- * session_desktop: desktop.c, struct session_sso: admission.c, struct
- * session_reg: registry.c); other modules go through the functions below.
+ * session_admission and struct session_sso: admission.c; struct
+ * session_desktop: desktop.c; struct session_reg: registry.c), which only
+ * that module writes; the others read them or use the functions below.
  * Everything here is touched only on the session's worker thread, except
  * struct session_reg (registry lock).
  */
@@ -27,6 +28,14 @@ enum desktop_state {
 	DS_CC,
 	DS_TLS,
 	DS_READY,
+};
+
+/* admission.c: the accepted token (other modules read it once has_tok is
+ * set) and the session's place among max_sessions. */
+struct session_admission {
+	struct gw_token tok;
+	int has_tok;
+	int admitted;
 };
 
 /* desktop.c: the desktop leg's own state. */
@@ -77,13 +86,11 @@ struct session {
 	unsigned char x5t[32];
 	char device[VDI_TLS_THUMBPRINT_HEX_SIZE];
 	char tenant[128];
-	struct gw_token tok;
-	int has_tok;
+	struct session_admission adm; /* admission.c */
 	/* Pre-authentication limits: the handshake slot the listener took
 	 * (until the token is accepted), then a place among max_sessions. */
 	int hs_held;
 	struct vdi_addr hs_src;
-	int admitted;
 
 	uint32_t client_requested;
 
