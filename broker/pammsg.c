@@ -211,8 +211,9 @@ slen(const char *s, size_t max)
 /* The rules of pammsg.h on a decoded message; shared by parser and
  * encoders so that both refuse exactly the same messages. */
 static int
-validate(const struct pammsg *m)
+validate(const void *msg)
 {
+	const struct pammsg *m = msg;
 	size_t i, len;
 	int r;
 
@@ -327,7 +328,6 @@ parse_body(struct vbuf *b, void *msg)
 {
 	struct pammsg *m = msg;
 	uint8_t t, n, u8;
-	uint32_t u32;
 	size_t i, len;
 	int r;
 
@@ -411,23 +411,20 @@ parse_body(struct vbuf *b, void *msg)
 	case PAMMSG_READY:
 		break;
 	case PAMMSG_ERROR:
-		if ((r = vbuf_get_u32be(b, &u32)) != 0)
+		if ((r = privmsg_get_i32(b, &m->u.error.code)) != 0)
 			return r;
-		m->u.error.code = (int32_t)u32;
 		break;
 	default:
 		return VDI_ERR_UNSUPPORTED;
 	}
-	if (vbuf_len(b) != 0)
-		return VDI_ERR_BAD_LENGTH;
-	return validate(m);
+	return 0;
 }
 
 int
 pammsg_parse(struct vbuf *in, struct pammsg *out)
 {
 	return privmsg_parse(
-	    in, PAMMSG_FRAME_MAX, parse_body, out, sizeof(*out));
+	    in, PAMMSG_FRAME_MAX, parse_body, validate, out, sizeof(*out));
 }
 
 /* --- encoders ------------------------------------------------------------- */
@@ -439,8 +436,9 @@ put_text(struct vbuf *b, const char *s)
 }
 
 static int
-encode_fields(struct vbuf *b, const struct pammsg *m)
+encode_fields(struct vbuf *b, const void *msg)
 {
+	const struct pammsg *m = msg;
 	size_t i;
 	int r = 0;
 
@@ -495,7 +493,7 @@ encode_fields(struct vbuf *b, const struct pammsg *m)
 	case PAMMSG_READY:
 		return 0;
 	case PAMMSG_ERROR:
-		return vbuf_put_u32be(b, (uint32_t)m->u.error.code);
+		return privmsg_put_i32(b, m->u.error.code);
 	}
 	return VDI_ERR_UNSUPPORTED;
 }
@@ -503,14 +501,8 @@ encode_fields(struct vbuf *b, const struct pammsg *m)
 int
 pammsg_encode(struct vbuf *out, const struct pammsg *m)
 {
-	size_t start;
-	int r;
-
-	if ((r = validate(m)) != 0)
-		return r;
-	if ((r = privmsg_frame_begin(out, (uint8_t)m->type, &start)) == 0)
-		r = encode_fields(out, m);
-	return privmsg_frame_end(out, start, PAMMSG_FRAME_MAX, r);
+	return privmsg_encode(out, PAMMSG_FRAME_MAX, (uint8_t)m->type, validate,
+	    encode_fields, m);
 }
 
 int
@@ -559,7 +551,7 @@ pammsg_encode_error(struct vbuf *out, int code)
 	if (code >= 0)
 		return VDI_ERR_INVALID_ARG;
 	if ((r = privmsg_frame_begin(out, PAMMSG_ERROR, &start)) == 0)
-		r = vbuf_put_u32be(out, (uint32_t)(int32_t)code);
+		r = privmsg_put_i32(out, (int32_t)code);
 	return privmsg_frame_end(out, start, PAMMSG_FRAME_MAX, r);
 }
 

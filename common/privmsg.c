@@ -9,7 +9,7 @@
 
 int
 privmsg_parse(struct vbuf *in, size_t frame_max, privmsg_body_fn body,
-    void *msg, size_t msglen)
+    privmsg_check_fn check, void *msg, size_t msglen)
 {
 	struct vbuf b;
 	size_t total;
@@ -18,11 +18,48 @@ privmsg_parse(struct vbuf *in, size_t frame_max, privmsg_body_fn body,
 	OPENSSL_cleanse(msg, msglen);
 	if ((r = vbuf_peek_frame32(in, frame_max, &b, &total)) != 0)
 		return r;
-	if ((r = body(&b, msg)) != 0) {
+	if ((r = body(&b, msg)) == 0 && vbuf_len(&b) != 0)
+		r = VDI_ERR_BAD_LENGTH;
+	if (r == 0)
+		r = check(msg);
+	if (r != 0) {
 		OPENSSL_cleanse(msg, msglen);
 		return r;
 	}
 	return vbuf_consume(in, total);
+}
+
+int
+privmsg_encode(struct vbuf *out, size_t frame_max, uint8_t type,
+    privmsg_check_fn check, privmsg_fields_fn fields, const void *msg)
+{
+	size_t start;
+	int r;
+
+	if ((r = check(msg)) != 0)
+		return r;
+	if ((r = privmsg_frame_begin(out, type, &start)) == 0)
+		r = fields(out, msg);
+	return privmsg_frame_end(out, start, frame_max, r);
+}
+
+int
+privmsg_get_i32(struct vbuf *b, int32_t *v)
+{
+	uint32_t u;
+	int r;
+
+	*v = 0;
+	if ((r = vbuf_get_u32be(b, &u)) != 0)
+		return r;
+	*v = (int32_t)u;
+	return 0;
+}
+
+int
+privmsg_put_i32(struct vbuf *b, int32_t v)
+{
+	return vbuf_put_u32be(b, (uint32_t)v);
 }
 
 int

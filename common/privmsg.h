@@ -21,19 +21,34 @@
 
 #define PRIVMSG_HEADER_LEN 4
 
-/* Parses one frame's body (the bytes after the length: type byte and
- * fields) into msg. Returns 0 or an error code. */
+/* Reads one frame's body (the bytes after the length: type byte and
+ * fields) into msg, writes msg's fields (after the type byte), and checks
+ * msg against the codec's rules. Each returns 0 or an error code. */
 typedef int (*privmsg_body_fn)(struct vbuf *body, void *msg);
+typedef int (*privmsg_fields_fn)(struct vbuf *out, const void *msg);
+typedef int (*privmsg_check_fn)(const void *msg);
 
 /*
  * Parses the frame at the front of in with body (which fills msg, msglen
- * bytes large, wiped on entry). Returns 0 with the frame consumed,
- * VDI_ERR_NEED_MORE when it is not complete yet, VDI_ERR_TOO_LARGE when
- * its length exceeds frame_max, VDI_ERR_BAD_LENGTH for length 0, or what
- * body returned; on any error nothing is consumed and msg is wiped.
+ * bytes large, wiped on entry), then refuses bytes left over after the
+ * fields (VDI_ERR_BAD_LENGTH), then checks msg with check. Returns 0 with
+ * the frame consumed, VDI_ERR_NEED_MORE when it is not complete yet,
+ * VDI_ERR_TOO_LARGE when its length exceeds frame_max, VDI_ERR_BAD_LENGTH
+ * for length 0, or what body or check returned; on any error nothing is
+ * consumed and msg is wiped.
  */
 int privmsg_parse(struct vbuf *in, size_t frame_max, privmsg_body_fn body,
-    void *msg, size_t msglen) VDI_WUR;
+    privmsg_check_fn check, void *msg, size_t msglen) VDI_WUR;
+
+/* Checks msg, then appends its frame of type with fields (at most
+ * frame_max bytes of body). Returns 0, or check's or the writer's error
+ * with nothing appended (privmsg_frame_end()). */
+int privmsg_encode(struct vbuf *out, size_t frame_max, uint8_t type,
+    privmsg_check_fn check, privmsg_fields_fn fields, const void *msg) VDI_WUR;
+
+/* An i32be field (the ERROR messages' code). */
+int privmsg_get_i32(struct vbuf *b, int32_t *v) VDI_WUR;
+int privmsg_put_i32(struct vbuf *b, int32_t v) VDI_WUR;
 
 /*
  * Reads a string field of at most max bytes into out; *len gets its

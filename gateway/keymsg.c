@@ -20,8 +20,9 @@ keymsg_clear(struct keymsg *m)
 
 /* The rules of keymsg.h, shared by parser and encoder. */
 static int
-validate(const struct keymsg *m)
+validate(const void *msg)
 {
+	const struct keymsg *m = msg;
 	switch (m->type) {
 	case KEYMSG_UNSEAL:
 		if (m->u.unseal.aad_len > KEYMSG_AAD_MAX ||
@@ -80,7 +81,6 @@ parse_body(struct vbuf *b, void *msg)
 {
 	struct keymsg *m = msg;
 	uint8_t t;
-	uint32_t u32;
 	int r;
 
 	if ((r = vbuf_get_u8(b, &t)) != 0)
@@ -117,30 +117,28 @@ parse_body(struct vbuf *b, void *msg)
 			return r;
 		break;
 	case KEYMSG_ERROR:
-		if ((r = vbuf_get_u32be(b, &u32)) != 0)
+		if ((r = privmsg_get_i32(b, &m->u.error.code)) != 0)
 			return r;
-		m->u.error.code = (int32_t)u32;
 		break;
 	default:
 		return VDI_ERR_UNSUPPORTED;
 	}
-	if (vbuf_len(b) != 0)
-		return VDI_ERR_BAD_LENGTH;
-	return validate(m);
+	return 0;
 }
 
 int
 keymsg_parse(struct vbuf *in, struct keymsg *out)
 {
 	return privmsg_parse(
-	    in, KEYMSG_FRAME_MAX, parse_body, out, sizeof(*out));
+	    in, KEYMSG_FRAME_MAX, parse_body, validate, out, sizeof(*out));
 }
 
 /* --- encoder -------------------------------------------------------------- */
 
 static int
-encode_fields(struct vbuf *b, const struct keymsg *m)
+encode_fields(struct vbuf *b, const void *msg)
 {
+	const struct keymsg *m = msg;
 	int r;
 
 	switch (m->type) {
@@ -162,7 +160,7 @@ encode_fields(struct vbuf *b, const struct keymsg *m)
 	case KEYMSG_READY:
 		return vbuf_put_u8(b, m->u.ready.flags);
 	case KEYMSG_ERROR:
-		return vbuf_put_u32be(b, (uint32_t)m->u.error.code);
+		return privmsg_put_i32(b, m->u.error.code);
 	}
 	return VDI_ERR_UNSUPPORTED;
 }
@@ -170,14 +168,8 @@ encode_fields(struct vbuf *b, const struct keymsg *m)
 int
 keymsg_encode(struct vbuf *out, const struct keymsg *m)
 {
-	size_t start;
-	int r;
-
-	if ((r = validate(m)) != 0)
-		return r;
-	if ((r = privmsg_frame_begin(out, (uint8_t)m->type, &start)) == 0)
-		r = encode_fields(out, m);
-	return privmsg_frame_end(out, start, KEYMSG_FRAME_MAX, r);
+	return privmsg_encode(out, KEYMSG_FRAME_MAX, (uint8_t)m->type, validate,
+	    encode_fields, m);
 }
 
 int
