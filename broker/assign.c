@@ -155,6 +155,47 @@ reuse_live(struct store *st, struct assign_ctx *c)
 	return 0;
 }
 
+/* How many users a desktop has: persistent assignments or live sessions
+ * (store.h). */
+typedef int (*desktop_count_fn)(struct store *, const char *, int *);
+
+/* The usable desktop of pool with room and the lowest count (relative to
+ * its capacity when relative is set), the first winning ties, in *out;
+ * NULL when none. Desktops at capacity are counted in c->full. */
+static int
+least_loaded(struct store *st, struct assign_ctx *c,
+    const struct policy_pool *pool, desktop_count_fn count, int relative,
+    const struct policy_desktop **out)
+{
+	const struct policy_desktop *d, *best = NULL;
+	double load, best_load = 0;
+	int r = 0, n;
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < policy_pool_desktop_count(pool); i++) {
+		d = policy_pool_desktop(pool, i);
+		if (!usable(st, c, d, &r)) {
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if ((r = count(st, d->name, &n)) != 0)
+			return r;
+		if ((unsigned int)n >= d->capacity) {
+			c->full++;
+			continue;
+		}
+		load = relative ? (double)n / (double)d->capacity : (double)n;
+		if (best == NULL || load < best_load) {
+			best = d;
+			best_load = load;
+		}
+	}
+	*out = best;
+	return 0;
+}
+
 static int
 pick_persistent(struct store *st, struct assign_ctx *c,
     const struct policy_pool *pool, const struct policy_desktop **out)
@@ -162,8 +203,7 @@ pick_persistent(struct store *st, struct assign_ctx *c,
 	const struct assign_request *req = c->req;
 	const struct policy_desktop *d, *best = NULL;
 	char name[STORE_NAME_MAX];
-	int r = 0, n, best_n = 0;
-	size_t i;
+	int r = 0;
 
 	*out = NULL;
 	r = store_assignment_get(st, req->tenant, req->user,
@@ -181,24 +221,9 @@ pick_persistent(struct store *st, struct assign_ctx *c,
 	} else if (r != VDI_ERR_NOT_FOUND)
 		return r;
 
-	for (i = 0; i < policy_pool_desktop_count(pool); i++) {
-		d = policy_pool_desktop(pool, i);
-		if (!usable(st, c, d, &r)) {
-			if (r != 0)
-				return r;
-			continue;
-		}
-		if ((r = store_assignment_count(st, d->name, &n)) != 0)
-			return r;
-		if ((unsigned int)n >= d->capacity) {
-			c->full++;
-			continue;
-		}
-		if (best == NULL || n < best_n) {
-			best = d;
-			best_n = n;
-		}
-	}
+	if ((r = least_loaded(st, c, pool, store_assignment_count, 0, &best)) !=
+	    0)
+		return r;
 	if (best == NULL)
 		return 0;
 	if ((r = store_assignment_set(st, req->tenant, req->user,
@@ -212,34 +237,8 @@ static int
 pick_pooled(struct store *st, struct assign_ctx *c,
     const struct policy_pool *pool, const struct policy_desktop **out)
 {
-	const struct policy_desktop *d, *best = NULL;
-	double load, best_load = 0;
-	int r = 0, n;
-	size_t i;
-
-	*out = NULL;
-	for (i = 0; i < policy_pool_desktop_count(pool); i++) {
-		d = policy_pool_desktop(pool, i);
-		if (!usable(st, c, d, &r)) {
-			if (r != 0)
-				return r;
-			continue;
-		}
-		if ((r = store_session_count_on_desktop(st, d->name, &n)) != 0)
-			return r;
-		if ((unsigned int)n >= d->capacity) {
-			c->full++;
-			continue;
-		}
-		/* Least loaded relative to capacity; the first wins ties. */
-		load = (double)n / (double)d->capacity;
-		if (best == NULL || load < best_load) {
-			best = d;
-			best_load = load;
-		}
-	}
-	*out = best;
-	return 0;
+	return least_loaded(
+	    st, c, pool, store_session_count_on_desktop, 1, out);
 }
 
 static int

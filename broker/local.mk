@@ -114,7 +114,8 @@ tests_peers_pam_vdi_otp_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 tests_peers_pam_vdi_otp_la_LIBADD = $(PAM_LIBS)
 
 unit_tests += tests/unit/test_pammsg tests/unit/test_privsep
-tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c
+tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c \
+	tests/unit/privmsg_test.c tests/unit/privmsg_test.h
 tests_unit_test_pammsg_CFLAGS = $(AM_CFLAGS) $(VDICOMMON_CFLAGS) \
 	$(CMOCKA_CFLAGS) -I$(top_srcdir)/broker
 tests_unit_test_pammsg_LDADD = $(VDIBROKER_LIBS) $(CMOCKA_LIBS)
@@ -130,7 +131,8 @@ fuzz_harnesses += tests/fuzz/fuzz_pammsg
 # The codec and vbuf are compiled into the harness so that, with
 # --enable-fuzzers, libFuzzer sees their coverage.
 tests_fuzz_fuzz_pammsg_SOURCES = tests/fuzz/fuzz_pammsg.c broker/pammsg.c \
-	common/vbuf.c $(FUZZ_DRIVER)
+	common/vbuf.c common/privmsg.c tests/fuzz/privmsg_fuzz.c \
+	tests/fuzz/privmsg_fuzz.h $(FUZZ_DRIVER)
 tests_fuzz_fuzz_pammsg_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS) \
 	-I$(top_srcdir)/broker
 tests_fuzz_fuzz_pammsg_LDFLAGS = $(FUZZ_LINK_FLAGS)

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "pammsg.h"
+#include "privmsg.h"
 
 void
 pammsg_clear(struct pammsg *m)
@@ -148,22 +149,6 @@ pammsg_check_rhost(const char *s, size_t len)
 
 static size_t slen(const char *s, size_t max);
 
-/* Token and sealed text: base64url characters, and '.' when dots is set. */
-static int
-b64_ok(const char *s, size_t len, int dots)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-			s[i] == '_' || (dots && s[i] == '.')))
-			return 0;
-	}
-	return 1;
-}
-
 int
 pammsg_check_tenant(const char *s, size_t len)
 {
@@ -177,7 +162,7 @@ pammsg_check_device(const char *s, size_t len)
 {
 	if (len > PAMMSG_DEVICE_LEN)
 		return VDI_ERR_TOO_LARGE;
-	if (len != PAMMSG_DEVICE_LEN || !b64_ok(s, len, 0))
+	if (len != PAMMSG_DEVICE_LEN || !privmsg_b64url_ok(s, len, 0))
 		return VDI_ERR_BAD_FORMAT;
 	return 0;
 }
@@ -208,7 +193,7 @@ grant_ok(const char *s, int empty_ok)
 
 	if (len > PAMMSG_GRANT_MAX)
 		return VDI_ERR_TOO_LARGE;
-	if ((len == 0 && !empty_ok) || !b64_ok(s, len, 1))
+	if ((len == 0 && !empty_ok) || !privmsg_b64url_ok(s, len, 1))
 		return VDI_ERR_BAD_FORMAT;
 	return 0;
 }
@@ -226,8 +211,9 @@ slen(const char *s, size_t max)
 /* The rules of pammsg.h on a decoded message; shared by parser and
  * encoders so that both refuse exactly the same messages. */
 static int
-validate(const struct pammsg *m)
+validate(const void *msg)
 {
+	const struct pammsg *m = msg;
 	size_t i, len;
 	int r;
 
@@ -306,7 +292,7 @@ validate(const struct pammsg *m)
 		if ((len = slen(m->u.token.token, PAMMSG_TOKEN_MAX)) >
 		    PAMMSG_TOKEN_MAX)
 			return VDI_ERR_TOO_LARGE;
-		if (len == 0 || !b64_ok(m->u.token.token, len, 1))
+		if (len == 0 || !privmsg_b64url_ok(m->u.token.token, len, 1))
 			return VDI_ERR_BAD_FORMAT;
 		return grant_ok(m->u.token.grant, 1);
 	case PAMMSG_SEAL:
@@ -320,7 +306,7 @@ validate(const struct pammsg *m)
 		if ((len = slen(m->u.sealed.sealed, PAMMSG_SEALED_MAX)) >
 		    PAMMSG_SEALED_MAX)
 			return VDI_ERR_TOO_LARGE;
-		if (len == 0 || !b64_ok(m->u.sealed.sealed, len, 0))
+		if (len == 0 || !privmsg_b64url_ok(m->u.sealed.sealed, len, 0))
 			return VDI_ERR_BAD_FORMAT;
 		return 0;
 	case PAMMSG_READY:
@@ -333,40 +319,15 @@ validate(const struct pammsg *m)
 
 /* --- parser --------------------------------------------------------------- */
 
-/* Reads a string field (u16be length + bytes) of at most max bytes into out
- * (outsize >= max + 1 for text, NUL-terminated); *len gets its length.
- * Text fields refuse a NUL byte; binary ones (bin set) take any byte and
- * are not terminated. */
-static int
-get_field(struct vbuf *b, size_t max, void *out, size_t *len, int bin)
-{
-	uint16_t n;
-	int r;
-
-	*len = 0;
-	if ((r = vbuf_get_u16be(b, &n)) != 0)
-		return r;
-	if (n > max)
-		return VDI_ERR_TOO_LARGE;
-	if (n > vbuf_len(b))
-		return VDI_ERR_TRUNCATED;
-	if (!bin && memchr(vbuf_ptr(b), '\0', n) != NULL)
-		return VDI_ERR_BAD_FORMAT;
-	if ((r = vbuf_get_bytes(b, out, n)) != 0)
-		return r;
-	if (!bin)
-		((char *)out)[n] = '\0';
-	*len = n;
-	return 0;
-}
-
-#define GET_TEXT(b, arr, len) get_field((b), sizeof(arr) - 1, (arr), (len), 0)
+/* A text field into a char array (NUL refused, NUL-terminated). */
+#define GET_TEXT(b, arr, len)                                                  \
+	privmsg_get_field((b), sizeof(arr) - 1, (arr), (len), 1)
 
 static int
-parse_body(struct vbuf *b, struct pammsg *m)
+parse_body(struct vbuf *b, void *msg)
 {
+	struct pammsg *m = msg;
 	uint8_t t, n, u8;
-	uint32_t u32;
 	size_t i, len;
 	int r;
 
@@ -437,10 +398,10 @@ parse_body(struct vbuf *b, struct pammsg *m)
 			return r;
 		break;
 	case PAMMSG_SEAL:
-		if ((r = get_field(b, PAMMSG_SEAL_PLAIN_MAX, m->u.seal.plain,
-			 &m->u.seal.plain_len, 1)) != 0 ||
-		    (r = get_field(b, PAMMSG_SEAL_AAD_MAX, m->u.seal.aad,
-			 &m->u.seal.aad_len, 1)) != 0)
+		if ((r = privmsg_get_field(b, PAMMSG_SEAL_PLAIN_MAX,
+			 m->u.seal.plain, &m->u.seal.plain_len, 0)) != 0 ||
+		    (r = privmsg_get_field(b, PAMMSG_SEAL_AAD_MAX,
+			 m->u.seal.aad, &m->u.seal.aad_len, 0)) != 0)
 			return r;
 		break;
 	case PAMMSG_SEALED:
@@ -450,98 +411,34 @@ parse_body(struct vbuf *b, struct pammsg *m)
 	case PAMMSG_READY:
 		break;
 	case PAMMSG_ERROR:
-		if ((r = vbuf_get_u32be(b, &u32)) != 0)
+		if ((r = privmsg_get_i32(b, &m->u.error.code)) != 0)
 			return r;
-		m->u.error.code = (int32_t)u32;
 		break;
 	default:
 		return VDI_ERR_UNSUPPORTED;
 	}
-	if (vbuf_len(b) != 0)
-		return VDI_ERR_BAD_LENGTH;
-	return validate(m);
+	return 0;
 }
 
 int
 pammsg_parse(struct vbuf *in, struct pammsg *out)
 {
-	struct vbuf body;
-	size_t total;
-	int r;
-
-	pammsg_clear(out);
-	if ((r = vbuf_peek_frame32(in, PAMMSG_FRAME_MAX, &body, &total)) != 0)
-		return r;
-	if ((r = parse_body(&body, out)) != 0) {
-		pammsg_clear(out);
-		return r;
-	}
-	return vbuf_consume(in, total);
+	return privmsg_parse(
+	    in, PAMMSG_FRAME_MAX, parse_body, validate, out, sizeof(*out));
 }
 
 /* --- encoders ------------------------------------------------------------- */
 
 static int
-put_field(struct vbuf *b, const void *p, size_t len)
-{
-	int r;
-
-	if (len > UINT16_MAX)
-		return VDI_ERR_TOO_LARGE;
-	if ((r = vbuf_put_u16be(b, (uint16_t)len)) != 0)
-		return r;
-	return vbuf_put(b, p, len);
-}
-
-static int
 put_text(struct vbuf *b, const char *s)
 {
-	return put_field(b, s, strlen(s));
-}
-
-/* Starts a frame: a length placeholder and the type byte. *start is where
- * the frame begins in b's unread data. */
-static int
-frame_begin(struct vbuf *b, enum pammsg_type type, size_t *start)
-{
-	int r;
-
-	*start = vbuf_len(b);
-	if ((r = vbuf_put_u32be(b, 0)) != 0)
-		return r;
-	return vbuf_put_u8(b, (uint8_t)type);
-}
-
-/* Fills in the length, or on error (r != 0) removes the partial frame. */
-static int
-frame_end(struct vbuf *b, size_t start, int r)
-{
-	size_t len;
-
-	if (r == 0) {
-		len = vbuf_len(b) - start - PAMMSG_HEADER_LEN;
-		if (len > PAMMSG_FRAME_MAX)
-			r = VDI_ERR_TOO_LARGE;
-		else if ((r = vbuf_poke_u8(b, start, 0)) == 0 &&
-		    (r = vbuf_poke_u8(b, start + 1, 0)) == 0 &&
-		    (r = vbuf_poke_u8(b, start + 2, (uint8_t)(len >> 8))) == 0)
-			r = vbuf_poke_u8(b, start + 3, (uint8_t)len);
-	}
-	if (r != 0 && vbuf_len(b) > start) {
-		/* Wipe what we wrote: it may be an answer. */
-		unsigned char *p = vbuf_mutable_ptr(b);
-
-		if (p != NULL)
-			OPENSSL_cleanse(p + start, vbuf_len(b) - start);
-		if (vbuf_consume_end(b, vbuf_len(b) - start) != 0)
-			return VDI_ERR_INTERNAL;
-	}
-	return r;
+	return privmsg_put_field(b, s, strlen(s));
 }
 
 static int
-encode_fields(struct vbuf *b, const struct pammsg *m)
+encode_fields(struct vbuf *b, const void *msg)
 {
+	const struct pammsg *m = msg;
 	size_t i;
 	int r = 0;
 
@@ -581,22 +478,22 @@ encode_fields(struct vbuf *b, const struct pammsg *m)
 		if ((r = vbuf_put_u8(b, m->u.sign.kind)) != 0 ||
 		    (r = put_text(b, m->u.sign.ref)) != 0)
 			return r;
-		return put_field(b, m->u.sign.claims, m->u.sign.len);
+		return privmsg_put_field(b, m->u.sign.claims, m->u.sign.len);
 	case PAMMSG_TOKEN:
 		if ((r = put_text(b, m->u.token.token)) != 0)
 			return r;
 		return put_text(b, m->u.token.grant);
 	case PAMMSG_SEAL:
-		if ((r = put_field(b, m->u.seal.plain, m->u.seal.plain_len)) !=
-		    0)
+		if ((r = privmsg_put_field(
+			 b, m->u.seal.plain, m->u.seal.plain_len)) != 0)
 			return r;
-		return put_field(b, m->u.seal.aad, m->u.seal.aad_len);
+		return privmsg_put_field(b, m->u.seal.aad, m->u.seal.aad_len);
 	case PAMMSG_SEALED:
 		return put_text(b, m->u.sealed.sealed);
 	case PAMMSG_READY:
 		return 0;
 	case PAMMSG_ERROR:
-		return vbuf_put_u32be(b, (uint32_t)m->u.error.code);
+		return privmsg_put_i32(b, m->u.error.code);
 	}
 	return VDI_ERR_UNSUPPORTED;
 }
@@ -604,14 +501,8 @@ encode_fields(struct vbuf *b, const struct pammsg *m)
 int
 pammsg_encode(struct vbuf *out, const struct pammsg *m)
 {
-	size_t start;
-	int r;
-
-	if ((r = validate(m)) != 0)
-		return r;
-	if ((r = frame_begin(out, m->type, &start)) == 0)
-		r = encode_fields(out, m);
-	return frame_end(out, start, r);
+	return privmsg_encode(out, PAMMSG_FRAME_MAX, (uint8_t)m->type, validate,
+	    encode_fields, m);
 }
 
 int
@@ -631,12 +522,12 @@ pammsg_encode_answers(struct vbuf *out, const char *const *answers, size_t n)
 		    PAMMSG_ANSWER_MAX)
 			return VDI_ERR_TOO_LARGE;
 	}
-	if ((r = frame_begin(out, PAMMSG_ANSWERS, &start)) == 0 &&
+	if ((r = privmsg_frame_begin(out, PAMMSG_ANSWERS, &start)) == 0 &&
 	    (r = vbuf_put_u8(out, (uint8_t)n)) == 0) {
 		for (i = 0; i < n && r == 0; i++)
 			r = put_text(out, answers[i]);
 	}
-	return frame_end(out, start, r);
+	return privmsg_frame_end(out, start, PAMMSG_FRAME_MAX, r);
 }
 
 int
@@ -647,8 +538,8 @@ pammsg_encode_empty(struct vbuf *out, enum pammsg_type type)
 
 	if (type != PAMMSG_READY)
 		return VDI_ERR_INVALID_ARG;
-	r = frame_begin(out, type, &start);
-	return frame_end(out, start, r);
+	r = privmsg_frame_begin(out, (uint8_t)type, &start);
+	return privmsg_frame_end(out, start, PAMMSG_FRAME_MAX, r);
 }
 
 int
@@ -659,9 +550,9 @@ pammsg_encode_error(struct vbuf *out, int code)
 
 	if (code >= 0)
 		return VDI_ERR_INVALID_ARG;
-	if ((r = frame_begin(out, PAMMSG_ERROR, &start)) == 0)
-		r = vbuf_put_u32be(out, (uint32_t)(int32_t)code);
-	return frame_end(out, start, r);
+	if ((r = privmsg_frame_begin(out, PAMMSG_ERROR, &start)) == 0)
+		r = privmsg_put_i32(out, (int32_t)code);
+	return privmsg_frame_end(out, start, PAMMSG_FRAME_MAX, r);
 }
 
 /* --- helpers -------------------------------------------------------------- */

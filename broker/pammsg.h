@@ -7,7 +7,7 @@
  *   worker  <-- monitor socket -->  monitor     (PAM_START, SIGN, SEAL)
  *   worker  <-- conversation  -->   PAM child   (PROMPTS, ANSWERS, RESULT)
  *
- * Every message is one frame:
+ * Every message is one frame (the layout of common/privmsg.h):
  *
  *   u32be  length of what follows (1..PAMMSG_FRAME_MAX)
  *   u8     type (enum pammsg_type)
@@ -36,11 +36,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "privmsg.h"
 #include "vbuf.h"
 #include "vdierr.h"
 
 /* Frame header and the largest frame body (type byte + fields). */
-#define PAMMSG_HEADER_LEN 4
+#define PAMMSG_HEADER_LEN PRIVMSG_HEADER_LEN
 #define PAMMSG_FRAME_MAX  16384
 /* Messages in one PAM conversation batch, and the longest message text. */
 #define PAMMSG_MSGS_MAX 8

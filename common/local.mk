@@ -42,3 +42,5 @@ noinst_LTLIBRARIES += common/libvdihealthz.la
 common_libvdihealthz_la_SOURCES = common/healthz.c common/healthz.h
 common_libvdihealthz_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 VDIHEALTHZ_LIBS = $(top_builddir)/common/libvdihealthz.la
+# The privilege-separation frame layout (broker/pammsg.c, gateway/keymsg.c).
+common_libvdicommon_la_SOURCES += common/privmsg.c common/privmsg.h

@@ -62,9 +62,9 @@ const char *vdi_errname(int code);
  * The one table of refusal reasons: the stable codes put in JSON error
  * bodies ({"error": CODE}), in log lines (reason=CODE), in audit rows and
  * in metric labels, and that the shim maps to its messages. Each code is
- * written here only; the parsers' own verdict enums (gw_token_error,
- * upgrade_error) and the gateway's refusal counters (gw_refusal) name
- * theirs through one mapping function each. X(name, code).
+ * written here only; the gateway's token checker (gwtoken.h) and Upgrade
+ * parser (upgrade.h) return these values, its refusal counters are indexed
+ * by them, and httpstatus.h gives the HTTP status of each. X(name, code).
  */
 #define VDI_REASON_TABLE(X)                                                    \
 	X(VDI_REASON_OK, "ok")                                                 \

@@ -31,10 +31,10 @@ inner_event(struct bufferevent *bev, short what, void *arg)
 	}
 	vdi_tls_handshake_error(
 	    bufferevent_openssl_get_ssl(bev), why, sizeof(why));
-	gwm_refusal(s->gw, GWR_CLIENT_PROTOCOL);
+	gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 	vlog(VLOG_NOTICE, "tunnel_client_failed",
 	    "conn=%llu sid=%s reason=rdp_tls_failed error=%s",
-	    (unsigned long long)s->id, VLOG_Q(s->tok.sid), VLOG_Q(why));
+	    (unsigned long long)s->id, VLOG_Q(s->adm.tok.sid), VLOG_Q(why));
 	session_close(s, "client_rdp_tls_failed");
 }
 
@@ -72,16 +72,16 @@ client_x224_read(struct session *s)
 		if (rdp_x224_write_neg_failure(
 			out, RDP_NEG_FAILURE_SSL_REQUIRED) == 0)
 			bufferevent_write(s->cli, vbuf_ptr(out), vbuf_len(out));
-		gwm_refusal(s->gw, GWR_CLIENT_PROTOCOL);
+		gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 		vlog(VLOG_NOTICE, "tunnel_client_failed",
 		    "conn=%llu sid=%s reason=ssl_not_offered requested=%u",
-		    (unsigned long long)s->id, s->tok.sid,
+		    (unsigned long long)s->id, s->adm.tok.sid,
 		    cr.requested_protocols);
 		/* Let the failure reach the client, then close. */
 		why = "client_ssl_not_offered";
 		goto close;
 	}
-	r = rdp_x224_write_cc(out, s->desk_flags, selected);
+	r = rdp_x224_write_cc(out, s->dl.cc_flags, selected);
 	if (r == 0)
 		r = bufferevent_write(s->cli, vbuf_ptr(out), vbuf_len(out));
 	vbuf_free(out);
@@ -107,10 +107,10 @@ client_x224_read(struct session *s)
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 	return;
 bad:
-	gwm_refusal(s->gw, GWR_CLIENT_PROTOCOL);
+	gwm_refusal(s->gw, VDI_REASON_CLIENT_PROTOCOL);
 	vlog(VLOG_NOTICE, "tunnel_client_failed",
 	    "conn=%llu sid=%s reason=x224_cr_malformed err=%s",
-	    (unsigned long long)s->id, s->tok.sid, vdi_errname(r));
+	    (unsigned long long)s->id, s->adm.tok.sid, vdi_errname(r));
 	why = "client_x224_malformed";
 close:
 	vbuf_free(out);

@@ -37,7 +37,8 @@ tests_fuzz_fuzz_upgrade_LDADD = $(GWD_LIBS)
 # daemon's own sources.
 gateway_libgwd_la_SOURCES += \
 	gateway/gwconf.h gateway/gwconf.c \
-	gateway/relay.h gateway/relay.c \
+	gateway/relay.h gateway/relay_int.h gateway/relay.c \
+	gateway/relay_domain.c gateway/relay_io.c gateway/relay_chan.c \
 	gateway/cutset.h gateway/cutset.c \
 	gateway/keymsg.h gateway/keymsg.c \
 	gateway/keyproc.h gateway/keyproc.c gateway/keyclient.c \
@@ -89,7 +90,8 @@ tests_unit_test_cutset_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_sessfsm_SOURCES = tests/unit/test_sessfsm.c
 tests_unit_test_sessfsm_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_sessfsm_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
-tests_unit_test_keymsg_SOURCES = tests/unit/test_keymsg.c
+tests_unit_test_keymsg_SOURCES = tests/unit/test_keymsg.c \
+	tests/unit/privmsg_test.c tests/unit/privmsg_test.h
 tests_unit_test_keymsg_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_keymsg_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_keyproc_SOURCES = tests/unit/test_keyproc.c
@@ -97,7 +99,8 @@ tests_unit_test_keyproc_CFLAGS = $(GWD_TEST_CFLAGS)
 tests_unit_test_keyproc_LDADD = $(GWD_LIBS) $(CMOCKA_LIBS) -lpthread
 
 fuzz_harnesses += tests/fuzz/fuzz_keymsg
-tests_fuzz_fuzz_keymsg_SOURCES = tests/fuzz/fuzz_keymsg.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_keymsg_SOURCES = tests/fuzz/fuzz_keymsg.c \
+	tests/fuzz/privmsg_fuzz.c tests/fuzz/privmsg_fuzz.h $(FUZZ_DRIVER)
 tests_fuzz_fuzz_keymsg_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(VDICOMMON_CFLAGS) \
 	-I$(top_srcdir)/gateway
 tests_fuzz_fuzz_keymsg_LDFLAGS = $(FUZZ_LINK_FLAGS)

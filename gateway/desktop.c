@@ -48,11 +48,11 @@ cookie_user(const char *user, char *out, size_t outlen)
 		snprintf(out, outlen, "user");
 }
 
-static void fail(struct session *s, enum gw_refusal why, const char *fmt, ...)
+static void fail(struct session *s, enum vdi_reason why, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-fail(struct session *s, enum gw_refusal why, const char *fmt, ...)
+fail(struct session *s, enum vdi_reason why, const char *fmt, ...)
 {
 	char detail[256];
 	va_list ap;
@@ -73,20 +73,21 @@ tls_event(struct bufferevent *bev, short what, void *arg)
 	long vr;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		if (s->tok.has_pin) {
+		if (s->adm.tok.has_pin) {
 			if (vdi_tls_peer_thumbprint(ssl, tp) != 0 ||
-			    CRYPTO_memcmp(tp, s->tok.pin, sizeof(tp)) != 0) {
-				fail(s, GWR_DESKTOP_CERT,
+			    CRYPTO_memcmp(tp, s->adm.tok.pin, sizeof(tp)) !=
+				0) {
+				fail(s, VDI_REASON_DESKTOP_UNTRUSTED,
 				    "reason=desktop_pin_mismatch");
 				return;
 			}
 		} else if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
-			fail(s, GWR_DESKTOP_CERT,
+			fail(s, VDI_REASON_DESKTOP_UNTRUSTED,
 			    "reason=desktop_cert_invalid verify=%s",
 			    VLOG_Q(X509_verify_cert_error_string(vr)));
 			return;
 		}
-		s->ds = DS_READY;
+		s->dl.state = DS_READY;
 		session_desktop_ready(s);
 		return;
 	}
@@ -94,8 +95,8 @@ tls_event(struct bufferevent *bev, short what, void *arg)
 	fail(s,
 	    (what & BEV_EVENT_ERROR) && ssl != NULL &&
 		    SSL_get_verify_result(ssl) != X509_V_OK
-		? GWR_DESKTOP_CERT
-		: GWR_DESKTOP_UNREACHABLE,
+		? VDI_REASON_DESKTOP_UNTRUSTED
+		: VDI_REASON_DESKTOP_UNREACHABLE,
 	    "reason=desktop_tls_failed error=%s", VLOG_Q(why));
 }
 
@@ -104,23 +105,25 @@ start_tls(struct session *s)
 {
 	struct bufferevent *f;
 	SSL_CTX *ctx =
-	    s->tok.has_pin ? s->gw->desk_pin_ctx : s->gw->desk_ca_ctx;
+	    s->adm.tok.has_pin ? s->gw->desk_pin_ctx : s->gw->desk_ca_ctx;
 	SSL *ssl;
 
 	if (ctx == NULL) {
-		fail(s, GWR_DESKTOP_CERT,
+		fail(s, VDI_REASON_DESKTOP_UNTRUSTED,
 		    "reason=desktop_unverifiable "
 		    "detail=\"no pin in the token and no desktop_ca\"");
 		return;
 	}
 	if ((ssl = SSL_new(ctx)) == NULL) {
-		fail(s, GWR_DESKTOP_UNREACHABLE, "reason=ssl_new_failed");
+		fail(
+		    s, VDI_REASON_DESKTOP_UNREACHABLE, "reason=ssl_new_failed");
 		return;
 	}
-	if (!s->tok.has_pin &&
-	    vdi_tls_set_peer_host(ssl, s->tok.dst_host) != 0) {
+	if (!s->adm.tok.has_pin &&
+	    vdi_tls_set_peer_host(ssl, s->adm.tok.dst_host) != 0) {
 		SSL_free(ssl);
-		fail(s, GWR_DESKTOP_CERT, "reason=desktop_host_invalid");
+		fail(s, VDI_REASON_DESKTOP_UNTRUSTED,
+		    "reason=desktop_host_invalid");
 		return;
 	}
 	f = bufferevent_openssl_filter_new(s->w->base, s->desk, ssl,
@@ -128,7 +131,8 @@ start_tls(struct session *s)
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (f == NULL) {
 		SSL_free(ssl);
-		fail(s, GWR_DESKTOP_UNREACHABLE, "reason=tls_filter_failed");
+		fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
+		    "reason=tls_filter_failed");
 		return;
 	}
 	/* A desktop that closes TCP without close_notify (a logoff, a
@@ -136,7 +140,7 @@ start_tls(struct session *s)
 	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
 	gw_ssl_eof_is_close(ssl);
 	s->desk = f;
-	s->ds = DS_TLS;
+	s->dl.state = DS_TLS;
 	bufferevent_setcb(f, NULL, NULL, tls_event, s);
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 }
@@ -162,7 +166,7 @@ desktop_security(const struct session *s)
 	size_t i;
 
 	for (i = 0; i < sizeof(securities) / sizeof(securities[0]); i++)
-		if (securities[i].nla == (s->tok.nla != 0))
+		if (securities[i].nla == (s->adm.tok.nla != 0))
 			return &securities[i];
 	return NULL;
 }
@@ -181,7 +185,7 @@ cc_read(struct bufferevent *bev, void *arg)
 	ev_ssize_t n;
 	int r;
 
-	if (s->ds != DS_CC)
+	if (s->dl.state != DS_CC)
 		return;
 	n = evbuffer_copyout(in, hdr, sizeof(hdr));
 	if (n < 0)
@@ -190,13 +194,13 @@ cc_read(struct bufferevent *bev, void *arg)
 	if (r == VDI_ERR_NEED_MORE || (r == 0 && have < len))
 		return;
 	if (r != 0 || hdr[0] != 0x03) {
-		fail(s, GWR_DESKTOP_UNREACHABLE,
+		fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 		    "reason=desktop_x224_malformed err=%s", vdi_errname(r));
 		return;
 	}
 	vbuf_init_view(&v, evbuffer_pullup(in, (ev_ssize_t)len), len);
 	if ((r = rdp_x224_parse_cc(&v, &cc)) != 0) {
-		fail(s, GWR_DESKTOP_UNREACHABLE,
+		fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 		    "reason=desktop_x224_malformed err=%s", vdi_errname(r));
 		return;
 	}
@@ -205,26 +209,26 @@ cc_read(struct bufferevent *bev, void *arg)
 		fail(s,
 		    cc.failure &&
 			    cc.failure_code == RDP_NEG_FAILURE_HYBRID_REQUIRED
-			? GWR_NLA_UNSUPPORTED
-			: GWR_DESKTOP_UNREACHABLE,
+			? VDI_REASON_NLA_UNSUPPORTED
+			: VDI_REASON_DESKTOP_UNREACHABLE,
 		    "reason=desktop_negotiation_failed failure_code=%u",
 		    cc.failure ? cc.failure_code : 0);
 		return;
 	}
-	if (cc.selected_protocol != s->dsec->protocol) {
-		fail(s, GWR_DESKTOP_UNREACHABLE,
+	if (cc.selected_protocol != s->dl.sec->protocol) {
+		fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 		    "reason=desktop_selected_protocol protocol=%u",
 		    cc.selected_protocol);
 		return;
 	}
 	if (evbuffer_get_length(in) != 0) {
-		fail(s, GWR_DESKTOP_UNREACHABLE,
+		fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 		    "reason=desktop_spoke_before_tls");
 		return;
 	}
-	s->desk_flags = cc.flags;
-	s->desk_selected = cc.selected_protocol;
-	s->dsec->start(s);
+	s->dl.cc_flags = cc.flags;
+	s->dl.selected = cc.selected_protocol;
+	s->dl.sec->start(s);
 }
 
 static void
@@ -237,58 +241,58 @@ tcp_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		if ((out = vbuf_new(1024)) == NULL) {
-			fail(s, GWR_DESKTOP_UNREACHABLE, "reason=alloc");
+			fail(s, VDI_REASON_DESKTOP_UNREACHABLE, "reason=alloc");
 			return;
 		}
-		cookie_user(s->tok.sub, user, sizeof(user));
-		r = rdp_x224_write_cr(out, user, s->dsec->protocol);
+		cookie_user(s->adm.tok.sub, user, sizeof(user));
+		r = rdp_x224_write_cr(out, user, s->dl.sec->protocol);
 		if (r == 0 &&
 		    bufferevent_write(bev, vbuf_ptr(out), vbuf_len(out)) != 0)
 			r = VDI_ERR_ALLOC;
 		vbuf_free(out);
 		if (r != 0) {
-			fail(s, GWR_DESKTOP_UNREACHABLE,
+			fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 			    "reason=x224_cr_failed err=%s", vdi_errname(r));
 			return;
 		}
-		s->ds = DS_CC;
+		s->dl.state = DS_CC;
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
 		int dnserr = bufferevent_socket_get_dns_error(bev);
 
 		if (dnserr != 0)
-			fail(s, GWR_DESKTOP_UNREACHABLE,
+			fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 			    "reason=desktop_dns error=\"%s\"",
 			    evutil_gai_strerror(dnserr));
 		else
-			fail(s, GWR_DESKTOP_UNREACHABLE,
+			fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 			    "reason=desktop_connect error=\"%s\"",
 			    evutil_socket_error_to_string(
 				EVUTIL_SOCKET_ERROR()));
 		return;
 	}
-	fail(s, GWR_DESKTOP_UNREACHABLE, "reason=desktop_closed");
+	fail(s, VDI_REASON_DESKTOP_UNREACHABLE, "reason=desktop_closed");
 }
 
 int
 desktop_connect(struct session *s)
 {
-	if ((s->dsec = desktop_security(s)) == NULL)
+	if ((s->dl.sec = desktop_security(s)) == NULL)
 		return VDI_ERR_UNSUPPORTED; /* admission refused it already */
 	s->desk = bufferevent_socket_new(
 	    s->w->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (s->desk == NULL)
 		return VDI_ERR_ALLOC;
-	s->ds = DS_TCP;
+	s->dl.state = DS_TCP;
 	bufferevent_setcb(s->desk, cc_read, NULL, tcp_event, s);
 	bufferevent_setwatermark(s->desk, EV_READ, 0, 4096);
 	bufferevent_enable(s->desk, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect_hostname(s->desk, s->w->dns, AF_UNSPEC,
-		s->tok.dst_host, s->tok.dst_port) != 0) {
+		s->adm.tok.dst_host, s->adm.tok.dst_port) != 0) {
 		/* tcp_event has run (or will not): report once from here. */
-		if (s->ds == DS_TCP)
-			fail(s, GWR_DESKTOP_UNREACHABLE,
+		if (s->dl.state == DS_TCP)
+			fail(s, VDI_REASON_DESKTOP_UNREACHABLE,
 			    "reason=desktop_connect_failed");
 		return 0;
 	}

@@ -37,7 +37,7 @@
 /* A front request, parsed: the tunnel's token, or why it is refused. */
 struct front_request {
 	int refused; /* answer status, code and message, count why */
-	enum gw_refusal why;
+	enum vdi_reason why;
 	int status;
 	const char *code, *message;
 	const char *token; /* points into the input; not NUL-terminated */
@@ -68,17 +68,18 @@ tunnel_parse(const struct vbuf *in, struct front_request *req)
 	if ((r = upgrade_parse(in, &u)) == VDI_ERR_NEED_MORE)
 		return r;
 	if (r != 0) {
-		u.error = UPGRADE_BAD_REQUEST;
+		u.error = VDI_REASON_BAD_REQUEST;
 		u.consumed = 0;
 	}
 	req->consumed = u.consumed;
-	if (u.error != UPGRADE_OK) {
+	if (u.error != VDI_REASON_OK) {
 		req->refused = 1;
-		req->why =
-		    u.error == UPGRADE_NO_TOKEN ? GWR_TOKEN_MISSING : GWR_HTTP;
-		req->status = upgrade_status(u.error);
-		req->code = upgrade_code(u.error);
-		req->message = vdi_http_phrase(upgrade_status(u.error));
+		req->why = u.error == VDI_REASON_TOKEN_MISSING
+		    ? VDI_REASON_TOKEN_MISSING
+		    : VDI_REASON_BAD_REQUEST;
+		req->status = vdi_reason_status(u.error);
+		req->code = vdi_reason_code(u.error);
+		req->message = vdi_http_phrase(vdi_reason_status(u.error));
 		return 0;
 	}
 	req->token = u.token;
@@ -117,7 +118,7 @@ static void
 bad_request(struct front_request *req)
 {
 	req->refused = 1;
-	req->why = GWR_HTTP;
+	req->why = VDI_REASON_BAD_REQUEST;
 	req->status = 400;
 	req->code = "bad_request";
 	req->message = "malformed request";
@@ -147,7 +148,7 @@ flush_event(struct bufferevent *bev, short what, void *arg)
 }
 
 void
-front_refuse(struct session *s, enum gw_refusal why, int status,
+front_refuse(struct session *s, enum vdi_reason why, int status,
     const char *code, const char *message, const char *detail)
 {
 	char head[256];
@@ -167,9 +168,9 @@ front_refuse(struct session *s, enum gw_refusal why, int status,
 	    (unsigned long long)s->id, s->peer, status, code,
 	    s->device[0] ? s->device : "-",
 	    s->tenant[0] ? VLOG_Q(s->tenant) : "-",
-	    s->has_tok ? VLOG_Q(s->tok.sid) : "-",
-	    s->has_tok ? VLOG_Q(s->tok.sub) : "-", detail != NULL ? " " : "",
-	    detail != NULL ? detail : "");
+	    s->adm.has_tok ? VLOG_Q(s->adm.tok.sid) : "-",
+	    s->adm.has_tok ? VLOG_Q(s->adm.tok.sub) : "-",
+	    detail != NULL ? " " : "", detail != NULL ? detail : "");
 	if (s->desk != NULL) {
 		bufferevent_free(s->desk);
 		s->desk = NULL;
@@ -228,7 +229,7 @@ front_read(struct bufferevent *bev, void *arg)
 		return;
 	case SS_DESKTOP:
 		if (len > SESSION_EARLY_MAX)
-			front_refuse(s, GWR_CLIENT_PROTOCOL, 400,
+			front_refuse(s, VDI_REASON_CLIENT_PROTOCOL, 400,
 			    vdi_reason_code(VDI_REASON_BAD_REQUEST),
 			    "too many bytes before 101", NULL);
 		return;
@@ -253,7 +254,7 @@ front_event(struct bufferevent *bev, short what, void *arg)
 		if (vdi_tls_peer_thumbprint(ssl, s->x5t) != 0 ||
 		    vdi_tls_thumbprint_hex(vdi_tls_peer_cert(ssl), s->device,
 			sizeof(s->device)) != 0) {
-			gwm_refusal(s->gw, GWR_TLS);
+			gwm_refusal(s->gw, VDI_REASON_TLS_HANDSHAKE);
 			vlog(VLOG_NOTICE, "tunnel_refused",
 			    "conn=%llu peer=%s reason=tls_no_certificate",
 			    (unsigned long long)s->id, s->peer);
@@ -274,7 +275,7 @@ front_event(struct bufferevent *bev, short what, void *arg)
 		vdi_tls_handshake_error(ssl, why, sizeof(why));
 		if ((bad = vdi_tls_refused_cert(ssl)) != NULL)
 			(void)!vdi_tls_cert_subject(bad, subj, sizeof(subj));
-		gwm_refusal(s->gw, GWR_TLS);
+		gwm_refusal(s->gw, VDI_REASON_TLS_HANDSHAKE);
 		vlog(VLOG_NOTICE, "tunnel_refused",
 		    "conn=%llu peer=%s reason=tls_handshake error=%s "
 		    "subject=%s",

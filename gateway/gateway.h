@@ -65,42 +65,18 @@ struct gw_worker {
 	struct vbuf *relay_fwd, *relay_back;
 };
 
-/* Why a tunnel was refused: index into gw_refusal_names (metrics). */
-enum gw_refusal {
-	GWR_TLS = 0,
-	GWR_TIMEOUT,
-	GWR_HTTP, /* malformed or wrong Upgrade request */
-	GWR_TOKEN_MISSING,
-	GWR_TOKEN_INVALID,
-	GWR_TOKEN_EXPIRED,
-	GWR_TOKEN_NOT_YET_VALID,
-	GWR_TOKEN_AUDIENCE,
-	GWR_TOKEN_CLAIMS,
-	GWR_TOKEN_DEVICE,
-	GWR_TOKEN_REPLAYED,
-	GWR_BUSY,
-	GWR_DESKTOP_UNREACHABLE,
-	GWR_DESKTOP_CERT,
-	GWR_NLA_UNSUPPORTED,
-	GWR_CREDENTIALS,
-	GWR_CLIENT_PROTOCOL, /* X.224 or RDP-level TLS with the client */
-	GWR_CUT,             /* a broker cut names the session or device */
-	GWR_DST_POLICY,      /* the token's dst is no desktop of its tid */
-	GWR_MAX_SESSION,     /* the token's max_session deadline has come */
-	GWR_BROKER_SILENT,   /* no broker poll for broker_stale_after */
-	GWR_COUNT,
-};
-
-/* The reason each refusal counter is labelled with (vdierr.h's table). */
-extern const enum vdi_reason gw_refusal_reasons[GWR_COUNT];
+/* The refusal reasons the gateway counts (vdierr.h's table), in the order
+ * /metrics lists them; a refusal is counted under its reason. */
+#define GW_REFUSAL_REASONS 21
+extern const enum vdi_reason gw_refusal_reasons[GW_REFUSAL_REASONS];
 
 struct gw_metrics {
 	uint64_t accepted;
 	uint64_t sessions_started;
-	uint64_t sessions_active;    /* gauge: relaying */
-	uint64_t connections_active; /* gauge: every open connection */
-	uint64_t refusals[GWR_COUNT];
-	uint64_t closes_protocol; /* relay closed on a verdict */
+	uint64_t sessions_active;            /* gauge: relaying */
+	uint64_t connections_active;         /* gauge: every open connection */
+	uint64_t refusals[VDI_REASON_COUNT]; /* by enum vdi_reason */
+	uint64_t closes_protocol;            /* relay closed on a verdict */
 	uint64_t closes_idle;
 	uint64_t closes_max_session; /* the session's deadline came */
 	uint64_t closes_cut;
@@ -278,7 +254,7 @@ gw_ssl_eof_is_close(SSL *ssl)
 int brokerlink_state(struct gw *gw, int64_t *since_ok, int64_t *down_for);
 /* 1 when the poll has been down for broker_stale_after seconds or more:
  * the gateway cannot hear cuts, so it refuses new tunnels
- * (GWR_BROKER_SILENT). Never with broker_stale_after = 0. */
+ * (VDI_REASON_BROKER_UNREACHABLE). Never with broker_stale_after = 0. */
 int brokerlink_stale(struct gw *gw);
 
 /* ---- gwmetrics.c ------------------------------------------------------- */
@@ -312,7 +288,7 @@ enum gw_metric {
 uint64_t gwm_add(struct gw *gw, enum gw_metric c, int64_t delta);
 uint64_t gwm_get(struct gw *gw, enum gw_metric c);
 /* Counts a refused tunnel. */
-void gwm_refusal(struct gw *gw, enum gw_refusal why);
+void gwm_refusal(struct gw *gw, enum vdi_reason why);
 
 struct evbuffer;
 void gw_metrics_render(struct gw *gw, struct evbuffer *out);

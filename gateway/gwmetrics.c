@@ -86,9 +86,9 @@ gwm_get(struct gw *gw, enum gw_metric c)
 }
 
 void
-gwm_refusal(struct gw *gw, enum gw_refusal why)
+gwm_refusal(struct gw *gw, enum vdi_reason why)
 {
-	if ((unsigned)why < GWR_COUNT)
+	if ((unsigned)why < VDI_REASON_COUNT)
 		GW_INC(&gw->m.refusals[why]);
 }
 
@@ -194,11 +194,12 @@ gw_metrics_render(struct gw *gw, struct evbuffer *o)
 	evbuffer_add_printf(o,
 	    "# HELP vdi_gateway_refusals_total Tunnels refused, by reason.\n"
 	    "# TYPE vdi_gateway_refusals_total counter\n");
-	for (i = 0; i < GWR_COUNT; i++)
+	for (i = 0; i < GW_REFUSAL_REASONS; i++)
 		evbuffer_add_printf(o,
 		    "vdi_gateway_refusals_total{reason=\"%s\"} %llu\n",
 		    vdi_reason_code(gw_refusal_reasons[i]),
-		    (unsigned long long)GW_GET(&m->refusals[i]));
+		    (unsigned long long)GW_GET(
+			&m->refusals[gw_refusal_reasons[i]]));
 	evbuffer_add_printf(o,
 	    "# HELP vdi_gateway_session_closes_total Tunnels closed by the "
 	    "gateway, by cause.\n"

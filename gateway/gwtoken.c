@@ -11,56 +11,6 @@
 #include "claims.h"
 #include "gwtoken.h"
 
-int
-gw_token_status(enum gw_token_error e)
-{
-	switch (e) {
-	case GWT_OK:
-		return 101;
-	case GWT_WRONG_DEVICE:
-	case GWT_MAX_SESSION:
-		return 403;
-	case GWT_BUSY:
-		return 503;
-	default:
-		return 401;
-	}
-}
-
-enum vdi_reason
-gw_token_reason(enum gw_token_error e)
-{
-	switch (e) {
-	case GWT_OK:
-		return VDI_REASON_OK;
-	case GWT_INVALID:
-		return VDI_REASON_TOKEN_INVALID;
-	case GWT_EXPIRED:
-		return VDI_REASON_TOKEN_EXPIRED;
-	case GWT_NOT_YET_VALID:
-		return VDI_REASON_TOKEN_NOT_YET_VALID;
-	case GWT_AUDIENCE:
-		return VDI_REASON_TOKEN_WRONG_AUDIENCE;
-	case GWT_CLAIMS:
-		return VDI_REASON_TOKEN_INVALID_CLAIMS;
-	case GWT_WRONG_DEVICE:
-		return VDI_REASON_TOKEN_WRONG_DEVICE;
-	case GWT_REPLAYED:
-		return VDI_REASON_TOKEN_REPLAYED;
-	case GWT_BUSY:
-		return VDI_REASON_BUSY;
-	case GWT_MAX_SESSION:
-		return VDI_REASON_MAX_SESSION;
-	}
-	return VDI_REASON_TOKEN_INVALID;
-}
-
-const char *
-gw_token_code(enum gw_token_error e)
-{
-	return vdi_reason_code(gw_token_reason(e));
-}
-
 static int
 copy_claim(const json_t *c, const char *name, char *out, size_t len)
 {
@@ -101,7 +51,7 @@ parse_channels(const json_t *c, unsigned int *out)
 	return 0;
 }
 
-enum gw_token_error
+enum vdi_reason
 gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
     const unsigned char x5t[32], struct replay *rc, int64_t now,
     struct gw_token *out)
@@ -112,12 +62,12 @@ gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
 	char dst[GWT_NAME_MAX + 16];
 	int64_t idle;
 	size_t n;
-	enum gw_token_error e = GWT_CLAIMS;
+	enum vdi_reason e = VDI_REASON_TOKEN_INVALID_CLAIMS;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (jws_verify_keys(token, len, pol->keys, pol->nkeys, &c) != 0)
-		return GWT_INVALID;
+		return VDI_REASON_TOKEN_INVALID;
 	memset(&want, 0, sizeof(want));
 	want.iss = pol->issuer;
 	want.aud = pol->audience;
@@ -128,21 +78,21 @@ gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
 	case 0:
 		break;
 	case VDI_ERR_TOKEN_EXPIRED:
-		e = GWT_EXPIRED;
+		e = VDI_REASON_TOKEN_EXPIRED;
 		goto out;
 	case VDI_ERR_TOKEN_NOT_YET_VALID:
-		e = GWT_NOT_YET_VALID;
+		e = VDI_REASON_TOKEN_NOT_YET_VALID;
 		goto out;
 	case VDI_ERR_TOKEN_AUDIENCE:
-		e = GWT_AUDIENCE;
+		e = VDI_REASON_TOKEN_WRONG_AUDIENCE;
 		goto out;
 	default:
 		/* a wrong issuer is reported as a claim error by claims.c */
-		e = GWT_CLAIMS;
+		e = VDI_REASON_TOKEN_INVALID_CLAIMS;
 		goto out;
 	}
 	if (claims_check_cnf(c, x5t) != 0) {
-		e = GWT_WRONG_DEVICE;
+		e = VDI_REASON_TOKEN_WRONG_DEVICE;
 		goto out;
 	}
 	if (copy_claim(c, "sub", out->sub, sizeof(out->sub)) ||
@@ -177,28 +127,28 @@ gw_token_check(const char *token, size_t len, const struct gw_token_policy *pol,
 		out->deadline > CLAIMS_TIME_MAX))
 		goto out;
 	if (out->deadline != 0 && now >= out->deadline) {
-		e = GWT_MAX_SESSION;
+		e = VDI_REASON_MAX_SESSION;
 		goto out;
 	}
 	/* Last: burn the id only for a token that is otherwise good. */
 	switch (replay_use(
 	    rc, out->jti, strlen(out->jti), out->exp + pol->skew, now)) {
 	case 0:
-		e = GWT_OK;
+		e = VDI_REASON_OK;
 		break;
 	case VDI_ERR_EXISTS:
-		e = GWT_REPLAYED;
+		e = VDI_REASON_TOKEN_REPLAYED;
 		break;
 	case VDI_ERR_TOO_LARGE:
-		e = GWT_BUSY;
+		e = VDI_REASON_BUSY;
 		break;
 	default:
-		e = GWT_CLAIMS;
+		e = VDI_REASON_TOKEN_INVALID_CLAIMS;
 		break;
 	}
 out:
 	json_decref(c);
-	if (e != GWT_OK)
+	if (e != VDI_REASON_OK)
 		OPENSSL_cleanse(out, sizeof(*out));
 	return e;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "jws.h"
+#include "vdierr.h"
 #include "replay.h"
 
 #define GWT_NAME_MAX 256
@@ -52,30 +53,16 @@ struct gw_token_policy {
 	int64_t skew; /* seconds */
 };
 
-/* Why a token was refused (for logs and the 401/403 JSON body). */
-enum gw_token_error {
-	GWT_OK = 0,
-	GWT_INVALID,       /* 401 token_invalid: malformed or bad signature */
-	GWT_EXPIRED,       /* 401 token_expired */
-	GWT_NOT_YET_VALID, /* 401 token_not_yet_valid */
-	GWT_AUDIENCE,      /* 401 token_wrong_audience (or issuer) */
-	GWT_CLAIMS,        /* 401 token_invalid_claims */
-	GWT_WRONG_DEVICE,  /* 403 token_wrong_device: cnf mismatch */
-	GWT_REPLAYED,      /* 401 token_replayed */
-	GWT_BUSY,          /* 503 busy: replay cache full */
-	GWT_MAX_SESSION,   /* 403 max_session: the session's deadline came */
-};
-
 /* Checks token (len bytes) presented over a TLS connection whose client
- * certificate has SHA-256 x5t. Returns GWT_OK with *out filled, or the
- * reason (out cleared). */
-enum gw_token_error gw_token_check(const char *token, size_t len,
+ * certificate has SHA-256 x5t. Returns VDI_REASON_OK with *out filled, or
+ * why it was refused (out cleared): VDI_REASON_TOKEN_INVALID (malformed or
+ * bad signature), TOKEN_EXPIRED, TOKEN_NOT_YET_VALID, TOKEN_WRONG_AUDIENCE
+ * (or issuer), TOKEN_INVALID_CLAIMS, TOKEN_WRONG_DEVICE (cnf mismatch),
+ * MAX_SESSION (the session's deadline came), TOKEN_REPLAYED, or BUSY (the
+ * replay cache is full). vdi_reason_status() (httpstatus.h) gives the
+ * HTTP status of each. */
+enum vdi_reason gw_token_check(const char *token, size_t len,
     const struct gw_token_policy *pol, const unsigned char x5t[32],
     struct replay *rc, int64_t now, struct gw_token *out);
-
-int gw_token_status(enum gw_token_error e);
-/* The refusal reason of e (vdierr.h), and its code ("token_expired"). */
-enum vdi_reason gw_token_reason(enum gw_token_error e);
-const char *gw_token_code(enum gw_token_error e);
 
 #endif

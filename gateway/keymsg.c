@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "keymsg.h"
+#include "privmsg.h"
 
 /* Largest digest an ECDSA request may carry (SHA-512). */
 #define ECDSA_DIGEST_MAX 64
@@ -17,32 +18,19 @@ keymsg_clear(struct keymsg *m)
 		OPENSSL_cleanse(m, sizeof(*m));
 }
 
-static int
-b64url_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-			s[i] == '_'))
-			return 0;
-	}
-	return 1;
-}
-
 /* The rules of keymsg.h, shared by parser and encoder. */
 static int
-validate(const struct keymsg *m)
+validate(const void *msg)
 {
+	const struct keymsg *m = msg;
 	switch (m->type) {
 	case KEYMSG_UNSEAL:
 		if (m->u.unseal.aad_len > KEYMSG_AAD_MAX ||
 		    m->u.unseal.sealed_len > KEYMSG_SEALED_MAX)
 			return VDI_ERR_TOO_LARGE;
 		if (m->u.unseal.sealed_len == 0 ||
-		    !b64url_ok(m->u.unseal.sealed, m->u.unseal.sealed_len))
+		    !privmsg_b64url_ok(
+			m->u.unseal.sealed, m->u.unseal.sealed_len, 0))
 			return VDI_ERR_BAD_FORMAT;
 		return 0;
 	case KEYMSG_PLAIN:
@@ -84,30 +72,15 @@ validate(const struct keymsg *m)
 
 /* --- parser --------------------------------------------------------------- */
 
-static int
-get_field(struct vbuf *b, size_t max, void *out, size_t *len)
-{
-	uint16_t n;
-	int r;
-
-	*len = 0;
-	if ((r = vbuf_get_u16be(b, &n)) != 0)
-		return r;
-	if (n > max)
-		return VDI_ERR_TOO_LARGE;
-	if (n > vbuf_len(b))
-		return VDI_ERR_TRUNCATED;
-	if ((r = vbuf_get_bytes(b, out, n)) != 0)
-		return r;
-	*len = n;
-	return 0;
-}
+/* A byte string field of at most max bytes (keymsg.h). */
+#define GET_BYTES(b, max, out, len)                                            \
+	privmsg_get_field((b), (max), (out), (len), 0)
 
 static int
-parse_body(struct vbuf *b, struct keymsg *m)
+parse_body(struct vbuf *b, void *msg)
 {
+	struct keymsg *m = msg;
 	uint8_t t;
-	uint32_t u32;
 	int r;
 
 	if ((r = vbuf_get_u8(b, &t)) != 0)
@@ -115,27 +88,27 @@ parse_body(struct vbuf *b, struct keymsg *m)
 	m->type = t;
 	switch (t) {
 	case KEYMSG_UNSEAL:
-		if ((r = get_field(b, KEYMSG_AAD_MAX, m->u.unseal.aad,
+		if ((r = GET_BYTES(b, KEYMSG_AAD_MAX, m->u.unseal.aad,
 			 &m->u.unseal.aad_len)) != 0 ||
-		    (r = get_field(b, KEYMSG_SEALED_MAX, m->u.unseal.sealed,
+		    (r = GET_BYTES(b, KEYMSG_SEALED_MAX, m->u.unseal.sealed,
 			 &m->u.unseal.sealed_len)) != 0)
 			return r;
 		m->u.unseal.sealed[m->u.unseal.sealed_len] = '\0';
 		break;
 	case KEYMSG_PLAIN:
-		if ((r = get_field(b, KEYMSG_PLAIN_MAX, m->u.plain.data,
+		if ((r = GET_BYTES(b, KEYMSG_PLAIN_MAX, m->u.plain.data,
 			 &m->u.plain.len)) != 0)
 			return r;
 		break;
 	case KEYMSG_SIGN:
 		if ((r = vbuf_get_u8(b, &m->u.sign.alg)) != 0 ||
 		    (r = vbuf_get_u8(b, &m->u.sign.padding)) != 0 ||
-		    (r = get_field(b, KEYMSG_SIGN_IN_MAX, m->u.sign.in,
+		    (r = GET_BYTES(b, KEYMSG_SIGN_IN_MAX, m->u.sign.in,
 			 &m->u.sign.len)) != 0)
 			return r;
 		break;
 	case KEYMSG_SIGNED:
-		if ((r = get_field(b, KEYMSG_SIGN_OUT_MAX, m->u.signed_.out,
+		if ((r = GET_BYTES(b, KEYMSG_SIGN_OUT_MAX, m->u.signed_.out,
 			 &m->u.signed_.len)) != 0)
 			return r;
 		break;
@@ -144,73 +117,50 @@ parse_body(struct vbuf *b, struct keymsg *m)
 			return r;
 		break;
 	case KEYMSG_ERROR:
-		if ((r = vbuf_get_u32be(b, &u32)) != 0)
+		if ((r = privmsg_get_i32(b, &m->u.error.code)) != 0)
 			return r;
-		m->u.error.code = (int32_t)u32;
 		break;
 	default:
 		return VDI_ERR_UNSUPPORTED;
 	}
-	if (vbuf_len(b) != 0)
-		return VDI_ERR_BAD_LENGTH;
-	return validate(m);
+	return 0;
 }
 
 int
 keymsg_parse(struct vbuf *in, struct keymsg *out)
 {
-	struct vbuf body;
-	size_t total;
-	int r;
-
-	keymsg_clear(out);
-	if ((r = vbuf_peek_frame32(in, KEYMSG_FRAME_MAX, &body, &total)) != 0)
-		return r;
-	if ((r = parse_body(&body, out)) != 0) {
-		keymsg_clear(out);
-		return r;
-	}
-	return vbuf_consume(in, total);
+	return privmsg_parse(
+	    in, KEYMSG_FRAME_MAX, parse_body, validate, out, sizeof(*out));
 }
 
 /* --- encoder -------------------------------------------------------------- */
 
 static int
-put_field(struct vbuf *b, const void *p, size_t len)
+encode_fields(struct vbuf *b, const void *msg)
 {
-	int r;
-
-	if (len > UINT16_MAX)
-		return VDI_ERR_TOO_LARGE;
-	if ((r = vbuf_put_u16be(b, (uint16_t)len)) != 0)
-		return r;
-	return vbuf_put(b, p, len);
-}
-
-static int
-encode_fields(struct vbuf *b, const struct keymsg *m)
-{
+	const struct keymsg *m = msg;
 	int r;
 
 	switch (m->type) {
 	case KEYMSG_UNSEAL:
-		if ((r = put_field(b, m->u.unseal.aad, m->u.unseal.aad_len)) !=
-		    0)
+		if ((r = privmsg_put_field(
+			 b, m->u.unseal.aad, m->u.unseal.aad_len)) != 0)
 			return r;
-		return put_field(b, m->u.unseal.sealed, m->u.unseal.sealed_len);
+		return privmsg_put_field(
+		    b, m->u.unseal.sealed, m->u.unseal.sealed_len);
 	case KEYMSG_PLAIN:
-		return put_field(b, m->u.plain.data, m->u.plain.len);
+		return privmsg_put_field(b, m->u.plain.data, m->u.plain.len);
 	case KEYMSG_SIGN:
 		if ((r = vbuf_put_u8(b, m->u.sign.alg)) != 0 ||
 		    (r = vbuf_put_u8(b, m->u.sign.padding)) != 0)
 			return r;
-		return put_field(b, m->u.sign.in, m->u.sign.len);
+		return privmsg_put_field(b, m->u.sign.in, m->u.sign.len);
 	case KEYMSG_SIGNED:
-		return put_field(b, m->u.signed_.out, m->u.signed_.len);
+		return privmsg_put_field(b, m->u.signed_.out, m->u.signed_.len);
 	case KEYMSG_READY:
 		return vbuf_put_u8(b, m->u.ready.flags);
 	case KEYMSG_ERROR:
-		return vbuf_put_u32be(b, (uint32_t)m->u.error.code);
+		return privmsg_put_i32(b, m->u.error.code);
 	}
 	return VDI_ERR_UNSUPPORTED;
 }
@@ -218,33 +168,8 @@ encode_fields(struct vbuf *b, const struct keymsg *m)
 int
 keymsg_encode(struct vbuf *out, const struct keymsg *m)
 {
-	size_t start = vbuf_len(out), len;
-	unsigned char *p;
-	int r;
-
-	if ((r = validate(m)) != 0)
-		return r;
-	if ((r = vbuf_put_u32be(out, 0)) == 0 &&
-	    (r = vbuf_put_u8(out, (uint8_t)m->type)) == 0)
-		r = encode_fields(out, m);
-	if (r == 0) {
-		len = vbuf_len(out) - start - KEYMSG_HEADER_LEN;
-		if (len > KEYMSG_FRAME_MAX)
-			r = VDI_ERR_TOO_LARGE;
-		else if ((r = vbuf_poke_u8(out, start, 0)) == 0 &&
-		    (r = vbuf_poke_u8(out, start + 1, 0)) == 0 &&
-		    (r = vbuf_poke_u8(out, start + 2, (uint8_t)(len >> 8))) ==
-			0)
-			r = vbuf_poke_u8(out, start + 3, (uint8_t)len);
-	}
-	if (r != 0 && vbuf_len(out) > start) {
-		/* Wipe the partial frame: it may hold credentials. */
-		if ((p = vbuf_mutable_ptr(out)) != NULL)
-			OPENSSL_cleanse(p + start, vbuf_len(out) - start);
-		if (vbuf_consume_end(out, vbuf_len(out) - start) != 0)
-			return VDI_ERR_INTERNAL;
-	}
-	return r;
+	return privmsg_encode(out, KEYMSG_FRAME_MAX, (uint8_t)m->type, validate,
+	    encode_fields, m);
 }
 
 int

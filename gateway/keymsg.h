@@ -6,7 +6,7 @@
  *       UNSEAL, SIGN                                         PLAIN, SIGNED,
  *                                                            READY, ERROR
  *
- * Every message is one frame:
+ * Every message is one frame (the layout of common/privmsg.h):
  *
  *   u32be  length of what follows (1..KEYMSG_FRAME_MAX)
  *   u8     type (enum keymsg_type)
@@ -24,10 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "privmsg.h"
 #include "vbuf.h"
 #include "vdierr.h"
 
-#define KEYMSG_HEADER_LEN 4
+#define KEYMSG_HEADER_LEN PRIVMSG_HEADER_LEN
 #define KEYMSG_FRAME_MAX  4096
 /* UNSEAL: sealed text (base64url, SEAL_TEXT_MAX - 1), AAD (the sid). */
 #define KEYMSG_SEALED_MAX 1411

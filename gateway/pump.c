@@ -63,7 +63,7 @@ leg_failed(struct session *s, enum rdp_dir dir, struct leg *l)
 	char why[64];
 
 	vlog(VLOG_DEBUG, "relay_leg_error", "sid=%s leg=%s error=%s",
-	    VLOG_Q(s->tok.sid), who(dir), VLOG_Q(leg_why(l)));
+	    VLOG_Q(s->adm.tok.sid), who(dir), VLOG_Q(leg_why(l)));
 	snprintf(why, sizeof(why), "%s_%s", who(dir),
 	    leg_peer_gone(l) ? "closed" : "error");
 	session_close(s, why);
@@ -127,8 +127,8 @@ pump(struct session *s, enum rdp_dir dir)
 		memset(&res, 0, sizeof(res));
 		res.fwd = fwd;
 		res.back = back;
-		r = relay_pdu(&s->relay, dir, &view, p,
-		    s->has_creds ? &s->creds : NULL, &res);
+		r = relay_pdu(
+		    &s->relay, dir, &view, p, admission_creds(s), &res);
 		if (vbuf_consume(in, len) != 0)
 			r = VDI_ERR_INTERNAL;
 		if (dir == RDP_C2S)
@@ -149,7 +149,7 @@ pump(struct session *s, enum rdp_dir dir)
 				snprintf(why, sizeof(why), "%s", res.v.reason);
 			gwm_add(s->gw, GWM_CLOSES_PROTOCOL, 1);
 			vlog(VLOG_NOTICE, "relay_close",
-			    "sid=%s dir=%s reason=%s", VLOG_Q(s->tok.sid),
+			    "sid=%s dir=%s reason=%s", VLOG_Q(s->adm.tok.sid),
 			    dir == RDP_C2S ? "c2s" : "s2c", VLOG_Q(why));
 			session_close(s, "protocol_violation");
 			return -1;
@@ -157,7 +157,7 @@ pump(struct session *s, enum rdp_dir dir)
 		input |= res.input;
 		if (res.v.reason[0] != '\0')
 			vlog(VLOG_DEBUG, "relay_rewrite",
-			    "sid=%s dir=%s what=%s", VLOG_Q(s->tok.sid),
+			    "sid=%s dir=%s what=%s", VLOG_Q(s->adm.tok.sid),
 			    dir == RDP_C2S ? "c2s" : "s2c",
 			    VLOG_Q(res.v.reason));
 		if (vbuf_put_buf(leg_out(to), fwd) != 0 ||
@@ -285,7 +285,7 @@ pump_attach(struct session *s)
 	return 0;
 fail:
 	vlog(VLOG_ERROR, "relay_start_failed", "sid=%s error=%s",
-	    VLOG_Q(s->tok.sid), VLOG_Q(why));
+	    VLOG_Q(s->adm.tok.sid), VLOG_Q(why));
 	session_close(s, "out_of_memory");
 	return -1;
 }

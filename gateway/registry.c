@@ -63,19 +63,28 @@ registry_free(struct registry *reg)
 static void
 subject(const struct session *s, struct cut_subject *t)
 {
-	t->sid = s->tok.sid;
+	t->sid = s->adm.tok.sid;
 	t->device = s->device;
-	t->jti = s->tok.jti;
-	t->iat = s->tok.iat;
+	t->jti = s->adm.tok.jti;
+	t->iat = s->adm.tok.iat;
+}
+
+void
+registry_kill_reason(
+    struct registry *reg, const struct session *s, char *out, size_t len)
+{
+	pthread_mutex_lock(&reg->lock);
+	snprintf(out, len, "%s", s->reg.kill_reason);
+	pthread_mutex_unlock(&reg->lock);
 }
 
 /* Under the lock. */
 static void
 kill_locked(struct session *s, const char *reason)
 {
-	if (s->kill_reason[0] != '\0')
+	if (s->reg.kill_reason[0] != '\0')
 		return; /* already told */
-	snprintf(s->kill_reason, sizeof(s->kill_reason), "%s", reason);
+	snprintf(s->reg.kill_reason, sizeof(s->reg.kill_reason), "%s", reason);
 	event_active(s->kill, 0, 0);
 }
 
@@ -105,12 +114,12 @@ registry_admit(struct registry *reg, struct session *s, int64_t now, char *why,
 		r = VDI_ERR_DENIED;
 		goto out;
 	}
-	s->reg_prev = NULL;
-	s->reg_next = reg->head;
+	s->reg.prev = NULL;
+	s->reg.next = reg->head;
 	if (reg->head != NULL)
-		reg->head->reg_prev = s;
+		reg->head->reg.prev = s;
 	reg->head = s;
-	s->registered = 1;
+	s->reg.registered = 1;
 out:
 	pthread_mutex_unlock(&reg->lock);
 	return r;
@@ -124,24 +133,25 @@ registry_start(struct registry *reg, struct session *s, int64_t now, char *why,
 	int r = 0;
 
 	pthread_mutex_lock(&reg->lock);
-	if (!s->registered || s->kill_reason[0] != '\0') {
+	if (!s->reg.registered || s->reg.kill_reason[0] != '\0') {
 		snprintf(why, whylen, "%s",
-		    s->kill_reason[0] != '\0' ? s->kill_reason
-					      : "not_registered");
+		    s->reg.kill_reason[0] != '\0' ? s->reg.kill_reason
+						  : "not_registered");
 		r = VDI_ERR_DENIED;
 		goto out;
 	}
 	if (refused_locked(reg, s, now, why, whylen)) {
-		snprintf(s->kill_reason, sizeof(s->kill_reason), "%s", why);
+		snprintf(
+		    s->reg.kill_reason, sizeof(s->reg.kill_reason), "%s", why);
 		r = VDI_ERR_DENIED;
 		goto out;
 	}
 	/* One tunnel per session on this gateway: the one starting now. */
-	for (o = reg->head; o != NULL; o = o->reg_next) {
-		if (o != s && strcmp(o->tok.sid, s->tok.sid) == 0) {
+	for (o = reg->head; o != NULL; o = o->reg.next) {
+		if (o != s && strcmp(o->adm.tok.sid, s->adm.tok.sid) == 0) {
 			vlog(VLOG_INFO, "tunnel_replaced",
-			    "sid=%s old_jti=%s new_jti=%s", s->tok.sid,
-			    o->tok.jti, s->tok.jti);
+			    "sid=%s old_jti=%s new_jti=%s", s->adm.tok.sid,
+			    o->adm.tok.jti, s->adm.tok.jti);
 			kill_locked(o, "replaced");
 		}
 	}
@@ -156,15 +166,15 @@ registry_remove(struct registry *reg, struct session *s)
 	if (reg == NULL)
 		return;
 	pthread_mutex_lock(&reg->lock);
-	if (s->registered) {
-		if (s->reg_prev != NULL)
-			s->reg_prev->reg_next = s->reg_next;
+	if (s->reg.registered) {
+		if (s->reg.prev != NULL)
+			s->reg.prev->reg.next = s->reg.next;
 		else
-			reg->head = s->reg_next;
-		if (s->reg_next != NULL)
-			s->reg_next->reg_prev = s->reg_prev;
-		s->registered = 0;
-		s->reg_next = s->reg_prev = NULL;
+			reg->head = s->reg.next;
+		if (s->reg.next != NULL)
+			s->reg.next->reg.prev = s->reg.prev;
+		s->reg.registered = 0;
+		s->reg.next = s->reg.prev = NULL;
 	}
 	pthread_mutex_unlock(&reg->lock);
 }
@@ -190,7 +200,7 @@ registry_cut(struct registry *reg, const struct cut *c, int64_t now, int *held)
 	    (r == VDI_ERR_TIMEOUT && c->kind == CUT_SESSION &&
 		c->keep_jti[0] != '\0'))
 		goto out;
-	for (s = reg->head; s != NULL; s = s->reg_next) {
+	for (s = reg->head; s != NULL; s = s->reg.next) {
 		subject(s, &t);
 		if (!cut_matches_live(c, &t))
 			continue;
@@ -223,9 +233,9 @@ registry_cut_jti(
 
 	snprintf(why, sizeof(why), "cut:%s", reason != NULL ? reason : "");
 	pthread_mutex_lock(&reg->lock);
-	for (s = reg->head; s != NULL; s = s->reg_next) {
-		if (strcmp(s->tok.sid, sid) != 0 ||
-		    strcmp(s->tok.jti, jti) != 0)
+	for (s = reg->head; s != NULL; s = s->reg.next) {
+		if (strcmp(s->adm.tok.sid, sid) != 0 ||
+		    strcmp(s->adm.tok.jti, jti) != 0)
 			continue;
 		kill_locked(s, why);
 		n++;
@@ -241,7 +251,7 @@ registry_cut_all(struct registry *reg, const char *reason)
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&reg->lock);
-	for (s = reg->head; s != NULL; s = s->reg_next) {
+	for (s = reg->head; s != NULL; s = s->reg.next) {
 		kill_locked(s, reason);
 		n++;
 	}

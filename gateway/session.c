@@ -36,28 +36,28 @@
 #include "session.h"
 #include "vlog.h"
 
-const enum vdi_reason gw_refusal_reasons[GWR_COUNT] = {
-	[GWR_TLS] = VDI_REASON_TLS_HANDSHAKE,
-	[GWR_TIMEOUT] = VDI_REASON_HANDSHAKE_TIMEOUT,
-	[GWR_HTTP] = VDI_REASON_BAD_REQUEST,
-	[GWR_TOKEN_MISSING] = VDI_REASON_TOKEN_MISSING,
-	[GWR_TOKEN_INVALID] = VDI_REASON_TOKEN_INVALID,
-	[GWR_TOKEN_EXPIRED] = VDI_REASON_TOKEN_EXPIRED,
-	[GWR_TOKEN_NOT_YET_VALID] = VDI_REASON_TOKEN_NOT_YET_VALID,
-	[GWR_TOKEN_AUDIENCE] = VDI_REASON_TOKEN_WRONG_AUDIENCE,
-	[GWR_TOKEN_CLAIMS] = VDI_REASON_TOKEN_INVALID_CLAIMS,
-	[GWR_TOKEN_DEVICE] = VDI_REASON_TOKEN_WRONG_DEVICE,
-	[GWR_TOKEN_REPLAYED] = VDI_REASON_TOKEN_REPLAYED,
-	[GWR_BUSY] = VDI_REASON_BUSY,
-	[GWR_DESKTOP_UNREACHABLE] = VDI_REASON_DESKTOP_UNREACHABLE,
-	[GWR_DESKTOP_CERT] = VDI_REASON_DESKTOP_UNTRUSTED,
-	[GWR_NLA_UNSUPPORTED] = VDI_REASON_NLA_UNSUPPORTED,
-	[GWR_CREDENTIALS] = VDI_REASON_CREDENTIALS_INVALID,
-	[GWR_CLIENT_PROTOCOL] = VDI_REASON_CLIENT_PROTOCOL,
-	[GWR_CUT] = VDI_REASON_CUT,
-	[GWR_DST_POLICY] = VDI_REASON_DST_NOT_IN_POLICY,
-	[GWR_MAX_SESSION] = VDI_REASON_MAX_SESSION,
-	[GWR_BROKER_SILENT] = VDI_REASON_BROKER_UNREACHABLE,
+const enum vdi_reason gw_refusal_reasons[GW_REFUSAL_REASONS] = {
+	VDI_REASON_TLS_HANDSHAKE,
+	VDI_REASON_HANDSHAKE_TIMEOUT,
+	VDI_REASON_BAD_REQUEST,
+	VDI_REASON_TOKEN_MISSING,
+	VDI_REASON_TOKEN_INVALID,
+	VDI_REASON_TOKEN_EXPIRED,
+	VDI_REASON_TOKEN_NOT_YET_VALID,
+	VDI_REASON_TOKEN_WRONG_AUDIENCE,
+	VDI_REASON_TOKEN_INVALID_CLAIMS,
+	VDI_REASON_TOKEN_WRONG_DEVICE,
+	VDI_REASON_TOKEN_REPLAYED,
+	VDI_REASON_BUSY,
+	VDI_REASON_DESKTOP_UNREACHABLE,
+	VDI_REASON_DESKTOP_UNTRUSTED,
+	VDI_REASON_NLA_UNSUPPORTED,
+	VDI_REASON_CREDENTIALS_INVALID,
+	VDI_REASON_CLIENT_PROTOCOL,
+	VDI_REASON_CUT,
+	VDI_REASON_DST_NOT_IN_POLICY,
+	VDI_REASON_MAX_SESSION,
+	VDI_REASON_BROKER_UNREACHABLE,
 };
 
 static void session_free(struct session *s);
@@ -92,7 +92,7 @@ session_free(struct session *s)
 {
 	registry_remove(s->gw->reg, s);
 	session_handshake_done(s);
-	if (s->admitted)
+	if (s->adm.admitted)
 		gwm_add(s->gw, GWM_SESSIONS_ADMITTED, -1);
 	if (s->kill != NULL)
 		event_free(s->kill);
@@ -182,13 +182,14 @@ session_report_channels(struct session *s)
 	for (i = s->rec_reported; i < n; i++) {
 		vlog(VLOG_INFO, "channel",
 		    "sid=%s jti=%s kind=%s name=%s verdict=%s",
-		    VLOG_Q(s->tok.sid), VLOG_Q(s->tok.jti),
+		    VLOG_Q(s->adm.tok.sid), VLOG_Q(s->adm.tok.jti),
 		    rec[i].dynamic ? "dynamic" : "static", VLOG_Q(rec[i].name),
 		    rec[i].allowed ? "allowed" : "refused");
 		if (!rec[i].allowed) {
 			gwm_add(s->gw, GWM_CHANNELS_REFUSED, 1);
-			brokerlink_event(s->gw, "refused", s->tok.sid,
-			    s->tok.jti, "channel_refused", rec[i].name, 0, 0);
+			brokerlink_event(s->gw, "refused", s->adm.tok.sid,
+			    s->adm.tok.jti, "channel_refused", rec[i].name, 0,
+			    0);
 		}
 	}
 	s->rec_reported = n;
@@ -222,19 +223,16 @@ session_close(struct session *s, const char *reason)
 	vlog(VLOG_INFO, "tunnel_end",
 	    "conn=%llu sid=%s jti=%s user=%s reason=%s bytes_in=%llu "
 	    "bytes_out=%llu duration=%lld channels=%s",
-	    (unsigned long long)s->id, VLOG_Q(s->tok.sid), VLOG_Q(s->tok.jti),
-	    VLOG_Q(s->tok.sub), VLOG_Q(reason),
+	    (unsigned long long)s->id, VLOG_Q(s->adm.tok.sid),
+	    VLOG_Q(s->adm.tok.jti), VLOG_Q(s->adm.tok.sub), VLOG_Q(reason),
 	    (unsigned long long)s->bytes_c2s, (unsigned long long)s->bytes_s2c,
 	    (long long)(time(NULL) - s->started),
 	    chans[0] ? VLOG_Q(chans) : "-");
-	brokerlink_event(s->gw, "end", s->tok.sid, s->tok.jti, reason, NULL,
-	    s->bytes_c2s, s->bytes_s2c);
+	brokerlink_event(s->gw, "end", s->adm.tok.sid, s->adm.tok.jti, reason,
+	    NULL, s->bytes_c2s, s->bytes_s2c);
 	if (s->state == SS_RELAYING)
 		gwm_add(s->gw, GWM_SESSIONS_ACTIVE, -1);
-	if (s->has_creds) {
-		OPENSSL_cleanse(s->cred_pass, sizeof(s->cred_pass));
-		OPENSSL_cleanse(s->cred_user, sizeof(s->cred_user));
-	}
+	admission_wipe_creds(s);
 	session_end(s);
 }
 
@@ -250,18 +248,19 @@ session_killed(struct session *s, const char *reason)
 static void
 refuse_killed(struct session *s, const char *reason)
 {
-	char detail[sizeof(s->kill_reason) + 16];
+	char detail[SESSION_KILL_REASON_MAX + 16];
 
 	snprintf(detail, sizeof(detail), "cut=%s", reason);
 	if (strncmp(reason, "cut:", 4) == 0)
-		front_refuse(s, GWR_CUT, 403, vdi_reason_code(VDI_REASON_CUT),
+		front_refuse(s, VDI_REASON_CUT, 403,
+		    vdi_reason_code(VDI_REASON_CUT),
 		    "the broker has cut this session", detail);
 	else if (strcmp(reason, "replaced") == 0)
-		front_refuse(s, GWR_CUT, 409,
+		front_refuse(s, VDI_REASON_CUT, 409,
 		    vdi_reason_code(VDI_REASON_REPLACED),
 		    "a newer tunnel of this session replaced this one", detail);
 	else
-		front_refuse(s, GWR_BUSY, 503,
+		front_refuse(s, VDI_REASON_BUSY, 503,
 		    vdi_reason_code(VDI_REASON_CLOSING),
 		    "this gateway is closing its tunnels", detail);
 }
@@ -270,9 +269,9 @@ static void
 kill_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
-	char reason[sizeof(s->kill_reason)];
+	char reason[SESSION_KILL_REASON_MAX];
 
-	snprintf(reason, sizeof(reason), "%s", s->kill_reason);
+	registry_kill_reason(s->gw->reg, s, reason, sizeof(reason));
 	if (s->state == SS_CLOSING)
 		return;
 	if (s->state < SS_CLIENT_X224) {
@@ -294,22 +293,22 @@ relay_timer(struct session *s, time_t now)
 {
 	time_t idle = now - s->last_input, wait = 0;
 
-	if (s->tok.deadline != 0 && (int64_t)now >= s->tok.deadline) {
+	if (s->adm.tok.deadline != 0 && (int64_t)now >= s->adm.tok.deadline) {
 		gwm_add(s->gw, GWM_CLOSES_MAX_SESSION, 1);
 		session_close(s, "max_session");
 		return -1;
 	}
-	if (s->tok.idle != 0) {
-		if (idle >= (time_t)s->tok.idle) {
+	if (s->adm.tok.idle != 0) {
+		if (idle >= (time_t)s->adm.tok.idle) {
 			gwm_add(s->gw, GWM_CLOSES_IDLE, 1);
 			session_close(s, "idle");
 			return -1;
 		}
-		wait = (time_t)s->tok.idle - idle;
+		wait = (time_t)s->adm.tok.idle - idle;
 	}
-	if (s->tok.deadline != 0 &&
-	    (wait == 0 || (int64_t)now + wait > s->tok.deadline))
-		wait = (time_t)(s->tok.deadline - (int64_t)now);
+	if (s->adm.tok.deadline != 0 &&
+	    (wait == 0 || (int64_t)now + wait > s->adm.tok.deadline))
+		wait = (time_t)(s->adm.tok.deadline - (int64_t)now);
 	if (wait > 0)
 		session_arm_timer(s, (unsigned int)wait);
 	return 0;
@@ -329,13 +328,13 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		(void)relay_timer(s, now);
 		return;
 	default:
-		gwm_refusal(s->gw, GWR_TIMEOUT);
+		gwm_refusal(s->gw, VDI_REASON_HANDSHAKE_TIMEOUT);
 		vlog(VLOG_NOTICE, "tunnel_refused",
 		    "conn=%llu peer=%s reason=handshake_timeout state=%s "
 		    "sid=%s",
 		    (unsigned long long)s->id, s->peer,
 		    session_state_name(s->state),
-		    s->has_tok ? VLOG_Q(s->tok.sid) : "-");
+		    s->adm.has_tok ? VLOG_Q(s->adm.tok.sid) : "-");
 		session_close(s, "handshake_timeout");
 		return;
 	}
@@ -347,9 +346,9 @@ session_relay_start(struct session *s)
 	struct relay_params rp;
 
 	memset(&rp, 0, sizeof(rp));
-	rp.pol.audio_out = (s->tok.channels & GWT_CH_AUDIO_OUT) != 0;
+	rp.pol.audio_out = (s->adm.tok.channels & GWT_CH_AUDIO_OUT) != 0;
 	rp.client_requested = s->client_requested;
-	rp.desktop_selected = s->desk_selected;
+	rp.desktop_selected = s->dl.selected;
 	rp.max_pdu = s->gw->conf.max_pdu;
 	rp.reassembly = s->gw->conf.reassembly;
 	s->relay_init = 1;
@@ -365,8 +364,8 @@ session_relay_start(struct session *s)
 	if (pump_attach(s) != 0)
 		return;
 	vlog(VLOG_INFO, "relay_start", "conn=%llu sid=%s jti=%s deadline=%lld",
-	    (unsigned long long)s->id, s->tok.sid, s->tok.jti,
-	    (long long)s->tok.deadline);
+	    (unsigned long long)s->id, s->adm.tok.sid, s->adm.tok.jti,
+	    (long long)s->adm.tok.deadline);
 	/* Arms the idle and deadline timer (or closes at a deadline that
 	 * came during the handshake). */
 	if (relay_timer(s, s->last_input) != 0)
@@ -379,7 +378,7 @@ session_relay_start(struct session *s)
 void
 session_desktop_ready(struct session *s)
 {
-	char why[sizeof(s->kill_reason)];
+	char why[SESSION_KILL_REASON_MAX];
 
 	if (s->state != SS_DESKTOP)
 		return;
@@ -400,38 +399,40 @@ session_desktop_ready(struct session *s)
 	vlog(VLOG_INFO, "tunnel_start",
 	    "conn=%llu peer=%s sid=%s jti=%s user=%s tenant=%s device=%s "
 	    "dst=%s:%u pin=%s sso=%s audio_out=%s idle=%u",
-	    (unsigned long long)s->id, s->peer, VLOG_Q(s->tok.sid),
-	    VLOG_Q(s->tok.jti), VLOG_Q(s->tok.sub), VLOG_Q(s->tok.tid),
-	    s->device, VLOG_Q(s->tok.dst_host), s->tok.dst_port,
-	    s->tok.has_pin ? "yes" : "no", s->has_creds ? "yes" : "no",
-	    (s->tok.channels & GWT_CH_AUDIO_OUT) ? "yes" : "no", s->tok.idle);
+	    (unsigned long long)s->id, s->peer, VLOG_Q(s->adm.tok.sid),
+	    VLOG_Q(s->adm.tok.jti), VLOG_Q(s->adm.tok.sub),
+	    VLOG_Q(s->adm.tok.tid), s->device, VLOG_Q(s->adm.tok.dst_host),
+	    s->adm.tok.dst_port, s->adm.tok.has_pin ? "yes" : "no",
+	    admission_creds(s) != NULL ? "yes" : "no",
+	    (s->adm.tok.channels & GWT_CH_AUDIO_OUT) ? "yes" : "no",
+	    s->adm.tok.idle);
 	brokerlink_event(
-	    s->gw, "start", s->tok.sid, s->tok.jti, NULL, NULL, 0, 0);
+	    s->gw, "start", s->adm.tok.sid, s->adm.tok.jti, NULL, NULL, 0, 0);
 	client_x224_read(s);
 }
 
 void
 session_desktop_failed(
-    struct session *s, enum gw_refusal why, const char *detail)
+    struct session *s, enum vdi_reason why, const char *detail)
 {
 	if (s->state != SS_DESKTOP)
 		return;
 	switch (why) {
-	case GWR_NLA_UNSUPPORTED:
+	case VDI_REASON_NLA_UNSUPPORTED:
 		front_refuse(s, why, 503,
 		    vdi_reason_code(VDI_REASON_NLA_UNSUPPORTED),
 		    "the desktop requires NLA, which this gateway does not "
 		    "support yet",
 		    detail);
 		break;
-	case GWR_DESKTOP_CERT:
+	case VDI_REASON_DESKTOP_UNTRUSTED:
 		front_refuse(s, why, 503,
 		    vdi_reason_code(VDI_REASON_DESKTOP_UNTRUSTED),
 		    "the desktop's certificate is not the expected one",
 		    detail);
 		break;
 	default:
-		front_refuse(s, GWR_DESKTOP_UNREACHABLE, 503,
+		front_refuse(s, VDI_REASON_DESKTOP_UNREACHABLE, 503,
 		    vdi_reason_code(VDI_REASON_DESKTOP_UNREACHABLE),
 		    "the desktop cannot be reached", detail);
 		break;

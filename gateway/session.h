@@ -1,8 +1,11 @@
 /*
- * session.h: one tunnel's state, shared by session.c (client leg), pump.c
- * (relay loop), desktop.c (desktop leg) and registry.c (cuts). Everything here
- * is touched only on the session's worker thread, except the registry links and
- * kill_reason (registry lock).
+ * session.h: one tunnel's state. The fields of struct session that one
+ * module owns are grouped in a struct of that module (struct
+ * session_admission and struct session_sso: admission.c; struct
+ * session_desktop: desktop.c; struct session_reg: registry.c), which only
+ * that module writes; the others read them or use the functions below.
+ * Everything here is touched only on the session's worker thread, except
+ * struct session_reg (registry lock).
  */
 #ifndef VDI_GATEWAY_SESSION_H
 #define VDI_GATEWAY_SESSION_H
@@ -27,6 +30,40 @@ enum desktop_state {
 	DS_READY,
 };
 
+/* admission.c: the accepted token (other modules read it once has_tok is
+ * set) and the session's place among max_sessions. */
+struct session_admission {
+	struct gw_token tok;
+	int has_tok;
+	int admitted;
+};
+
+/* desktop.c: the desktop leg's own state. */
+struct session_desktop {
+	enum desktop_state state;
+	const struct desktop_security *sec; /* what the leg speaks */
+	uint8_t cc_flags;                   /* the desktop's X.224 CC */
+	uint32_t selected;                  /* ... and the protocol it chose */
+};
+
+/* admission.c: single sign-on, opened from tok.cred, wiped at close. */
+struct session_sso {
+	int has;
+	char user[256];
+	char pass[512];
+	struct rdp_info_creds creds;
+};
+
+/* Longest reason a cut gives a session (registry.c). */
+#define SESSION_KILL_REASON_MAX 96
+
+/* registry.c (under its lock), from token acceptance to free. */
+struct session_reg {
+	struct session *next, *prev;
+	int registered;
+	char kill_reason[SESSION_KILL_REASON_MAX];
+};
+
 struct session {
 	struct gw *gw;
 	struct gw_worker *w;
@@ -35,52 +72,39 @@ struct session {
 	char peer[64];
 	enum session_state state;
 
-	struct bufferevent *cli;  /* front TLS (outer) */
-	struct bufferevent *cin;  /* RDP-level TLS over cli (after CC) */
-	struct bufferevent *desk; /* desktop: TCP, then TLS over it */
-	struct leg *lc, *ld;      /* the client and desktop legs once relaying
-				   * (pump.c; the bufferevents are gone then) */
-	enum desktop_state ds;
-	const struct desktop_security
-	    *dsec;           /* desktop.c: what the leg speaks */
-	struct event *timer; /* handshake timeout, then idle */
-	struct event *kill;  /* activated by other threads */
-	struct event *reap;  /* frees the session (session_reap) */
+	struct bufferevent *cli;   /* front TLS (outer) */
+	struct bufferevent *cin;   /* RDP-level TLS over cli (after CC) */
+	struct bufferevent *desk;  /* desktop: TCP, then TLS over it */
+	struct leg *lc, *ld;       /* the client and desktop legs once relaying
+				    * (pump.c; the bufferevents are gone then) */
+	struct session_desktop dl; /* desktop.c */
+	struct event *timer;       /* handshake timeout, then idle */
+	struct event *kill;        /* activated by other threads */
+	struct event *reap;        /* frees the session (session_reap) */
 	int reaping;
 
 	unsigned char x5t[32];
 	char device[VDI_TLS_THUMBPRINT_HEX_SIZE];
 	char tenant[128];
-	struct gw_token tok;
-	int has_tok;
+	struct session_admission adm; /* admission.c */
 	/* Pre-authentication limits: the handshake slot the listener took
 	 * (until the token is accepted), then a place among max_sessions. */
 	int hs_held;
 	struct vdi_addr hs_src;
-	int admitted;
 
 	uint32_t client_requested;
-	uint8_t desk_flags;
-	uint32_t desk_selected;
 
 	struct relay relay;
 	int relay_init;
 	size_t rec_reported;
 
-	/* Single sign-on: opened from tok.cred, wiped at close. */
-	int has_creds;
-	char cred_user[256];
-	char cred_pass[512];
-	struct rdp_info_creds creds;
+	struct session_sso sso; /* admission.c */
 
 	time_t started; /* token accepted (for the log) */
 	time_t last_input;
 	uint64_t bytes_c2s, bytes_s2c;
 
-	/* registry (under its lock), from token acceptance to free */
-	struct session *reg_next, *reg_prev;
-	int registered;
-	char kill_reason[96];
+	struct session_reg reg; /* registry.c */
 };
 
 /* ---- session.c: the owner, for every role -------------------------------- */
@@ -105,7 +129,7 @@ void session_relay_start(struct session *s);
 /* desktop.c: the desktop leg is up, or failed. */
 void session_desktop_ready(struct session *s);
 void session_desktop_failed(
-    struct session *s, enum gw_refusal why, const char *detail);
+    struct session *s, enum vdi_reason why, const char *detail);
 
 /* ---- front.c: the front door --------------------------------------------- */
 
@@ -117,7 +141,7 @@ int front_accept(struct session *s);
 /* Refuses the front request (before front_accept): answers status with
  * {"error": code, "message": message}, logs it with detail, counts why
  * and closes once the answer is flushed. */
-void front_refuse(struct session *s, enum gw_refusal why, int status,
+void front_refuse(struct session *s, enum vdi_reason why, int status,
     const char *code, const char *message, const char *detail);
 
 /* ---- admission.c: the token and admission step --------------------------- */
@@ -125,6 +149,17 @@ void front_refuse(struct session *s, enum gw_refusal why, int status,
 /* Checks the front request's token and admits s (then the desktop leg
  * starts), or refuses it. token points into the request. */
 void admission_run(struct session *s, const char *token, size_t token_len);
+
+/* The single sign-on credentials to inject, NULL when there are none. */
+const struct rdp_info_creds *admission_creds(const struct session *s);
+/* Wipes them (at close). */
+void admission_wipe_creds(struct session *s);
+
+/* ---- registry.c: the tunnels from admission on ------------------------- */
+
+/* Copies the reason a cut gave s ("" when none) into out (len bytes). */
+void registry_kill_reason(
+    struct registry *reg, const struct session *s, char *out, size_t len);
 
 /* ---- client.c: the client's RDP leg -------------------------------------- */
 

@@ -6,56 +6,6 @@
 
 #include "upgrade.h"
 
-int
-upgrade_status(enum upgrade_error e)
-{
-	switch (e) {
-	case UPGRADE_OK:
-		return 101;
-	case UPGRADE_BAD_REQUEST:
-		return 400;
-	case UPGRADE_NOT_FOUND:
-		return 404;
-	case UPGRADE_BAD_METHOD:
-		return 405;
-	case UPGRADE_NO_UPGRADE:
-		return 426;
-	case UPGRADE_NO_TOKEN:
-		return 401;
-	case UPGRADE_TOO_LARGE:
-		return 431;
-	}
-	return 400;
-}
-
-enum vdi_reason
-upgrade_error_reason(enum upgrade_error e)
-{
-	switch (e) {
-	case UPGRADE_OK:
-		return VDI_REASON_OK;
-	case UPGRADE_BAD_REQUEST:
-		return VDI_REASON_BAD_REQUEST;
-	case UPGRADE_NOT_FOUND:
-		return VDI_REASON_NOT_FOUND;
-	case UPGRADE_BAD_METHOD:
-		return VDI_REASON_METHOD_NOT_ALLOWED;
-	case UPGRADE_NO_UPGRADE:
-		return VDI_REASON_UPGRADE_REQUIRED;
-	case UPGRADE_NO_TOKEN:
-		return VDI_REASON_TOKEN_MISSING;
-	case UPGRADE_TOO_LARGE:
-		return VDI_REASON_HEADERS_TOO_LARGE;
-	}
-	return VDI_REASON_BAD_REQUEST;
-}
-
-const char *
-upgrade_code(enum upgrade_error e)
-{
-	return vdi_reason_code(upgrade_error_reason(e));
-}
-
 /* RFC 9110 tchar. */
 static int
 tchar(unsigned char c)
@@ -132,20 +82,20 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 	}
 	if (end == NULL) {
 		if (vbuf_len(in) >= UPGRADE_MAX) {
-			out->error = UPGRADE_TOO_LARGE;
+			out->error = VDI_REASON_HEADERS_TOO_LARGE;
 			return 0;
 		}
 		/* A NUL or a bare LF will never become valid: say so early. */
 		for (i = 0; i < len; i++)
 			if (p[i] == '\0' ||
 			    (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))) {
-				out->error = UPGRADE_BAD_REQUEST;
+				out->error = VDI_REASON_BAD_REQUEST;
 				return 0;
 			}
 		return VDI_ERR_NEED_MORE;
 	}
 	out->consumed = (size_t)(end - p);
-	out->error = UPGRADE_BAD_REQUEST;
+	out->error = VDI_REASON_BAD_REQUEST;
 
 	/* Request line. */
 	line = p;
@@ -165,7 +115,7 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 		if (!(tl == 10 && memcmp(target, "/v1/tunnel", 10) == 0)) {
 			if (memchr(target, ' ', tl) != NULL)
 				return 0;
-			out->error = UPGRADE_NOT_FOUND;
+			out->error = VDI_REASON_NOT_FOUND;
 			return 0;
 		}
 	} else {
@@ -176,7 +126,7 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 		for (i = 0; line + i < sp; i++)
 			if (!tchar((unsigned char)line[i]))
 				return 0;
-		out->error = UPGRADE_BAD_METHOD;
+		out->error = VDI_REASON_METHOD_NOT_ALLOWED;
 		return 0;
 	}
 
@@ -190,7 +140,7 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 			return 0;
 		ll = (size_t)(eol - line);
 		if (++nheaders > UPGRADE_HEADERS_MAX) {
-			out->error = UPGRADE_TOO_LARGE;
+			out->error = VDI_REASON_HEADERS_TOO_LARGE;
 			return 0;
 		}
 		if (ll == 0 || line[0] == ' ' || line[0] == '\t')
@@ -234,12 +184,12 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 		return 0; /* HTTP/1.1 requires Host */
 	if (conn == NULL || upg == NULL || !list_has(conn, conn_n, "upgrade") ||
 	    !list_has(upg, upg_n, "vdi-rdp")) {
-		out->error = UPGRADE_NO_UPGRADE;
+		out->error = VDI_REASON_UPGRADE_REQUIRED;
 		return 0;
 	}
 	if (auth == NULL || auth_n < 8 ||
 	    strncasecmp(auth, "Bearer ", 7) != 0) {
-		out->error = UPGRADE_NO_TOKEN;
+		out->error = VDI_REASON_TOKEN_MISSING;
 		return 0;
 	}
 	out->token = auth + 7;
@@ -254,17 +204,17 @@ upgrade_parse(const struct vbuf *in, struct upgrade_req *out)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '-' || c == '_' ||
 			c == '.')) {
-			out->error = UPGRADE_NO_TOKEN;
+			out->error = VDI_REASON_TOKEN_MISSING;
 			out->token = NULL;
 			out->token_len = 0;
 			return 0;
 		}
 	}
 	if (out->token_len == 0) {
-		out->error = UPGRADE_NO_TOKEN;
+		out->error = VDI_REASON_TOKEN_MISSING;
 		out->token = NULL;
 		return 0;
 	}
-	out->error = UPGRADE_OK;
+	out->error = VDI_REASON_OK;
 	return 0;
 }

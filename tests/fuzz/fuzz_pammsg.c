@@ -1,13 +1,8 @@
 /*
  * fuzz_pammsg.c: feeds the input to pammsg_parse() as a stream of frames,
- * as the monitor, the worker and the PAM child read their sockets.
- *
- * Checks, for every frame that parses: the encoder writes back exactly the
- * bytes that were read (the format has one encoding per message), the
- * re-encoded frame parses to an equal message, and every strict prefix of
- * the frame is VDI_ERR_NEED_MORE with nothing consumed. A failed parse
- * consumes nothing. Also runs pammsg_sanitize() over the input and checks
- * that its output is text the parser accepts.
+ * as the monitor, the worker and the PAM child read their sockets, with
+ * the checks of privmsg_fuzz.h. Also runs pammsg_sanitize() over the input
+ * and checks that its output is text the parser accepts.
  */
 #include "config.h"
 
@@ -16,35 +11,14 @@
 #include <string.h>
 
 #include "pammsg.h"
+#include "privmsg.h"
+#include "privmsg_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct pammsg a, b;
 
-static void
-check_frame(const unsigned char *frame, size_t len)
-{
-	struct vbuf *out, v;
-	size_t cut;
-
-	if ((out = vbuf_new(PAMMSG_HEADER_LEN + PAMMSG_FRAME_MAX)) == NULL)
-		abort();
-	if (pammsg_encode(out, &a) != 0)
-		abort();
-	if (vbuf_len(out) != len || memcmp(vbuf_ptr(out), frame, len) != 0)
-		abort();
-	if (pammsg_parse(out, &b) != 0 || vbuf_len(out) != 0 ||
-	    memcmp(&a, &b, sizeof(a)) != 0)
-		abort();
-	vbuf_free(out);
-	/* Prefixes: only the cheap ones, to keep executions fast. */
-	for (cut = 0; cut < len && cut < 600; cut++) {
-		vbuf_init_view(&v, frame, cut);
-		if (pammsg_parse(&v, &b) != VDI_ERR_NEED_MORE ||
-		    vbuf_len(&v) != cut)
-			abort();
-	}
-}
+PRIVMSG_ANY_CODEC(pammsg)
 
 static void
 check_sanitize(const uint8_t *data, size_t size)
@@ -77,25 +51,10 @@ check_sanitize(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vbuf in;
-	const unsigned char *start;
-	size_t before;
-	int r;
+	static const struct privmsg_fuzz_codec codec = { pammsg_parse_any,
+		pammsg_encode_any, &a, &b, sizeof(a), PAMMSG_FRAME_MAX };
 
-	vbuf_init_view(&in, data, size);
-	for (;;) {
-		before = vbuf_len(&in);
-		start = vbuf_ptr(&in);
-		r = pammsg_parse(&in, &a);
-		if (r != 0) {
-			if (vbuf_len(&in) != before || a.type != 0)
-				abort();
-			break;
-		}
-		if (vbuf_len(&in) >= before)
-			abort();
-		check_frame(start, before - vbuf_len(&in));
-	}
+	privmsg_fuzz_stream(&codec, data, size);
 	check_sanitize(data, size);
 	pammsg_clear(&a);
 	pammsg_clear(&b);

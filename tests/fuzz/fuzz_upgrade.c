@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (u.consumed > size)
 		abort();
-	if (u.error == UPGRADE_OK) {
+	if (u.error == VDI_REASON_OK) {
 		if (u.token == NULL || u.token_len == 0 ||
 		    (const uint8_t *)u.token < data ||
 		    (const uint8_t *)u.token + u.token_len > data + size)

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "b64url.h"
+#include "httpstatus.h"
 #include "gwtoken.h"
 
 #define NOW 1763700000
@@ -53,7 +54,7 @@ claims(void)
 	    x5t_b64);
 }
 
-static enum gw_token_error
+static enum vdi_reason
 check_with(json_t *c, const struct jws_key *signer, struct replay *rc,
     int64_t now, struct gw_token *t)
 {
@@ -61,7 +62,7 @@ check_with(json_t *c, const struct jws_key *signer, struct replay *rc,
 	struct gw_token_policy pol = { keys, 1, "vdi-broker", "vdi-gateway",
 		5 };
 	char *tok = NULL;
-	enum gw_token_error e;
+	enum vdi_reason e;
 
 	assert_int_equal(jws_sign(signer, c, &tok), 0);
 	e = gw_token_check(tok, strlen(tok), &pol, x5t, rc, now, t);
@@ -76,7 +77,8 @@ gw_token_check__when_valid__claims_then_replay_refused(void **state)
 	struct replay *rc = replay_new(16);
 	struct gw_token t;
 
-	assert_int_equal(check_with(claims(), key, rc, NOW + 1, &t), GWT_OK);
+	assert_int_equal(
+	    check_with(claims(), key, rc, NOW + 1, &t), VDI_REASON_OK);
 	assert_string_equal(t.sub, "alice");
 	assert_string_equal(t.dst_host, "127.0.0.1");
 	assert_int_equal(t.dst_port, 3389);
@@ -86,8 +88,8 @@ gw_token_check__when_valid__claims_then_replay_refused(void **state)
 	assert_int_equal(t.nla, 0);
 	assert_int_equal(t.has_pin, 0);
 	/* the same token again */
-	assert_int_equal(
-	    check_with(claims(), key, rc, NOW + 2, &t), GWT_REPLAYED);
+	assert_int_equal(check_with(claims(), key, rc, NOW + 2, &t),
+	    VDI_REASON_TOKEN_REPLAYED);
 	assert_string_equal(t.sub, "");
 	replay_free(rc);
 }
@@ -100,58 +102,70 @@ gw_token_check__when_each_defect__its_reason_and_id_not_burnt(void **state)
 	json_t *c;
 
 	/* wrong signer */
-	assert_int_equal(
-	    check_with(claims(), other, rc, NOW + 1, &t), GWT_INVALID);
+	assert_int_equal(check_with(claims(), other, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID);
 	/* expired, not yet valid */
-	assert_int_equal(
-	    check_with(claims(), key, rc, NOW + 70, &t), GWT_EXPIRED);
-	assert_int_equal(
-	    check_with(claims(), key, rc, NOW - 10, &t), GWT_NOT_YET_VALID);
+	assert_int_equal(check_with(claims(), key, rc, NOW + 70, &t),
+	    VDI_REASON_TOKEN_EXPIRED);
+	assert_int_equal(check_with(claims(), key, rc, NOW - 10, &t),
+	    VDI_REASON_TOKEN_NOT_YET_VALID);
 	/* audience */
 	c = claims();
 	json_object_set_new(c, "aud", json_string("someone-else"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_AUDIENCE);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_WRONG_AUDIENCE);
 	/* bound to another certificate */
 	c = claims();
 	json_object_set_new(json_object_get(c, "cnf"), "x5t#S256",
 	    json_string("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_WRONG_DEVICE);
-	assert_int_equal(gw_token_status(GWT_WRONG_DEVICE), 403);
+	assert_int_equal(
+	    check_with(c, key, rc, NOW + 1, &t), VDI_REASON_TOKEN_WRONG_DEVICE);
+	assert_int_equal(vdi_reason_status(VDI_REASON_TOKEN_WRONG_DEVICE), 403);
 	/* an unknown channel class is refused, not ignored */
 	c = claims();
 	json_array_append_new(
 	    json_object_get(c, "ch"), json_string("clipboard"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID_CLAIMS);
 	/* display and input are required */
 	c = claims();
 	json_array_remove(json_object_get(c, "ch"), 1);
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID_CLAIMS);
 	/* bad dst, bad sec, bad pin */
 	c = claims();
 	json_object_set_new(c, "dst", json_string("127.0.0.1"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID_CLAIMS);
 	c = claims();
 	json_object_set_new(c, "sec", json_string("rdp"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID_CLAIMS);
 	c = claims();
 	json_object_set_new(c, "dpin", json_string("AAAA"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID_CLAIMS);
 	/* lifetime over 60 s */
 	c = claims();
 	json_object_set_new(c, "exp", json_integer(NOW + 61));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID_CLAIMS);
 	/* max_session: a malformed deadline, then one that has come */
 	c = claims();
 	json_object_set_new(c, "mxs", json_string("soon"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_CLAIMS);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t),
+	    VDI_REASON_TOKEN_INVALID_CLAIMS);
 	c = claims();
 	json_object_set_new(c, "mxs", json_integer(NOW + 1));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_MAX_SESSION);
-	assert_int_equal(gw_token_status(GWT_MAX_SESSION), 403);
-	assert_string_equal(gw_token_code(GWT_MAX_SESSION), "max_session");
+	assert_int_equal(
+	    check_with(c, key, rc, NOW + 1, &t), VDI_REASON_MAX_SESSION);
+	assert_int_equal(vdi_reason_status(VDI_REASON_MAX_SESSION), 403);
+	assert_string_equal(
+	    vdi_reason_code(VDI_REASON_MAX_SESSION), "max_session");
 	/* none of the refusals burnt the jti */
 	assert_int_equal(replay_count(rc), 0);
-	assert_int_equal(check_with(claims(), key, rc, NOW + 1, &t), GWT_OK);
+	assert_int_equal(
+	    check_with(claims(), key, rc, NOW + 1, &t), VDI_REASON_OK);
 	replay_free(rc);
 }
 
@@ -171,7 +185,7 @@ gw_token_check__when_pin_and_ipv6_nla__parsed(void **state)
 	json_object_set_new(c, "sec", json_string("nla"));
 	json_array_append_new(
 	    json_object_get(c, "ch"), json_string("audio_out"));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_OK);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), VDI_REASON_OK);
 	assert_int_equal(t.has_pin, 1);
 	assert_memory_equal(t.pin, pin, 32);
 	assert_string_equal(t.dst_host, "2001:db8::5");
@@ -182,7 +196,7 @@ gw_token_check__when_pin_and_ipv6_nla__parsed(void **state)
 	c = claims();
 	json_object_set_new(c, "jti", json_string("mxs-ahead"));
 	json_object_set_new(c, "mxs", json_integer(NOW + 2));
-	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), GWT_OK);
+	assert_int_equal(check_with(c, key, rc, NOW + 1, &t), VDI_REASON_OK);
 	assert_int_equal(t.deadline, NOW + 2);
 	replay_free(rc);
 }
@@ -192,21 +206,38 @@ static void
 gw_token_code__when_each_error__the_reason_code(void **state)
 {
 	(void)state;
-	assert_string_equal(gw_token_code(GWT_OK), "ok");
-	assert_string_equal(gw_token_code(GWT_INVALID), "token_invalid");
-	assert_string_equal(gw_token_code(GWT_EXPIRED), "token_expired");
+	assert_string_equal(vdi_reason_code(VDI_REASON_OK), "ok");
 	assert_string_equal(
-	    gw_token_code(GWT_NOT_YET_VALID), "token_not_yet_valid");
+	    vdi_reason_code(VDI_REASON_TOKEN_INVALID), "token_invalid");
 	assert_string_equal(
-	    gw_token_code(GWT_AUDIENCE), "token_wrong_audience");
-	assert_string_equal(gw_token_code(GWT_CLAIMS), "token_invalid_claims");
+	    vdi_reason_code(VDI_REASON_TOKEN_EXPIRED), "token_expired");
+	assert_string_equal(vdi_reason_code(VDI_REASON_TOKEN_NOT_YET_VALID),
+	    "token_not_yet_valid");
+	assert_string_equal(vdi_reason_code(VDI_REASON_TOKEN_WRONG_AUDIENCE),
+	    "token_wrong_audience");
+	assert_string_equal(vdi_reason_code(VDI_REASON_TOKEN_INVALID_CLAIMS),
+	    "token_invalid_claims");
+	assert_string_equal(vdi_reason_code(VDI_REASON_TOKEN_WRONG_DEVICE),
+	    "token_wrong_device");
 	assert_string_equal(
-	    gw_token_code(GWT_WRONG_DEVICE), "token_wrong_device");
-	assert_string_equal(gw_token_code(GWT_REPLAYED), "token_replayed");
-	assert_string_equal(gw_token_code(GWT_BUSY), "busy");
-	assert_string_equal(gw_token_code(GWT_MAX_SESSION), "max_session");
+	    vdi_reason_code(VDI_REASON_TOKEN_REPLAYED), "token_replayed");
+	assert_string_equal(vdi_reason_code(VDI_REASON_BUSY), "busy");
+	assert_string_equal(
+	    vdi_reason_code(VDI_REASON_MAX_SESSION), "max_session");
+	/* The statuses of the answers (httpstatus.c). */
+	assert_int_equal(vdi_reason_status(VDI_REASON_OK), 101);
+	assert_int_equal(vdi_reason_status(VDI_REASON_TOKEN_INVALID), 401);
+	assert_int_equal(vdi_reason_status(VDI_REASON_TOKEN_EXPIRED), 401);
 	assert_int_equal(
-	    gw_token_reason(GWT_EXPIRED), VDI_REASON_TOKEN_EXPIRED);
+	    vdi_reason_status(VDI_REASON_TOKEN_NOT_YET_VALID), 401);
+	assert_int_equal(
+	    vdi_reason_status(VDI_REASON_TOKEN_WRONG_AUDIENCE), 401);
+	assert_int_equal(
+	    vdi_reason_status(VDI_REASON_TOKEN_INVALID_CLAIMS), 401);
+	assert_int_equal(vdi_reason_status(VDI_REASON_TOKEN_WRONG_DEVICE), 403);
+	assert_int_equal(vdi_reason_status(VDI_REASON_TOKEN_REPLAYED), 401);
+	assert_int_equal(vdi_reason_status(VDI_REASON_BUSY), 503);
+	assert_int_equal(vdi_reason_status(VDI_REASON_MAX_SESSION), 403);
 }
 
 int

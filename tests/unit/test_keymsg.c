@@ -11,45 +11,15 @@
 #include <cmocka.h>
 
 #include "keymsg.h"
+#include "privmsg_test.h"
 
 #define BUF_MAX (KEYMSG_HEADER_LEN + KEYMSG_FRAME_MAX)
 
-static size_t
-raw_frame(unsigned char *out, uint8_t type, const void *body, size_t len)
-{
-	size_t n = len + 1;
-
-	out[0] = (unsigned char)(n >> 24);
-	out[1] = (unsigned char)(n >> 16);
-	out[2] = (unsigned char)(n >> 8);
-	out[3] = (unsigned char)n;
-	out[4] = type;
-	if (len > 0)
-		memcpy(out + 5, body, len);
-	return KEYMSG_HEADER_LEN + n;
-}
-
-/* Parses a raw frame; checks that an error consumed nothing and a success
- * everything. */
-static int
-parse_raw(uint8_t type, const void *body, size_t len)
-{
-	static unsigned char buf[BUF_MAX + 64];
-	struct keymsg m;
-	struct vbuf v;
-	size_t n;
-	int r;
-
-	n = raw_frame(buf, type, body, len);
-	vbuf_init_view(&v, buf, n);
-	r = keymsg_parse(&v, &m);
-	assert_int_equal(vbuf_len(&v), r == 0 ? 0 : n);
-	return r;
-}
-
 static void
-sample(struct keymsg *m, enum keymsg_type type)
+sample(void *msg, int type)
 {
+	struct keymsg *m = msg;
+
 	memset(m, 0, sizeof(*m));
 	m->type = type;
 	switch (type) {
@@ -82,51 +52,30 @@ sample(struct keymsg *m, enum keymsg_type type)
 	}
 }
 
-static const enum keymsg_type all_types[] = { KEYMSG_UNSEAL, KEYMSG_PLAIN,
-	KEYMSG_SIGN, KEYMSG_SIGNED, KEYMSG_READY, KEYMSG_ERROR };
+static const int all_types[] = { KEYMSG_UNSEAL, KEYMSG_PLAIN, KEYMSG_SIGN,
+	KEYMSG_SIGNED, KEYMSG_READY, KEYMSG_ERROR };
+
+PRIVMSG_ANY_CODEC(keymsg)
+
+static const struct privmsg_test_codec codec = { keymsg_parse_any,
+	keymsg_encode_any, sample, all_types,
+	sizeof(all_types) / sizeof(all_types[0]), sizeof(struct keymsg),
+	KEYMSG_FRAME_MAX };
+
+#define parse_raw(type, body, len)                                             \
+	privmsg_test_parse_raw(&codec, (type), (body), (len))
 
 static void
 keymsg_encode__when_each_type__parses_back_equal(void **state)
 {
-	struct vbuf *buf = vbuf_new(BUF_MAX);
-	struct keymsg a, b;
-	size_t i;
-
-	assert_non_null(buf);
-	for (i = 0; i < sizeof(all_types) / sizeof(all_types[0]); i++) {
-		sample(&a, all_types[i]);
-		vbuf_reset(buf);
-		assert_int_equal(keymsg_encode(buf, &a), 0);
-		assert_int_equal(keymsg_parse(buf, &b), 0);
-		assert_int_equal(vbuf_len(buf), 0);
-		assert_memory_equal(&a, &b, sizeof(a));
-	}
-	vbuf_free(buf);
+	privmsg_test_round_trip(&codec);
 }
 
 static void
 keymsg_parse__when_truncated_at_every_byte__need_more_nothing_consumed(
     void **state)
 {
-	struct vbuf *buf = vbuf_new(BUF_MAX);
-	struct keymsg a, b;
-	struct vbuf v;
-	size_t i, cut, len;
-
-	assert_non_null(buf);
-	for (i = 0; i < sizeof(all_types) / sizeof(all_types[0]); i++) {
-		sample(&a, all_types[i]);
-		vbuf_reset(buf);
-		assert_int_equal(keymsg_encode(buf, &a), 0);
-		len = vbuf_len(buf);
-		for (cut = 0; cut < len; cut++) {
-			vbuf_init_view(&v, vbuf_ptr(buf), cut);
-			assert_int_equal(
-			    keymsg_parse(&v, &b), VDI_ERR_NEED_MORE);
-			assert_int_equal(vbuf_len(&v), cut);
-		}
-	}
-	vbuf_free(buf);
+	privmsg_test_truncations(&codec);
 }
 
 static void

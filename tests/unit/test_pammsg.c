@@ -15,6 +15,7 @@
 
 #include "pam_child.h"
 #include "pammsg.h"
+#include "privmsg_test.h"
 
 #define BUF_MAX (PAMMSG_HEADER_LEN + PAMMSG_FRAME_MAX)
 /* A device thumbprint, a login id, and the tenant and device fields that
@@ -23,22 +24,6 @@
 #define LOGIN_ID "0123456789abcdef0123456789abcdef"
 #define TD       "\x00\x06town-a\x00\x2b" DEV
 #define TD_LEN   53
-
-/* Builds a raw frame: header with the body length, type, then body. */
-static size_t
-raw_frame(unsigned char *out, uint8_t type, const void *body, size_t len)
-{
-	size_t n = len + 1;
-
-	out[0] = (unsigned char)(n >> 24);
-	out[1] = (unsigned char)(n >> 16);
-	out[2] = (unsigned char)(n >> 8);
-	out[3] = (unsigned char)n;
-	out[4] = type;
-	if (len > 0)
-		memcpy(out + 5, body, len);
-	return PAMMSG_HEADER_LEN + n;
-}
 
 /* Parses len bytes and returns the result; *consumed gets what was used. */
 static int
@@ -54,29 +39,12 @@ parse_bytes(const void *p, size_t len, struct pammsg *m, size_t *consumed)
 	return r;
 }
 
-static int
-parse_raw(uint8_t type, const void *body, size_t len)
-{
-	static unsigned char buf[BUF_MAX + 64];
-	struct pammsg *m = calloc(1, sizeof(*m));
-	size_t n, used;
-	int r;
-
-	assert_non_null(m);
-	n = raw_frame(buf, type, body, len);
-	r = parse_bytes(buf, n, m, &used);
-	if (r != 0)
-		assert_int_equal(used, 0);
-	else
-		assert_int_equal(used, n);
-	free(m);
-	return r;
-}
-
 /* One valid message of every type. */
 static void
-sample(struct pammsg *m, enum pammsg_type type)
+sample(void *msg, int type)
 {
+	struct pammsg *m = msg;
+
 	memset(m, 0, sizeof(*m));
 	m->type = type;
 	switch (type) {
@@ -139,7 +107,7 @@ sample(struct pammsg *m, enum pammsg_type type)
 	}
 }
 
-static const enum pammsg_type all_types[] = {
+static const int all_types[] = {
 	PAMMSG_PROMPTS,
 	PAMMSG_ANSWERS,
 	PAMMSG_RESULT,
@@ -154,56 +122,26 @@ static const enum pammsg_type all_types[] = {
 };
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
+PRIVMSG_ANY_CODEC(pammsg)
+
+static const struct privmsg_test_codec codec = { pammsg_parse_any,
+	pammsg_encode_any, sample, all_types, NTYPES, sizeof(struct pammsg),
+	PAMMSG_FRAME_MAX };
+
+#define parse_raw(type, body, len)                                             \
+	privmsg_test_parse_raw(&codec, (type), (body), (len))
+
 static void
 pammsg_encode__when_each_type__parses_back_equal(void **state)
 {
-	struct pammsg *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	struct vbuf *buf = vbuf_new(BUF_MAX);
-	size_t i;
-
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_non_null(buf);
-	for (i = 0; i < NTYPES; i++) {
-		sample(a, all_types[i]);
-		vbuf_reset(buf);
-		assert_int_equal(pammsg_encode(buf, a), 0);
-		assert_int_equal(pammsg_parse(buf, b), 0);
-		assert_int_equal(vbuf_len(buf), 0);
-		assert_memory_equal(a, b, sizeof(*a));
-	}
-	free(a);
-	free(b);
-	vbuf_free(buf);
+	privmsg_test_round_trip(&codec);
 }
 
 static void
 pammsg_parse__when_truncated_at_every_byte__need_more_nothing_consumed(
     void **state)
 {
-	struct pammsg *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	struct vbuf *buf = vbuf_new(BUF_MAX);
-	size_t i, cut, used;
-
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_non_null(buf);
-	for (i = 0; i < NTYPES; i++) {
-		sample(a, all_types[i]);
-		vbuf_reset(buf);
-		assert_int_equal(pammsg_encode(buf, a), 0);
-		for (cut = 0; cut < vbuf_len(buf); cut++) {
-			b->type = PAMMSG_READY;
-			assert_int_equal(
-			    parse_bytes(vbuf_ptr(buf), cut, b, &used),
-			    VDI_ERR_NEED_MORE);
-			assert_int_equal(used, 0);
-			assert_int_equal(b->type, 0); /* cleared */
-		}
-	}
-	free(a);
-	free(b);
-	vbuf_free(buf);
+	privmsg_test_truncations(&codec);
 }
 
 static void

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "httpstatus.h"
 #include "upgrade.h"
 
 #define GOOD                                                                   \
@@ -29,7 +30,7 @@ parse(const char *s, struct upgrade_req *u)
 	return upgrade_parse(&v, u);
 }
 
-static enum upgrade_error
+static enum vdi_reason
 verdict(const char *s)
 {
 	struct upgrade_req u;
@@ -45,7 +46,7 @@ upgrade_parse__when_valid__token_and_consumed(void **state)
 	char buf[512];
 
 	assert_int_equal(parse(GOOD, &u), 0);
-	assert_int_equal(u.error, UPGRADE_OK);
+	assert_int_equal(u.error, VDI_REASON_OK);
 	assert_int_equal(u.token_len, 11);
 	assert_memory_equal(u.token, "aaa.bbb.ccc", 11);
 	assert_int_equal(u.consumed, strlen(GOOD));
@@ -58,10 +59,10 @@ upgrade_parse__when_valid__token_and_consumed(void **state)
 		memcpy(buf + gl, "\x03\x00\x00\x13", 4);
 		vbuf_init_view(&v, buf, gl + 4);
 		assert_int_equal(upgrade_parse(&v, &u), 0);
-		assert_int_equal(u.error, UPGRADE_OK);
+		assert_int_equal(u.error, VDI_REASON_OK);
 		assert_int_equal(u.consumed, gl);
 	}
-	assert_int_equal(upgrade_status(UPGRADE_OK), 101);
+	assert_int_equal(vdi_reason_status(VDI_REASON_OK), 101);
 }
 
 static void
@@ -81,12 +82,12 @@ static void
 upgrade_parse__when_wrong_target_or_method__404_405(void **state)
 {
 	assert_int_equal(verdict("GET /v1/other HTTP/1.1\r\nHost: x\r\n\r\n"),
-	    UPGRADE_NOT_FOUND);
+	    VDI_REASON_NOT_FOUND);
 	assert_int_equal(verdict("GET /v1/tunnel/ HTTP/1.1\r\nHost: x\r\n\r\n"),
-	    UPGRADE_NOT_FOUND);
+	    VDI_REASON_NOT_FOUND);
 	assert_int_equal(verdict("POST /v1/tunnel HTTP/1.1\r\nHost: x\r\n\r\n"),
-	    UPGRADE_BAD_METHOD);
-	assert_int_equal(upgrade_status(UPGRADE_BAD_METHOD), 405);
+	    VDI_REASON_METHOD_NOT_ALLOWED);
+	assert_int_equal(vdi_reason_status(VDI_REASON_METHOD_NOT_ALLOWED), 405);
 }
 
 static void
@@ -94,15 +95,15 @@ upgrade_parse__when_no_upgrade_headers__426(void **state)
 {
 	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 				 "Authorization: Bearer t\r\n\r\n"),
-	    UPGRADE_NO_UPGRADE);
+	    VDI_REASON_UPGRADE_REQUIRED);
 	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 				 "Connection: Upgrade\r\nUpgrade: websocket\r\n"
 				 "Authorization: Bearer t\r\n\r\n"),
-	    UPGRADE_NO_UPGRADE);
+	    VDI_REASON_UPGRADE_REQUIRED);
 	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 				 "Connection: close\r\nUpgrade: vdi-rdp\r\n"
 				 "Authorization: Bearer t\r\n\r\n"),
-	    UPGRADE_NO_UPGRADE);
+	    VDI_REASON_UPGRADE_REQUIRED);
 }
 
 static void
@@ -111,19 +112,19 @@ upgrade_parse__when_token_missing_or_bad__401(void **state)
 	assert_int_equal(
 	    verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 		    "Connection: Upgrade\r\nUpgrade: vdi-rdp\r\n\r\n"),
-	    UPGRADE_NO_TOKEN);
+	    VDI_REASON_TOKEN_MISSING);
 	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 				 "Connection: Upgrade\r\nUpgrade: vdi-rdp\r\n"
 				 "Authorization: Basic dXNlcjpwYXNz\r\n\r\n"),
-	    UPGRADE_NO_TOKEN);
+	    VDI_REASON_TOKEN_MISSING);
 	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 				 "Connection: Upgrade\r\nUpgrade: vdi-rdp\r\n"
 				 "Authorization: Bearer a b\r\n\r\n"),
-	    UPGRADE_NO_TOKEN);
+	    VDI_REASON_TOKEN_MISSING);
 	assert_int_equal(verdict("GET /v1/tunnel HTTP/1.1\r\nHost: x\r\n"
 				 "Connection: Upgrade\r\nUpgrade: vdi-rdp\r\n"
 				 "Authorization: Bearer \r\n\r\n"),
-	    UPGRADE_NO_TOKEN);
+	    VDI_REASON_TOKEN_MISSING);
 }
 
 static void
@@ -149,7 +150,7 @@ upgrade_parse__when_malformed__400(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (verdict(bad[i]) != UPGRADE_BAD_REQUEST)
+		if (verdict(bad[i]) != VDI_REASON_BAD_REQUEST)
 			fail_msg("accepted case %zu", i);
 }
 
@@ -163,14 +164,14 @@ upgrade_parse__when_nul_or_too_large__refused_early(void **state)
 
 	vbuf_init_view(&v, "GET /\0", 6);
 	assert_int_equal(upgrade_parse(&v, &u), 0);
-	assert_int_equal(u.error, UPGRADE_BAD_REQUEST);
+	assert_int_equal(u.error, VDI_REASON_BAD_REQUEST);
 	n = (size_t)snprintf(big, sizeof(big), "GET /v1/tunnel HTTP/1.1\r\n");
 	for (i = n; i < sizeof(big); i++)
 		big[i] = 'a';
 	vbuf_init_view(&v, big, sizeof(big));
 	assert_int_equal(upgrade_parse(&v, &u), 0);
-	assert_int_equal(u.error, UPGRADE_TOO_LARGE);
-	assert_int_equal(upgrade_status(u.error), 431);
+	assert_int_equal(u.error, VDI_REASON_HEADERS_TOO_LARGE);
+	assert_int_equal(vdi_reason_status(u.error), 431);
 	/* too many header lines */
 	{
 		char many[4096];
@@ -181,7 +182,7 @@ upgrade_parse__when_nul_or_too_large__refused_early(void **state)
 			o += (size_t)snprintf(
 			    many + o, sizeof(many) - o, "X-%zu: v\r\n", i);
 		snprintf(many + o, sizeof(many) - o, "\r\n");
-		assert_int_equal(verdict(many), UPGRADE_TOO_LARGE);
+		assert_int_equal(verdict(many), VDI_REASON_HEADERS_TOO_LARGE);
 	}
 }
 
@@ -190,18 +191,25 @@ static void
 upgrade_code__when_each_error__the_reason_code(void **state)
 {
 	(void)state;
-	assert_string_equal(upgrade_code(UPGRADE_OK), "ok");
-	assert_string_equal(upgrade_code(UPGRADE_BAD_REQUEST), "bad_request");
-	assert_string_equal(upgrade_code(UPGRADE_NOT_FOUND), "not_found");
+	assert_string_equal(vdi_reason_code(VDI_REASON_OK), "ok");
 	assert_string_equal(
-	    upgrade_code(UPGRADE_BAD_METHOD), "method_not_allowed");
+	    vdi_reason_code(VDI_REASON_BAD_REQUEST), "bad_request");
+	assert_string_equal(vdi_reason_code(VDI_REASON_NOT_FOUND), "not_found");
+	assert_string_equal(vdi_reason_code(VDI_REASON_METHOD_NOT_ALLOWED),
+	    "method_not_allowed");
 	assert_string_equal(
-	    upgrade_code(UPGRADE_NO_UPGRADE), "upgrade_required");
-	assert_string_equal(upgrade_code(UPGRADE_NO_TOKEN), "token_missing");
+	    vdi_reason_code(VDI_REASON_UPGRADE_REQUIRED), "upgrade_required");
 	assert_string_equal(
-	    upgrade_code(UPGRADE_TOO_LARGE), "headers_too_large");
-	assert_int_equal(
-	    upgrade_error_reason(UPGRADE_NO_TOKEN), VDI_REASON_TOKEN_MISSING);
+	    vdi_reason_code(VDI_REASON_TOKEN_MISSING), "token_missing");
+	assert_string_equal(
+	    vdi_reason_code(VDI_REASON_HEADERS_TOO_LARGE), "headers_too_large");
+	/* The statuses of the answers (httpstatus.c). */
+	assert_int_equal(vdi_reason_status(VDI_REASON_BAD_REQUEST), 400);
+	assert_int_equal(vdi_reason_status(VDI_REASON_NOT_FOUND), 404);
+	assert_int_equal(vdi_reason_status(VDI_REASON_METHOD_NOT_ALLOWED), 405);
+	assert_int_equal(vdi_reason_status(VDI_REASON_UPGRADE_REQUIRED), 426);
+	assert_int_equal(vdi_reason_status(VDI_REASON_TOKEN_MISSING), 401);
+	assert_int_equal(vdi_reason_status(VDI_REASON_HEADERS_TOO_LARGE), 431);
 }
 
 int
