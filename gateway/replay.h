@@ -6,9 +6,9 @@
  * that starts small and doubles as ids come, up to what its capacity asks
  * for (so memory follows the ids that are live, not the most there could
  * be). When it is full of unexpired ids, new tokens are refused (fail
- * closed) rather than an old id forgotten early. Time is a parameter. One cache per gateway, owned by
- * struct gw and shared by its worker loops: it holds its own mutex, so a
- * token replayed to another loop of the same gateway is caught.
+ * closed) rather than an old id forgotten early. Time is a parameter. One cache
+ * per gateway, owned by struct gw and shared by its worker loops: it holds its
+ * own mutex, so a token replayed to another loop of the same gateway is caught.
  */
 #ifndef VDI_GATEWAY_REPLAY_H
 #define VDI_GATEWAY_REPLAY_H
