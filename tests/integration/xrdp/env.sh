@@ -87,7 +87,21 @@ xrdp_setup() {
 	SESMAN_PORT=$2
 	# sesman takes the first display from here on that is free (X socket,
 	# lock file, VNC port 5900+N); Xvfbs of other tests use 500-899.
-	DISP_OFFSET=$((100 + RANDOM % 300))
+	# Pick a range whose displays are all free now (no socket, no lock:
+	# a killed X server leaves both behind, and sesman then finds no
+	# display in its range).
+	local try d busy
+	for try in $(seq 50); do
+		DISP_OFFSET=$((100 + RANDOM % 300))
+		busy=0
+		for d in $(seq "$DISP_OFFSET" $((DISP_OFFSET + 5))); do
+			if [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ]; then
+				busy=1
+				break
+			fi
+		done
+		[ "$busy" = 0 ] && break
+	done
 	cp "$VDI_PKI/infra/desktop-2.pem" "$XR/etc/cert.pem"
 	cp "$VDI_PKI/infra/desktop-2.key" "$XR/etc/key.pem"
 	cp /etc/xrdp/km-*.ini "$XR/etc/" 2>/dev/null
