@@ -117,6 +117,7 @@ json_t *
 status_json(struct broker *b, const char *const *tenants, size_t ntenants)
 {
 	struct vdi_procstat ps;
+	struct store_health sh;
 	struct stat sb;
 	json_t *o, *store, *certs, *gws = NULL, *cuts, *tl, *c;
 	int v;
@@ -124,9 +125,11 @@ status_json(struct broker *b, const char *const *tenants, size_t ntenants)
 	if (vdi_procstat_read(&ps) != 0)
 		memset(&ps, 0, sizeof(ps));
 	v = store_schema_version(b->store);
-	store = json_pack("{s:s, s:i, s:i, s:b, s:I}", "path", b->conf.store,
-	    "schema_version", v, "schema_latest", store_schema_latest(), "ok",
-	    v >= 0, "size_bytes",
+	(void)!store_health(b->store, &sh); /* sh says up or why not */
+	store = json_pack("{s:s, s:i, s:i, s:b, s:b, s:I, s:s, s:I}", "path",
+	    b->conf.store, "schema_version", v, "schema_latest",
+	    store_schema_latest(), "ok", v >= 0, "writable", sh.up, "failures",
+	    (json_int_t)sh.failures, "reason", sh.reason, "size_bytes",
 	    (json_int_t)(stat(b->conf.store, &sb) == 0 ? sb.st_size : 0));
 	certs = json_array();
 	if ((c = file_date("tls cert", b->conf.tls_cert, 0)) != NULL)

@@ -69,9 +69,16 @@ print_status(json_t *rep)
 	    vctl_str(rep, "version"),
 	    (long long)json_integer_value(json_object_get(rep, "pid")),
 	    vctl_when(rep, "started", t1, sizeof(t1)));
-	printf("store %s: %s, schema %lld of %lld, %lld bytes\n",
+	printf("store %s: %s%s%s, schema %lld of %lld, %lld bytes\n",
 	    vctl_str(st, "path"),
-	    json_is_true(json_object_get(st, "ok")) ? "ok" : "NOT READABLE",
+	    !json_is_true(json_object_get(st, "ok")) ? "NOT READABLE"
+		: json_is_false(json_object_get(st, "writable"))
+		? "NOT WRITABLE"
+		: "ok",
+	    json_is_false(json_object_get(st, "writable")) ? ": " : "",
+	    json_is_false(json_object_get(st, "writable"))
+		? vctl_str(st, "reason")
+		: "",
 	    (long long)json_integer_value(
 		json_object_get(st, "schema_version")),
 	    (long long)json_integer_value(json_object_get(st, "schema_latest")),

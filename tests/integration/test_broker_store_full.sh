@@ -59,12 +59,18 @@ vdi_assert_eq "the failure is logged once, not once a request" 1 \
 	"$(vdi_log_since "$BROKER_NAME" "$mark" | grep -c ' event=store_unavailable ')"
 sleep 2 # a few write probes, still failing
 vdi_assert_eq "still 503 while the disk is full" 503 "$(healthz "$VDI_RUN/h-full2.txt")"
+"$VDICTL" status >"$VDI_RUN/status-full.txt" 2>&1
+vdi_assert_contains "vdictl status says the store is not writable, and why" \
+	"$VDI_RUN/status-full.txt" "NOT WRITABLE: "
 
 # --- room again ----------------------------------------------------------------------
 rm -f "$FS/fill"
 vdi_check "GET /healthz is 200 again within 5 s, by itself" \
 	vdi_wait_until 5 sh -c "[ \"\$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 '$METRICS_URL/healthz')\" = 200 ]"
 vdi_assert_eq "vdi_broker_store_up 1 again" 1 "$(store_up)"
+"$VDICTL" status >"$VDI_RUN/status-ok.txt" 2>&1
+vdi_assert_lacks "vdictl status: the store is writable again" \
+	"$VDI_RUN/status-ok.txt" "NOT WRITABLE"
 vdi_check "the recovery is logged" \
 	vdi_wait_log "$BROKER_NAME" "event=store_recovered" 5 "$mark"
 "$VDICTL" --json sessions list >"$VDI_RUN/sessions.json"
