@@ -16,7 +16,7 @@ tests_bench_bench_rdp_LDADD = $(RDPPEER_LIBS) $(top_builddir)/rdp/librdp.la \
 bench_scripts = tests/bench/bench_relay_cost.sh tests/bench/bench_session_memory.sh \
 	tests/bench/bench_latency.sh tests/bench/bench_connect.sh \
 	tests/bench/bench_broker_storm.sh
-EXTRA_DIST += tests/bench/bench_reconnect.sh tests/bench/lib.sh tests/bench/storm.py \
+EXTRA_DIST += tests/bench/bench_reconnect.sh tests/bench/lib.sh tests/bench/storm.py tests/bench/plot.sh \
 	$(bench_scripts)
 dist_noinst_SCRIPTS += tests/bench/smoke.sh
 
