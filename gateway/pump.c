@@ -142,6 +142,12 @@ pump(struct session *s, enum rdp_dir dir)
 		if (r != 0 || res.v.action == RDP_CLOSE) {
 			char why[RDP_REASON_MAX + 32];
 
+			/* The worker's output buffer outlives this session:
+			 * an injected password in it goes now, not at the next
+			 * PDU's reset. */
+			if (res.secret)
+				vbuf_wipe(fwd);
+
 			if (r != 0)
 				snprintf(why, sizeof(why), "relay_error err=%s",
 				    vdi_errname(r));
