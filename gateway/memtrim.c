@@ -17,28 +17,40 @@ static struct event *trim_ev;
  * churn. */
 #define MEMTRIM_SETTLE_TICKS 4
 
-static uint64_t seen = UINT64_MAX;
-static unsigned int quiet_ticks;
-
 /* What moves when connections come, finish their handshakes, or go. */
-static uint64_t
-churn(struct gw *gw)
+static const enum gw_metric churn[] = {
+	GWM_ACCEPTED,
+	GWM_SESSIONS_STARTED,
+	GWM_HANDSHAKES_ACTIVE,
+	GWM_CONNECTIONS_ACTIVE,
+};
+static uint64_t seen[sizeof(churn) / sizeof(churn[0])];
+static unsigned int quiet_ticks = MEMTRIM_SETTLE_TICKS;
+
+/* 1 when a churn counter moved since the last tick (and notes them). */
+static int
+churned(struct gw *gw)
 {
-	return gwm_get(gw, GWM_ACCEPTED) + gwm_get(gw, GWM_SESSIONS_STARTED) +
-	    gwm_get(gw, GWM_HANDSHAKES_ACTIVE) * 3 +
-	    gwm_get(gw, GWM_CONNECTIONS_ACTIVE) * 7;
+	size_t i;
+	int moved = 0;
+
+	for (i = 0; i < sizeof(churn) / sizeof(churn[0]); i++) {
+		uint64_t v = gwm_get(gw, churn[i]);
+
+		moved |= v != seen[i];
+		seen[i] = v;
+	}
+	return moved;
 }
 
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *gw = arg;
-	uint64_t now = churn(gw);
 
 	(void)fd;
 	(void)what;
-	if (now != seen) {
-		seen = now;
+	if (churned(gw)) {
 		quiet_ticks = 0;
 	} else if (quiet_ticks >= MEMTRIM_SETTLE_TICKS) {
 		return; /* quiet for a while: nothing new was freed */
